@@ -1,0 +1,25 @@
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum PcsError {
+    #[error("commitment has {found} row commitments, a {num_vars}-variable table needs {expected}")]
+    WrongRowCount {
+        num_vars: usize,
+        expected: usize,
+        found: usize,
+    },
+    #[error("evaluation point has {found} coordinates, the commitment has {expected} variables")]
+    WrongPointDimension { expected: usize, found: usize },
+    #[error("batched commitments have different shapes ({first} and {other} variables)")]
+    MixedShapes { first: usize, other: usize },
+    #[error("{commitments} commitments but {values} claimed values")]
+    BatchLengthMismatch { commitments: usize, values: usize },
+    #[error("generators support {available} columns, the table needs {needed}")]
+    NotEnoughGenerators { needed: usize, available: usize },
+    #[error("inner-product argument has {found} rounds, expected {expected}")]
+    WrongRoundCount { expected: usize, found: usize },
+    #[error("opening proof rejected: the commitment does not open to the claimed value")]
+    OpeningRejected,
+    #[error("table has {len} entries, more than a {num_vars}-variable commitment holds")]
+    TableTooLong { len: usize, num_vars: usize },
+}

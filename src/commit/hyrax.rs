@@ -1,0 +1,388 @@
+//! Hyrax polynomial commitments (Wahby et al., S&P 2018) with hiding rows.
+//!
+//! A table of `2^n` entries is laid out as a `2^row_vars × 2^col_vars` matrix
+//! (row-major, so the low `col_vars` variables index the column). Each row
+//! gets a hiding Pedersen commitment `C_r = Σ_j M[r][j]·G_j + ρ_r·H`.
+//!
+//! To open at `u = (u_col, u_row)`, the verifier folds the rows itself,
+//! `C* = Σ_r eq(u_row, r)·C_r`, which commits to `t = Σ_r eq(u_row, r)·M[r]`
+//! with blind `Σ_r eq(u_row, r)·ρ_r`; the prover then shows
+//! `⟨t, eq(u_col)⟩ = y` by the zero-knowledge inner-product argument.
+//! Many commitments of one shape opened at one point are batched into a
+//! single argument by a random linear combination drawn after every
+//! commitment and claimed value is absorbed.
+
+use ark_ec::CurveGroup;
+use ark_ff::{UniformRand, Zero};
+use ark_std::rand::{CryptoRng, RngCore};
+use rayon::prelude::*;
+
+use super::error::PcsError;
+use super::generators::Generators;
+use super::ipa::{self, IpaProof};
+use crate::backend::Backend;
+use crate::field::{Fr, G1Affine, G1Projective};
+use crate::transcript::Transcript;
+use crate::wire::{Reader, Wire, WireError, Writer};
+
+/// Largest table (in variables) a commitment may describe; bounds parsing.
+pub const MAX_NUM_VARS: usize = 40;
+
+/// `(row_vars, col_vars)` for an `n`-variable table: columns take the larger half.
+pub fn shape(num_vars: usize) -> (usize, usize) {
+    let col_vars = num_vars.div_ceil(2);
+    (num_vars - col_vars, col_vars)
+}
+
+/// The public commitment: one G1 point per row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HyraxCommitment {
+    pub num_vars: usize,
+    pub rows: Vec<G1Affine>,
+}
+
+/// The prover's secret opening information (one blind per row).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HyraxHint {
+    pub blinds: Vec<Fr>,
+}
+
+/// Evaluation proof for one or a batch of commitments at one point.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HyraxOpening {
+    pub ipa: IpaProof,
+}
+
+impl HyraxCommitment {
+    fn check_shape(&self) -> Result<(), PcsError> {
+        let expected = 1usize << shape(self.num_vars).0;
+        if self.rows.len() != expected {
+            return Err(PcsError::WrongRowCount {
+                num_vars: self.num_vars,
+                expected,
+                found: self.rows.len(),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn absorb(&self, label: &'static [u8], transcript: &mut Transcript) {
+        transcript.append_u64(label, self.num_vars as u64);
+        transcript.append_points(label, &self.rows);
+    }
+}
+
+impl Wire for HyraxCommitment {
+    const MIN_BYTES: usize = 5;
+
+    fn write(&self, w: &mut Writer) {
+        w.put_u8(self.num_vars as u8);
+        w.put_seq(&self.rows);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let num_vars = r.get_u8("commitment variable count")? as usize;
+        if num_vars > MAX_NUM_VARS {
+            return Err(WireError::Invalid {
+                what: "commitment variable count (too large)",
+            });
+        }
+        let rows = r.get_seq_exact("commitment rows", 1 << shape(num_vars).0)?;
+        Ok(Self { num_vars, rows })
+    }
+}
+
+impl Wire for HyraxOpening {
+    const MIN_BYTES: usize = IpaProof::MIN_BYTES;
+
+    fn write(&self, w: &mut Writer) {
+        self.ipa.write(w);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(Self { ipa: r.get()? })
+    }
+}
+
+/// Hyrax over a fixed set of generators.
+#[derive(Clone, Debug)]
+pub struct Hyrax {
+    gens: Generators,
+}
+
+impl Hyrax {
+    /// Generators for tables of up to `2^max_num_vars` entries.
+    pub fn setup(seed: &str, max_num_vars: usize) -> Self {
+        Self {
+            gens: Generators::new(seed, shape(max_num_vars).1),
+        }
+    }
+
+    pub fn generators(&self) -> &Generators {
+        &self.gens
+    }
+
+    fn check_columns(&self, num_vars: usize) -> Result<usize, PcsError> {
+        let cols = 1usize << shape(num_vars).1;
+        if cols > self.gens.g.len() {
+            return Err(PcsError::NotEnoughGenerators {
+                needed: cols,
+                available: self.gens.g.len(),
+            });
+        }
+        Ok(cols)
+    }
+
+    fn finish_commit<R: RngCore + CryptoRng>(
+        &self,
+        num_vars: usize,
+        mut rows: Vec<G1Projective>,
+        rng: &mut R,
+    ) -> (HyraxCommitment, HyraxHint) {
+        let row_count = 1usize << shape(num_vars).0;
+        rows.resize(row_count, G1Projective::zero());
+        let blinds: Vec<Fr> = (0..row_count).map(|_| Fr::rand(rng)).collect();
+        let h = self.gens.h;
+        rows.par_iter_mut()
+            .zip(blinds.par_iter())
+            .for_each(|(c, rho)| *c += h * rho);
+        let rows = G1Projective::normalize_batch(&rows);
+        (HyraxCommitment { num_vars, rows }, HyraxHint { blinds })
+    }
+
+    /// Commits to `values` (zero-padded) as an `num_vars`-variable table.
+    pub fn commit<R: RngCore + CryptoRng>(
+        &self,
+        backend: &dyn Backend,
+        values: &[Fr],
+        num_vars: usize,
+        rng: &mut R,
+    ) -> Result<(HyraxCommitment, HyraxHint), PcsError> {
+        let cols = self.check_columns(num_vars)?;
+        check_len(values.len(), num_vars)?;
+        let rows = backend.msm_rows(&self.gens.g[..cols], values, cols);
+        Ok(self.finish_commit(num_vars, rows, rng))
+    }
+
+    /// Commits to small signed integers (quantized tensors): the fast path.
+    pub fn commit_small<R: RngCore + CryptoRng>(
+        &self,
+        backend: &dyn Backend,
+        values: &[i64],
+        num_vars: usize,
+        rng: &mut R,
+    ) -> Result<(HyraxCommitment, HyraxHint), PcsError> {
+        let cols = self.check_columns(num_vars)?;
+        check_len(values.len(), num_vars)?;
+        let rows = backend.msm_rows_small(&self.gens.g[..cols], values, cols);
+        Ok(self.finish_commit(num_vars, rows, rng))
+    }
+
+    /// Opens one committed table at `point`; returns the value and the proof.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open<R: RngCore + CryptoRng>(
+        &self,
+        backend: &dyn Backend,
+        table: &[Fr],
+        hint: &HyraxHint,
+        commitment: &HyraxCommitment,
+        point: &[Fr],
+        transcript: &mut Transcript,
+        rng: &mut R,
+    ) -> Result<(Fr, HyraxOpening), PcsError> {
+        let value = evaluate_padded(backend, table, point)?;
+        let proof = self.open_batch(
+            backend,
+            &[table],
+            &[hint],
+            &[commitment],
+            point,
+            &[value],
+            transcript,
+            rng,
+        )?;
+        Ok((value, proof))
+    }
+
+    pub fn verify(
+        &self,
+        backend: &dyn Backend,
+        commitment: &HyraxCommitment,
+        point: &[Fr],
+        value: Fr,
+        proof: &HyraxOpening,
+        transcript: &mut Transcript,
+    ) -> Result<(), PcsError> {
+        self.verify_batch(backend, &[commitment], point, &[value], proof, transcript)
+    }
+
+    /// Opens several same-shaped committed tables at one point with one
+    /// inner-product argument. `values[i]` must be table `i` at `point`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_batch<R: RngCore + CryptoRng>(
+        &self,
+        backend: &dyn Backend,
+        tables: &[&[Fr]],
+        hints: &[&HyraxHint],
+        commitments: &[&HyraxCommitment],
+        point: &[Fr],
+        values: &[Fr],
+        transcript: &mut Transcript,
+        rng: &mut R,
+    ) -> Result<HyraxOpening, PcsError> {
+        assert_eq!(tables.len(), commitments.len());
+        assert_eq!(hints.len(), commitments.len());
+        let num_vars = check_batch(commitments, point, values)?;
+        let (_, col_vars) = shape(num_vars);
+        let cols = 1usize << col_vars;
+        let alphas = absorb_batch(commitments, point, values, transcript);
+        let row_eq = backend.eq_table(&point[col_vars..]);
+
+        // t = Σ_i α_i Σ_r eq(u_row, r)·M_i[r], blind likewise.
+        let mut t = vec![Fr::zero(); cols];
+        let mut blind = Fr::zero();
+        for ((table, hint), alpha) in tables.iter().zip(hints).zip(&alphas) {
+            check_len(table.len(), num_vars)?;
+            let folded = fold_rows(table, &row_eq, cols);
+            backend.axpy(&mut t, *alpha, &folded);
+            blind += *alpha * backend.inner_product(&hint.blinds, &row_eq);
+        }
+        let combined = combined_commitment(backend, commitments, &alphas, &row_eq);
+        let y: Fr = values.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
+        let b = backend.eq_table(&point[..col_vars]);
+        let ipa = ipa::prove(
+            backend,
+            &self.gens,
+            &combined,
+            t,
+            blind,
+            b,
+            y,
+            transcript,
+            rng,
+        );
+        Ok(HyraxOpening { ipa })
+    }
+
+    /// Verifies a batched opening: every `commitments[i]` opens to `values[i]` at `point`.
+    pub fn verify_batch(
+        &self,
+        backend: &dyn Backend,
+        commitments: &[&HyraxCommitment],
+        point: &[Fr],
+        values: &[Fr],
+        proof: &HyraxOpening,
+        transcript: &mut Transcript,
+    ) -> Result<(), PcsError> {
+        let num_vars = check_batch(commitments, point, values)?;
+        let (_, col_vars) = shape(num_vars);
+        self.check_columns(num_vars)?;
+        let alphas = absorb_batch(commitments, point, values, transcript);
+        let row_eq = backend.eq_table(&point[col_vars..]);
+        let combined = combined_commitment(backend, commitments, &alphas, &row_eq);
+        let y: Fr = values.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
+        let b = backend.eq_table(&point[..col_vars]);
+        ipa::verify(backend, &self.gens, &combined, &b, y, &proof.ipa, transcript)
+    }
+}
+
+fn check_len(len: usize, num_vars: usize) -> Result<(), PcsError> {
+    if num_vars > MAX_NUM_VARS || len > 1usize << num_vars {
+        return Err(PcsError::TableTooLong { len, num_vars });
+    }
+    Ok(())
+}
+
+/// Evaluates a (possibly short, zero-padded) table at `point`.
+pub fn evaluate_padded(backend: &dyn Backend, table: &[Fr], point: &[Fr]) -> Result<Fr, PcsError> {
+    check_len(table.len(), point.len())?;
+    let eq = backend.eq_table(point);
+    Ok(backend.inner_product(table, &eq[..table.len()]))
+}
+
+fn check_batch(
+    commitments: &[&HyraxCommitment],
+    point: &[Fr],
+    values: &[Fr],
+) -> Result<usize, PcsError> {
+    assert!(!commitments.is_empty(), "empty batch");
+    if commitments.len() != values.len() {
+        return Err(PcsError::BatchLengthMismatch {
+            commitments: commitments.len(),
+            values: values.len(),
+        });
+    }
+    let num_vars = commitments[0].num_vars;
+    for c in commitments {
+        if c.num_vars != num_vars {
+            return Err(PcsError::MixedShapes {
+                first: num_vars,
+                other: c.num_vars,
+            });
+        }
+        c.check_shape()?;
+    }
+    if point.len() != num_vars {
+        return Err(PcsError::WrongPointDimension {
+            expected: num_vars,
+            found: point.len(),
+        });
+    }
+    Ok(num_vars)
+}
+
+/// Absorbs the batch (commitments, point, values) and draws the combination
+/// weights `α_0 = 1, α_i = α^i`.
+fn absorb_batch(
+    commitments: &[&HyraxCommitment],
+    point: &[Fr],
+    values: &[Fr],
+    transcript: &mut Transcript,
+) -> Vec<Fr> {
+    transcript.append_bytes(b"hyrax-open", b"begin");
+    transcript.append_u64(b"hyrax-batch", commitments.len() as u64);
+    for c in commitments {
+        c.absorb(b"hyrax-commitment", transcript);
+    }
+    transcript.append_scalars(b"hyrax-point", point);
+    transcript.append_scalars(b"hyrax-values", values);
+    let alpha = transcript.challenge_scalar(b"hyrax-batch-alpha");
+    let mut powers = Vec::with_capacity(values.len());
+    let mut p = Fr::from(1u64);
+    for _ in 0..values.len() {
+        powers.push(p);
+        p *= alpha;
+    }
+    powers
+}
+
+/// `Σ_i α_i Σ_r eq(u_row, r)·C_{i,r}` as one MSM.
+fn combined_commitment(
+    backend: &dyn Backend,
+    commitments: &[&HyraxCommitment],
+    alphas: &[Fr],
+    row_eq: &[Fr],
+) -> G1Projective {
+    let mut bases = Vec::with_capacity(commitments.len() * row_eq.len());
+    let mut scalars = Vec::with_capacity(bases.capacity());
+    for (c, alpha) in commitments.iter().zip(alphas) {
+        bases.extend_from_slice(&c.rows);
+        scalars.extend(row_eq.iter().map(|e| *e * alpha));
+    }
+    backend.msm(&bases, &scalars)
+}
+
+/// `Σ_r row_eq[r]·table[r·cols .. (r+1)·cols]` (missing entries are zero).
+fn fold_rows(table: &[Fr], row_eq: &[Fr], cols: usize) -> Vec<Fr> {
+    let rows: Vec<&[Fr]> = table.chunks(cols).collect();
+    (0..cols)
+        .into_par_iter()
+        .with_min_len(64)
+        .map(|j| {
+            rows.iter()
+                .zip(row_eq)
+                .filter_map(|(row, e)| row.get(j).map(|v| *v * e))
+                .sum()
+        })
+        .collect()
+}

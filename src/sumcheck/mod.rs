@@ -1,0 +1,68 @@
+//! The sumcheck protocol for sums of products of multilinear tables,
+//! `Σ_{x ∈ {0,1}^n} Σ_t c_t·Π_{k ∈ t} f_k(x)` (an `eq(r, x)` factor is one more
+//! table), degree ≤ [`MAX_DEGREE`] per variable.
+//!
+//! Split by role: [`claim`] (what the verifier hands back), [`proof`] (the
+//! messages), [`prover`], [`verifier`], [`codec`] (how a round message travels:
+//! in the clear, or — later — committed for zero knowledge), [`error`].
+//! Variables are bound low first, so the returned point is in the crate's
+//! usual coordinate order (see [`crate::poly`]).
+
+pub mod claim;
+pub mod codec;
+pub mod error;
+pub mod proof;
+pub mod prover;
+pub mod verifier;
+
+pub use claim::EvaluationClaim;
+pub use codec::{Plain, RoundCodec};
+pub use error::SumcheckError;
+pub use proof::{RoundPoly, SumcheckProof};
+pub use prover::{prove, prove_with, ProverOutput};
+pub use verifier::{verify, verify_with};
+
+use crate::field::Fr;
+use crate::poly::SumOfProducts;
+use crate::transcript::Transcript;
+
+/// Largest degree per variable any gadget needs (eq · four factors).
+pub const MAX_DEGREE: usize = 6;
+
+/// Absorbs the statement's shape. Shared by prover and verifier; the codec
+/// absorbs the claimed sum right after, before the first challenge.
+pub(crate) fn absorb_statement(transcript: &mut Transcript, num_vars: usize, sop: &SumOfProducts) {
+    transcript.append_bytes(b"sumcheck", b"begin");
+    transcript.append_u64(b"sumcheck-num-vars", num_vars as u64);
+    transcript.append_u64(b"sumcheck-degree", sop.degree() as u64);
+    transcript.append_u64(b"sumcheck-terms", sop.terms().len() as u64);
+    for (c, factors) in sop.terms() {
+        transcript.append_scalar(b"sumcheck-term-coeff", c);
+        let ids: Vec<u8> = factors.iter().map(|&k| k as u8).collect();
+        transcript.append_bytes(b"sumcheck-term-factors", &ids);
+    }
+}
+
+/// The round challenge, drawn after the round message was absorbed.
+pub(crate) fn round_challenge(transcript: &mut Transcript) -> Fr {
+    transcript.challenge_scalar(b"sumcheck-challenge")
+}
+
+/// Evaluates the polynomial of degree `evals.len() − 1` given by its values at
+/// `0, 1, …` at the point `r` (Lagrange interpolation).
+pub fn interpolate(evals: &[Fr], r: Fr) -> Fr {
+    let d = evals.len();
+    let mut total = Fr::from(0u64);
+    for i in 0..d {
+        let mut num = Fr::from(1u64);
+        let mut den = Fr::from(1u64);
+        for j in 0..d {
+            if i != j {
+                num *= r - Fr::from(j as u64);
+                den *= crate::field::from_i64(i as i64 - j as i64);
+            }
+        }
+        total += evals[i] * num * ark_ff::Field::inverse(&den).expect("distinct nodes");
+    }
+    total
+}

@@ -1,0 +1,269 @@
+//! Checked binary encoding of proof objects.
+//!
+//! ark-serialize's `Vec` decoding allocates whatever length the bytes claim,
+//! so proofs use this small format instead: little-endian `u32` lengths, field
+//! elements as 32 canonical bytes, G1 points compressed (48 bytes) and checked
+//! to be on the curve and in the prime-order subgroup. Every length is bounded
+//! by the bytes that remain, so malformed input is an error — never a panic
+//! and never a large allocation — and trailing bytes are rejected.
+
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use thiserror::Error;
+
+use crate::field::{Fr, G1Affine};
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum WireError {
+    #[error("unexpected end of input while reading {what} (need {need} bytes, {left} left)")]
+    Truncated {
+        what: &'static str,
+        need: usize,
+        left: usize,
+    },
+    #[error("{what}: length {len} exceeds what the remaining {left} bytes can hold")]
+    LengthTooLarge {
+        what: &'static str,
+        len: usize,
+        left: usize,
+    },
+    #[error("invalid {what} encoding")]
+    Invalid { what: &'static str },
+    #[error("{0} trailing bytes after the encoded value")]
+    TrailingBytes(usize),
+    #[error("{what}: expected {expected}, found {found}")]
+    Mismatch {
+        what: &'static str,
+        expected: usize,
+        found: usize,
+    },
+}
+
+/// Appends encoded values to a byte buffer.
+#[derive(Default)]
+pub struct Writer {
+    buf: Vec<u8>,
+}
+
+impl Writer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
+
+    pub fn put_u8(&mut self, v: u8) {
+        self.buf.push(v);
+    }
+
+    pub fn put_u32(&mut self, v: u32) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+
+    pub fn put_bytes(&mut self, v: &[u8]) {
+        self.buf.extend_from_slice(v);
+    }
+
+    pub fn put<T: Wire>(&mut self, v: &T) {
+        v.write(self);
+    }
+
+    /// Writes a length-prefixed sequence.
+    pub fn put_seq<T: Wire>(&mut self, items: &[T]) {
+        let len = u32::try_from(items.len()).expect("sequence longer than u32::MAX");
+        self.put_u32(len);
+        for item in items {
+            item.write(self);
+        }
+    }
+}
+
+/// Reads encoded values, checking every length against what is left.
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes }
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], WireError> {
+        if self.bytes.len() < n {
+            return Err(WireError::Truncated {
+                what,
+                need: n,
+                left: self.bytes.len(),
+            });
+        }
+        let (head, tail) = self.bytes.split_at(n);
+        self.bytes = tail;
+        Ok(head)
+    }
+
+    pub fn get_u8(&mut self, what: &'static str) -> Result<u8, WireError> {
+        Ok(self.take(1, what)?[0])
+    }
+
+    pub fn get_u32(&mut self, what: &'static str) -> Result<u32, WireError> {
+        let b = self.take(4, what)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    pub fn get<T: Wire>(&mut self) -> Result<T, WireError> {
+        T::read(self)
+    }
+
+    /// Reads a length-prefixed sequence. The length must fit in the remaining
+    /// bytes (each item needs at least `T::MIN_BYTES`), so nothing large is
+    /// allocated for a lying prefix.
+    pub fn get_seq<T: Wire>(&mut self, what: &'static str) -> Result<Vec<T>, WireError> {
+        let len = self.get_u32(what)? as usize;
+        let left = self.remaining();
+        if len.saturating_mul(T::MIN_BYTES.max(1)) > left {
+            return Err(WireError::LengthTooLarge { what, len, left });
+        }
+        (0..len).map(|_| T::read(self)).collect()
+    }
+
+    /// Like [`Reader::get_seq`], and the length must equal `expected`.
+    pub fn get_seq_exact<T: Wire>(
+        &mut self,
+        what: &'static str,
+        expected: usize,
+    ) -> Result<Vec<T>, WireError> {
+        let items = self.get_seq(what)?;
+        if items.len() != expected {
+            return Err(WireError::Mismatch {
+                what,
+                expected,
+                found: items.len(),
+            });
+        }
+        Ok(items)
+    }
+
+    /// Fails if any byte is left unread.
+    pub fn finish(self) -> Result<(), WireError> {
+        if self.bytes.is_empty() {
+            Ok(())
+        } else {
+            Err(WireError::TrailingBytes(self.bytes.len()))
+        }
+    }
+}
+
+/// A value with a checked binary encoding.
+pub trait Wire: Sized {
+    /// The fewest bytes any encoding of `Self` takes (bounds sequence lengths).
+    const MIN_BYTES: usize;
+
+    fn write(&self, w: &mut Writer);
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError>;
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        self.write(&mut w);
+        w.into_bytes()
+    }
+
+    /// Decodes a complete value; trailing bytes are an error.
+    fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(bytes);
+        let v = Self::read(&mut r)?;
+        r.finish()?;
+        Ok(v)
+    }
+}
+
+pub const FR_BYTES: usize = 32;
+pub const G1_BYTES: usize = 48;
+
+impl Wire for Fr {
+    const MIN_BYTES: usize = FR_BYTES;
+
+    fn write(&self, w: &mut Writer) {
+        let mut buf = [0u8; FR_BYTES];
+        self.serialize_compressed(&mut buf[..])
+            .expect("field element fits in 32 bytes");
+        w.put_bytes(&buf);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let bytes = r.take(FR_BYTES, "field element")?;
+        Fr::deserialize_with_mode(bytes, Compress::Yes, Validate::Yes)
+            .map_err(|_| WireError::Invalid {
+                what: "field element (not canonical)",
+            })
+    }
+}
+
+impl Wire for G1Affine {
+    const MIN_BYTES: usize = G1_BYTES;
+
+    fn write(&self, w: &mut Writer) {
+        let mut buf = [0u8; G1_BYTES];
+        self.serialize_compressed(&mut buf[..])
+            .expect("compressed G1 point fits in 48 bytes");
+        w.put_bytes(&buf);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let bytes = r.take(G1_BYTES, "G1 point")?;
+        G1Affine::deserialize_with_mode(bytes, Compress::Yes, Validate::Yes).map_err(|_| {
+            WireError::Invalid {
+                what: "G1 point (not on the curve or not in the subgroup)",
+            }
+        })
+    }
+}
+
+impl<T: Wire> Wire for Vec<T> {
+    const MIN_BYTES: usize = 4;
+
+    fn write(&self, w: &mut Writer) {
+        w.put_seq(self);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        r.get_seq("sequence")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ec::AffineRepr;
+
+    #[test]
+    fn round_trips() {
+        let v = vec![Fr::from(5u64), -Fr::from(9u64)];
+        assert_eq!(Vec::<Fr>::from_bytes(&v.to_bytes()).unwrap(), v);
+        let g = G1Affine::generator();
+        assert_eq!(G1Affine::from_bytes(&g.to_bytes()).unwrap(), g);
+    }
+
+    #[test]
+    fn lying_length_is_rejected_without_allocating() {
+        let mut bytes = u32::MAX.to_le_bytes().to_vec();
+        bytes.extend_from_slice(&[0u8; 64]);
+        assert!(matches!(
+            Vec::<Fr>::from_bytes(&bytes),
+            Err(WireError::LengthTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn non_canonical_and_trailing_bytes_are_rejected() {
+        assert!(Fr::from_bytes(&[0xff; 32]).is_err());
+        let mut bytes = Fr::from(1u64).to_bytes();
+        bytes.push(0);
+        assert_eq!(Fr::from_bytes(&bytes), Err(WireError::TrailingBytes(1)));
+        assert!(G1Affine::from_bytes(&[0x12; 48]).is_err());
+    }
+}
