@@ -12,6 +12,7 @@ pub mod commit;
 pub mod error;
 pub mod field;
 pub mod poly;
+pub mod protocols;
 pub mod sumcheck;
 pub mod transcript;
 pub mod wire;

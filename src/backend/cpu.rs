@@ -161,6 +161,52 @@ impl Backend for Cpu {
             .collect()
     }
 
+    fn fold_axis(
+        &self,
+        table: &[Fr],
+        outer: usize,
+        mid: usize,
+        inner: usize,
+        weights: &[Fr],
+    ) -> Vec<Fr> {
+        assert_eq!(table.len(), outer * mid * inner);
+        assert_eq!(weights.len(), mid);
+        let block = mid * inner;
+        let mut out = vec![Fr::zero(); outer * inner];
+        if inner == 1 {
+            // Contract the innermost axis: one dot product per output.
+            out.par_iter_mut()
+                .with_min_len(64)
+                .enumerate()
+                .for_each(|(o, v)| {
+                    *v = table[o * mid..(o + 1) * mid]
+                        .iter()
+                        .zip(weights)
+                        .map(|(t, w)| *t * w)
+                        .sum();
+                });
+            return out;
+        }
+        // Parallel over (outer, chunk of inner); each accumulates over mid.
+        let chunk = if inner % 256 == 0 { 256 } else { inner };
+        out.par_chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(c, dst)| {
+                let start = c * chunk;
+                let (o, i0) = (start / inner, start % inner);
+                for (m, w) in weights.iter().enumerate() {
+                    if w.is_zero() {
+                        continue;
+                    }
+                    let src = &table[o * block + m * inner + i0..][..dst.len()];
+                    for (d, s) in dst.iter_mut().zip(src) {
+                        *d += *w * s;
+                    }
+                }
+            });
+        out
+    }
+
     fn batch_inverse(&self, values: &mut [Fr]) {
         if values.len() < PAR_THRESHOLD {
             crate::field::batch_inverse(values);

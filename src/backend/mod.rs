@@ -58,6 +58,18 @@ pub trait Backend: Send + Sync {
     /// replaces the low variable of every table.
     fn round_evals(&self, tables: &[Vec<Fr>], sop: &SumOfProducts) -> Vec<Fr>;
 
+    /// Contracts the middle axis of a `[outer, mid, inner]` table with
+    /// `weights` (length `mid`): `out[o][i] = Σ_m weights[m]·table[o][m][i]`.
+    /// This is a partial evaluation when `weights` is an eq table.
+    fn fold_axis(
+        &self,
+        table: &[Fr],
+        outer: usize,
+        mid: usize,
+        inner: usize,
+        weights: &[Fr],
+    ) -> Vec<Fr>;
+
     /// Inverts every non-zero entry in place.
     fn batch_inverse(&self, values: &mut [Fr]);
 

@@ -81,6 +81,26 @@ impl Backend for Reference {
             .collect()
     }
 
+    fn fold_axis(
+        &self,
+        table: &[Fr],
+        outer: usize,
+        mid: usize,
+        inner: usize,
+        weights: &[Fr],
+    ) -> Vec<Fr> {
+        assert_eq!(table.len(), outer * mid * inner);
+        let mut out = vec![Fr::zero(); outer * inner];
+        for o in 0..outer {
+            for m in 0..mid {
+                for i in 0..inner {
+                    out[o * inner + i] += weights[m] * table[(o * mid + m) * inner + i];
+                }
+            }
+        }
+        out
+    }
+
     fn batch_inverse(&self, values: &mut [Fr]) {
         for v in values.iter_mut() {
             if !v.is_zero() {

@@ -4,8 +4,10 @@
 //! points; [`multipoint`] reduces them to a single claim `f(r) = y` so the
 //! tensor is opened (or handed to the op before it) once.
 
+pub mod batch;
 pub mod multipoint;
 
+pub use batch::{BatchOpeningProof, OpeningError, OpeningProver, OpeningVerifier, TensorId};
 pub use multipoint::{prove_multipoint, verify_multipoint, MultiPointProof};
 
 use thiserror::Error;

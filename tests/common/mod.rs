@@ -38,3 +38,37 @@ pub fn transcript(context: &[u8]) -> Transcript {
     t.append_bytes(b"context", context);
     t
 }
+
+/// A row-major `[dims…]` tensor of small integers, padded per axis, as a table.
+pub fn padded(dims: &[usize], values: &[i64]) -> Vec<Fr> {
+    let logs: Vec<usize> = dims.iter().map(|&d| zkllm::poly::num_vars_for(d)).collect();
+    let mut table = vec![Fr::from(0u64); 1 << logs.iter().sum::<usize>()];
+    for (e, v) in values.iter().enumerate() {
+        table[zkllm::protocols::index_map::padded_index(dims, e)] = from_i64(*v);
+    }
+    table
+}
+
+pub fn eval(table: &[Fr], point: &[Fr]) -> Fr {
+    zkllm::poly::DenseMle::new(table.to_vec()).evaluate(point)
+}
+
+/// A claim on `table` at a random point (as the verifier would derive from a
+/// public output or a later gadget).
+pub fn claim_on(rng: &mut ChaCha20Rng, table: &[Fr]) -> zkllm::sumcheck::EvaluationClaim {
+    let point = random_point(rng, table.len().trailing_zeros() as usize);
+    let value = eval(table, &point);
+    zkllm::sumcheck::EvaluationClaim { point, value }
+}
+
+pub fn matmul_i64(a: &[i64], b: &[i64], m: usize, k: usize, n: usize) -> Vec<i64> {
+    let mut c = vec![0i64; m * n];
+    for i in 0..m {
+        for s in 0..k {
+            for j in 0..n {
+                c[i * n + j] += a[i * k + s] * b[s * n + j];
+            }
+        }
+    }
+    c
+}
