@@ -28,7 +28,9 @@ fn small_values(rng: &mut ChaCha20Rng, len: usize, bits: u32) -> Vec<i64> {
 fn msm(c: &mut Criterion) {
     let backend = default_backend();
     let mut group = c.benchmark_group("msm");
-    group.sample_size(10).measurement_time(Duration::from_secs(8));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
     let mut r = rng();
     for log in [16usize, 20] {
         let n = 1usize << log;
@@ -36,15 +38,21 @@ fn msm(c: &mut Criterion) {
         let small = small_values(&mut r, n, 16);
         let full: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut r)).collect();
         let small_fr: Vec<Fr> = small.iter().map(|&v| from_i64(v)).collect();
-        group.bench_with_input(BenchmarkId::new("16-bit small-scalar path", log), &log, |b, _| {
-            b.iter(|| backend.msm_small(&gens.g, &small))
-        });
-        group.bench_with_input(BenchmarkId::new("16-bit via generic msm", log), &log, |b, _| {
-            b.iter(|| backend.msm(&gens.g, &small_fr))
-        });
-        group.bench_with_input(BenchmarkId::new("full 255-bit scalars", log), &log, |b, _| {
-            b.iter(|| backend.msm(&gens.g, &full))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("16-bit small-scalar path", log),
+            &log,
+            |b, _| b.iter(|| backend.msm_small(&gens.g, &small)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("16-bit via generic msm", log),
+            &log,
+            |b, _| b.iter(|| backend.msm(&gens.g, &small_fr)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("full 255-bit scalars", log),
+            &log,
+            |b, _| b.iter(|| backend.msm(&gens.g, &full)),
+        );
     }
     group.finish();
 }
@@ -52,7 +60,9 @@ fn msm(c: &mut Criterion) {
 fn hyrax(c: &mut Criterion) {
     let backend = default_backend();
     let mut group = c.benchmark_group("hyrax");
-    group.sample_size(10).measurement_time(Duration::from_secs(8));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
     let log = 20;
     let pcs = Hyrax::setup("bench", log);
     let mut r = rng();
@@ -66,15 +76,19 @@ fn hyrax(c: &mut Criterion) {
     group.bench_function("open 2^20 at one point", |b| {
         b.iter(|| {
             let mut t = Transcript::new(b"bench");
-            pcs.open(backend, &table, &hint, &com, &point, &mut t, &mut r).unwrap()
+            pcs.open(backend, &table, &hint, &com, &point, &mut t, &mut r)
+                .unwrap()
         })
     });
     let mut t = Transcript::new(b"bench");
-    let (value, proof) = pcs.open(backend, &table, &hint, &com, &point, &mut t, &mut r).unwrap();
+    let (value, proof) = pcs
+        .open(backend, &table, &hint, &com, &point, &mut t, &mut r)
+        .unwrap();
     group.bench_function("verify opening 2^20", |b| {
         b.iter(|| {
             let mut t = Transcript::new(b"bench");
-            pcs.verify(backend, &com, &point, value, &proof, &mut t).unwrap()
+            pcs.verify(backend, &com, &point, value, &proof, &mut t)
+                .unwrap()
         })
     });
     group.finish();
@@ -83,7 +97,9 @@ fn hyrax(c: &mut Criterion) {
 fn sumcheck_bench(c: &mut Criterion) {
     let backend = default_backend();
     let mut group = c.benchmark_group("sumcheck");
-    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
     let mut r = rng();
     for log in [20usize, 22] {
         let point: Vec<Fr> = (0..log).map(|_| Fr::rand(&mut r)).collect();
@@ -92,11 +108,22 @@ fn sumcheck_bench(c: &mut Criterion) {
         let eq = backend.eq_table(&point);
         // Σ eq(r,x)·f(x)·g(x): the Hadamard-product shape (degree 3).
         let sop = SumOfProducts::product(3);
-        let claimed: Fr = eq.iter().zip(&f).zip(&g).map(|((e, a), b)| *e * a * b).sum();
+        let claimed: Fr = eq
+            .iter()
+            .zip(&f)
+            .zip(&g)
+            .map(|((e, a), b)| *e * a * b)
+            .sum();
         group.bench_with_input(BenchmarkId::new("prove eq·f·g", log), &log, |b, _| {
             b.iter(|| {
                 let mut t = Transcript::new(b"bench");
-                sumcheck::prove(backend, vec![eq.clone(), f.clone(), g.clone()], &sop, claimed, &mut t)
+                sumcheck::prove(
+                    backend,
+                    vec![eq.clone(), f.clone(), g.clone()],
+                    &sop,
+                    claimed,
+                    &mut t,
+                )
             })
         });
         // Σ f(x)·g(x): the matmul / inner-product shape (degree 2).

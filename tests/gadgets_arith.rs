@@ -52,13 +52,26 @@ fn matmul_case(heads: usize, m: usize, k: usize, n: usize, seed: u64) -> MatMulC
 
 #[test]
 fn matmul_honest_at_several_shapes() {
-    for (i, (h, m, k, n)) in [(1, 1, 1, 1), (1, 3, 5, 7), (1, 8, 16, 4), (3, 4, 6, 2), (12, 5, 8, 5)]
-        .into_iter()
-        .enumerate()
+    for (i, (h, m, k, n)) in [
+        (1, 1, 1, 1),
+        (1, 3, 5, 7),
+        (1, 8, 16, 4),
+        (3, 4, 6, 2),
+        (12, 5, 8, 5),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let case = matmul_case(h, m, k, n, i as u64);
         let c = claim_on(&mut rng(100 + i as u64), &case.c);
-        let (proof, pc) = matmul::prove(default_backend(), &case.shape, &case.a, &case.b, &c, &mut transcript(b"mm"));
+        let (proof, pc) = matmul::prove(
+            default_backend(),
+            &case.shape,
+            &case.a,
+            &case.b,
+            &c,
+            &mut transcript(b"mm"),
+        );
         let vc = matmul::verify(&case.shape, &c, &proof, &mut transcript(b"mm")).expect("verifies");
         assert_eq!(pc, vc);
         assert_eq!(eval(&case.a, &vc.a.point), vc.a.value, "claim on A is true");
@@ -71,7 +84,14 @@ fn matmul_tampering_is_rejected() {
     let case = matmul_case(2, 5, 6, 3, 7);
     let c = claim_on(&mut rng(1), &case.c);
     let be = default_backend();
-    let (proof, _) = matmul::prove(be, &case.shape, &case.a, &case.b, &c, &mut transcript(b"mm"));
+    let (proof, _) = matmul::prove(
+        be,
+        &case.shape,
+        &case.a,
+        &case.b,
+        &c,
+        &mut transcript(b"mm"),
+    );
     // Changed prover messages.
     let mut p = proof.clone();
     p.a_value += Fr::one();
@@ -80,7 +100,10 @@ fn matmul_tampering_is_rejected() {
     p.sumcheck.rounds[0].0[1] += Fr::one();
     assert!(matmul::verify(&case.shape, &c, &p, &mut transcript(b"mm")).is_err());
     // Wrong public output.
-    let wrong = EvaluationClaim { point: c.point.clone(), value: c.value + Fr::one() };
+    let wrong = EvaluationClaim {
+        point: c.point.clone(),
+        value: c.value + Fr::one(),
+    };
     assert!(matmul::verify(&case.shape, &wrong, &proof, &mut transcript(b"mm")).is_err());
     // Wrong witness: one element of A off. The proof either fails or leaves a false claim on A.
     let mut a = case.a.clone();
@@ -100,7 +123,9 @@ fn matmul_with_committed_weights_and_swapped_commitment() {
     let pcs = Hyrax::setup("gadgets", 8);
     let be = default_backend();
     let mut r = rng(3);
-    let (com, hint) = pcs.commit(be, &case.b, case.shape.b_vars(), &mut r).unwrap();
+    let (com, hint) = pcs
+        .commit(be, &case.b, case.shape.b_vars(), &mut r)
+        .unwrap();
     let c = claim_on(&mut rng(4), &case.c);
 
     let mut t = transcript(b"mm");
@@ -118,13 +143,19 @@ fn matmul_with_committed_weights_and_swapped_commitment() {
         let mut v = OpeningVerifier::new();
         let id = v.add(com.clone());
         v.claim(id, claims.b);
-        v.verify(be, &pcs, &opening, &mut t).map_err(|e| e.to_string())
+        v.verify(be, &pcs, &opening, &mut t)
+            .map_err(|e| e.to_string())
     };
     verify_with(&com).expect("honest proof with committed weights verifies");
     let mut other_b = case.b.clone();
     other_b[0] += Fr::one();
-    let (other, _) = pcs.commit(be, &other_b, case.shape.b_vars(), &mut rng(5)).unwrap();
-    assert!(verify_with(&other).is_err(), "swapped weight commitment accepted");
+    let (other, _) = pcs
+        .commit(be, &other_b, case.shape.b_vars(), &mut rng(5))
+        .unwrap();
+    assert!(
+        verify_with(&other).is_err(),
+        "swapped weight commitment accepted"
+    );
 }
 
 #[test]
@@ -133,7 +164,9 @@ fn hadamard_two_to_four_factors() {
     for k in 1..=4 {
         let dims = [3, 5];
         let factors: Vec<Vec<i64>> = (0..k).map(|_| random_small(&mut r, 15, 8)).collect();
-        let prod: Vec<i64> = (0..15).map(|i| factors.iter().map(|f| f[i]).product()).collect();
+        let prod: Vec<i64> = (0..15)
+            .map(|i| factors.iter().map(|f| f[i]).product())
+            .collect();
         let tables: Vec<Vec<Fr>> = factors.iter().map(|f| padded(&dims, f)).collect();
         let c_table = padded(&dims, &prod);
         let c = claim_on(&mut r, &c_table);
@@ -147,7 +180,10 @@ fn hadamard_two_to_four_factors() {
         let mut p = proof.clone();
         p.values[0] += Fr::one();
         assert!(hadamard::verify(k, &c, &p, &mut transcript(b"h")).is_err());
-        let wrong = EvaluationClaim { point: c.point.clone(), value: c.value + Fr::one() };
+        let wrong = EvaluationClaim {
+            point: c.point.clone(),
+            value: c.value + Fr::one(),
+        };
         assert!(hadamard::verify(k, &wrong, &proof, &mut transcript(b"h")).is_err());
         let mut bad = tables.clone();
         bad[0][1] += Fr::one();
@@ -169,7 +205,13 @@ fn linear_combinations_and_residuals() {
     let coeffs = [Fr::from(3u64), -Fr::one()];
     let c_vals: Vec<i64> = a.iter().zip(&b).map(|(x, y)| 3 * x - y).collect();
     let c = claim_on(&mut r, &padded(&[4, 5], &c_vals));
-    let (proof, _) = linear::prove(default_backend(), &coeffs, &[&ta, &tb], &c, &mut transcript(b"l"));
+    let (proof, _) = linear::prove(
+        default_backend(),
+        &coeffs,
+        &[&ta, &tb],
+        &c,
+        &mut transcript(b"l"),
+    );
     let claims = linear::verify(&coeffs, &c, &proof, &mut transcript(b"l")).unwrap();
     assert_eq!(eval(&ta, &claims[0].point), claims[0].value);
     assert_eq!(eval(&tb, &claims[1].point), claims[1].value);
@@ -178,11 +220,18 @@ fn linear_combinations_and_residuals() {
     p.values[0] += Fr::one();
     p.values[1] += Fr::from(3u64);
     let cl = linear::verify(&coeffs, &c, &p, &mut transcript(b"l")).unwrap();
-    assert_ne!(eval(&ta, &cl[0].point), cl[0].value, "false claim is left for the opening");
+    assert_ne!(
+        eval(&ta, &cl[0].point),
+        cl[0].value,
+        "false claim is left for the opening"
+    );
     let mut p = proof.clone();
     p.values[0] += Fr::one();
     assert!(linear::verify(&coeffs, &c, &p, &mut transcript(b"l")).is_err());
-    let wrong = EvaluationClaim { point: c.point.clone(), value: c.value + Fr::one() };
+    let wrong = EvaluationClaim {
+        point: c.point.clone(),
+        value: c.value + Fr::one(),
+    };
     assert!(linear::verify(&coeffs, &wrong, &proof, &mut transcript(b"l")).is_err());
 }
 
@@ -235,8 +284,10 @@ fn check_select(sels: &[index_map::Selection], inputs: &[Vec<Fr>], out: &[Fr], s
     let mut r = rng(seed);
     let c = claim_on(&mut r, out);
     let refs: Vec<&[Fr]> = inputs.iter().map(|t| t.as_slice()).collect();
-    let (proof, _) = index_map::prove_select(default_backend(), sels, &refs, &c, &mut transcript(b"s"));
-    let claims = index_map::verify_select(sels, &c, &proof, &mut transcript(b"s")).expect("verifies");
+    let (proof, _) =
+        index_map::prove_select(default_backend(), sels, &refs, &c, &mut transcript(b"s"));
+    let claims =
+        index_map::verify_select(sels, &c, &proof, &mut transcript(b"s")).expect("verifies");
     for (t, cl) in inputs.iter().zip(&claims) {
         assert_eq!(eval(t, &cl.point), cl.value);
     }
@@ -246,7 +297,10 @@ fn check_select(sels: &[index_map::Selection], inputs: &[Vec<Fr>], out: &[Fr], s
     let mut p = proof.clone();
     p.shares[0] += Fr::one();
     assert!(index_map::verify_select(sels, &c, &p, &mut transcript(b"s")).is_err());
-    let wrong = EvaluationClaim { point: c.point.clone(), value: c.value + Fr::one() };
+    let wrong = EvaluationClaim {
+        point: c.point.clone(),
+        value: c.value + Fr::one(),
+    };
     assert!(index_map::verify_select(sels, &wrong, &proof, &mut transcript(b"s")).is_err());
 }
 
@@ -258,24 +312,52 @@ fn selections_rotate_half_reshape_slice_concat() {
     let mut y = vec![0i64; 24];
     for i in 0..3 {
         for j in 0..8 {
-            y[i * 8 + j] = if j < 4 { -x[i * 8 + j + 4] } else { x[i * 8 + j - 4] };
+            y[i * 8 + j] = if j < 4 {
+                -x[i * 8 + j + 4]
+            } else {
+                x[i * 8 + j - 4]
+            };
         }
     }
     let sel = index_map::rotate_half(3, 8);
     check_select(&[sel], &[padded(&[3, 8], &x)], &padded(&[3, 8], &y), 1);
     // A non-free reshape [4, 6] -> [6, 4] (same row-major data).
     let x = random_small(&mut r, 24, 16);
-    check_select(&[index_map::reshape(&[4, 6], &[6, 4])], &[padded(&[4, 6], &x)], &padded(&[6, 4], &x), 2);
+    check_select(
+        &[index_map::reshape(&[4, 6], &[6, 4])],
+        &[padded(&[4, 6], &x)],
+        &padded(&[6, 4], &x),
+        2,
+    );
     // Slice columns 2..5 of [3, 7].
     let x = random_small(&mut r, 21, 16);
-    let y: Vec<i64> = (0..3).flat_map(|i| (2..5).map(move |j| (i, j))).map(|(i, j)| x[i * 7 + j]).collect();
-    check_select(&[index_map::slice(&[3, 7], 1, 2, 3)], &[padded(&[3, 7], &x)], &padded(&[3, 3], &y), 3);
+    let y: Vec<i64> = (0..3)
+        .flat_map(|i| (2..5).map(move |j| (i, j)))
+        .map(|(i, j)| x[i * 7 + j])
+        .collect();
+    check_select(
+        &[index_map::slice(&[3, 7], 1, 2, 3)],
+        &[padded(&[3, 7], &x)],
+        &padded(&[3, 3], &y),
+        3,
+    );
     // Concat [2, 3] and [2, 2] along the last axis.
     let a = random_small(&mut r, 6, 16);
     let b = random_small(&mut r, 4, 16);
     let y: Vec<i64> = (0..2)
-        .flat_map(|i| a[i * 3..i * 3 + 3].iter().chain(&b[i * 2..i * 2 + 2]).copied().collect::<Vec<_>>())
+        .flat_map(|i| {
+            a[i * 3..i * 3 + 3]
+                .iter()
+                .chain(&b[i * 2..i * 2 + 2])
+                .copied()
+                .collect::<Vec<_>>()
+        })
         .collect();
     let sels = index_map::concat(&[vec![2, 3], vec![2, 2]], 1);
-    check_select(&sels, &[padded(&[2, 3], &a), padded(&[2, 2], &b)], &padded(&[2, 5], &y), 4);
+    check_select(
+        &sels,
+        &[padded(&[2, 3], &a), padded(&[2, 2], &b)],
+        &padded(&[2, 5], &y),
+        4,
+    );
 }

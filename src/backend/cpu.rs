@@ -87,7 +87,11 @@ impl Backend for Cpu {
     }
 
     fn evaluate(&self, table: &[Fr], point: &[Fr]) -> Fr {
-        assert_eq!(table.len(), 1 << point.len(), "point has the wrong dimension");
+        assert_eq!(
+            table.len(),
+            1 << point.len(),
+            "point has the wrong dimension"
+        );
         let eq = self.eq_table(point);
         self.inner_product(table, &eq)
     }
@@ -189,21 +193,19 @@ impl Backend for Cpu {
         }
         // Parallel over (outer, chunk of inner); each accumulates over mid.
         let chunk = if inner % 256 == 0 { 256 } else { inner };
-        out.par_chunks_mut(chunk)
-            .enumerate()
-            .for_each(|(c, dst)| {
-                let start = c * chunk;
-                let (o, i0) = (start / inner, start % inner);
-                for (m, w) in weights.iter().enumerate() {
-                    if w.is_zero() {
-                        continue;
-                    }
-                    let src = &table[o * block + m * inner + i0..][..dst.len()];
-                    for (d, s) in dst.iter_mut().zip(src) {
-                        *d += *w * s;
-                    }
+        out.par_chunks_mut(chunk).enumerate().for_each(|(c, dst)| {
+            let start = c * chunk;
+            let (o, i0) = (start / inner, start % inner);
+            for (m, w) in weights.iter().enumerate() {
+                if w.is_zero() {
+                    continue;
                 }
-            });
+                let src = &table[o * block + m * inner + i0..][..dst.len()];
+                for (d, s) in dst.iter_mut().zip(src) {
+                    *d += *w * s;
+                }
+            }
+        });
         out
     }
 

@@ -103,7 +103,12 @@ fn group_claims(
                 found: claim.point.len(),
             });
         }
-        groups.entry(n).or_default().entry(*id).or_default().push(claim.clone());
+        groups
+            .entry(n)
+            .or_default()
+            .entry(*id)
+            .or_default()
+            .push(claim.clone());
     }
     Ok(groups)
 }
@@ -163,8 +168,17 @@ impl OpeningProver {
     }
 
     /// Registers a committed tensor (its padded table of `2^num_vars` entries).
-    pub fn add(&mut self, table: Vec<Fr>, commitment: HyraxCommitment, hint: HyraxHint) -> TensorId {
-        assert_eq!(table.len(), 1 << commitment.num_vars, "table must be padded");
+    pub fn add(
+        &mut self,
+        table: Vec<Fr>,
+        commitment: HyraxCommitment,
+        hint: HyraxHint,
+    ) -> TensorId {
+        assert_eq!(
+            table.len(),
+            1 << commitment.num_vars,
+            "table must be padded"
+        );
         self.tensors.push((table, commitment, hint));
         self.tensors.len() - 1
     }
@@ -209,11 +223,16 @@ impl OpeningProver {
             let values: Vec<Fr> = out.final_values.iter().step_by(2).copied().collect();
             transcript.append_scalars(b"openings-values", &values);
             let ids: Vec<TensorId> = group.keys().copied().collect();
-            let tabs: Vec<&[Fr]> = ids.iter().map(|id| self.tensors[*id].0.as_slice()).collect();
+            let tabs: Vec<&[Fr]> = ids
+                .iter()
+                .map(|id| self.tensors[*id].0.as_slice())
+                .collect();
             let hints: Vec<&HyraxHint> = ids.iter().map(|id| &self.tensors[*id].2).collect();
             let coms: Vec<&HyraxCommitment> = ids.iter().map(|id| &self.tensors[*id].1).collect();
             let opening = pcs
-                .open_batch(backend, &tabs, &hints, &coms, &out.point, &values, transcript, rng)
+                .open_batch(
+                    backend, &tabs, &hints, &coms, &out.point, &values, transcript, rng,
+                )
                 .map_err(|source| OpeningError::Opening {
                     num_vars: *num_vars,
                     source,
@@ -277,12 +296,13 @@ impl OpeningVerifier {
             }
             let (sum, weights) = absorb_group(n, group, transcript);
             let sop = group_sop(group.len());
-            let reduced = sumcheck::verify(n, &sop, sum, &gp.sumcheck, transcript).map_err(|e| {
-                OpeningError::Reduction {
-                    num_vars: n,
-                    source: ClaimError::Sumcheck(e),
-                }
-            })?;
+            let reduced =
+                sumcheck::verify(n, &sop, sum, &gp.sumcheck, transcript).map_err(|e| {
+                    OpeningError::Reduction {
+                        num_vars: n,
+                        source: ClaimError::Sumcheck(e),
+                    }
+                })?;
             transcript.append_scalars(b"openings-values", &gp.values);
             let mut expected = Fr::from(0u64);
             for ((claims, w), v) in group.values().zip(&weights).zip(&gp.values) {
@@ -299,9 +319,20 @@ impl OpeningVerifier {
                     source: ClaimError::FinalCheck,
                 });
             }
-            let coms: Vec<&HyraxCommitment> = group.keys().map(|id| &self.commitments[*id]).collect();
-            pcs.verify_batch(backend, &coms, &reduced.point, &gp.values, &gp.opening, transcript)
-                .map_err(|source| OpeningError::Opening { num_vars: n, source })?;
+            let coms: Vec<&HyraxCommitment> =
+                group.keys().map(|id| &self.commitments[*id]).collect();
+            pcs.verify_batch(
+                backend,
+                &coms,
+                &reduced.point,
+                &gp.values,
+                &gp.opening,
+                transcript,
+            )
+            .map_err(|source| OpeningError::Opening {
+                num_vars: n,
+                source,
+            })?;
         }
         Ok(())
     }

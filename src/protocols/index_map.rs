@@ -42,7 +42,10 @@ pub fn permute_point(in_dims: &[usize], perm: &[usize], out_point: &[Fr]) -> Vec
     assert!(rest.is_empty(), "point does not match the shape");
     let mut in_point = Vec::with_capacity(out_point.len());
     for d in (0..rank).rev() {
-        let a = perm.iter().position(|&p| p == d).expect("perm is a permutation");
+        let a = perm
+            .iter()
+            .position(|&p| p == d)
+            .expect("perm is a permutation");
         in_point.extend_from_slice(blocks[a]);
     }
     in_point
@@ -273,8 +276,14 @@ pub fn verify_select(
     let sop = SumOfProducts::product(2);
     let mut claims = Vec::with_capacity(k);
     for i in 0..k {
-        let reduced = sumcheck::verify(sels[i].in_vars, &sop, proof.shares[i], &proof.sumchecks[i], transcript)
-            .map_err(ProtocolError::sumcheck(GADGET))?;
+        let reduced = sumcheck::verify(
+            sels[i].in_vars,
+            &sop,
+            proof.shares[i],
+            &proof.sumchecks[i],
+            transcript,
+        )
+        .map_err(ProtocolError::sumcheck(GADGET))?;
         transcript.append_scalar(b"select-value", &proof.values[i]);
         let w = sels[i].weight_at(&eq_u, &reduced.point);
         if proof.values[i] * w != reduced.value {
@@ -297,7 +306,11 @@ pub fn rotate_half(rows: usize, d: usize) -> Selection {
     let mut entries = Vec::with_capacity(rows * d);
     for i in 0..rows {
         for j in 0..d {
-            let (src, negate) = if j < half { (j + half, true) } else { (j - half, false) };
+            let (src, negate) = if j < half {
+                (j + half, true)
+            } else {
+                (j - half, false)
+            };
             entries.push(SelectEntry {
                 out: ((i << ld) + j) as u32,
                 src: ((i << ld) + src) as u32,
@@ -315,7 +328,11 @@ pub fn rotate_half(rows: usize, d: usize) -> Selection {
 /// The selection of a row-major reshape (works for any shapes).
 pub fn reshape(in_dims: &[usize], out_dims: &[usize]) -> Selection {
     let total: usize = in_dims.iter().product();
-    assert_eq!(total, out_dims.iter().product::<usize>(), "reshape changes size");
+    assert_eq!(
+        total,
+        out_dims.iter().product::<usize>(),
+        "reshape changes size"
+    );
     let entries = (0..total)
         .map(|e| SelectEntry {
             out: padded_index(out_dims, e) as u32,
@@ -421,7 +438,10 @@ mod tests {
         assert!(!reshape_is_free(&[6, 4], &[4, 6]));
         assert!(reshape_is_free(&[3, 4, 8], &[3, 32]));
         // The claim to check: padded indices agree on every element.
-        for (a, b) in [(vec![5, 768], vec![5, 12, 64]), (vec![3, 4, 8], vec![3, 32])] {
+        for (a, b) in [
+            (vec![5, 768], vec![5, 12, 64]),
+            (vec![3, 4, 8], vec![3, 32]),
+        ] {
             let total: usize = a.iter().product();
             for e in 0..total {
                 assert_eq!(padded_index(&a, e), padded_index(&b, e));

@@ -140,9 +140,20 @@ pub fn prove_fraction_tree(
             leaf_p: p,
             leaf_q: q,
         };
-        return (FractionTreeProof { top, layers: vec![] }, claims);
+        return (
+            FractionTreeProof {
+                top,
+                layers: vec![],
+            },
+            claims,
+        );
     }
-    let top = [layers[0].0[0], layers[0].0[1], layers[0].1[0], layers[0].1[1]];
+    let top = [
+        layers[0].0[0],
+        layers[0].0[1],
+        layers[0].1[0],
+        layers[0].1[1],
+    ];
     begin(transcript, n, &top);
     let root_p = top[0] * top[3] + top[1] * top[2];
     let root_q = top[2] * top[3];
@@ -157,8 +168,13 @@ pub fn prove_fraction_tree(
         let (q0, q1) = split_even_odd(lq);
         let tables = vec![backend.eq_table(&point), p0, p1, q0, q1];
         let sop = layer_sop(lambda);
-        let (sumcheck, out) =
-            sumcheck::prove(backend, tables, &sop, claim_p + lambda * claim_q, transcript);
+        let (sumcheck, out) = sumcheck::prove(
+            backend,
+            tables,
+            &sop,
+            claim_p + lambda * claim_q,
+            transcript,
+        );
         let children = [
             out.final_values[1],
             out.final_values[2],

@@ -137,11 +137,7 @@ pub fn multiplicities(
     Ok(m)
 }
 
-fn challenges(
-    t: &mut Transcript,
-    table: &LookupTable,
-    shapes: &[LookupShape],
-) -> (Fr, Fr) {
+fn challenges(t: &mut Transcript, table: &LookupTable, shapes: &[LookupShape]) -> (Fr, Fr) {
     t.append_bytes(b"gadget", GADGET.as_bytes());
     t.append_bytes(b"lookup-table", &table.descriptor());
     t.append_u64(b"lookup-inputs", shapes.len() as u64);
@@ -190,15 +186,19 @@ pub fn prove(
             .map(|i| Fr::from((i < w.len) as u64))
             .collect();
         let q: Vec<Fr> = match w.y {
-            Some(y) => w.x.iter().zip(y).map(|(x, y)| beta - x - alpha * y).collect(),
+            Some(y) => {
+                w.x.iter()
+                    .zip(y)
+                    .map(|(x, y)| beta - x - alpha * y)
+                    .collect()
+            }
             None => w.x.iter().map(|x| beta - x).collect(),
         };
         let (tree, leaf) = prove_fraction_tree(backend, p, q, transcript);
         let x_value = backend.evaluate(w.x, &leaf.point);
-        let y_value = w
-            .y
-            .map(|y| backend.evaluate(y, &leaf.point))
-            .unwrap_or_default();
+        let y_value =
+            w.y.map(|y| backend.evaluate(y, &leaf.point))
+                .unwrap_or_default();
         absorb_values(transcript, &x_value, &y_value);
         claims.x.push(EvaluationClaim {
             point: leaf.point.clone(),
@@ -310,12 +310,7 @@ pub fn verify(
     let t_in = table.input_mle(&leaf.point);
     let t_out = if table.is_function() {
         let eq = crate::poly::eq_table(&leaf.point);
-        table
-            .outputs()
-            .iter()
-            .zip(&eq)
-            .map(|(f, e)| *f * e)
-            .sum()
+        table.outputs().iter().zip(&eq).map(|(f, e)| *f * e).sum()
     } else {
         Fr::from(0u64)
     };

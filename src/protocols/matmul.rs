@@ -113,17 +113,30 @@ pub fn prove(
 ) -> (MatMulProof, MatMulClaims) {
     assert_eq!(a.len(), 1 << shape.a_vars(), "A has the wrong size");
     assert_eq!(b.len(), 1 << shape.b_vars(), "B has the wrong size");
-    assert_eq!(c.point.len(), shape.c_vars(), "claim point has the wrong size");
+    assert_eq!(
+        c.point.len(),
+        shape.c_vars(),
+        "claim point has the wrong size"
+    );
     absorb_shape(transcript, shape);
     let (u_j, u_i, u_h) = shape.split(&c.point);
-    let (nb, m, k, n) = (1 << shape.log_b, 1 << shape.log_m, 1 << shape.log_k, 1 << shape.log_n);
+    let (nb, m, k, n) = (
+        1 << shape.log_b,
+        1 << shape.log_m,
+        1 << shape.log_k,
+        1 << shape.log_n,
+    );
     // a_tab[h][s] = Ã(s, u_i, h); b_tab[h][s] = B̃(u_j, s, h).
     let a_tab = backend.fold_axis(a, nb, m, k, &backend.eq_table(u_i));
     let b_tab = backend.fold_axis(b, nb * k, n, 1, &backend.eq_table(u_j));
     let mut tables = vec![a_tab, b_tab];
     if shape.log_b > 0 {
         let eq_h = backend.eq_table(u_h);
-        tables.push(eq_h.iter().flat_map(|e| std::iter::repeat_n(*e, k)).collect());
+        tables.push(
+            eq_h.iter()
+                .flat_map(|e| std::iter::repeat_n(*e, k))
+                .collect(),
+        );
     }
     let (sumcheck, out) = sumcheck::prove(backend, tables, &shape.sop(), c.value, transcript);
     let (a_value, b_value) = (out.final_values[0], out.final_values[1]);
@@ -169,5 +182,11 @@ pub fn verify(
     if expected != reduced.value {
         return Err(ProtocolError::FinalCheck { gadget: GADGET });
     }
-    Ok(operand_claims(shape, &c.point, &reduced.point, proof.a_value, proof.b_value))
+    Ok(operand_claims(
+        shape,
+        &c.point,
+        &reduced.point,
+        proof.a_value,
+        proof.b_value,
+    ))
 }

@@ -100,7 +100,10 @@ pub mod limbs {
 
     /// Coefficients `[2^low_bits, 1]` of `(hi, lo)` for the linear gadget.
     pub fn coefficients(low_bits: u32) -> [crate::field::Fr; 2] {
-        [crate::field::from_i64(1i64 << low_bits), crate::field::Fr::from(1u64)]
+        [
+            crate::field::from_i64(1i64 << low_bits),
+            crate::field::Fr::from(1u64),
+        ]
     }
 }
 

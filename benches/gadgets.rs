@@ -1,0 +1,122 @@
+//! Gadget benchmarks: matmul, tlookup, rescale. `cargo bench --bench gadgets`.
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use zkllm::backend::default_backend;
+use zkllm::field::{from_i64, Fr};
+use zkllm::protocols::lookup::{self, LookupWitness};
+use zkllm::protocols::matmul::{self, MatMulShape};
+use zkllm::protocols::rescale;
+use zkllm::protocols::tables::LookupTable;
+use zkllm::sumcheck::EvaluationClaim;
+use zkllm::transcript::Transcript;
+
+fn small(rng: &mut ChaCha20Rng, len: usize, bits: u32) -> Vec<i64> {
+    let half = 1i64 << (bits - 1);
+    (0..len)
+        .map(|_| (rng.next_u64() % (2 * half as u64)) as i64 - half)
+        .collect()
+}
+
+fn to_fr(v: &[i64]) -> Vec<Fr> {
+    v.iter().map(|&x| from_i64(x)).collect()
+}
+
+fn matmul_bench(c: &mut Criterion) {
+    let be = default_backend();
+    let mut group = c.benchmark_group("matmul");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    let mut r = ChaCha20Rng::seed_from_u64(1);
+    // 768 and 3072 pad to 1024 and 4096.
+    let b = to_fr(&small(&mut r, 1024 * 4096, 16));
+    for m in [32usize, 128] {
+        let a = to_fr(&small(&mut r, m * 1024, 16));
+        let shape = MatMulShape {
+            log_b: 0,
+            log_m: m.trailing_zeros() as usize,
+            log_k: 10,
+            log_n: 12,
+        };
+        let point: Vec<Fr> = (0..shape.c_vars()).map(|i| Fr::from(i as u64 + 7)).collect();
+        let claim = EvaluationClaim {
+            point,
+            value: Fr::from(0u64),
+        };
+        group.bench_function(format!("prove {m}x768 · 768x3072"), |bench| {
+            bench.iter(|| {
+                let mut t = Transcript::new(b"bench");
+                matmul::prove(be, &shape, &a, &b, &claim, &mut t)
+            })
+        });
+        let mut t = Transcript::new(b"bench");
+        let (proof, _) = matmul::prove(be, &shape, &a, &b, &claim, &mut t);
+        group.bench_function(format!("verify {m}x768 · 768x3072"), |bench| {
+            bench.iter(|| {
+                let mut t = Transcript::new(b"bench");
+                // The claimed value is arbitrary here, so only the rounds are timed.
+                let _ = matmul::verify(&shape, &claim, &proof, &mut t);
+            })
+        });
+    }
+    group.finish();
+}
+
+fn lookup_bench(c: &mut Criterion) {
+    let be = default_backend();
+    let mut group = c.benchmark_group("lookup");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    let mut r = ChaCha20Rng::seed_from_u64(2);
+    let table = LookupTable::signed_range(16);
+    let x = small(&mut r, 1 << 20, 16);
+    let m: Vec<Fr> = to_fr(&lookup::multiplicities(&table, &[(&x, None)]).unwrap());
+    let xf = to_fr(&x);
+    group.bench_function("prove 2^20 lookups into a 2^16 table", |bench| {
+        bench.iter(|| {
+            let mut t = Transcript::new(b"bench");
+            let w = [LookupWitness {
+                len: x.len(),
+                x: &xf,
+                y: None,
+            }];
+            lookup::prove(be, &table, &w, &m, &mut t)
+        })
+    });
+    group.bench_function("multiplicities of 2^20 values", |bench| {
+        bench.iter(|| lookup::multiplicities(&table, &[(&x, None)]).unwrap())
+    });
+    // Rescale by 2^8 of 2^20 accumulated 24-bit values: the quotient and
+    // remainder witness plus the range lookups on both.
+    let acc = small(&mut r, 1 << 20, 24);
+    let shift = 8;
+    let rem_table = LookupTable::signed_range(shift);
+    group.bench_function("rescale 2^20 elements (witness + both range lookups)", |bench| {
+        bench.iter(|| {
+            let (q, rem): (Vec<i64>, Vec<i64>) =
+                acc.iter().map(|&v| rescale::rescale(v, shift)).unzip();
+            let mq = to_fr(&lookup::multiplicities(&table, &[(&q, None)]).unwrap());
+            let mr = to_fr(&lookup::multiplicities(&rem_table, &[(&rem, None)]).unwrap());
+            let (qf, rf) = (to_fr(&q), to_fr(&rem));
+            let mut t = Transcript::new(b"bench");
+            let wq = [LookupWitness {
+                len: q.len(),
+                x: &qf,
+                y: None,
+            }];
+            let wr = [LookupWitness {
+                len: rem.len(),
+                x: &rf,
+                y: None,
+            }];
+            let a = lookup::prove(be, &table, &wq, &mq, &mut t);
+            let b = lookup::prove(be, &rem_table, &wr, &mr, &mut t);
+            (a, b)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, matmul_bench, lookup_bench);
+criterion_main!(benches);
