@@ -11,10 +11,14 @@ pub mod claims;
 pub mod commit;
 pub mod error;
 pub mod field;
+pub mod import;
+pub mod ir;
 pub mod poly;
+pub mod quant;
 pub mod sumcheck;
 pub mod transcript;
 pub mod wire;
+pub mod witness;
 
 pub use error::Error;
 pub use field::{Fr, G1Affine, G1Projective};
