@@ -11,11 +11,15 @@ pub mod claims;
 pub mod commit;
 pub mod error;
 pub mod field;
+pub mod import;
+pub mod ir;
 pub mod poly;
 pub mod protocols;
+pub mod quant;
 pub mod sumcheck;
 pub mod transcript;
 pub mod wire;
+pub mod witness;
 
 pub use error::Error;
 pub use field::{Fr, G1Affine, G1Projective};

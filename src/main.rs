@@ -1,12 +1,25 @@
 //! The `zkllm` command-line tool.
 
-use clap::Parser;
+mod cli;
+
+use clap::{Parser, Subcommand};
 
 /// Prove, in zero knowledge, that a committed quantized LLM produced an output.
 #[derive(Parser)]
 #[command(name = "zkllm", version, about)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() {
-    let _ = Cli::parse();
+#[derive(Subcommand)]
+enum Command {
+    /// Show the model as zkllm sees it: lowered ops, scales, tables, size estimates.
+    Inspect(cli::inspect::InspectArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Inspect(args) => cli::inspect::run(&args),
+    }
 }

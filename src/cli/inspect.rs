@@ -1,0 +1,221 @@
+//! `zkllm inspect MODEL.onnx`: the lowered graph, its default quantization,
+//! the lookup tables it needs and size estimates — or every refusal at once.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::Serialize;
+
+use zkllm::import::{describe, import, ImportError, ImportOptions};
+use zkllm::ir::{float, numel, Graph, Op};
+use zkllm::quant::{quantize, Calibration, QuantConfig};
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// The ONNX model (external `.onnx.data` files next to it are resolved).
+    pub model: PathBuf,
+    /// Sequence length to fix (the length of `input_ids`).
+    #[arg(long, default_value_t = 16)]
+    pub seq_len: usize,
+    /// Values of other symbolic dimensions, `name=value` (repeatable).
+    #[arg(long = "dim", value_parser = parse_dim)]
+    pub dims: Vec<(String, i64)>,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_dim(s: &str) -> Result<(String, i64), String> {
+    let (k, v) = s.split_once('=').ok_or("expected name=value")?;
+    let v: i64 = v.parse().map_err(|_| format!("`{v}` is not an integer"))?;
+    Ok((k.to_string(), v))
+}
+
+#[derive(Serialize)]
+struct NodeRow {
+    id: usize,
+    name: String,
+    op: String,
+    gadget: &'static str,
+    shape: Vec<usize>,
+    inputs: Vec<usize>,
+    bits: Option<u32>,
+    frac_bits: Option<i32>,
+}
+
+#[derive(Serialize)]
+struct Estimates {
+    /// Proving key: circuit + quantized weights (4 B each) + one 32 B blind per Hyrax row.
+    proving_key_bytes: u64,
+    /// Verifying key: one 48 B compressed G1 commitment per Hyrax row of each weight.
+    verifying_key_bytes: u64,
+    /// Proof: per op, sumcheck rounds (log n × 5 × 32 B) plus activation
+    /// commitments (√n × 48 B) and one opening (2·log n × 48 B).
+    proof_bytes: u64,
+    /// Setup memory: weights as field elements (32 B), twice.
+    setup_memory_bytes: u64,
+    /// Prove memory: every witness entry as a field element, three times.
+    prove_memory_bytes: u64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    model: String,
+    producer: String,
+    opset: i64,
+    inputs: BTreeMap<String, Vec<String>>,
+    symbols: Vec<String>,
+    seq_len: usize,
+    parameters: usize,
+    float_nodes: usize,
+    op_counts: BTreeMap<String, usize>,
+    lookup_tables: BTreeMap<String, u32>,
+    nodes: Vec<NodeRow>,
+    estimates: Estimates,
+}
+
+fn log2_ceil(n: usize) -> u64 {
+    (usize::BITS - n.max(1).saturating_sub(1).leading_zeros()) as u64
+}
+
+fn estimate(q: &Graph) -> Estimates {
+    let mut est = Estimates { proving_key_bytes: 0, verifying_key_bytes: 0, proof_bytes: 0, setup_memory_bytes: 0, prove_memory_bytes: 0 };
+    let mut witness = 0u64;
+    for n in &q.nodes {
+        let size = numel(&n.shape).max(1);
+        let rows = 1u64 << log2_ceil(size).div_ceil(2);
+        witness += size as u64;
+        match n.op {
+            Op::Weight { .. } => {
+                est.proving_key_bytes += 4 * size as u64 + 32 * rows;
+                est.verifying_key_bytes += 48 * rows;
+                est.setup_memory_bytes += 64 * size as u64;
+            }
+            Op::Input { .. } | Op::Constant => {}
+            Op::Reshape | Op::Permute { .. } | Op::Slice { .. } | Op::Concat { .. } | Op::Broadcast => {}
+            _ => {
+                est.proof_bytes += log2_ceil(size) * 5 * 32 + 48 * rows + 2 * log2_ceil(size) * 48;
+            }
+        }
+    }
+    est.proving_key_bytes += serde_json::to_vec(&q.nodes.iter().map(|n| (&n.name, n.op.kind(), &n.shape)).collect::<Vec<_>>())
+        .map_or(0, |v| v.len() as u64);
+    est.verifying_key_bytes += 64;
+    est.prove_memory_bytes = witness * 32 * 3;
+    est
+}
+
+pub fn run(args: &InspectArgs) -> Result<()> {
+    let desc = describe(&args.model)?;
+    let opts = ImportOptions { seq_len: args.seq_len, dims: args.dims.iter().cloned().collect() };
+    let graph = match import(&args.model, &opts) {
+        Ok(g) => g,
+        Err(e @ ImportError::Unsupported(_)) => {
+            return Err(anyhow::Error::new(e).context(format!("{} cannot be proven", args.model.display())))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // Default scales from a synthetic calibration run (token ids 0, 1, 2, …).
+    let vocab = graph
+        .nodes
+        .iter()
+        .find(|n| matches!(n.op, Op::Embedding))
+        .map(|n| graph.nodes[n.inputs[0]].shape[0])
+        .unwrap_or(1);
+    let ids: Vec<i64> = (0..args.seq_len).map(|i| (i % vocab) as i64).collect();
+    let values = float::eval(&graph, &ids).context("float run of the lowered graph")?;
+    let calib = Calibration::from_float_run(&graph, &values);
+    let q = quantize(&graph, &calib, &QuantConfig::default()).context("default quantization")?;
+
+    let mut op_counts = BTreeMap::new();
+    let mut lookup_tables = BTreeMap::new();
+    for n in &q.nodes {
+        *op_counts.entry(n.op.kind().to_string()).or_insert(0) += 1;
+        match &n.op {
+            Op::Lookup { func, table: Some(t) } => {
+                lookup_tables.insert(format!("{} [{}, +2^{})", func.name(), t.lo, t.log_size), t.log_size);
+            }
+            Op::Softmax { .. } => {
+                lookup_tables.insert("softmax exp (zkAttn digits)".into(), 16);
+            }
+            Op::Rescale { shift } => {
+                lookup_tables.insert(format!("range 2^{shift} (rescale remainder)"), *shift);
+            }
+            _ => {}
+        }
+    }
+    let report = Report {
+        model: args.model.display().to_string(),
+        producer: desc.producer.clone(),
+        opset: desc.opset,
+        inputs: desc.inputs.iter().map(|i| (i.name.clone(), i.dims.clone())).collect(),
+        symbols: desc.symbols.clone(),
+        seq_len: args.seq_len,
+        parameters: q.parameter_count(),
+        float_nodes: graph.nodes.len(),
+        op_counts,
+        lookup_tables,
+        nodes: q
+            .nodes
+            .iter()
+            .map(|n| NodeRow {
+                id: n.id,
+                name: n.name.clone(),
+                op: match &n.op {
+                    Op::Lookup { func, .. } => format!("Lookup({})", func.name()),
+                    Op::EinSum { spec, .. } => format!("EinSum({spec})"),
+                    Op::Rescale { shift } => format!("Rescale({shift})"),
+                    Op::Softmax { mask, .. } => format!("Softmax{}", if mask.is_some() { "(masked)" } else { "" }),
+                    other => other.kind().to_string(),
+                },
+                gadget: n.op.gadget(),
+                shape: n.shape.clone(),
+                inputs: n.inputs.clone(),
+                bits: n.quant.map(|q| q.bits),
+                frac_bits: n.quant.map(|q| q.frac_bits),
+            })
+            .collect(),
+        estimates: estimate(&q),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!("model      {} ({}, opset {})", report.model, report.producer, report.opset);
+    for (k, v) in &report.inputs {
+        println!("input      {k} [{}]", v.join(", "));
+    }
+    println!("symbols    {:?} (sequence bound to {})", report.symbols, report.seq_len);
+    println!("parameters {}", report.parameters);
+    println!();
+    println!("{:>5}  {:<44} {:<28} {:<18} {:>4} {:>5}  gadget", "id", "name", "op", "shape", "bits", "frac");
+    for n in &report.nodes {
+        let name: String = if n.name.len() > 44 { format!("…{}", &n.name[n.name.len() - 43..]) } else { n.name.clone() };
+        println!(
+            "{:>5}  {:<44} {:<28} {:<18} {:>4} {:>5}  {}",
+            n.id,
+            name,
+            n.op,
+            format!("{:?}", n.shape),
+            n.bits.map_or("-".into(), |b| b.to_string()),
+            n.frac_bits.map_or("-".into(), |b| b.to_string()),
+            n.gadget
+        );
+    }
+    println!();
+    println!("ops        {:?}", report.op_counts);
+    println!("tables     {}", report.lookup_tables.keys().cloned().collect::<Vec<_>>().join("; "));
+    let mb = |b: u64| b as f64 / 1e6;
+    let e = &report.estimates;
+    println!(
+        "estimates  pk {:.2} MB, vk {:.3} MB, proof {:.3} MB, setup memory {:.1} MB, prove memory {:.1} MB",
+        mb(e.proving_key_bytes),
+        mb(e.verifying_key_bytes),
+        mb(e.proof_bytes),
+        mb(e.setup_memory_bytes),
+        mb(e.prove_memory_bytes)
+    );
+    Ok(())
+}

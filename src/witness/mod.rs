@@ -1,0 +1,199 @@
+//! Exact integer inference of a fixed-point [`Graph`]: the witness.
+//!
+//! Deterministic (integer arithmetic; lookup tables evaluate `f64` functions
+//! then round, see [`crate::quant::lookup_value`]) and rayon-parallel inside
+//! the heavy ops. Every node's integer tensor is returned so the prover can
+//! commit to and prove each op; every value is checked against its node's
+//! bit width and every lookup input against its table range.
+
+use rayon::prelude::*;
+use thiserror::Error;
+
+use crate::ir::float::sum_axis;
+use crate::ir::{numel, Data, Graph, NodeId, Op};
+use crate::quant::{dequantize, fits, lookup_value, rescale, softmax_row};
+
+#[derive(Debug, Error, PartialEq)]
+pub enum WitnessError {
+    #[error("the graph is not quantized")]
+    NotQuantized,
+    #[error("expected {expected} token ids, got {got}")]
+    InputLength { expected: usize, got: usize },
+    #[error("token id {id} at position {pos} is outside the vocabulary (size {vocab})")]
+    TokenId { pos: usize, id: i64, vocab: usize },
+    #[error(
+        "tensor {name} (node {node}): value {value} at position {pos} does not fit {bits} bits (over by a factor {factor:.2})"
+    )]
+    OutOfRange { node: NodeId, name: String, pos: usize, value: i64, bits: u32, factor: f64 },
+    #[error(
+        "lookup {name} (node {node}): input {value} at position {pos} is outside the table [{lo}, {hi}) by {by}"
+    )]
+    OutsideTable { node: NodeId, name: String, pos: usize, value: i64, lo: i64, hi: i64, by: i64 },
+    #[error("node {name} (node {node}): {what}")]
+    Arithmetic { node: NodeId, name: String, what: String },
+}
+
+/// Every node's integer tensor (indexed by node id), flattened row-major.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Witness {
+    pub values: Vec<Vec<i64>>,
+    pub output: NodeId,
+    /// `frac_bits` of the output.
+    pub output_frac_bits: i32,
+    pub output_shape: Vec<usize>,
+}
+
+impl Witness {
+    /// The integer tensor of a node.
+    pub fn node(&self, id: NodeId) -> &[i64] {
+        &self.values[id]
+    }
+    /// The integer logits (`[1, seq, vocab]`, at `output_frac_bits`).
+    pub fn logits(&self) -> &[i64] {
+        &self.values[self.output]
+    }
+    /// The logits as reals.
+    pub fn logits_f64(&self) -> Vec<f64> {
+        self.logits().iter().map(|&q| dequantize(q, self.output_frac_bits)).collect()
+    }
+}
+
+fn index_map_apply(x: &[i64], map: &[usize]) -> Vec<i64> {
+    map.iter().map(|&i| x[i]).collect()
+}
+
+/// Runs the fixed-point graph on token ids.
+pub fn generate(graph: &Graph, ids: &[i64]) -> Result<Witness, WitnessError> {
+    use crate::ir::shape_maps::*;
+    if !graph.is_quantized() {
+        return Err(WitnessError::NotQuantized);
+    }
+    let mut vals: Vec<Vec<i64>> = Vec::with_capacity(graph.nodes.len());
+    for node in &graph.nodes {
+        let q = node.quant.expect("checked");
+        let arith = |what: String| WitnessError::Arithmetic { node: node.id, name: node.name.clone(), what };
+        let inp = |i: usize| &vals[node.inputs[i]];
+        let shp = |i: usize| &graph.nodes[node.inputs[i]].shape;
+        let qin = |i: usize| graph.nodes[node.inputs[i]].quant.expect("checked");
+        let out: Vec<i64> = match &node.op {
+            Op::Input { .. } => {
+                if ids.len() != numel(&node.shape) {
+                    return Err(WitnessError::InputLength { expected: numel(&node.shape), got: ids.len() });
+                }
+                ids.to_vec()
+            }
+            Op::Weight { .. } | Op::Constant => match &node.data {
+                Some(Data::I64(v)) => v.clone(),
+                _ => return Err(arith("integer data missing".into())),
+            },
+            Op::Embedding => {
+                let table = inp(0);
+                let rows = shp(0)[0];
+                let d = numel(&shp(0)[1..]);
+                let mut out = Vec::with_capacity(numel(&node.shape));
+                for (pos, &t) in inp(1).iter().enumerate() {
+                    if t < 0 || t as usize >= rows {
+                        return Err(WitnessError::TokenId { pos, id: t, vocab: rows });
+                    }
+                    out.extend_from_slice(&table[t as usize * d..(t as usize + 1) * d]);
+                }
+                out
+            }
+            Op::EinSum { spec, .. } => spec.eval(
+                inp(0),
+                shp(0),
+                inp(1),
+                shp(1),
+                0i128,
+                |acc, x, y| acc + x as i128 * y as i128,
+                |acc| i64::try_from(acc).map_err(|_| arith(format!("accumulator {acc} overflows i64"))),
+            )?,
+            Op::Add | Op::Sub | Op::Hadamard => {
+                let ma = broadcast_index_map(shp(0), &node.shape);
+                let mb = broadcast_index_map(shp(1), &node.shape);
+                if !matches!(node.op, Op::Hadamard) && qin(0).frac_bits != qin(1).frac_bits {
+                    return Err(arith("operands at different scales".into()));
+                }
+                let (a, b) = (inp(0), inp(1));
+                ma.par_iter()
+                    .zip(mb.par_iter())
+                    .map(|(&i, &j)| match node.op {
+                        Op::Add => a[i].checked_add(b[j]),
+                        Op::Sub => a[i].checked_sub(b[j]),
+                        _ => a[i].checked_mul(b[j]),
+                    })
+                    .collect::<Option<Vec<i64>>>()
+                    .ok_or_else(|| arith("i64 overflow".into()))?
+            }
+            Op::MulConst { q: c, .. } => inp(0)
+                .iter()
+                .map(|&x| x.checked_mul(*c))
+                .collect::<Option<Vec<i64>>>()
+                .ok_or_else(|| arith("i64 overflow".into()))?,
+            Op::Rescale { shift } => inp(0).par_iter().map(|&x| rescale(x, *shift)).collect(),
+            Op::Lookup { func, table } => {
+                let table = table.ok_or_else(|| arith("lookup without a table range".into()))?;
+                let x = inp(0);
+                let hi = table.lo + (1i64 << table.log_size);
+                if let Some((pos, &v)) = x.iter().enumerate().find(|(_, &v)| !table.contains(v)) {
+                    let by = if v < table.lo { table.lo - v } else { v - hi + 1 };
+                    return Err(WitnessError::OutsideTable {
+                        node: node.id,
+                        name: node.name.clone(),
+                        pos,
+                        value: v,
+                        lo: table.lo,
+                        hi,
+                        by,
+                    });
+                }
+                let fi = qin(0).frac_bits;
+                x.par_iter().map(|&v| lookup_value(func, v, fi, q.frac_bits, q.bits)).collect()
+            }
+            Op::Softmax { mask, exp_frac_bits } => {
+                let fe = exp_frac_bits.ok_or_else(|| arith("softmax without exp scale".into()))?;
+                let n = *node.shape.last().unwrap_or(&1);
+                let keep: Option<Vec<bool>> = mask.as_ref().map(|m| {
+                    broadcast_index_map(&m.shape, &node.shape).iter().map(|&i| m.keep[i]).collect()
+                });
+                let x = inp(0);
+                let fi = qin(0).frac_bits;
+                let rows: Vec<Vec<i64>> = (0..x.len() / n.max(1))
+                    .into_par_iter()
+                    .map(|r| {
+                        let k = keep.as_ref().map(|k| &k[r * n..(r + 1) * n]);
+                        softmax_row(&x[r * n..(r + 1) * n], k, fi, fe, q.frac_bits).out
+                    })
+                    .collect();
+                rows.concat()
+            }
+            Op::Sum { axis } => sum_axis(inp(0), shp(0), *axis),
+            Op::Reshape => inp(0).clone(),
+            Op::Permute { perm } => index_map_apply(inp(0), &permute_index_map(shp(0), perm)),
+            Op::Slice { axis, start, end } => index_map_apply(inp(0), &slice_index_map(shp(0), *axis, *start, *end)),
+            Op::Concat { axis } => {
+                let parts: Vec<(&[i64], &[usize])> = (0..node.inputs.len())
+                    .map(|i| (&vals[node.inputs[i]][..], &graph.nodes[node.inputs[i]].shape[..]))
+                    .collect();
+                concat(&parts, *axis)
+            }
+            Op::Broadcast => index_map_apply(inp(0), &broadcast_index_map(shp(0), &node.shape)),
+            Op::Norm { .. } | Op::Mask(_) => return Err(arith("float-only op in a quantized graph".into())),
+        };
+        if out.len() != numel(&node.shape) {
+            return Err(arith(format!("produced {} values for shape {:?}", out.len(), node.shape)));
+        }
+        if let Some((pos, &value)) = out.iter().enumerate().find(|(_, &v)| !fits(v, q.bits)) {
+            let factor = value.unsigned_abs() as f64 / 2f64.powi(q.bits as i32 - 1);
+            return Err(WitnessError::OutOfRange { node: node.id, name: node.name.clone(), pos, value, bits: q.bits, factor });
+        }
+        vals.push(out);
+    }
+    let out = &graph.nodes[graph.output];
+    Ok(Witness {
+        values: vals,
+        output: graph.output,
+        output_frac_bits: out.quant.expect("checked").frac_bits,
+        output_shape: out.shape.clone(),
+    })
+}
