@@ -7,6 +7,7 @@
 //! that GPU implementations slot in without touching protocol code.
 
 pub mod backend;
+pub mod circuit;
 pub mod claims;
 pub mod commit;
 pub mod error;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::field::{from_i64, Fr};
 
 /// Element-wise non-linearities proven by lookup.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Activation {
     /// `x·Φ(x)` with the exact normal CDF (erf form).
     GeluErf,
@@ -75,7 +75,7 @@ impl Activation {
 }
 
 /// A quantized function: scales and output width.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuantizedFn {
     pub f: Activation,
     pub in_frac: u32,
@@ -93,12 +93,46 @@ impl QuantizedFn {
     }
 }
 
+/// The function of a function table, as a public, serialisable description.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum TableFn {
+    Activation(QuantizedFn),
+    /// An element-wise function of the IR, quantized by
+    /// [`crate::quant::lookup_value`].
+    Ir {
+        func: crate::ir::Func,
+        f_in: i32,
+        f_out: i32,
+        out_bits: u32,
+    },
+    /// The zkAttn exponential [`crate::quant::softmax_exp`].
+    SoftmaxExp { f_in: i32, f_out: i32 },
+    /// `δ(x = 0)`: 1 at zero, 0 elsewhere.
+    IsZero,
+}
+
+impl TableFn {
+    pub fn apply(&self, x: i64) -> i64 {
+        match self {
+            TableFn::Activation(q) => q.apply(x),
+            TableFn::Ir {
+                func,
+                f_in,
+                f_out,
+                out_bits,
+            } => crate::quant::lookup_value(func, x, *f_in, *f_out, *out_bits),
+            TableFn::SoftmaxExp { f_in, f_out } => crate::quant::softmax_exp(x, *f_in, *f_out),
+            TableFn::IsZero => (x == 0) as i64,
+        }
+    }
+}
+
 /// A lookup table: inputs `[lo, lo + 2^log_size)`, with outputs for a function.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LookupTable {
     pub lo: i64,
     pub log_size: u32,
-    pub func: Option<QuantizedFn>,
+    pub func: Option<TableFn>,
 }
 
 impl LookupTable {
@@ -124,7 +158,7 @@ impl LookupTable {
         Self {
             lo,
             log_size,
-            func: Some(f),
+            func: Some(TableFn::Activation(f)),
         }
     }
 
@@ -154,7 +188,9 @@ impl LookupTable {
 
     /// Outputs of every entry, in table order (function tables only).
     pub fn outputs(&self) -> Vec<Fr> {
+        use rayon::prelude::*;
         (0..self.len() as i64)
+            .into_par_iter()
             .map(|j| from_i64(self.output(self.lo + j)))
             .collect()
     }
@@ -173,16 +209,7 @@ impl LookupTable {
 
     /// A stable byte description absorbed into transcripts.
     pub fn descriptor(&self) -> Vec<u8> {
-        let mut d = Vec::new();
-        d.extend_from_slice(&self.lo.to_le_bytes());
-        d.extend_from_slice(&self.log_size.to_le_bytes());
-        if let Some(f) = &self.func {
-            d.extend_from_slice(f.f.name().as_bytes());
-            for v in [f.in_frac, f.out_frac, f.out_bits] {
-                d.extend_from_slice(&v.to_le_bytes());
-            }
-        }
-        d
+        serde_json::to_vec(self).expect("tables serialise")
     }
 }
 

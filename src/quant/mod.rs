@@ -8,6 +8,8 @@
 //! [`quantize`] turns a float graph into a fixed-point graph from per-tensor
 //! ranges ([`Calibration`]) and a [`QuantConfig`].
 
+use serde::{Deserialize, Serialize};
+
 mod calib;
 mod plan;
 
@@ -149,6 +151,64 @@ pub fn softmax_row(z: &[i64], keep: Option<&[bool]>, f_in: i32, f_exp: i32, f_ou
         .map(|&e| (((e as i128) << f_out) + (sum / 2) as i128).div_euclid(sum as i128) as i64)
         .collect();
     SoftmaxRow { max: m, exps, sum, out }
+}
+
+/// Parameters of the zkAttn softmax of a row of `n` scores at `f_in`
+/// fractional bits with outputs at `f_out` (see [`zkattn_row`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZkAttnParams {
+    pub f_in: i32,
+    pub f_out: i32,
+    /// Shifted scores `d` are split as `lo + 2^lo_bits·hi`; `lo` indexes the exp table.
+    pub lo_bits: u32,
+    /// `hi` must be in `[0, 2^hi_bits)` and only `hi = 0` gives a non-zero output.
+    pub hi_bits: u32,
+    /// Accepted row sums: `[2^f_out − tolerance, 2^f_out − tolerance + 2^sum_bits)`.
+    pub tolerance: i64,
+    pub sum_bits: u32,
+}
+
+impl ZkAttnParams {
+    /// Parameters for rows of `n` scores of width `in_bits`.
+    pub fn new(n: usize, in_bits: u32, f_in: i32, f_out: i32) -> Self {
+        let domain = softmax_exp_domain(f_in, f_out).max(1);
+        let lo_bits = (64 - (domain as u64 - 1).leading_zeros()).max(1);
+        let hi_bits = (in_bits + 2).saturating_sub(lo_bits).clamp(1, 16);
+        // Shift rounding (|ε| ≤ 1/2 step) scales the row by e^{±ε}; each entry rounds by ≤ 1/2.
+        let scale = 2f64.powi(f_out);
+        let tolerance = (scale * ((0.5 / 2f64.powi(f_in)).exp() - 1.0)).ceil() as i64 + n.div_ceil(2) as i64 + 1;
+        let sum_bits = 64 - (2 * tolerance as u64).leading_zeros();
+        Self { f_in, f_out, lo_bits, hi_bits, tolerance, sum_bits }
+    }
+}
+
+/// The zkAttn softmax of one row (DESIGN "zkAttn"): no division.
+///
+/// 1. the row shift `ẑ = m + round(2^f_in · ln Σ_j exp((z_j − m)/2^f_in))`
+///    over kept entries (`m` their maximum) — an approximate log-sum-exp;
+/// 2. `d_j = ẑ − z_j ≥ 0` and `y_j = round(2^f_out · exp(−d_j/2^f_in))`
+///    ([`softmax_exp`], 0 beyond the table), 0 at masked entries.
+///
+/// The proof checks `y_j` against `d_j` by lookups and that the row sum lies
+/// within `tolerance` of `2^f_out`: that pins `ẑ` to the log-sum-exp up to
+/// the rounding the tolerance allows. A row with no kept entry gives 0s.
+/// Returns `(ẑ, y)`.
+pub fn zkattn_row(z: &[i64], keep: Option<&[bool]>, p: &ZkAttnParams) -> (i64, Vec<i64>) {
+    let kept = |j: usize| keep.is_none_or(|k| k[j]);
+    let Some(m) = (0..z.len()).filter(|&j| kept(j)).map(|j| z[j]).max() else {
+        return (0, vec![0; z.len()]);
+    };
+    let s = 2f64.powi(p.f_in);
+    let lse: f64 = (0..z.len())
+        .filter(|&j| kept(j))
+        .map(|j| ((z[j] - m) as f64 / s).exp())
+        .sum::<f64>()
+        .ln();
+    let shift = m + (lse * s).round() as i64;
+    let y = (0..z.len())
+        .map(|j| if kept(j) { softmax_exp(shift - z[j], p.f_in, p.f_out) } else { 0 })
+        .collect();
+    (shift, y)
 }
 
 #[cfg(test)]

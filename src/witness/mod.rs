@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use crate::ir::float::sum_axis;
 use crate::ir::{numel, Data, Graph, NodeId, Op};
-use crate::quant::{dequantize, fits, lookup_value, rescale, softmax_row};
+use crate::quant::{dequantize, fits, lookup_value, rescale, zkattn_row, ZkAttnParams};
 
 #[derive(Debug, Error, PartialEq)]
 pub enum WitnessError {
@@ -150,19 +150,18 @@ pub fn generate(graph: &Graph, ids: &[i64]) -> Result<Witness, WitnessError> {
                 let fi = qin(0).frac_bits;
                 x.par_iter().map(|&v| lookup_value(func, v, fi, q.frac_bits, q.bits)).collect()
             }
-            Op::Softmax { mask, exp_frac_bits } => {
-                let fe = exp_frac_bits.ok_or_else(|| arith("softmax without exp scale".into()))?;
+            Op::Softmax { mask, .. } => {
                 let n = *node.shape.last().unwrap_or(&1);
                 let keep: Option<Vec<bool>> = mask.as_ref().map(|m| {
                     broadcast_index_map(&m.shape, &node.shape).iter().map(|&i| m.keep[i]).collect()
                 });
                 let x = inp(0);
-                let fi = qin(0).frac_bits;
+                let params = ZkAttnParams::new(n, qin(0).bits, qin(0).frac_bits, q.frac_bits);
                 let rows: Vec<Vec<i64>> = (0..x.len() / n.max(1))
                     .into_par_iter()
                     .map(|r| {
                         let k = keep.as_ref().map(|k| &k[r * n..(r + 1) * n]);
-                        softmax_row(&x[r * n..(r + 1) * n], k, fi, fe, q.frac_bits).out
+                        zkattn_row(&x[r * n..(r + 1) * n], k, &params).1
                     })
                     .collect();
                 rows.concat()

@@ -1,0 +1,246 @@
+//! The whole-model circuit: proves every op of a quantized [`Graph`], from
+//! the public token ids to the public logits, by walking the graph from the
+//! output back to the inputs and reducing claims op by op (see the design's
+//! "Claim flow"). Nothing the prover computes is taken on trust: every claim
+//! ends in a commitment opening, a public value the verifier computes, or
+//! the public output.
+//!
+//! Order of a proof (prover and verifier alike):
+//! 1. absorb the statement (verifying-key digest, token ids, position, logits);
+//! 2. commit the tensors of the [`plan::Plan`] and the lookup multiplicities;
+//! 3. walk the nodes from the last to the first, turning claims on each
+//!    node into claims on its inputs ([`prover`], [`verifier`]);
+//! 4. one batched lookup argument per table;
+//! 5. one batched opening per commitment size (weights included).
+
+pub mod layout;
+pub mod plan;
+pub mod proof;
+pub mod prover;
+pub mod verifier;
+
+pub use plan::Plan;
+pub use proof::CircuitProof;
+pub use prover::prove;
+pub use verifier::verify;
+
+use thiserror::Error;
+
+use crate::field::{from_i64, Fr};
+use crate::ir::{EinsumSpec, Graph, Node, Op};
+use crate::protocols::matmul::MatMulShape;
+use crate::transcript::Transcript;
+
+#[derive(Debug, Error)]
+pub enum CircuitError {
+    #[error("node {node} '{name}' ({op}): {why}")]
+    Unsupported {
+        node: usize,
+        name: String,
+        op: &'static str,
+        why: String,
+    },
+    #[error("witness: {0}")]
+    Witness(String),
+    #[error("proof rejected at node {node} '{name}' ({op}): {why}")]
+    Rejected {
+        node: usize,
+        name: String,
+        op: &'static str,
+        why: String,
+    },
+    #[error("proof rejected: {0}")]
+    Invalid(String),
+}
+
+impl CircuitError {
+    pub fn unsupported(node: &Node, why: &str) -> Self {
+        CircuitError::Unsupported {
+            node: node.id,
+            name: node.name.clone(),
+            op: node.op.kind(),
+            why: why.to_string(),
+        }
+    }
+
+    pub fn rejected(node: &Node, why: impl ToString) -> Self {
+        CircuitError::Rejected {
+            node: node.id,
+            name: node.name.clone(),
+            op: node.op.kind(),
+            why: why.to_string(),
+        }
+    }
+}
+
+/// The public statement: padded token ids, the position whose logits are
+/// published, and those logits (integers at the output's scale).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    pub ids: Vec<i64>,
+    pub position: usize,
+    pub logits: Vec<i64>,
+}
+
+pub(crate) fn absorb_statement(t: &mut Transcript, vk_digest: &[u8; 32], s: &Statement) {
+    t.append_bytes(b"vk-digest", vk_digest);
+    t.append_u64(b"ids-len", s.ids.len() as u64);
+    let ids: Vec<u8> = s.ids.iter().flat_map(|v| v.to_le_bytes()).collect();
+    t.append_bytes(b"ids", &ids);
+    t.append_u64(b"position", s.position as u64);
+    let logits: Vec<u8> = s.logits.iter().flat_map(|v| v.to_le_bytes()).collect();
+    t.append_bytes(b"logits", &logits);
+}
+
+/// The claim on the output node that the public logits make: at a random
+/// point `u` of the vocabulary axis and the Boolean point of `position` on
+/// the sequence axis (all other axes have size 1).
+pub(crate) fn output_claim(
+    graph: &Graph,
+    s: &Statement,
+    t: &mut Transcript,
+) -> Result<crate::sumcheck::EvaluationClaim, CircuitError> {
+    let shape = &graph.nodes[graph.output].shape;
+    let rank = shape.len();
+    if rank < 2 || shape[..rank - 2].iter().any(|&d| d != 1) {
+        return Err(CircuitError::Invalid(format!("output shape {shape:?} is not [1, seq, vocab]")));
+    }
+    let (seq, vocab) = (shape[rank - 2], shape[rank - 1]);
+    if s.position >= seq || s.logits.len() != vocab {
+        return Err(CircuitError::Invalid("public output does not match the model's output shape".into()));
+    }
+    let lv = crate::poly::num_vars_for(vocab);
+    let ls = crate::poly::num_vars_for(seq);
+    let u = t.challenge_scalars(b"output-point", lv);
+    let table = layout::padded_table(&[vocab], &s.logits);
+    let value = crate::poly::DenseMle::new(table).evaluate(&u);
+    let mut point = u;
+    point.extend((0..ls).map(|b| Fr::from(((s.position >> b) & 1) as u64)));
+    Ok(crate::sumcheck::EvaluationClaim { point, value })
+}
+
+/// An einsum in the matmul gadget's canonical form: operands permuted to
+/// `[batch, m, k]` and `[batch, k, n]`, the output to `[batch, m, n]`
+/// (axes grouped; per-axis padding makes a group a concatenation of bits).
+pub(crate) struct EinsumCanon {
+    pub shape: MatMulShape,
+    pub a_axes: Vec<char>,
+    pub b_axes: Vec<char>,
+    pub c_axes: Vec<char>,
+    pub a_perm: Vec<usize>,
+    pub b_perm: Vec<usize>,
+    pub a_shape: Vec<usize>,
+    pub b_shape: Vec<usize>,
+}
+
+pub(crate) fn einsum_canon(spec: &EinsumSpec, a: &[usize], b: &[usize]) -> EinsumCanon {
+    let size = |c: char| {
+        spec.a
+            .iter()
+            .position(|&x| x == c)
+            .map(|i| a[i])
+            .or_else(|| spec.b.iter().position(|&x| x == c).map(|i| b[i]))
+            .unwrap_or(1)
+    };
+    let in_a = |c: &char| spec.a.contains(c);
+    let in_b = |c: &char| spec.b.contains(c);
+    let batch: Vec<char> = spec.out.iter().copied().filter(|c| in_a(c) && in_b(c)).collect();
+    let m: Vec<char> = spec.out.iter().copied().filter(|c| in_a(c) && !in_b(c)).collect();
+    let n: Vec<char> = spec.out.iter().copied().filter(|c| in_b(c) && !in_a(c)).collect();
+    let k: Vec<char> = spec.a.iter().copied().filter(|c| in_b(c) && !spec.out.contains(c)).collect();
+    // Size-1 axes of one operand only (no variables): kept in front of their operand.
+    let lone = |ops: &[char], other: &[char]| -> Vec<char> {
+        ops.iter().copied().filter(|c| !other.contains(c) && !spec.out.contains(c)).collect()
+    };
+    let (a_lone, b_lone) = (lone(&spec.a, &spec.b), lone(&spec.b, &spec.a));
+    let out_lone: Vec<char> = spec.out.iter().copied().filter(|c| !in_a(c) && !in_b(c)).collect();
+    let logs = |cs: &[char]| cs.iter().map(|&c| crate::poly::num_vars_for(size(c))).sum::<usize>();
+    let cat = |x: &[char], y: &[char], z: &[char]| [x, y, z].concat();
+    let a_axes = [a_lone, cat(&batch, &m, &k)].concat();
+    let b_axes = [b_lone, cat(&batch, &k, &n)].concat();
+    let c_axes = [out_lone, cat(&batch, &m, &n)].concat();
+    let perm = |from: &[char], to: &[char]| -> Vec<usize> {
+        to.iter().map(|c| from.iter().position(|f| f == c).expect("axis present")).collect()
+    };
+    EinsumCanon {
+        shape: MatMulShape {
+            log_b: logs(&batch),
+            log_m: logs(&m),
+            log_k: logs(&k),
+            log_n: logs(&n),
+        },
+        a_perm: perm(&spec.a, &a_axes),
+        b_perm: perm(&spec.b, &b_axes),
+        a_shape: a_axes.iter().map(|&c| size(c)).collect(),
+        b_shape: b_axes.iter().map(|&c| size(c)).collect(),
+        a_axes,
+        b_axes,
+        c_axes,
+    }
+}
+
+/// The softmax keep-mask broadcast to the scores' shape (1 = kept).
+pub(crate) fn softmax_mask(node: &Node) -> Vec<i64> {
+    let total: usize = node.shape.iter().product();
+    match &node.op {
+        Op::Softmax { mask: Some(m), .. } => crate::ir::shape_maps::broadcast_index_map(&m.shape, &node.shape)
+            .iter()
+            .map(|&i| m.keep[i] as i64)
+            .collect(),
+        _ => vec![1; total],
+    }
+}
+
+/// Per row: 1 if any entry is kept.
+pub(crate) fn row_valid(mask: &[i64], cols: usize) -> Vec<i64> {
+    mask.chunks(cols.max(1))
+        .map(|r| r.iter().any(|&k| k != 0) as i64)
+        .collect()
+}
+
+/// `2^e` as a field element.
+pub(crate) fn pow2(e: u32) -> Fr {
+    from_i64(1i64 << e)
+}
+
+/// Seed of the public generators (anyone can recompute them).
+pub const GENERATOR_SEED: &str = "zkllm-hyrax-v1";
+
+/// Largest tensor (in variables) the proof of `graph` commits: sizes the generators.
+pub fn max_committed_vars(graph: &Graph, plan: &Plan) -> usize {
+    let nodes = graph
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, Op::Weight { .. }))
+        .map(|n| layout::num_vars(&n.shape));
+    let tensors = plan
+        .committed_tensors()
+        .into_iter()
+        .map(|t| layout::num_vars(plan.shape(graph, t)));
+    let tables = plan.tables.iter().map(|t| t.log_size as usize);
+    nodes.chain(tensors).chain(tables).max().unwrap_or(0)
+}
+
+/// Commits every weight node (padded, small-scalar MSMs), in node order.
+pub fn commit_weights<R: ark_std::rand::RngCore + ark_std::rand::CryptoRng>(
+    be: &dyn crate::backend::Backend,
+    pcs: &crate::commit::Hyrax,
+    graph: &Graph,
+    rng: &mut R,
+    progress: &dyn Fn(&str, usize, usize),
+) -> Result<Vec<(crate::commit::HyraxCommitment, crate::commit::HyraxHint)>, CircuitError> {
+    let weights: Vec<&Node> = graph.nodes.iter().filter(|n| matches!(n.op, Op::Weight { .. })).collect();
+    let mut out = Vec::with_capacity(weights.len());
+    for (i, node) in weights.iter().enumerate() {
+        progress("commit weights", i, weights.len());
+        let Some(crate::ir::Data::I64(v)) = &node.data else {
+            return Err(CircuitError::unsupported(node, "weight without integer data"));
+        };
+        let padded = layout::padded_ints(&node.shape, v);
+        let c = pcs
+            .commit_small(be, &padded, layout::num_vars(&node.shape), rng)
+            .map_err(|e| CircuitError::unsupported(node, &e.to_string()))?;
+        out.push(c);
+    }
+    Ok(out)
+}

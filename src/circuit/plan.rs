@@ -1,0 +1,255 @@
+//! What the proof of a quantized graph commits to and looks up, derived the
+//! same way by prover and verifier from the graph alone.
+//!
+//! Committed in the proof (beyond the weights, committed at setup): every
+//! tensor a lookup reads — rescale outputs `Q` and remainders `R`, lookup
+//! inputs and outputs, the zkAttn auxiliaries — and one multiplicity vector
+//! per distinct table. Lookups cover whole padded tensors, so padding is
+//! constrained like every other entry.
+
+use super::CircuitError;
+use crate::ir::{Graph, NodeId, Op};
+use crate::protocols::tables::{LookupTable, TableFn};
+use crate::quant::ZkAttnParams;
+
+/// A committed tensor: a graph node or an auxiliary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TensorRef {
+    Node(NodeId),
+    Aux(usize),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuxKind {
+    /// `R = X − 2^s·Q` of a rescale node.
+    RescaleRem,
+    /// Limbs of a wide rescale output: `Q = 2^12·hi + lo`.
+    LimbHi,
+    LimbLo,
+    /// zkAttn: the row shift ẑ, digits `lo`/`hi` of `d = ẑ − z`, `E = exp(lo)`,
+    /// `Δ = δ(hi = 0)`, and the shifted row sums `S − (2^f − tol)·v`.
+    SmShift,
+    SmLo,
+    SmHi,
+    SmExp,
+    SmDelta,
+    SmSum,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuxSpec {
+    pub owner: NodeId,
+    pub kind: AuxKind,
+    pub shape: Vec<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LookupUse {
+    pub table: usize,
+    pub x: TensorRef,
+    pub y: Option<TensorRef>,
+}
+
+/// Low bits of a limb split.
+pub const LIMB_BITS: u32 = 12;
+/// Largest lookup table (entries `2^MAX_TABLE_BITS`).
+pub const MAX_TABLE_BITS: u32 = 20;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RescalePlan {
+    pub rem: usize,
+    pub limbs: Option<(usize, usize)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SoftmaxPlan {
+    pub params: ZkAttnParams,
+    pub shift: usize,
+    pub lo: usize,
+    pub hi: usize,
+    pub exp: usize,
+    pub delta: usize,
+    pub sum: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plan {
+    /// Graph nodes committed in the proof.
+    pub committed: Vec<bool>,
+    pub aux: Vec<AuxSpec>,
+    pub tables: Vec<LookupTable>,
+    pub lookups: Vec<LookupUse>,
+    pub rescale: Vec<Option<RescalePlan>>,
+    pub softmax: Vec<Option<SoftmaxPlan>>,
+    /// Lookup nodes whose function is non-zero at 0: the committed raw output
+    /// has `f(0)` in the padding, masked off by a Hadamard with the real-entry
+    /// indicator.
+    pub masked_output: Vec<bool>,
+}
+
+impl Plan {
+    fn table(&mut self, t: LookupTable) -> usize {
+        if let Some(i) = self.tables.iter().position(|x| *x == t) {
+            return i;
+        }
+        self.tables.push(t);
+        self.tables.len() - 1
+    }
+
+    fn aux(&mut self, owner: NodeId, kind: AuxKind, shape: Vec<usize>) -> usize {
+        self.aux.push(AuxSpec { owner, kind, shape });
+        self.aux.len() - 1
+    }
+
+    fn lookup(&mut self, table: LookupTable, x: TensorRef, y: Option<TensorRef>) {
+        let table = self.table(table);
+        self.lookups.push(LookupUse { table, x, y });
+    }
+
+    /// Committed tensors in commitment order: nodes, then auxiliaries.
+    pub fn committed_tensors(&self) -> Vec<TensorRef> {
+        let mut v: Vec<TensorRef> = (0..self.committed.len())
+            .filter(|&i| self.committed[i])
+            .map(TensorRef::Node)
+            .collect();
+        v.extend((0..self.aux.len()).map(TensorRef::Aux));
+        v
+    }
+
+    pub fn shape<'a>(&'a self, graph: &'a Graph, t: TensorRef) -> &'a [usize] {
+        match t {
+            TensorRef::Node(n) => &graph.nodes[n].shape,
+            TensorRef::Aux(a) => &self.aux[a].shape,
+        }
+    }
+
+    pub fn new(graph: &Graph) -> Result<Plan, CircuitError> {
+        let n = graph.nodes.len();
+        let mut plan = Plan {
+            committed: vec![false; n],
+            rescale: vec![None; n],
+            softmax: vec![None; n],
+            masked_output: vec![false; n],
+            ..Default::default()
+        };
+        for node in &graph.nodes {
+            let q = node.quant.ok_or_else(|| CircuitError::unsupported(node, "graph is not quantized"))?;
+            let unsupported = |why: &str| CircuitError::unsupported(node, why);
+            match &node.op {
+                Op::Rescale { shift } => {
+                    if *shift > MAX_TABLE_BITS {
+                        return Err(unsupported("rescale shift above 20 bits"));
+                    }
+                    if q.bits > 2 * LIMB_BITS + 4 {
+                        return Err(unsupported("rescale output wider than 28 bits"));
+                    }
+                    plan.committed[node.id] = true;
+                    let rem = plan.aux(node.id, AuxKind::RescaleRem, node.shape.clone());
+                    if *shift > 0 {
+                        plan.lookup(LookupTable::signed_range(*shift), TensorRef::Aux(rem), None);
+                    }
+                    let limbs = if q.bits <= 16 {
+                        plan.lookup(LookupTable::signed_range(q.bits), TensorRef::Node(node.id), None);
+                        None
+                    } else {
+                        let hi = plan.aux(node.id, AuxKind::LimbHi, node.shape.clone());
+                        let lo = plan.aux(node.id, AuxKind::LimbLo, node.shape.clone());
+                        plan.lookup(LookupTable::signed_range(q.bits - LIMB_BITS), TensorRef::Aux(hi), None);
+                        plan.lookup(LookupTable::unsigned_range(LIMB_BITS), TensorRef::Aux(lo), None);
+                        Some((hi, lo))
+                    };
+                    plan.rescale[node.id] = Some(RescalePlan { rem, limbs });
+                }
+                Op::Lookup { func, table } => {
+                    let range = table.ok_or_else(|| unsupported("lookup without a table range"))?;
+                    if range.log_size > MAX_TABLE_BITS {
+                        return Err(unsupported("lookup table above 2^20 entries"));
+                    }
+                    let input = node.inputs[0];
+                    let qi = graph.nodes[input].quant.expect("quantized");
+                    let f = TableFn::Ir {
+                        func: func.clone(),
+                        f_in: qi.frac_bits,
+                        f_out: q.frac_bits,
+                        out_bits: q.bits,
+                    };
+                    plan.masked_output[node.id] = f.apply(0) != 0;
+                    let t = LookupTable {
+                        lo: range.lo,
+                        log_size: range.log_size,
+                        func: Some(f),
+                    };
+                    if !t.contains(0) {
+                        return Err(unsupported("lookup table range excludes 0 (padding)"));
+                    }
+                    plan.committed[input] = true;
+                    plan.committed[node.id] = true;
+                    plan.lookup(t, TensorRef::Node(input), Some(TensorRef::Node(node.id)));
+                }
+                Op::Softmax { .. } => {
+                    let input = node.inputs[0];
+                    let qi = graph.nodes[input].quant.expect("quantized");
+                    let cols = *node.shape.last().unwrap_or(&1);
+                    let params = ZkAttnParams::new(cols, qi.bits, qi.frac_bits, q.frac_bits);
+                    if params.lo_bits > MAX_TABLE_BITS || params.sum_bits > MAX_TABLE_BITS {
+                        return Err(unsupported("softmax tables above 2^20 entries"));
+                    }
+                    let mut rows = node.shape.clone();
+                    if let Some(l) = rows.last_mut() {
+                        *l = 1;
+                    }
+                    let shift = plan.aux(node.id, AuxKind::SmShift, rows.clone());
+                    let lo = plan.aux(node.id, AuxKind::SmLo, node.shape.clone());
+                    let hi = plan.aux(node.id, AuxKind::SmHi, node.shape.clone());
+                    let exp = plan.aux(node.id, AuxKind::SmExp, node.shape.clone());
+                    let delta = plan.aux(node.id, AuxKind::SmDelta, node.shape.clone());
+                    let sum = plan.aux(node.id, AuxKind::SmSum, rows);
+                    let exp_table = LookupTable {
+                        lo: 0,
+                        log_size: params.lo_bits,
+                        func: Some(TableFn::SoftmaxExp {
+                            f_in: params.f_in,
+                            f_out: params.f_out,
+                        }),
+                    };
+                    let delta_table = LookupTable {
+                        lo: 0,
+                        log_size: params.hi_bits,
+                        func: Some(TableFn::IsZero),
+                    };
+                    plan.lookup(exp_table, TensorRef::Aux(lo), Some(TensorRef::Aux(exp)));
+                    plan.lookup(delta_table, TensorRef::Aux(hi), Some(TensorRef::Aux(delta)));
+                    plan.lookup(LookupTable::unsigned_range(params.sum_bits), TensorRef::Aux(sum), None);
+                    plan.softmax[node.id] = Some(SoftmaxPlan {
+                        params,
+                        shift,
+                        lo,
+                        hi,
+                        exp,
+                        delta,
+                        sum,
+                    });
+                }
+                Op::Norm { .. } | Op::Mask(_) => return Err(unsupported("float-only op in a quantized graph")),
+                Op::EinSum { spec, .. } => {
+                    let (sa, sb) = (&graph.nodes[node.inputs[0]].shape, &graph.nodes[node.inputs[1]].shape);
+                    let lone = |ops: &[char], other: &[char], shape: &[usize]| {
+                        ops.iter().zip(shape).any(|(c, &d)| d > 1 && !other.contains(c) && !spec.out.contains(c))
+                    };
+                    let only_one = lone(&spec.a, &spec.b, sa) || lone(&spec.b, &spec.a, sb);
+                    if only_one {
+                        return Err(unsupported("einsum sums an axis of only one operand"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Weights are committed at setup, never again in the proof.
+        for node in &graph.nodes {
+            if matches!(node.op, Op::Weight { .. } | Op::Input { .. } | Op::Constant) && plan.committed[node.id] {
+                return Err(CircuitError::unsupported(node, "a lookup reads a weight, constant or input directly"));
+            }
+        }
+        Ok(plan)
+    }
+}

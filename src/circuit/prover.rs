@@ -1,0 +1,586 @@
+//! The circuit prover: commits, walks the graph backwards, proves lookups,
+//! opens. Mirrors [`super::verifier`] step by step.
+
+use ark_std::rand::{CryptoRng, RngCore};
+
+use super::layout::{self, num_vars, padded_table};
+use super::plan::{Plan, TensorRef, LIMB_BITS};
+use super::proof::{CircuitProof, Step};
+use super::{absorb_statement, einsum_canon, output_claim, pow2, row_valid, softmax_mask, CircuitError, Statement};
+use crate::backend::Backend;
+use crate::claims::{prove_multipoint, OpeningProver, TensorId};
+use crate::commit::{Hyrax, HyraxCommitment, HyraxHint};
+use crate::field::{from_i64, Fr};
+use crate::ir::{Data, Graph, Op};
+use crate::poly::{eq_table, SumOfProducts};
+use crate::protocols::index_map::{self, reshape_is_free};
+use crate::protocols::lookup::{self, LookupWitness};
+use crate::protocols::{hadamard, linear, matmul};
+use crate::quant::{rescale_remainder, zkattn_row};
+use crate::sumcheck::{self, EvaluationClaim};
+use crate::transcript::Transcript;
+use crate::witness::Witness;
+
+/// Padded integer contents of every committed tensor of the plan.
+pub fn committed_values(graph: &Graph, plan: &Plan, wit: &Witness) -> Result<Vec<Vec<i64>>, CircuitError> {
+    let mut aux: Vec<Vec<i64>> = plan.aux.iter().map(|a| vec![0; 1 << num_vars(&a.shape)]).collect();
+    for (id, sp) in plan.softmax.iter().enumerate() {
+        let Some(sp) = sp else { continue };
+        let node = &graph.nodes[id];
+        let p = sp.params;
+        let cols = *node.shape.last().unwrap_or(&1);
+        let z = wit.node(node.inputs[0]);
+        let keep = softmax_mask(node);
+        let rows_shape = &plan.aux[sp.shift].shape;
+        let (mut lo, mut hi, mut shift, mut sum) = (vec![0i64; z.len()], vec![0i64; z.len()], vec![], vec![]);
+        let tol_base = (1i64 << p.f_out) - p.tolerance;
+        for r in 0..z.len() / cols.max(1) {
+            let zr = &z[r * cols..(r + 1) * cols];
+            let kr: Vec<bool> = keep[r * cols..(r + 1) * cols].iter().map(|&k| k != 0).collect();
+            let (s, y) = zkattn_row(zr, Some(&kr), &p);
+            for j in 0..cols {
+                if kr[j] {
+                    let d = s - zr[j];
+                    lo[r * cols + j] = d & ((1 << p.lo_bits) - 1);
+                    hi[r * cols + j] = d >> p.lo_bits;
+                    if d < 0 || hi[r * cols + j] >= 1 << p.hi_bits {
+                        return Err(CircuitError::Witness(format!(
+                            "softmax node {id} '{}': row {r}, column {j}: shifted score {d} outside [0, 2^{})",
+                            node.name,
+                            p.lo_bits + p.hi_bits
+                        )));
+                    }
+                }
+            }
+            let valid = kr.iter().any(|&k| k) as i64;
+            let total: i64 = y.iter().sum();
+            let s_prime = total - tol_base * valid;
+            if s_prime < 0 || s_prime >= 1 << p.sum_bits {
+                return Err(CircuitError::Witness(format!(
+                    "softmax node {id} '{}': row {r} sums to {total}, outside the tolerance band",
+                    node.name
+                )));
+            }
+            shift.push(s);
+            sum.push(s_prime);
+        }
+        let exp_fn = |v: i64| crate::quant::softmax_exp(v, p.f_in, p.f_out);
+        let e: Vec<i64> = lo.iter().map(|&v| exp_fn(v)).collect();
+        let delta: Vec<i64> = hi.iter().map(|&v| (v == 0) as i64).collect();
+        aux[sp.shift] = layout::padded_ints(rows_shape, &shift);
+        aux[sp.sum] = layout::padded_ints(rows_shape, &sum);
+        aux[sp.lo] = layout::padded_ints(&node.shape, &lo);
+        aux[sp.hi] = layout::padded_ints(&node.shape, &hi);
+        // Padding entries have lo = hi = 0, so E = exp(0) and Δ = 1 there.
+        aux[sp.exp] = padded_with(&node.shape, &e, exp_fn(0));
+        aux[sp.delta] = padded_with(&node.shape, &delta, 1);
+    }
+    for (id, rp) in plan.rescale.iter().enumerate() {
+        let Some(rp) = rp else { continue };
+        let node = &graph.nodes[id];
+        let Op::Rescale { shift } = node.op else { unreachable!() };
+        let x = wit.node(node.inputs[0]);
+        let r: Vec<i64> = x.iter().map(|&v| rescale_remainder(v, shift)).collect();
+        aux[rp.rem] = layout::padded_ints(&node.shape, &r);
+        if let Some((hi, lo)) = rp.limbs {
+            let q = wit.node(id);
+            let (h, l): (Vec<i64>, Vec<i64>) = q.iter().map(|&v| crate::protocols::rescale::limbs::split(v, LIMB_BITS)).unzip();
+            aux[hi] = layout::padded_ints(&node.shape, &h);
+            aux[lo] = layout::padded_ints(&node.shape, &l);
+        }
+    }
+    let mut out = Vec::new();
+    for t in plan.committed_tensors() {
+        out.push(match t {
+            TensorRef::Node(id) => {
+                let node = &graph.nodes[id];
+                if plan.masked_output[id] {
+                    let Op::Lookup { .. } = node.op else { unreachable!() };
+                    let f0 = raw_pad(plan, id);
+                    padded_with(&node.shape, wit.node(id), f0)
+                } else {
+                    layout::padded_ints(&node.shape, wit.node(id))
+                }
+            }
+            TensorRef::Aux(a) => std::mem::take(&mut aux[a]),
+        });
+    }
+    Ok(out)
+}
+
+/// `f(0)` of a lookup node's table: the padding of its raw committed output.
+pub(crate) fn raw_pad(plan: &Plan, id: usize) -> i64 {
+    let u = plan
+        .lookups
+        .iter()
+        .find(|u| u.y == Some(TensorRef::Node(id)))
+        .expect("lookup node has a lookup");
+    plan.tables[u.table].output(0)
+}
+
+fn padded_with(shape: &[usize], values: &[i64], pad: i64) -> Vec<i64> {
+    let mut t = vec![pad; 1 << num_vars(shape)];
+    for (e, v) in values.iter().enumerate() {
+        t[layout::padded_index(shape, e)] = *v;
+    }
+    t
+}
+
+fn to_fr(v: &[i64]) -> Vec<Fr> {
+    crate::field::from_i64_slice(v)
+}
+
+struct Walk<'a> {
+    be: &'a dyn Backend,
+    graph: &'a Graph,
+    plan: &'a Plan,
+    wit: &'a Witness,
+    t: Transcript,
+    openings: OpeningProver,
+    /// Opening id of each weight / committed node, and of each auxiliary.
+    node_tensor: Vec<Option<TensorId>>,
+    aux_tensor: Vec<TensorId>,
+    steps: Vec<Step>,
+    claims: Vec<Vec<EvaluationClaim>>,
+}
+
+/// Proves that `wit` is the quantized graph's run on `stmt.ids` and that
+/// `stmt.logits` are its output at `stmt.position`. `weights` are the setup
+/// commitments and hints of the weight nodes, in node order.
+#[allow(clippy::too_many_arguments)]
+pub fn prove<R: RngCore + CryptoRng>(
+    be: &dyn Backend,
+    pcs: &Hyrax,
+    graph: &Graph,
+    plan: &Plan,
+    weights: &[(HyraxCommitment, HyraxHint)],
+    vk_digest: &[u8; 32],
+    wit: &Witness,
+    stmt: &Statement,
+    rng: &mut R,
+    progress: &dyn Fn(&str, usize, usize),
+) -> Result<CircuitProof, CircuitError> {
+    let mut t = Transcript::new(b"zkllm-proof");
+    absorb_statement(&mut t, vk_digest, stmt);
+    let mut openings = OpeningProver::new();
+    let mut node_tensor = vec![None; graph.nodes.len()];
+    let weight_nodes: Vec<usize> = graph.nodes.iter().filter(|n| matches!(n.op, Op::Weight { .. })).map(|n| n.id).collect();
+    assert_eq!(weight_nodes.len(), weights.len(), "one setup commitment per weight");
+    for (id, (c, h)) in weight_nodes.iter().zip(weights) {
+        let node = &graph.nodes[*id];
+        let Some(Data::I64(v)) = &node.data else {
+            return Err(CircuitError::unsupported(node, "weight without integer data"));
+        };
+        c.absorb(b"weight", &mut t);
+        node_tensor[*id] = Some(openings.add(padded_table(&node.shape, v), c.clone(), h.clone()));
+    }
+
+    // Commit the plan's tensors, then the multiplicities.
+    let values = committed_values(graph, plan, wit)?;
+    let tensors = plan.committed_tensors();
+    let mut commitments = Vec::new();
+    let mut aux_tensor = vec![0; plan.aux.len()];
+    for (i, (tref, v)) in tensors.iter().zip(&values).enumerate() {
+        progress("commit", i, tensors.len() + plan.tables.len());
+        let nv = num_vars(plan.shape(graph, *tref));
+        let (c, h) = pcs.commit_small(be, v, nv, rng).map_err(|e| CircuitError::Witness(e.to_string()))?;
+        c.absorb(b"tensor", &mut t);
+        let id = openings.add(to_fr(v), c.clone(), h);
+        match tref {
+            TensorRef::Node(n) => node_tensor[*n] = Some(id),
+            TensorRef::Aux(a) => aux_tensor[*a] = id,
+        }
+        commitments.push(c);
+    }
+    let value_of = |r: TensorRef| &values[tensors.iter().position(|x| *x == r).expect("committed")];
+    let mut mult_ids = Vec::new();
+    let mut mults = Vec::new();
+    for (ti, table) in plan.tables.iter().enumerate() {
+        let uses: Vec<(&[i64], Option<&[i64]>)> = plan
+            .lookups
+            .iter()
+            .filter(|u| u.table == ti)
+            .map(|u| (value_of(u.x).as_slice(), u.y.map(|y| value_of(y).as_slice())))
+            .collect();
+        let m = lookup::multiplicities(table, &uses).map_err(|e| CircuitError::Witness(e.to_string()))?;
+        let (c, h) = pcs.commit_small(be, &m, table.log_size as usize, rng).map_err(|e| CircuitError::Witness(e.to_string()))?;
+        c.absorb(b"multiplicities", &mut t);
+        let m = to_fr(&m);
+        mult_ids.push(openings.add(m.clone(), c.clone(), h));
+        mults.push(m);
+        commitments.push(c);
+    }
+
+    let mut w = Walk {
+        be,
+        graph,
+        plan,
+        wit,
+        t,
+        openings,
+        node_tensor,
+        aux_tensor,
+        steps: Vec::new(),
+        claims: vec![Vec::new(); graph.nodes.len()],
+    };
+    let start = output_claim(graph, stmt, &mut w.t)?;
+    w.claims[graph.output].push(start);
+    for id in (0..graph.nodes.len()).rev() {
+        progress("prove", graph.nodes.len() - id, graph.nodes.len());
+        w.node(id)?;
+    }
+
+    // Lookups: one batched argument per table.
+    let mut lookups = Vec::new();
+    for (ti, table) in plan.tables.iter().enumerate() {
+        let uses: Vec<_> = plan.lookups.iter().filter(|u| u.table == ti).collect();
+        let xs: Vec<Vec<Fr>> = uses.iter().map(|u| w.openings.table(w.tensor_id(u.x)).to_vec()).collect();
+        let ys: Vec<Option<Vec<Fr>>> = uses.iter().map(|u| u.y.map(|y| w.openings.table(w.tensor_id(y)).to_vec())).collect();
+        let wits: Vec<LookupWitness> = xs
+            .iter()
+            .zip(&ys)
+            .map(|(x, y)| LookupWitness { len: x.len(), x, y: y.as_deref() })
+            .collect();
+        let (proof, claims) = lookup::prove(be, table, &wits, &mults[ti], &mut w.t);
+        for (k, u) in uses.iter().enumerate() {
+            w.openings.claim(w.tensor_id(u.x), claims.x[k].clone());
+            if let Some(y) = u.y {
+                let yc = claims.y[k].clone();
+                w.openings.claim(w.tensor_id(y), yc);
+            }
+        }
+        w.openings.claim(mult_ids[ti], claims.multiplicities);
+        lookups.push(proof);
+    }
+    let Walk { openings, mut t, steps, .. } = w;
+    let openings = openings.prove(be, pcs, &mut t, rng).map_err(|e| CircuitError::Witness(e.to_string()))?;
+    Ok(CircuitProof { commitments, steps, lookups, openings })
+}
+
+impl Walk<'_> {
+    fn tensor_id(&self, r: TensorRef) -> TensorId {
+        match r {
+            TensorRef::Node(n) => self.node_tensor[n].expect("committed node"),
+            TensorRef::Aux(a) => self.aux_tensor[a],
+        }
+    }
+
+    /// The node's value as a padded table.
+    fn table(&self, id: usize) -> Vec<Fr> {
+        let node = &self.graph.nodes[id];
+        match &node.op {
+            Op::Weight { .. } | Op::Constant => match &node.data {
+                Some(Data::I64(v)) => padded_table(&node.shape, v),
+                _ => padded_table(&node.shape, self.wit.node(id)),
+            },
+            _ => padded_table(&node.shape, self.wit.node(id)),
+        }
+    }
+
+    fn state(&mut self, v: Fr) {
+        self.t.append_scalar(b"stated-value", &v);
+        self.steps.push(Step::Value(v));
+    }
+
+    fn claim(&mut self, id: usize, c: EvaluationClaim) {
+        self.claims[id].push(c);
+    }
+
+    fn node(&mut self, id: usize) -> Result<(), CircuitError> {
+        let node = &self.graph.nodes[id];
+        let claims = std::mem::take(&mut self.claims[id]);
+        match node.op {
+            Op::Input { .. } | Op::Constant => return Ok(()), // the verifier evaluates these itself
+            Op::Weight { .. } => {
+                let tid = self.node_tensor[id].expect("weight registered");
+                for c in claims {
+                    self.openings.claim(tid, c);
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+        if self.plan.committed[id] {
+            let tid = self.node_tensor[id].expect("committed");
+            if self.plan.masked_output[id] {
+                if let Some(c) = self.reduce(id, claims)? {
+                    // node = raw ∘ (real-entry indicator)
+                    let raw = self.openings.table(tid).to_vec();
+                    let ind = padded_table(&node.shape, &vec![1; node.shape.iter().product()]);
+                    let (proof, cl) = hadamard::prove(self.be, &[&raw, &ind], &c, &mut self.t);
+                    self.steps.push(Step::Hadamard(proof));
+                    self.openings.claim(tid, cl[0].clone());
+                }
+            } else {
+                for c in claims {
+                    self.openings.claim(tid, c);
+                }
+            }
+            if matches!(node.op, Op::Lookup { .. }) {
+                return Ok(()); // constrained by its lookup
+            }
+            // Start this node's own relation from a fresh random point.
+            let rho = self.t.challenge_scalars(b"fresh-point", num_vars(&node.shape));
+            let v = self.be.evaluate(self.openings.table(tid), &rho);
+            self.state(v);
+            let c = EvaluationClaim { point: rho, value: v };
+            self.openings.claim(tid, c.clone());
+            return self.relation(id, c);
+        }
+        match self.reduce(id, claims)? {
+            Some(c) => self.relation(id, c),
+            None => Ok(()),
+        }
+    }
+
+    /// Several claims on an uncommitted node become one.
+    fn reduce(&mut self, id: usize, mut claims: Vec<EvaluationClaim>) -> Result<Option<EvaluationClaim>, CircuitError> {
+        match claims.len() {
+            0 => Ok(None),
+            1 => Ok(claims.pop()),
+            _ => {
+                let table = self.table(id);
+                let points: Vec<Vec<Fr>> = claims.iter().map(|c| c.point.clone()).collect();
+                let values: Vec<Fr> = claims.iter().map(|c| c.value).collect();
+                let (proof, c) = prove_multipoint(self.be, &table, &points, &values, &mut self.t)
+                    .map_err(|e| CircuitError::rejected(&self.graph.nodes[id], e))?;
+                self.steps.push(Step::MultiPoint(proof));
+                Ok(Some(c))
+            }
+        }
+    }
+
+    fn relation(&mut self, id: usize, c: EvaluationClaim) -> Result<(), CircuitError> {
+        let g = self.graph;
+        let node = &g.nodes[id];
+        let ins = &node.inputs;
+        let shape_of = |i: usize| g.nodes[i].shape.clone();
+        match &node.op {
+            Op::EinSum { spec, .. } => {
+                let (sa, sb) = (shape_of(ins[0]), shape_of(ins[1]));
+                let ec = einsum_canon(spec, &sa, &sb);
+                let a = layout::permute_table(&self.table(ins[0]), &sa, &ec.a_perm);
+                let b = layout::permute_table(&self.table(ins[1]), &sb, &ec.b_perm);
+                let cp = layout::reorder_point(&c.point, &node.shape, &spec.out, &ec.c_axes);
+                let cc = EvaluationClaim { point: cp, value: c.value };
+                let (proof, mc) = matmul::prove(self.be, &ec.shape, &a, &b, &cc, &mut self.t);
+                self.steps.push(Step::MatMul(proof));
+                let pa = layout::reorder_point(&mc.a.point, &ec.a_shape, &ec.a_axes, &spec.a);
+                let pb = layout::reorder_point(&mc.b.point, &ec.b_shape, &ec.b_axes, &spec.b);
+                self.claim(ins[0], EvaluationClaim { point: pa, value: mc.a.value });
+                self.claim(ins[1], EvaluationClaim { point: pb, value: mc.b.value });
+            }
+            Op::Add | Op::Sub => {
+                let coeffs = [Fr::from(1u64), if matches!(node.op, Op::Add) { Fr::from(1u64) } else { -Fr::from(1u64) }];
+                let tabs: Vec<Vec<Fr>> = ins
+                    .iter()
+                    .map(|&i| layout::broadcast_table(&g.nodes[i].shape, &node.shape, &self.values(i)))
+                    .collect();
+                let (proof, cl) = linear::prove(self.be, &coeffs, &[&tabs[0], &tabs[1]], &c, &mut self.t);
+                self.steps.push(Step::Linear(proof));
+                for (k, &i) in ins.iter().enumerate() {
+                    self.unbroadcast(i, id, &cl[k])?;
+                }
+            }
+            Op::Hadamard => {
+                let tabs: Vec<Vec<Fr>> = ins
+                    .iter()
+                    .map(|&i| layout::broadcast_table(&g.nodes[i].shape, &node.shape, &self.values(i)))
+                    .collect();
+                let (proof, cl) = hadamard::prove(self.be, &[&tabs[0], &tabs[1]], &c, &mut self.t);
+                self.steps.push(Step::Hadamard(proof));
+                for (k, &i) in ins.iter().enumerate() {
+                    self.unbroadcast(i, id, &cl[k])?;
+                }
+            }
+            Op::MulConst { q, .. } => {
+                if *q != 0 {
+                    let inv = ark_ff::Field::inverse(&from_i64(*q)).expect("non-zero");
+                    self.claim(ins[0], EvaluationClaim { point: c.point, value: c.value * inv });
+                }
+            }
+            Op::Rescale { shift } => {
+                let rp = self.plan.rescale[id].clone().expect("planned");
+                let rem_id = self.aux_tensor[rp.rem];
+                let r = self.be.evaluate(self.openings.table(rem_id), &c.point);
+                let mut vals = vec![r];
+                self.openings.claim(rem_id, EvaluationClaim { point: c.point.clone(), value: r });
+                if let Some((hi, lo)) = rp.limbs {
+                    for a in [hi, lo] {
+                        let tid = self.aux_tensor[a];
+                        let v = self.be.evaluate(self.openings.table(tid), &c.point);
+                        self.openings.claim(tid, EvaluationClaim { point: c.point.clone(), value: v });
+                        vals.push(v);
+                    }
+                }
+                self.t.append_scalars(b"rescale-values", &vals);
+                self.steps.push(Step::Values(vals));
+                let x = pow2(*shift) * c.value + r;
+                self.claim(ins[0], EvaluationClaim { point: c.point, value: x });
+            }
+            Op::Softmax { .. } => self.softmax(id, c)?,
+            Op::Sum { axis } => {
+                let sx = shape_of(ins[0]);
+                let l = crate::poly::num_vars_for(sx[*axis]);
+                let mut bl: Vec<Vec<Fr>> = layout::blocks(&node.shape, &c.point).iter().map(|b| b.to_vec()).collect();
+                bl[*axis] = vec![ark_ff::Field::inverse(&Fr::from(2u64)).expect("2 is invertible"); l];
+                let refs: Vec<&[Fr]> = bl.iter().map(|b| b.as_slice()).collect();
+                let scale = ark_ff::Field::inverse(&pow2(l as u32)).expect("non-zero");
+                self.claim(ins[0], EvaluationClaim { point: layout::join(&refs), value: c.value * scale });
+            }
+            Op::Reshape => {
+                let sx = shape_of(ins[0]);
+                if reshape_is_free(&sx, &node.shape) && layout::num_vars(&sx) == layout::num_vars(&node.shape) {
+                    self.claim(ins[0], c);
+                } else {
+                    let sel = index_map::reshape(&sx, &node.shape);
+                    self.select(id, vec![sel], c)?;
+                }
+            }
+            Op::Permute { perm } => {
+                let p = index_map::permute_point(&shape_of(ins[0]), perm, &c.point);
+                self.claim(ins[0], EvaluationClaim { point: p, value: c.value });
+            }
+            Op::Slice { axis, start, end } => {
+                let sel = index_map::slice(&shape_of(ins[0]), *axis, *start, end - start);
+                self.select(id, vec![sel], c)?;
+            }
+            Op::Concat { axis } => {
+                let shapes: Vec<Vec<usize>> = ins.iter().map(|&i| shape_of(i)).collect();
+                let sels = index_map::concat(&shapes, *axis);
+                self.select(id, sels, c)?;
+            }
+            Op::Broadcast => self.unbroadcast(ins[0], id, &c)?,
+            Op::Embedding => self.embedding(id, c)?,
+            Op::Lookup { .. } | Op::Input { .. } | Op::Constant | Op::Weight { .. } => unreachable!("handled before"),
+            Op::Norm { .. } | Op::Mask(_) => return Err(CircuitError::unsupported(node, "float-only op")),
+        }
+        Ok(())
+    }
+
+    /// The node's values (weights and constants from the graph).
+    fn values(&self, id: usize) -> Vec<i64> {
+        let node = &self.graph.nodes[id];
+        match &node.data {
+            Some(Data::I64(v)) => v.clone(),
+            _ => self.wit.node(id).to_vec(),
+        }
+    }
+
+    fn unbroadcast(&mut self, input: usize, out: usize, c: &EvaluationClaim) -> Result<(), CircuitError> {
+        let (si, so) = (&self.graph.nodes[input].shape, &self.graph.nodes[out].shape);
+        let (p, inv) = layout::unbroadcast_point(si, so, &c.point)
+            .ok_or_else(|| CircuitError::rejected(&self.graph.nodes[out], "degenerate broadcast point"))?;
+        self.claim(input, EvaluationClaim { point: p, value: c.value * inv });
+        Ok(())
+    }
+
+    fn select(&mut self, id: usize, sels: Vec<index_map::Selection>, c: EvaluationClaim) -> Result<(), CircuitError> {
+        let ins = self.graph.nodes[id].inputs.clone();
+        let tabs: Vec<Vec<Fr>> = ins.iter().map(|&i| self.table(i)).collect();
+        let refs: Vec<&[Fr]> = tabs.iter().map(|t| t.as_slice()).collect();
+        let (proof, cl) = index_map::prove_select(self.be, &sels, &refs, &c, &mut self.t);
+        self.steps.push(Step::Select(proof));
+        for (i, cc) in ins.into_iter().zip(cl) {
+            self.claim(i, cc);
+        }
+        Ok(())
+    }
+
+    fn embedding(&mut self, id: usize, c: EvaluationClaim) -> Result<(), CircuitError> {
+        let node = &self.graph.nodes[id];
+        let (w_id, ids_id) = (node.inputs[0], node.inputs[1]);
+        let ws = self.graph.nodes[w_id].shape.clone();
+        let (v, d) = (ws[0], ws[1]);
+        let ld = crate::poly::num_vars_for(d);
+        let (u_d, u_t) = c.point.split_at(ld);
+        let w = self.table(w_id);
+        let vp = 1usize << crate::poly::num_vars_for(v);
+        let e_d = self.be.fold_axis(&w, vp, 1 << ld, 1, &self.be.eq_table(u_d));
+        let ids = self.values(ids_id);
+        let ids_shape = self.graph.nodes[ids_id].shape.clone();
+        let eq_t = eq_table(u_t);
+        let mut gsel = vec![Fr::from(0u64); vp];
+        for (e, &tok) in ids.iter().enumerate() {
+            gsel[tok as usize] += eq_t[layout::padded_index(&ids_shape, e)];
+        }
+        let (proof, out) = sumcheck::prove(self.be, vec![e_d, gsel], &SumOfProducts::product(2), c.value, &mut self.t);
+        let e = out.final_values[0];
+        self.t.append_scalar(b"embedding-row", &e);
+        self.steps.push(Step::Sumcheck(proof, vec![e]));
+        let mut point = u_d.to_vec();
+        point.extend_from_slice(&out.point);
+        self.claim(w_id, EvaluationClaim { point, value: e });
+        Ok(())
+    }
+
+    /// zkAttn: `y = M∘E∘Δ`, row sums in the tolerance band, and
+    /// `M∘(ẑ − z) = lo + 2^b·hi` (see [`crate::quant::zkattn_row`]).
+    fn softmax(&mut self, id: usize, c: EvaluationClaim) -> Result<(), CircuitError> {
+        let node = &self.graph.nodes[id];
+        let sp = self.plan.softmax[id].clone().expect("planned");
+        let p = sp.params;
+        let shape = node.shape.clone();
+        let cols = *shape.last().unwrap_or(&1);
+        let lc = crate::poly::num_vars_for(cols);
+        let nv = num_vars(&shape);
+        let mask = padded_table(&shape, &softmax_mask(node));
+        let aux = self.aux_tensor.clone();
+        let tid = |a: usize| aux[a];
+        // 1. Row sums at a fresh point w (on the rows).
+        let w = self.t.challenge_scalars(b"softmax-rows", nv - lc);
+        let s_prime = self.be.evaluate(self.openings.table(tid(sp.sum)), &w);
+        self.state(s_prime);
+        self.openings.claim(tid(sp.sum), EvaluationClaim { point: w.clone(), value: s_prime });
+        let keep = softmax_mask(node);
+        let valid = padded_table(&self.plan.aux[sp.sum].shape, &row_valid(&keep, cols));
+        let v_w = self.be.evaluate(&valid, &w);
+        let base = from_i64((1i64 << p.f_out) - p.tolerance);
+        let row_sum = s_prime + base * v_w;
+        // 2. One sumcheck for the claim on y and the row sums.
+        let lambda = self.t.challenge_scalar(b"softmax-lambda");
+        let eq_u = self.be.eq_table(&c.point);
+        let eq_w = self.be.eq_table(&w);
+        let gtab: Vec<Fr> = (0..1usize << nv).map(|x| eq_u[x] + lambda * eq_w[x >> lc]).collect();
+        let e_tab = self.openings.table(tid(sp.exp)).to_vec();
+        let d_tab = self.openings.table(tid(sp.delta)).to_vec();
+        let (proof, out) = sumcheck::prove(
+            self.be,
+            vec![gtab, mask.clone(), e_tab, d_tab],
+            &SumOfProducts::product(4),
+            c.value + lambda * row_sum,
+            &mut self.t,
+        );
+        let (ev, dv) = (out.final_values[2], out.final_values[3]);
+        self.t.append_scalars(b"softmax-exp-delta", &[ev, dv]);
+        self.steps.push(Step::Sumcheck(proof, vec![ev, dv]));
+        self.openings.claim(tid(sp.exp), EvaluationClaim { point: out.point.clone(), value: ev });
+        self.openings.claim(tid(sp.delta), EvaluationClaim { point: out.point, value: dv });
+        // 3. The digits decompose the masked shifted scores.
+        let rho = self.t.challenge_scalars(b"softmax-digits", nv);
+        let lo = self.be.evaluate(self.openings.table(tid(sp.lo)), &rho);
+        let hi = self.be.evaluate(self.openings.table(tid(sp.hi)), &rho);
+        self.t.append_scalars(b"softmax-digits-values", &[lo, hi]);
+        self.steps.push(Step::Values(vec![lo, hi]));
+        self.openings.claim(tid(sp.lo), EvaluationClaim { point: rho.clone(), value: lo });
+        self.openings.claim(tid(sp.hi), EvaluationClaim { point: rho.clone(), value: hi });
+        let shift_tab = self.openings.table(tid(sp.shift)).to_vec();
+        let z = self.table(node.inputs[0]);
+        let h: Vec<Fr> = (0..1usize << nv).map(|x| shift_tab[x >> lc] - z[x]).collect();
+        let (proof, out) = sumcheck::prove(
+            self.be,
+            vec![self.be.eq_table(&rho), mask, h],
+            &SumOfProducts::product(3),
+            lo + pow2(p.lo_bits) * hi,
+            &mut self.t,
+        );
+        let rows_point = out.point[lc..].to_vec();
+        let zhat = self.be.evaluate(&shift_tab, &rows_point);
+        let zv = self.be.evaluate(&z, &out.point);
+        self.t.append_scalars(b"softmax-shift-scores", &[zhat, zv]);
+        self.steps.push(Step::Sumcheck(proof, vec![zhat, zv]));
+        self.openings.claim(tid(sp.shift), EvaluationClaim { point: rows_point, value: zhat });
+        self.claim(node.inputs[0], EvaluationClaim { point: out.point, value: zv });
+        Ok(())
+    }
+}

@@ -1,0 +1,105 @@
+//! Whole-model proofs on the ONNX fixtures: an honest proof verifies, and a
+//! changed public output, changed token ids, a tampered message or a swapped
+//! weight commitment is rejected.
+
+mod import_common;
+
+use import_common::{fixtures_dir, load_ref};
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use zkllm::backend::default_backend;
+use zkllm::circuit::{self, CircuitProof, Plan, Statement};
+use zkllm::commit::{Hyrax, HyraxCommitment};
+use zkllm::import::{import, ImportOptions};
+use zkllm::ir::{float, Graph};
+use zkllm::quant::{quantize, Calibration, QuantConfig};
+use zkllm::wire::Wire;
+use zkllm::witness;
+
+struct Proven {
+    graph: Graph,
+    plan: Plan,
+    pcs: Hyrax,
+    weights: Vec<HyraxCommitment>,
+    stmt: Statement,
+    proof: CircuitProof,
+}
+
+const DIGEST: [u8; 32] = [7; 32];
+
+fn prove_fixture(name: &str) -> Proven {
+    let reference = load_ref(name);
+    let path = fixtures_dir().join(format!("{name}.onnx"));
+    let opts = ImportOptions { seq_len: reference.input_ids.len(), ..Default::default() };
+    let graph = import(&path, &opts).unwrap();
+    let values = float::eval(&graph, &reference.input_ids).unwrap();
+    let calib = Calibration::from_float_run(&graph, &values);
+    let q = quantize(&graph, &calib, &QuantConfig::default()).unwrap();
+    let wit = witness::generate(&q, &reference.input_ids).unwrap();
+    let plan = Plan::new(&q).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let be = default_backend();
+    let pcs = Hyrax::setup(circuit::GENERATOR_SEED, circuit::max_committed_vars(&q, &plan));
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let weights = circuit::commit_weights(be, &pcs, &q, &mut rng, &|_, _, _| {}).unwrap();
+    let seq = reference.input_ids.len();
+    let vocab = *q.nodes[q.output].shape.last().unwrap();
+    let logits = wit.node(q.output)[(seq - 1) * vocab..seq * vocab].to_vec();
+    let stmt = Statement { ids: reference.input_ids.clone(), position: seq - 1, logits };
+    let proof = circuit::prove(be, &pcs, &q, &plan, &weights, &DIGEST, &wit, &stmt, &mut rng, &|_, _, _| {})
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let weights = weights.into_iter().map(|(c, _)| c).collect();
+    Proven { graph: q, plan, pcs, weights, stmt, proof }
+}
+
+fn check(p: &Proven, stmt: &Statement, proof: &CircuitProof, weights: &[HyraxCommitment]) -> Result<(), String> {
+    circuit::verify(default_backend(), &p.pcs, &p.graph, &p.plan, weights, &DIGEST, stmt, proof).map_err(|e| e.to_string())
+}
+
+#[test]
+fn gpt2_and_llama_fixtures_prove_and_verify() {
+    for name in ["gpt2_dynamo", "llama_dynamo"] {
+        let p = prove_fixture(name);
+        let bytes = p.proof.to_bytes();
+        let proof = CircuitProof::from_bytes(&bytes).unwrap();
+        check(&p, &p.stmt, &proof, &p.weights).unwrap_or_else(|e| panic!("{name}: {e}"));
+        println!("{name}: proof {} bytes", bytes.len());
+        // Wrong public output.
+        let mut s = p.stmt.clone();
+        s.logits[0] += 1;
+        assert!(check(&p, &s, &proof, &p.weights).is_err(), "{name}: edited logits accepted");
+        // Changed input ids.
+        let mut s = p.stmt.clone();
+        s.ids[0] = (s.ids[0] + 1) % 10;
+        assert!(check(&p, &s, &proof, &p.weights).is_err(), "{name}: changed ids accepted");
+        // Swapped weight commitment.
+        let mut w = p.weights.clone();
+        let (a, b) = (0, w.iter().position(|c| c.num_vars == w[0].num_vars && *c != w[0]).unwrap_or(1));
+        w.swap(a, b);
+        assert!(check(&p, &p.stmt, &proof, &w).is_err(), "{name}: swapped weights accepted");
+        // Flipped proof bytes.
+        for i in (0..bytes.len()).step_by(bytes.len() / 50 + 1) {
+            let mut b = bytes.clone();
+            b[i] ^= 1;
+            if let Ok(pr) = CircuitProof::from_bytes(&b) {
+                assert!(check(&p, &p.stmt, &pr, &p.weights).is_err(), "{name}: flip at {i} accepted");
+            }
+        }
+    }
+}
+
+#[test]
+#[ignore]
+fn dump_graph() {
+    let name = std::env::var("FIXTURE").unwrap_or("gpt2_dynamo".into());
+    let reference = load_ref(&name);
+    let path = fixtures_dir().join(format!("{name}.onnx"));
+    let opts = ImportOptions { seq_len: reference.input_ids.len(), ..Default::default() };
+    let graph = import(&path, &opts).unwrap();
+    let values = float::eval(&graph, &reference.input_ids).unwrap();
+    let calib = Calibration::from_float_run(&graph, &values);
+    let q = quantize(&graph, &calib, &QuantConfig::default()).unwrap();
+    for n in &q.nodes {
+        let op = match &n.op { zkllm::ir::Op::EinSum { spec, .. } => format!("EinSum {spec}"), o => format!("{:?}", o).chars().take(60).collect() };
+        println!("{:>3} {:<40} {:<50} {:?} {:?} {:?}", n.id, n.name.chars().take(40).collect::<String>(), op, n.inputs, n.shape, n.quant);
+    }
+}
