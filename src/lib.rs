@@ -6,6 +6,7 @@
 //! [`backend`] holding the hot kernels every protocol calls through a trait so
 //! that GPU implementations slot in without touching protocol code.
 
+pub mod artifacts;
 pub mod backend;
 pub mod circuit;
 pub mod claims;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod field;
 pub mod import;
 pub mod ir;
+pub mod pipeline;
 pub mod poly;
 pub mod protocols;
 pub mod quant;

@@ -10,16 +10,32 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    common: cli::progress::Common,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Show the model as zkllm sees it: lowered ops, scales, tables, size estimates.
     Inspect(cli::inspect::InspectArgs),
+    /// Quantize the model and commit to its weights: writes model.pk and model.vk.
+    Setup(cli::setup::SetupArgs),
+    /// Prove one inference: writes the proof and the public output.
+    Prove(cli::prove::ProveArgs),
+    /// Check a proof against a verifying key.
+    Verify(cli::verify::VerifyArgs),
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Inspect(args) => cli::inspect::run(&args),
+fn main() {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Inspect(args) => cli::inspect::run(args),
+        Command::Setup(args) => cli::setup::run(args, &cli.common),
+        Command::Prove(args) => cli::prove::run(args, &cli.common),
+        Command::Verify(args) => cli::verify::run(args, &cli.common),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
     }
 }

@@ -1,3 +1,7 @@
 //! The CLI commands, one file each. `anyhow` is used here only.
 
 pub mod inspect;
+pub mod progress;
+pub mod prove;
+pub mod setup;
+pub mod verify;

@@ -1,0 +1,274 @@
+//! Proving key, verifying key and proof files.
+//!
+//! Each file is `magic (8 bytes) ‖ format version (u32) ‖ SHA-256 of the body
+//! ‖ body`; a truncated, corrupted or foreign file is a clear error, never a
+//! panic. Bodies use the checked [`crate::wire`] encoding, with the graph as
+//! length-prefixed JSON. The verifying key carries the graph without the
+//! weights' data (it is public and small); its digest binds every proof.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::circuit::{Plan, Statement};
+use crate::commit::{HyraxCommitment, HyraxHint};
+use crate::field::Fr;
+use crate::ir::{Graph, Op};
+use crate::wire::{Reader, Wire, WireError, Writer};
+
+pub const FORMAT_VERSION: u32 = 1;
+const PK_MAGIC: &[u8; 8] = b"ZKLLMPK\0";
+const VK_MAGIC: &[u8; 8] = b"ZKLLMVK\0";
+const PROOF_MAGIC: &[u8; 8] = b"ZKLLMPF\0";
+
+#[derive(Debug, Error)]
+pub enum ArtifactError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: not a zkllm {what} file (bad magic bytes)")]
+    Magic { path: String, what: &'static str },
+    #[error("{path}: format version {found}, this zkllm reads version {FORMAT_VERSION}")]
+    Version { path: String, found: u32 },
+    #[error("{path}: file is truncated or corrupted (checksum mismatch)")]
+    Checksum { path: String },
+    #[error("{path}: malformed {what}: {why}")]
+    Malformed { path: String, what: &'static str, why: String },
+}
+
+/// The verifying key: public circuit and weight commitments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifyingKey {
+    /// The quantized graph without weight data.
+    pub graph: Graph,
+    pub generator_seed: String,
+    pub max_vars: usize,
+    pub weights: Vec<HyraxCommitment>,
+}
+
+/// The proving key: the verifying key plus weights and commitment blinds.
+#[derive(Clone, Debug)]
+pub struct ProvingKey {
+    /// The quantized graph with weight data.
+    pub graph: Graph,
+    pub vk: VerifyingKey,
+    pub weight_hints: Vec<HyraxHint>,
+}
+
+/// A proof file: the public statement and the proof.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProofFile {
+    /// Digest of the verifying key the proof was made for.
+    pub vk_digest: [u8; 32],
+    pub statement: Statement,
+    pub logit_frac_bits: i32,
+    pub proof: crate::circuit::CircuitProof,
+}
+
+/// The graph with weight data removed (what the verifier sees).
+pub fn public_graph(graph: &Graph) -> Graph {
+    let mut g = graph.clone();
+    for n in &mut g.nodes {
+        if matches!(n.op, Op::Weight { .. }) {
+            n.data = None;
+        }
+    }
+    g
+}
+
+impl VerifyingKey {
+    fn body(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        put_json(&mut w, &self.graph);
+        put_str(&mut w, &self.generator_seed);
+        w.put_u32(self.max_vars as u32);
+        w.put_seq(&self.weights);
+        w.into_bytes()
+    }
+
+    fn read_body(r: &mut Reader<'_>, path: &str) -> Result<Self, ArtifactError> {
+        let bad = |why: String| ArtifactError::Malformed { path: path.into(), what: "verifying key", why };
+        let graph: Graph = get_json(r).map_err(bad)?;
+        let generator_seed = get_str(r).map_err(|e| bad(e.to_string()))?;
+        let max_vars = r.get_u32("max vars").map_err(|e| bad(e.to_string()))? as usize;
+        let weights = r.get_seq("weight commitments").map_err(|e| bad(e.to_string()))?;
+        if max_vars > crate::commit::hyrax::MAX_NUM_VARS {
+            return Err(bad("generator size out of range".into()));
+        }
+        Ok(Self { graph, generator_seed, max_vars, weights })
+    }
+
+    /// SHA-256 of the key's body: what every proof is bound to.
+    pub fn digest(&self) -> [u8; 32] {
+        Sha256::digest(self.body()).into()
+    }
+
+    pub fn plan(&self) -> Result<Plan, crate::circuit::CircuitError> {
+        Plan::new(&self.graph)
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), ArtifactError> {
+        save(path, VK_MAGIC, &self.body())
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ArtifactError> {
+        let p = path.display().to_string();
+        let body = load(path, VK_MAGIC, "verifying key")?;
+        let mut r = Reader::new(&body);
+        let vk = Self::read_body(&mut r, &p)?;
+        r.finish().map_err(|e| ArtifactError::Malformed { path: p, what: "verifying key", why: e.to_string() })?;
+        Ok(vk)
+    }
+}
+
+impl ProvingKey {
+    pub fn save(&self, path: &Path) -> Result<(), ArtifactError> {
+        let mut w = Writer::new();
+        put_json(&mut w, &self.graph);
+        w.put_bytes(&self.vk.body());
+        w.put_u32(self.weight_hints.len() as u32);
+        for h in &self.weight_hints {
+            w.put_seq(&h.blinds);
+        }
+        save(path, PK_MAGIC, &w.into_bytes())
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ArtifactError> {
+        let p = path.display().to_string();
+        let body = load(path, PK_MAGIC, "proving key")?;
+        let bad = |why: String| ArtifactError::Malformed { path: p.clone(), what: "proving key", why };
+        let mut r = Reader::new(&body);
+        let graph: Graph = get_json(&mut r).map_err(bad)?;
+        let vk = VerifyingKey::read_body(&mut r, &p)?;
+        let n = r.get_u32("hint count").map_err(|e| bad(e.to_string()))? as usize;
+        if n != vk.weights.len() {
+            return Err(bad("hint count does not match the weight commitments".into()));
+        }
+        let mut weight_hints = Vec::with_capacity(n);
+        for _ in 0..n {
+            let blinds: Vec<Fr> = r.get_seq("blinds").map_err(|e| bad(e.to_string()))?;
+            weight_hints.push(HyraxHint { blinds });
+        }
+        r.finish().map_err(|e| bad(e.to_string()))?;
+        if public_graph(&graph) != vk.graph {
+            return Err(bad("the embedded verifying key does not match the circuit".into()));
+        }
+        Ok(Self { graph, vk, weight_hints })
+    }
+}
+
+impl ProofFile {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.put_bytes(&self.vk_digest);
+        put_i64s(&mut w, &self.statement.ids);
+        w.put_u32(self.statement.position as u32);
+        put_i64s(&mut w, &self.statement.logits);
+        w.put_u32(self.logit_frac_bits as u32);
+        self.proof.write(&mut w);
+        w.into_bytes()
+    }
+
+    pub fn from_body(body: &[u8], path: &str) -> Result<Self, ArtifactError> {
+        let bad = |e: WireError| ArtifactError::Malformed { path: path.into(), what: "proof", why: e.to_string() };
+        let mut r = Reader::new(body);
+        let mut vk_digest = [0u8; 32];
+        vk_digest.copy_from_slice(r.take(32, "vk digest").map_err(bad)?);
+        let ids = get_i64s(&mut r).map_err(bad)?;
+        let position = r.get_u32("position").map_err(bad)? as usize;
+        let logits = get_i64s(&mut r).map_err(bad)?;
+        let logit_frac_bits = r.get_u32("logit scale").map_err(bad)? as i32;
+        let proof = crate::circuit::CircuitProof::read(&mut r).map_err(bad)?;
+        r.finish().map_err(bad)?;
+        Ok(Self { vk_digest, statement: Statement { ids, position, logits }, logit_frac_bits, proof })
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), ArtifactError> {
+        save(path, PROOF_MAGIC, &self.to_bytes())
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ArtifactError> {
+        let body = load(path, PROOF_MAGIC, "proof")?;
+        Self::from_body(&body, &path.display().to_string())
+    }
+}
+
+fn save(path: &Path, magic: &[u8; 8], body: &[u8]) -> Result<(), ArtifactError> {
+    let mut out = Vec::with_capacity(body.len() + 44);
+    out.extend_from_slice(magic);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&Sha256::digest(body));
+    out.extend_from_slice(body);
+    std::fs::write(path, out).map_err(|source| ArtifactError::Io { path: path.display().to_string(), source })
+}
+
+/// Reads a file and checks magic, version and checksum; returns the body.
+pub fn load(path: &Path, magic: &[u8; 8], what: &'static str) -> Result<Vec<u8>, ArtifactError> {
+    let p = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ArtifactError::Io { path: p.clone(), source })?;
+    check_header(&bytes, magic, what, &p).map(|b| b.to_vec())
+}
+
+/// Checks magic, version and checksum of in-memory file bytes.
+pub fn check_header<'a>(bytes: &'a [u8], magic: &[u8; 8], what: &'static str, p: &str) -> Result<&'a [u8], ArtifactError> {
+    if bytes.len() < 8 || &bytes[..8] != magic {
+        return Err(ArtifactError::Magic { path: p.into(), what });
+    }
+    if bytes.len() < 44 {
+        return Err(ArtifactError::Checksum { path: p.into() });
+    }
+    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    if version != FORMAT_VERSION {
+        return Err(ArtifactError::Version { path: p.into(), found: version });
+    }
+    let body = &bytes[44..];
+    if Sha256::digest(body).as_slice() != &bytes[12..44] {
+        return Err(ArtifactError::Checksum { path: p.into() });
+    }
+    Ok(body)
+}
+
+pub const PROOF_FILE_MAGIC: &[u8; 8] = PROOF_MAGIC;
+
+fn put_json<T: serde::Serialize>(w: &mut Writer, v: &T) {
+    let s = serde_json::to_vec(v).expect("graph serialises");
+    w.put_u32(s.len() as u32);
+    w.put_bytes(&s);
+}
+
+fn get_json<T: serde::de::DeserializeOwned>(r: &mut Reader<'_>) -> Result<T, String> {
+    let n = r.get_u32("json length").map_err(|e| e.to_string())? as usize;
+    let b = r.take(n, "json").map_err(|e| e.to_string())?;
+    serde_json::from_slice(b).map_err(|e| e.to_string())
+}
+
+fn put_str(w: &mut Writer, s: &str) {
+    w.put_u32(s.len() as u32);
+    w.put_bytes(s.as_bytes());
+}
+
+fn get_str(r: &mut Reader<'_>) -> Result<String, WireError> {
+    let n = r.get_u32("string length")? as usize;
+    let b = r.take(n, "string")?;
+    String::from_utf8(b.to_vec()).map_err(|_| WireError::Invalid { what: "utf-8 string" })
+}
+
+fn put_i64s(w: &mut Writer, v: &[i64]) {
+    w.put_u32(v.len() as u32);
+    for x in v {
+        w.put_bytes(&x.to_le_bytes());
+    }
+}
+
+fn get_i64s(r: &mut Reader<'_>) -> Result<Vec<i64>, WireError> {
+    let n = r.get_u32("integer count")? as usize;
+    if n.saturating_mul(8) > r.remaining() {
+        return Err(WireError::LengthTooLarge { what: "integers", len: n, left: r.remaining() });
+    }
+    (0..n)
+        .map(|_| {
+            let b = r.take(8, "integer")?;
+            Ok(i64::from_le_bytes(b.try_into().expect("8 bytes")))
+        })
+        .collect()
+}

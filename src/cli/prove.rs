@@ -1,0 +1,77 @@
+//! `zkllm prove --pk DIR/model.pk --input input.json -o proof.bin [--output out.json]`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use serde::Deserialize;
+
+use zkllm::artifacts::ProvingKey;
+use zkllm::pipeline;
+
+#[derive(Args, Debug)]
+pub struct ProveArgs {
+    /// Proving key from `zkllm setup`.
+    #[arg(long)]
+    pub pk: PathBuf,
+    /// JSON file `{"input_ids": [...]}`.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Where to write the proof.
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Where to write the public output as JSON.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Fix the prover's randomness (reproducible proofs; tests only).
+    #[arg(long, hide = true)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputFile {
+    pub input_ids: Vec<i64>,
+}
+
+pub fn read_input(path: &Path) -> Result<Vec<i64>> {
+    let s = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let f: InputFile = serde_json::from_str(&s)
+        .with_context(|| format!("{}: expected {{\"input_ids\": [token ids]}}", path.display()))?;
+    if f.input_ids.is_empty() {
+        bail!("{}: input_ids is empty", path.display());
+    }
+    Ok(f.input_ids)
+}
+
+pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
+    common.init();
+    let ids = read_input(&args.input)?;
+    let start = Instant::now();
+    let pk = ProvingKey::load(&args.pk)?;
+    let bars = common.bars();
+    let proof = pipeline::prove(&pk, &ids, args.seed, &|s, d, t| bars.update(s, d, t))?;
+    bars.finish();
+    proof.save(&args.out)?;
+    let secs = start.elapsed().as_secs_f64();
+    let next = pipeline::argmax(&proof.statement.logits);
+    let output = serde_json::json!({
+        "next_token": next,
+        "logits": proof.statement.logits,
+        "logit_scale": 2f64.powi(proof.logit_frac_bits),
+        "position": proof.statement.position,
+        "input_len": ids.len(),
+        "model_digest": pipeline::hex(&proof.vk_digest),
+    });
+    if let Some(p) = &args.output {
+        std::fs::write(p, serde_json::to_string_pretty(&output)?).with_context(|| format!("writing {}", p.display()))?;
+    }
+    let bytes = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
+    if common.json {
+        println!("{}", serde_json::json!({"proof": args.out, "proof_bytes": bytes, "seconds": secs, "next_token": next}));
+    } else if !common.quiet {
+        println!("proved {} tokens in {secs:.2} s: next token {next}; proof {} ({bytes} bytes)", ids.len(), args.out.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! The user-level jobs behind the CLI: setup, prove, verify. Kept in the
+//! library so benches and tests drive exactly what the CLI does.
+
+use std::path::Path;
+
+use rand_chacha::rand_core::{OsRng, RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use thiserror::Error;
+
+use crate::artifacts::{public_graph, ArtifactError, ProofFile, ProvingKey, VerifyingKey};
+use crate::backend::default_backend;
+use crate::circuit::{self, CircuitError, Plan, Statement};
+use crate::commit::Hyrax;
+use crate::import::{import, ImportError, ImportOptions};
+use crate::ir::{float, Graph};
+use crate::quant::{quantize, Calibration, QuantConfig, QuantError};
+use crate::witness::{self, WitnessError};
+
+#[derive(Debug, Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error("quantization: {0}")]
+    Quant(#[from] QuantError),
+    #[error("float run: {0}")]
+    Float(String),
+    #[error(transparent)]
+    Witness(#[from] WitnessError),
+    #[error(transparent)]
+    Circuit(#[from] CircuitError),
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+    #[error("input: {0}")]
+    Input(String),
+    #[error("proof was made for model digest {proof}, but this verifying key has digest {vk}")]
+    WrongModel { proof: String, vk: String },
+}
+
+/// Progress callback: `(stage, done, total)`.
+pub type Progress<'a> = &'a dyn Fn(&str, usize, usize);
+
+/// Deterministic token sequences used for default calibration.
+fn sample_inputs(vocab: usize, seq: usize, count: usize) -> Vec<Vec<i64>> {
+    let mut rng = ChaCha20Rng::seed_from_u64(0x5eed);
+    (0..count)
+        .map(|_| (0..seq).map(|_| (rng.next_u64() % vocab as u64) as i64).collect())
+        .collect()
+}
+
+/// Vocabulary size of the model's embedding table.
+pub fn vocab_size(graph: &Graph) -> usize {
+    *graph.nodes[graph.output].shape.last().unwrap_or(&1)
+}
+
+/// Imports and quantizes: with `calib`, its scales; otherwise ranges from
+/// float runs on deterministic sample sequences.
+pub fn quantized_graph(model: &Path, seq_len: usize, calib: Option<&Calibration>) -> Result<Graph, PipelineError> {
+    let opts = ImportOptions { seq_len, ..Default::default() };
+    let graph = import(model, &opts)?;
+    let calib = match calib {
+        Some(c) => c.clone(),
+        None => {
+            let mut c = Calibration::default();
+            for ids in sample_inputs(vocab_size(&graph), seq_len, 4) {
+                let v = float::eval(&graph, &ids).map_err(|e| PipelineError::Float(e.to_string()))?;
+                c.merge_float_run(&graph, &v);
+            }
+            c
+        }
+    };
+    Ok(quantize(&graph, &calib, &QuantConfig::default())?)
+}
+
+/// Commits the weights: the proving key and the verifying key.
+pub fn setup(graph: Graph, progress: Progress<'_>) -> Result<ProvingKey, PipelineError> {
+    let plan = Plan::new(&graph)?;
+    let max_vars = circuit::max_committed_vars(&graph, &plan);
+    let pcs = Hyrax::setup(circuit::GENERATOR_SEED, max_vars);
+    let mut rng = ChaCha20Rng::from_seed(os_seed());
+    let committed = circuit::commit_weights(default_backend(), &pcs, &graph, &mut rng, progress)?;
+    let (weights, weight_hints): (Vec<_>, Vec<_>) = committed.into_iter().unzip();
+    let vk = VerifyingKey {
+        graph: public_graph(&graph),
+        generator_seed: circuit::GENERATOR_SEED.to_string(),
+        max_vars,
+        weights,
+    };
+    Ok(ProvingKey { graph, vk, weight_hints })
+}
+
+fn os_seed() -> [u8; 32] {
+    let mut s = [0u8; 32];
+    OsRng.fill_bytes(&mut s);
+    s
+}
+
+/// Pads a prompt to the circuit's length (token 0 after the prompt; the
+/// causal mask keeps it from affecting the published position).
+pub fn statement_ids(graph: &Graph, ids: &[i64]) -> Result<(Vec<i64>, usize), PipelineError> {
+    let n = graph.nodes[graph.input].shape.iter().product::<usize>();
+    let vocab = vocab_size(graph);
+    if ids.is_empty() {
+        return Err(PipelineError::Input("input_ids is empty".into()));
+    }
+    if ids.len() > n {
+        return Err(PipelineError::Input(format!(
+            "{} tokens, but the key was set up for --seq-len {n}",
+            ids.len()
+        )));
+    }
+    if let Some((i, t)) = ids.iter().enumerate().find(|(_, &t)| t < 0 || t as usize >= vocab) {
+        return Err(PipelineError::Input(format!("token {i} is {t}, outside the vocabulary 0..{vocab}")));
+    }
+    let mut padded = ids.to_vec();
+    padded.resize(n, 0);
+    Ok((padded, ids.len() - 1))
+}
+
+/// Proves one inference; `seed` fixes the prover's randomness (tests,
+/// cross-backend checks), `None` draws it from the OS.
+pub fn prove(pk: &ProvingKey, ids: &[i64], seed: Option<u64>, progress: Progress<'_>) -> Result<ProofFile, PipelineError> {
+    let graph = &pk.graph;
+    let (padded, position) = statement_ids(graph, ids)?;
+    let wit = witness::generate(graph, &padded)?;
+    let vocab = vocab_size(graph);
+    let logits = wit.node(graph.output)[position * vocab..(position + 1) * vocab].to_vec();
+    let statement = Statement { ids: padded, position, logits };
+    let plan = Plan::new(graph)?;
+    let pcs = Hyrax::setup(&pk.vk.generator_seed, pk.vk.max_vars);
+    let mut rng = match seed {
+        Some(s) => ChaCha20Rng::seed_from_u64(s),
+        None => ChaCha20Rng::from_seed(os_seed()),
+    };
+    let weights: Vec<_> = pk.vk.weights.iter().cloned().zip(pk.weight_hints.iter().cloned()).collect();
+    let vk_digest = pk.vk.digest();
+    let proof = circuit::prove(default_backend(), &pcs, graph, &plan, &weights, &vk_digest, &wit, &statement, &mut rng, progress)?;
+    Ok(ProofFile { vk_digest, statement, logit_frac_bits: graph.nodes[graph.output].quant.map(|q| q.frac_bits).unwrap_or(0), proof })
+}
+
+/// Verifies a proof file against a verifying key (and, if given, the
+/// expected token ids).
+pub fn verify(vk: &VerifyingKey, proof: &ProofFile, expected_ids: Option<&[i64]>) -> Result<(), PipelineError> {
+    let digest = vk.digest();
+    if proof.vk_digest != digest {
+        return Err(PipelineError::WrongModel { proof: hex(&proof.vk_digest), vk: hex(&digest) });
+    }
+    if let Some(ids) = expected_ids {
+        let (padded, position) = statement_ids(&vk.graph, ids)?;
+        if padded != proof.statement.ids || position != proof.statement.position {
+            return Err(PipelineError::Input("the proof is for different input_ids".into()));
+        }
+    }
+    let plan = vk.plan()?;
+    let pcs = Hyrax::setup(&vk.generator_seed, vk.max_vars);
+    circuit::verify(default_backend(), &pcs, &vk.graph, &plan, &vk.weights, &digest, &proof.statement, &proof.proof)?;
+    Ok(())
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Index of the largest logit (the lowest index among ties).
+pub fn argmax(logits: &[i64]) -> usize {
+    let mut best = 0;
+    for (i, &v) in logits.iter().enumerate() {
+        if v > logits[best] {
+            best = i;
+        }
+    }
+    best
+}
