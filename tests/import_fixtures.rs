@@ -20,7 +20,8 @@ fn every_fixture_imports_and_agrees() {
         let reference = load_ref(&name);
         // tract vs the exporter-side reference (torch, or onnxruntime where the
         // export itself departs from torch).
-        let (ref_err, _) = compare(&reference.expected(), &r.tract);
+        let tract64: Vec<f64> = r.tract.iter().map(|&x| x as f64).collect();
+        let (ref_err, _) = compare(&reference.expected(), &tract64);
         assert!(ref_err < 1e-3, "{name}: tract departs from the reference by {ref_err}");
         // The lowered float graph vs tract: the lowering is exact up to f32.
         let (float_err, _) = compare(&r.tract, &r.ir_float);
@@ -31,6 +32,7 @@ fn every_fixture_imports_and_agrees() {
             name, r.quant_nodes, ref_err, r.max_err, r.mean_err, r.top1_agree, r.positions, r.confident_agree
         );
         assert!(r.max_err < 0.05 * range.max(1.0), "{name}: max logit error {} (range {range})", r.max_err);
+        assert!(r.softmax.0 >= 2 && r.softmax.0 == r.softmax.1, "{name}: softmax nodes (total, masked) = {:?}", r.softmax);
         assert!(r.confident_disagree == 0, "{name}: top-1 differs at {} confident positions", r.confident_disagree);
     }
 }

@@ -413,7 +413,13 @@ pub(crate) fn lower(model: &TypedModel, initializers: &HashSet<String>, seq_len:
             Ok(v) => v,
             Err(why) => {
                 l.unsupported.push(Unsupported { node: node.name.clone(), op: node.op.name().to_string(), why });
-                Val::Poison
+                // A stand-in with the right shape lets the ops downstream be
+                // checked too, so every refusal is reported at once. The graph
+                // is discarded.
+                match l.shape(OutletId::new(id, 0)) {
+                    Ok(shape) => Val::Node(l.emit(&node.name, Op::Input { name: "<unsupported>".into() }, vec![], shape)),
+                    Err(_) => Val::Poison,
+                }
             }
         };
         for slot in 0..node.outputs.len() {

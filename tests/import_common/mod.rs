@@ -73,6 +73,8 @@ pub struct FixtureRun {
     pub top1_agree: usize,
     pub confident_agree: String,
     pub confident_disagree: usize,
+    /// (softmax nodes, softmax nodes with a causal mask).
+    pub softmax: (usize, usize),
 }
 
 fn argmax2(row: &[f64]) -> (usize, f64) {
@@ -107,7 +109,13 @@ pub fn run_fixture(name: &str) -> FixtureRun {
             conf_agree += (ta == wa) as usize;
         }
     }
+    let softmax = q.nodes.iter().filter_map(|n| match &n.op {
+        zkllm::ir::Op::Softmax { mask, .. } => Some(mask.is_some()),
+        _ => None,
+    });
+    let softmax = softmax.fold((0, 0), |(n, m), masked| (n + 1, m + masked as usize));
     FixtureRun {
+        softmax,
         tract,
         ir_float,
         witness: wl,
