@@ -8,8 +8,17 @@ use std::process::Command;
 use import_common::fixtures_dir;
 
 fn inspect(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_zkllm")).arg("inspect").args(args).env("RUST_BACKTRACE", "0").output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    let out = Command::new(env!("CARGO_BIN_EXE_zkllm"))
+        .arg("inspect")
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
@@ -21,10 +30,21 @@ fn inspect_json_report() {
     assert!(v["parameters"].as_u64().unwrap() > 10_000);
     assert_eq!(v["seq_len"], 8);
     let ops = v["op_counts"].as_object().unwrap();
-    for op in ["Embedding", "EinSum", "Softmax", "Lookup", "Rescale", "Hadamard"] {
+    for op in [
+        "Embedding",
+        "EinSum",
+        "Softmax",
+        "Lookup",
+        "Rescale",
+        "Hadamard",
+    ] {
         assert!(ops.contains_key(op), "{op} missing from {ops:?}");
     }
-    assert!(v["lookup_tables"].as_object().unwrap().keys().any(|k| k.starts_with("Silu")));
+    assert!(v["lookup_tables"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .any(|k| k.starts_with("Silu")));
     assert!(v["estimates"]["proof_bytes"].as_u64().unwrap() > 0);
 }
 
@@ -38,7 +58,10 @@ fn inspect_table_and_refusals() {
     let bad = fixtures_dir().join("malformed").join("unsupported.onnx");
     let (code, _, stderr) = inspect(&[bad.to_str().unwrap(), "--seq-len", "4"]);
     assert_ne!(code, 0);
-    assert!(stderr.contains("the_sin") && stderr.contains("the_abs"), "{stderr}");
+    assert!(
+        stderr.contains("the_sin") && stderr.contains("the_abs"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"));
 
     let (code, _, stderr) = inspect(&[model.to_str().unwrap(), "--seq-len", "500"]);

@@ -11,7 +11,10 @@ use zkllm::quant::{quantize, Calibration, QuantConfig};
 use zkllm::witness::{self, WitnessError};
 
 fn opts(seq_len: usize) -> ImportOptions {
-    ImportOptions { seq_len, ..Default::default() }
+    ImportOptions {
+        seq_len,
+        ..Default::default()
+    }
 }
 
 fn malformed(name: &str) -> PathBuf {
@@ -42,7 +45,10 @@ fn not_onnx_and_truncated() {
     for cut in [10, 1000, full.len() / 2, full.len() - 7] {
         let p = scratch(&format!("truncated_{cut}.onnx"), &full[..cut]);
         let e = import(&p, &opts(4)).unwrap_err();
-        assert!(matches!(e, ImportError::NotOnnx { .. } | ImportError::Tract { .. }), "cut {cut}: {e}");
+        assert!(
+            matches!(e, ImportError::NotOnnx { .. } | ImportError::Tract { .. }),
+            "cut {cut}: {e}"
+        );
     }
 }
 
@@ -63,7 +69,9 @@ fn kv_cache_inputs_refused() {
 #[test]
 fn every_unsupported_op_is_listed() {
     let e = import(&malformed("unsupported.onnx"), &opts(4)).unwrap_err();
-    let ImportError::Unsupported(list) = &e else { panic!("{e}") };
+    let ImportError::Unsupported(list) = &e else {
+        panic!("{e}")
+    };
     let nodes: Vec<&str> = list.iter().map(|u| u.node.as_str()).collect();
     assert_eq!(nodes, ["the_sin", "the_abs"], "{e}");
     assert!(list.iter().all(|u| !u.op.is_empty() && !u.why.is_empty()));
@@ -72,7 +80,10 @@ fn every_unsupported_op_is_listed() {
 #[test]
 fn symbolic_dims_must_be_bound() {
     let e = import(&malformed("extra_dim.onnx"), &opts(4)).unwrap_err();
-    assert!(matches!(&e, ImportError::UnboundDims { missing } if missing == &["heads".to_string()]), "{e}");
+    assert!(
+        matches!(&e, ImportError::UnboundDims { missing } if missing == &["heads".to_string()]),
+        "{e}"
+    );
     let mut o = opts(4);
     o.dims.insert("heads".into(), 2);
     let g = import(&malformed("extra_dim.onnx"), &o).unwrap();
@@ -84,7 +95,10 @@ fn sequence_length_limits() {
     // GPT-2's learned position table has 64 rows; OPT's 64 + 2 offset rows.
     for f in ["gpt2_dynamo.onnx", "opt_dynamo.onnx"] {
         let e = import(&fixtures_dir().join(f), &opts(65)).unwrap_err();
-        assert!(matches!(e, ImportError::SeqLen { limit: 64, .. }), "{f}: {e}");
+        assert!(
+            matches!(e, ImportError::SeqLen { limit: 64, .. }),
+            "{f}: {e}"
+        );
         assert!(import(&fixtures_dir().join(f), &opts(64)).is_ok(), "{f}");
     }
     let e = import(&fixtures_dir().join("llama_dynamo.onnx"), &opts(0)).unwrap_err();
@@ -104,18 +118,35 @@ fn witness_rejects_bad_tokens_and_reports_ranges() {
     bad[3] = r.vocab as i64;
     assert_eq!(
         witness::generate(&q, &bad).unwrap_err(),
-        WitnessError::TokenId { pos: 3, id: r.vocab as i64, vocab: r.vocab }
+        WitnessError::TokenId {
+            pos: 3,
+            id: r.vocab as i64,
+            vocab: r.vocab
+        }
     );
-    assert!(matches!(witness::generate(&q, &r.input_ids[..3]), Err(WitnessError::InputLength { .. })));
+    assert!(matches!(
+        witness::generate(&q, &r.input_ids[..3]),
+        Err(WitnessError::InputLength { .. })
+    ));
 
     // Scales picked from ranges 4x too small: the witness names the first
     // tensor that leaves its width or its table, with the position and amount.
     let mut small = calib.clone();
     small.max_abs.values_mut().for_each(|m| *m /= 4.0);
-    let q = quantize(&g, &small, &QuantConfig { headroom: 1.0, ..QuantConfig::default() }).unwrap();
+    let q = quantize(
+        &g,
+        &small,
+        &QuantConfig {
+            headroom: 1.0,
+            ..QuantConfig::default()
+        },
+    )
+    .unwrap();
     let e = witness::generate(&q, &r.input_ids).unwrap_err();
     match &e {
-        WitnessError::OutOfRange { name, bits, factor, .. } => {
+        WitnessError::OutOfRange {
+            name, bits, factor, ..
+        } => {
             assert!(!name.is_empty() && *bits == 16 && *factor >= 1.0, "{e}")
         }
         WitnessError::OutsideTable { name, by, .. } => assert!(!name.is_empty() && *by > 0, "{e}"),
@@ -130,9 +161,17 @@ fn quantized_graph_round_trips_through_serde() {
     let r = load_ref("gpt2_dynamo");
     let g = import(&path, &opts(r.input_ids.len())).unwrap();
     let values = float::eval(&g, &r.input_ids).unwrap();
-    let q = quantize(&g, &Calibration::from_float_run(&g, &values), &QuantConfig::default()).unwrap();
+    let q = quantize(
+        &g,
+        &Calibration::from_float_run(&g, &values),
+        &QuantConfig::default(),
+    )
+    .unwrap();
     let json = serde_json::to_string(&q).unwrap();
     let back: zkllm::ir::Graph = serde_json::from_str(&json).unwrap();
     assert_eq!(back, q);
-    assert_eq!(witness::generate(&back, &r.input_ids).unwrap(), witness::generate(&q, &r.input_ids).unwrap());
+    assert_eq!(
+        witness::generate(&back, &r.input_ids).unwrap(),
+        witness::generate(&q, &r.input_ids).unwrap()
+    );
 }

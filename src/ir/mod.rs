@@ -126,14 +126,24 @@ pub enum Op {
     Rescale { shift: u32 },
     /// Element-wise table lookup `out = round(2^f_out · func(x / 2^f_in))`;
     /// `table` is set in fixed point.
-    Lookup { func: Func, table: Option<TableRange> },
+    Lookup {
+        func: Func,
+        table: Option<TableRange>,
+    },
     /// Row-wise softmax over the last axis, optionally masked.
     /// `exp_frac_bits` is the scale of the exp table output (fixed point).
     /// See [`crate::quant::softmax_row`] for the exact integer function.
-    Softmax { mask: Option<Mask>, exp_frac_bits: Option<i32> },
+    Softmax {
+        mask: Option<Mask>,
+        exp_frac_bits: Option<i32>,
+    },
     /// `x / sqrt(mean(x², axis) + eps)` (float graph only: quantization
     /// expands it into Hadamard, Sum, Rescale, Lookup(RsqrtMean), Hadamard, Rescale).
-    Norm { kind: NormKind, axis: usize, eps: f64 },
+    Norm {
+        kind: NormKind,
+        axis: usize,
+        eps: f64,
+    },
     /// Exact sum over `axis`, which is kept with size 1.
     Sum { axis: usize },
     /// Keep-mask added to scores (`-inf` where not kept). Only valid as the
@@ -144,7 +154,11 @@ pub enum Op {
     /// `out` axis `i` is input axis `perm[i]`. Free.
     Permute { perm: Vec<usize> },
     /// `start..end` along `axis`. Free.
-    Slice { axis: usize, start: usize, end: usize },
+    Slice {
+        axis: usize,
+        start: usize,
+        end: usize,
+    },
     /// Concatenation along `axis` (equal `frac_bits`). Free.
     Concat { axis: usize },
     /// Broadcast size-1 axes up to the node's shape. Free.
@@ -239,7 +253,15 @@ impl Graph {
         shape: Vec<usize>,
     ) -> NodeId {
         let id = self.nodes.len();
-        self.nodes.push(Node { id, name: name.into(), op, inputs, shape, quant: None, data: None });
+        self.nodes.push(Node {
+            id,
+            name: name.into(),
+            op,
+            inputs,
+            shape,
+            quant: None,
+            data: None,
+        });
         id
     }
 

@@ -34,8 +34,11 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
 /// `in_shape` (same rank, dims equal or 1) that it broadcasts from.
 pub fn broadcast_index_map(in_shape: &[usize], out_shape: &[usize]) -> Vec<usize> {
     let in_strides = strides(in_shape);
-    let eff: Vec<usize> =
-        in_shape.iter().zip(&in_strides).map(|(&d, &s)| if d == 1 { 0 } else { s }).collect();
+    let eff: Vec<usize> = in_shape
+        .iter()
+        .zip(&in_strides)
+        .map(|(&d, &s)| if d == 1 { 0 } else { s })
+        .collect();
     let n = numel(out_shape);
     let mut out = Vec::with_capacity(n);
     let mut idx = vec![0usize; out_shape.len()];
@@ -112,11 +115,17 @@ mod tests {
     #[test]
     fn broadcast_and_permute() {
         assert_eq!(broadcast_shape(&[2, 1], &[1, 3]), Some(vec![2, 3]));
-        assert_eq!(broadcast_index_map(&[2, 1], &[2, 3]), vec![0, 0, 0, 1, 1, 1]);
+        assert_eq!(
+            broadcast_index_map(&[2, 1], &[2, 3]),
+            vec![0, 0, 0, 1, 1, 1]
+        );
         assert_eq!(permute_index_map(&[2, 3], &[1, 0]), vec![0, 3, 1, 4, 2, 5]);
         assert_eq!(slice_index_map(&[2, 3], 1, 1, 3), vec![1, 2, 4, 5]);
         let a = [1, 2, 3, 4];
         let b = [5, 6];
-        assert_eq!(concat(&[(&a[..], &[2, 2][..]), (&b[..], &[2, 1][..])], 1), vec![1, 2, 5, 3, 4, 6]);
+        assert_eq!(
+            concat(&[(&a[..], &[2, 2][..]), (&b[..], &[2, 1][..])], 1),
+            vec![1, 2, 5, 3, 4, 6]
+        );
     }
 }
