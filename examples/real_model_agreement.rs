@@ -73,7 +73,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|x| x as f64)
         .collect();
     println!("tract float inference {:.1}s", t0.elapsed().as_secs_f64());
-    let calib_values = float::eval(&graph, &calib_ids)?;
+    // ZKLLM_CALIB_ON_EVAL=1 calibrates on the evaluation text itself (no
+    // generalisation margin needed): isolates the quantization error.
+    let on_eval = std::env::var("ZKLLM_CALIB_ON_EVAL").is_ok();
+    let calib_values = float::eval(&graph, if on_eval { &eval_ids } else { &calib_ids })?;
     let calib = Calibration::from_float_run(&graph, &calib_values);
     drop(calib_values);
     let ir_float = float::eval(&graph, &eval_ids)?;
@@ -83,16 +86,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|(a, b)| (a - b).abs())
         .fold(0.0, f64::max);
     println!("lowered float graph vs tract: max |err| {lowering_err:.2e}");
-    drop(ir_float);
 
     let vocab = *graph.nodes[graph.output].shape.last().unwrap();
     println!(
         "{:<28} {:>10} {:>10} {:>8} {:>10}",
         "config", "max|err|", "mean|err|", "top1", "KL"
     );
-    for residual_bits in [16u32, 20, 24] {
+    let configs: Vec<(u32, f64)> = match std::env::var("ZKLLM_CONFIGS") {
+        Ok(s) => s
+            .split(',')
+            .map(|c| {
+                let (b, h) = c.split_once(':').unwrap();
+                (b.parse().unwrap(), h.parse().unwrap())
+            })
+            .collect(),
+        Err(_) => vec![(16, 2.0), (20, 2.0), (24, 2.0), (20, 4.0)],
+    };
+    for (residual_bits, headroom) in configs {
         let cfg = QuantConfig {
             residual_bits,
+            headroom,
+            norm_table_bits: std::env::var("ZKLLM_NORM_BITS").map_or(22, |v| v.parse().unwrap()),
             ..QuantConfig::default()
         };
         let q = quantize(&graph, &calib, &cfg)?;
@@ -100,12 +114,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let w = match witness::generate(&q, &eval_ids) {
             Ok(w) => w,
             Err(e) => {
-                println!("residual {residual_bits} bits: witness failed: {e}");
+                println!("residual {residual_bits} bits, headroom {headroom}: witness failed: {e}");
                 continue;
             }
         };
         let secs = t0.elapsed().as_secs_f64();
         let wl = w.logits_f64();
+        if std::env::var("ZKLLM_DIAG").is_ok() {
+            // Relative error of each tensor against the float run, in graph order.
+            let by_name: std::collections::HashMap<&str, usize> =
+                q.nodes.iter().map(|n| (n.name.as_str(), n.id)).collect();
+            for n in graph
+                .nodes
+                .iter()
+                .filter(|n| !matches!(n.op, zkllm::ir::Op::Weight { .. }))
+            {
+                let Some(&qi) = by_name.get(n.name.as_str()) else {
+                    continue;
+                };
+                let f = q.nodes[qi].quant.unwrap().frac_bits;
+                let fv = &ir_float[n.id];
+                let m = fv.iter().fold(0.0f64, |a, &x| a.max(x.abs()));
+                let e = fv.iter().zip(w.node(qi)).fold(0.0f64, |a, (&x, &y)| {
+                    a.max((x - zkllm::quant::dequantize(y, f)).abs())
+                });
+                println!(
+                    "  {:>5} {:<50} {:<10} max {:>10.3} err {:>10.4} rel {:>8.4}",
+                    n.id,
+                    n.name,
+                    n.op.kind(),
+                    m,
+                    e,
+                    e / m.max(1e-9)
+                );
+            }
+        }
         let errs: Vec<f64> = tract.iter().zip(&wl).map(|(a, b)| (a - b).abs()).collect();
         let (mut agree, mut kl) = (0, 0.0);
         for p in 0..seq {
@@ -129,7 +172,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!(
             "{:<28} {:>10.4} {:>10.4} {:>4}/{:<3} {:>10.5}   (witness {secs:.1}s)",
-            format!("16-bit, residual {residual_bits}-bit"),
+            format!("res {residual_bits}b, headroom {headroom}"),
             errs.iter().cloned().fold(0.0, f64::max),
             errs.iter().sum::<f64>() / errs.len() as f64,
             agree,

@@ -15,8 +15,8 @@ fn every_fixture_imports_and_agrees() {
     let names = fixture_names();
     assert!(names.len() >= 2, "fixtures missing: {names:?}");
     println!(
-        "{:<22} {:>6} {:>10} {:>10} {:>10} {:>9} {:>8}",
-        "fixture", "nodes", "ref-tract", "max|err|", "mean|err|", "top1", "margin"
+        "{:<22} {:>6} {:>10} {:>10} {:>10} {:>9} {:>8} {:>10}",
+        "fixture", "nodes", "ref-tract", "max|err|", "mean|err|", "top1", "margin", "max|logit|"
     );
     for name in names {
         let r = run_fixture(&name);
@@ -37,7 +37,7 @@ fn every_fixture_imports_and_agrees() {
         );
         let range = r.tract.iter().fold(0.0f64, |m, &x| m.max((x as f64).abs()));
         println!(
-            "{:<22} {:>6} {:>10.2e} {:>10.4} {:>10.4} {:>4}/{:<4} {:>8}",
+            "{:<22} {:>6} {:>10.2e} {:>10.4} {:>10.4} {:>4}/{:<4} {:>8} {:>10.3}",
             name,
             r.quant_nodes,
             ref_err,
@@ -45,7 +45,8 @@ fn every_fixture_imports_and_agrees() {
             r.mean_err,
             r.top1_agree,
             r.positions,
-            r.confident_agree
+            r.confident_agree,
+            range
         );
         assert!(
             r.max_err < 0.05 * range.max(1.0),

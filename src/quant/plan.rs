@@ -39,7 +39,7 @@ impl Default for QuantConfig {
             residual_bits: 16,
             overrides: BTreeMap::new(),
             lookup_bits: 16,
-            norm_table_bits: 20,
+            norm_table_bits: 22,
             softmax_exp_frac_bits: 15,
             headroom: 1.25,
         }
@@ -150,6 +150,43 @@ fn width(name: &str, bits: u32) -> Result<u32, QuantError> {
     }
 }
 
+/// The tensors that get `residual_bits` (DESIGN "Quantization"): the
+/// residual stream (sums of two activations of the hidden shape), the
+/// products added into it (attention output and MLP down projections), and
+/// element-wise products of two activations that feed a matmul (gate·up).
+fn wide_nodes(src: &Graph, hidden_shape: Option<&[usize]>) -> std::collections::HashSet<NodeId> {
+    let consumers = src.consumers();
+    let is_residual = |id: NodeId| {
+        let n = &src.nodes[id];
+        matches!(n.op, Op::Add)
+            && n.inputs.iter().all(|&i| !is_const(&src.nodes[i].op))
+            && hidden_shape == Some(&n.shape[..])
+    };
+    let mut wide = std::collections::HashSet::new();
+    for n in &src.nodes {
+        if is_residual(n.id) {
+            wide.insert(n.id);
+            for &i in &n.inputs {
+                if matches!(
+                    src.nodes[i].op,
+                    Op::EinSum { .. } | Op::Hadamard | Op::MulConst { .. }
+                ) {
+                    wide.insert(i);
+                }
+            }
+        }
+        if matches!(n.op, Op::Hadamard)
+            && n.inputs.iter().all(|&i| !is_const(&src.nodes[i].op))
+            && consumers[n.id]
+                .iter()
+                .any(|&c| matches!(src.nodes[c].op, Op::EinSum { .. }))
+        {
+            wide.insert(n.id);
+        }
+    }
+    wide
+}
+
 fn is_const(op: &Op) -> bool {
     matches!(op, Op::Weight { .. } | Op::Constant)
 }
@@ -176,10 +213,16 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
         .iter()
         .find(|n| matches!(n.op, Op::Embedding))
         .map(|n| n.shape.clone());
+    let wide = wide_nodes(src, hidden_shape.as_deref());
     let mut map: Vec<NodeId> = Vec::with_capacity(src.nodes.len());
     for node in &src.nodes {
         let name = node.name.clone();
-        let out_bits = width(&name, *cfg.overrides.get(&name).unwrap_or(&cfg.bits))?;
+        let default_bits = if wide.contains(&node.id) {
+            cfg.residual_bits
+        } else {
+            cfg.bits
+        };
+        let out_bits = width(&name, *cfg.overrides.get(&name).unwrap_or(&default_bits))?;
         let ins: Vec<NodeId> = node.inputs.iter().map(|&i| map[i]).collect();
         let shape = node.shape.clone();
         let unsupported = |why: &str| QuantError::Unsupported {
@@ -264,14 +307,6 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                 b.product_then_rescale(&name, op, ins, shape, acc, out_bits)?
             }
             Op::Add | Op::Sub | Op::Concat { .. } => {
-                let residual = matches!(node.op, Op::Add)
-                    && node.inputs.iter().all(|&i| !is_const(&src.nodes[i].op))
-                    && hidden_shape.as_ref() == Some(&node.shape);
-                let out_bits = if residual && !cfg.overrides.contains_key(&name) {
-                    width(&name, cfg.residual_bits)?
-                } else {
-                    out_bits
-                };
                 let want = frac_bits_for(b.range(&name)?, out_bits);
                 let t = ins
                     .iter()
@@ -393,8 +428,10 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                     k + 1,
                     format!("{name}/sumsq_rescaled"),
                 );
+                // 1/rms varies by orders of magnitude between rows (attention
+                // sinks): the table output is kept at the widest width.
                 let r_max = 1.0 / (stats.mean_sq_min / (cfg.headroom * cfg.headroom) + eps).sqrt();
-                let fr = frac_bits_for(r_max, cfg.bits);
+                let fr = frac_bits_for(r_max, MAX_BITS);
                 let func = Func::RsqrtMean {
                     n: d as u64,
                     eps: *eps,
@@ -409,12 +446,12 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                     vec![u],
                     rshape,
                     Quant {
-                        bits: cfg.bits,
+                        bits: MAX_BITS,
                         frac_bits: fr,
                     },
                 );
                 let acc = Quant {
-                    bits: qx.bits + cfg.bits - 1,
+                    bits: qx.bits + MAX_BITS - 1,
                     frac_bits: qx.frac_bits + fr,
                 };
                 b.product_then_rescale(&name, Op::Hadamard, vec![x, r], shape, acc, out_bits)?
