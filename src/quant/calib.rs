@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::ir::{Graph, Op};
 
 /// Row statistics of a norm's mean of squares, which size its `1/√` table.
+/// All-zero rows are left out of the minimum: their `1/√ε` saturates the
+/// table, harmlessly, since the row itself is zero.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NormStats {
     pub mean_sq_min: f64,
@@ -46,7 +48,10 @@ impl Calibration {
                 let sq: Vec<f64> = x.iter().map(|v| v * v).collect();
                 let sums = crate::ir::float::sum_axis(&sq, s, axis);
                 let (lo, hi) = sums.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &t| {
-                    (lo.min(t / d as f64), hi.max(t / d as f64))
+                    (
+                        if t > 0.0 { lo.min(t / d as f64) } else { lo },
+                        hi.max(t / d as f64),
+                    )
                 });
                 let e = self.norms.entry(node.name.clone()).or_insert(NormStats {
                     mean_sq_min: lo,

@@ -60,6 +60,12 @@ pub enum QuantError {
     Overflow { name: String, bits: u32 },
     #[error("node {name}: bit width {bits} outside 2..={MAX_BITS}")]
     Width { name: String, bits: u32 },
+    #[error("node {name}: constant {value:e} {why}")]
+    Constant {
+        name: String,
+        value: f64,
+        why: &'static str,
+    },
 }
 
 struct Builder<'a> {
@@ -250,6 +256,13 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                 } else {
                     cfg.bits
                 };
+                if let Some(bad) = v.iter().find(|x| !x.is_finite()) {
+                    return Err(QuantError::Constant {
+                        name,
+                        value: *bad as f64,
+                        why: "is not finite",
+                    });
+                }
                 let m = v.iter().fold(0.0f64, |a, &x| a.max((x as f64).abs()));
                 let f = frac_bits_for(m, wb);
                 let data: Vec<i64> = v.iter().map(|&x| quantize_value(x as f64, f)).collect();
@@ -292,8 +305,22 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
             }
             Op::MulConst { value, .. } => {
                 let qi = b.q(ins[0]);
+                if !value.is_finite() {
+                    return Err(QuantError::Constant {
+                        name,
+                        value: *value,
+                        why: "is not finite",
+                    });
+                }
                 let fc = frac_bits_for(value.abs(), cfg.bits);
                 let qc = quantize_value(*value, fc);
+                if qc == 0 && *value != 0.0 {
+                    return Err(QuantError::Constant {
+                        name,
+                        value: *value,
+                        why: "rounds to zero",
+                    });
+                }
                 let cb = bits_for_magnitude(qc.unsigned_abs() as u128);
                 let acc = Quant {
                     bits: qi.bits + cb - 1,
