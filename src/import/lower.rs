@@ -573,34 +573,6 @@ impl Lowering<'_> {
     }
 }
 
-/// Removes nodes the output does not depend on (keeping the input) and renumbers.
-fn prune(g: Graph) -> Graph {
-    let mut live = vec![false; g.nodes.len()];
-    live[g.output] = true;
-    live[g.input] = true;
-    for n in g.nodes.iter().rev() {
-        if live[n.id] {
-            for &i in &n.inputs {
-                live[i] = true;
-            }
-        }
-    }
-    let mut remap = vec![usize::MAX; g.nodes.len()];
-    let mut out = Graph {
-        seq_len: g.seq_len,
-        ..Graph::default()
-    };
-    for mut n in g.nodes.into_iter().filter(|n| live[n.id]) {
-        remap[n.id] = out.nodes.len();
-        n.id = out.nodes.len();
-        n.inputs = n.inputs.iter().map(|&i| remap[i]).collect();
-        out.nodes.push(n);
-    }
-    out.input = remap[g.input];
-    out.output = remap[g.output];
-    out
-}
-
 pub(crate) fn lower(
     model: &TypedModel,
     initializers: &HashSet<String>,
@@ -664,5 +636,5 @@ pub(crate) fn lower(
     if l.g.input == usize::MAX {
         return Err(ImportError::NoInputIds { inputs: vec![] });
     }
-    Ok(prune(l.g))
+    Ok(l.g.prune().fuse_patterns())
 }

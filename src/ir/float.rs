@@ -130,6 +130,19 @@ pub fn eval(graph: &Graph, ids: &[i64]) -> Result<Vec<Vec<f64>>, FloatEvalError>
                 out
             }
             Op::Sum { axis } => sum_axis(inp(0), shp(0), *axis),
+            Op::Rotary { half } => {
+                let x = inp(0);
+                let mc = broadcast_index_map(shp(1), &node.shape);
+                let ms = broadcast_index_map(shp(2), &node.shape);
+                let rh = super::shape::rotate_half_map(&node.shape, *half);
+                (0..x.len())
+                    .map(|i| {
+                        let (src, neg) = rh[i];
+                        let r = if neg { -x[src] } else { x[src] };
+                        x[i] * inp(1)[mc[i]] + r * inp(2)[ms[i]]
+                    })
+                    .collect()
+            }
             Op::Mask(m) => {
                 let map = broadcast_index_map(&m.shape, &node.shape);
                 inp(0)

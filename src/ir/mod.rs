@@ -16,6 +16,7 @@
 mod einsum;
 pub mod float;
 mod func;
+mod fuse;
 mod shape;
 
 pub use einsum::EinsumSpec;
@@ -24,7 +25,9 @@ pub use shape::{broadcast_shape, numel, strides};
 
 /// Index maps of the free ops (flat source index for each output entry).
 pub mod shape_maps {
-    pub use super::shape::{broadcast_index_map, concat, permute_index_map, slice_index_map};
+    pub use super::shape::{
+        broadcast_index_map, concat, permute_index_map, rotate_half_map, slice_index_map,
+    };
 }
 
 use serde::{Deserialize, Serialize};
@@ -146,6 +149,13 @@ pub enum Op {
     },
     /// Exact sum over `axis`, which is kept with size 1.
     Sum { axis: usize },
+    /// Rotary embedding, half-split form (LLaMA, Qwen2, NeoX):
+    /// `y = x∘cos + rotate_half(x)∘sin` along the last axis of size `2·half`,
+    /// where `rotate_half(x)[j] = −x[j+half]` for `j < half` and
+    /// `x[j−half]` otherwise. Inputs `[x, cos, sin]` (tables broadcastable to
+    /// `x`, committed weights, equal `frac_bits` in fixed point). Fixed point:
+    /// exact at `frac_x + frac_cos`. Partial rotary is a Slice/Concat around it.
+    Rotary { half: usize },
     /// Keep-mask added to scores (`-inf` where not kept). Only valid as the
     /// input of a [`Op::Softmax`], into which the importer fuses it.
     Mask(Mask),
@@ -183,6 +193,7 @@ impl Op {
             Op::Softmax { .. } => "Softmax",
             Op::Norm { .. } => "Norm",
             Op::Sum { .. } => "Sum",
+            Op::Rotary { .. } => "Rotary",
             Op::Mask(_) => "Mask",
             Op::Reshape => "Reshape",
             Op::Permute { .. } => "Permute",
@@ -205,6 +216,7 @@ impl Op {
             Op::Lookup { .. } => "tlookup",
             Op::Softmax { .. } => "zkAttn",
             Op::Norm { .. } => "norm (sumcheck + rsqrt lookup)",
+            Op::Rotary { .. } => "rotary (hadamard + signed index map)",
             Op::Mask(_) => "mask (fused into zkAttn)",
             Op::Reshape
             | Op::Permute { .. }
@@ -277,6 +289,18 @@ impl Graph {
             .filter(|n| matches!(n.op, Op::Weight { .. }))
             .map(|n| numel(&n.shape))
             .sum()
+    }
+
+    /// Recognises decomposed patterns (rotary embedding) and replaces them
+    /// by one op, then removes dead nodes. Run by the importer.
+    pub fn fuse_patterns(self) -> Graph {
+        fuse::fuse(self)
+    }
+
+    /// Removes nodes the output does not depend on (keeping the input) and
+    /// renumbers the rest.
+    pub fn prune(self) -> Graph {
+        fuse::prune(self)
     }
 
     /// For each node, the ids of the nodes that read it.

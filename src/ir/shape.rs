@@ -95,6 +95,23 @@ pub fn slice_index_map(in_shape: &[usize], axis: usize, start: usize, end: usize
     out
 }
 
+/// `rotate_half` along the last axis (size `2·half`): for each entry, the
+/// flat source index and the sign (`out[j] = −x[j+half]` for `j < half`,
+/// `x[j−half]` otherwise).
+pub fn rotate_half_map(shape: &[usize], half: usize) -> Vec<(usize, bool)> {
+    let d = *shape.last().unwrap_or(&1);
+    (0..numel(shape))
+        .map(|i| {
+            let (row, j) = (i / d, i % d);
+            if j < half {
+                (row * d + j + half, true)
+            } else {
+                (row * d + j - half, false)
+            }
+        })
+        .collect()
+}
+
 /// Concatenates row-major tensors along `axis`.
 pub fn concat<T: Copy>(parts: &[(&[T], &[usize])], axis: usize) -> Vec<T> {
     let outer: usize = parts[0].1[..axis].iter().product();

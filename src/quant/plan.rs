@@ -499,6 +499,19 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                     },
                 )
             }
+            Op::Rotary { half } => {
+                let qx = b.q(ins[0]);
+                let f = b.q(ins[1]).frac_bits.min(b.q(ins[2]).frac_bits);
+                let c = b.down_to(ins[1], f, cfg.weight_bits, format!("{name}/cos"));
+                let s = b.down_to(ins[2], f, cfg.weight_bits, format!("{name}/sin"));
+                let tb = b.q(c).bits.max(b.q(s).bits);
+                let acc = Quant {
+                    bits: qx.bits + tb,
+                    frac_bits: qx.frac_bits + f,
+                };
+                let op = Op::Rotary { half: *half };
+                b.product_then_rescale(&name, op, vec![ins[0], c, s], shape, acc, out_bits)?
+            }
             Op::Mask(_) => return Err(unsupported("a mask that does not feed a softmax")),
             Op::Rescale { .. } => return Err(unsupported("already quantized")),
             Op::Reshape | Op::Permute { .. } | Op::Slice { .. } | Op::Broadcast => {

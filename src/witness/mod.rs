@@ -214,6 +214,25 @@ pub fn generate(graph: &Graph, ids: &[i64]) -> Result<Witness, WitnessError> {
                 rows.concat()
             }
             Op::Sum { axis } => sum_axis(inp(0), shp(0), *axis),
+            Op::Rotary { half } => {
+                if qin(1).frac_bits != qin(2).frac_bits {
+                    return Err(arith("cos and sin tables at different scales".into()));
+                }
+                let x = inp(0);
+                let (c, s) = (inp(1), inp(2));
+                let mc = broadcast_index_map(shp(1), &node.shape);
+                let ms = broadcast_index_map(shp(2), &node.shape);
+                let rh = rotate_half_map(&node.shape, *half);
+                (0..x.len())
+                    .map(|i| {
+                        let (src, neg) = rh[i];
+                        let r = if neg { -x[src] } else { x[src] };
+                        x[i].checked_mul(c[mc[i]])?
+                            .checked_add(r.checked_mul(s[ms[i]])?)
+                    })
+                    .collect::<Option<Vec<i64>>>()
+                    .ok_or_else(|| arith("i64 overflow".into()))?
+            }
             Op::Reshape => inp(0).clone(),
             Op::Permute { perm } => index_map_apply(inp(0), &permute_index_map(shp(0), perm)),
             Op::Slice { axis, start, end } => {

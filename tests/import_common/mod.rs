@@ -85,6 +85,8 @@ pub struct FixtureRun {
     pub confident_disagree: usize,
     /// (softmax nodes, softmax nodes with a causal mask).
     pub softmax: (usize, usize),
+    /// Number of fused rotary ops.
+    pub rotary: usize,
 }
 
 fn argmax2(row: &[f64]) -> (usize, f64) {
@@ -133,7 +135,13 @@ pub fn run_fixture(name: &str) -> FixtureRun {
         _ => None,
     });
     let softmax = softmax.fold((0, 0), |(n, m), masked| (n + 1, m + masked as usize));
+    let rotary = q
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, zkllm::ir::Op::Rotary { .. }))
+        .count();
     FixtureRun {
+        rotary,
         softmax,
         tract,
         ir_float,
