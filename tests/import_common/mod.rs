@@ -87,6 +87,8 @@ pub struct FixtureRun {
     pub softmax: (usize, usize),
     /// Number of fused rotary ops.
     pub rotary: usize,
+    /// Number of GELU lookups (tanh or erf form).
+    pub gelu: usize,
 }
 
 fn argmax2(row: &[f64]) -> (usize, f64) {
@@ -140,7 +142,21 @@ pub fn run_fixture(name: &str) -> FixtureRun {
         .iter()
         .filter(|n| matches!(n.op, zkllm::ir::Op::Rotary { .. }))
         .count();
+    let gelu = q
+        .nodes
+        .iter()
+        .filter(|n| {
+            matches!(
+                n.op,
+                zkllm::ir::Op::Lookup {
+                    func: zkllm::ir::Func::Gelu | zkllm::ir::Func::GeluTanh,
+                    ..
+                }
+            )
+        })
+        .count();
     FixtureRun {
+        gelu,
         rotary,
         softmax,
         tract,
