@@ -6,6 +6,8 @@
 //! commit to and prove each op; every value is checked against its node's
 //! bit width and every lookup input against its table range.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 use thiserror::Error;
 
@@ -53,16 +55,17 @@ pub enum WitnessError {
 }
 
 /// Every node's integer tensor (indexed by node id), flattened row-major.
+/// Weights and constants are borrowed from the graph, not copied.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Witness {
-    pub values: Vec<Vec<i64>>,
+pub struct Witness<'g> {
+    pub values: Vec<Cow<'g, [i64]>>,
     pub output: NodeId,
     /// `frac_bits` of the output.
     pub output_frac_bits: i32,
     pub output_shape: Vec<usize>,
 }
 
-impl Witness {
+impl Witness<'_> {
     /// The integer tensor of a node.
     pub fn node(&self, id: NodeId) -> &[i64] {
         &self.values[id]
@@ -85,12 +88,12 @@ fn index_map_apply(x: &[i64], map: &[usize]) -> Vec<i64> {
 }
 
 /// Runs the fixed-point graph on token ids.
-pub fn generate(graph: &Graph, ids: &[i64]) -> Result<Witness, WitnessError> {
+pub fn generate<'g>(graph: &'g Graph, ids: &[i64]) -> Result<Witness<'g>, WitnessError> {
     use crate::ir::shape_maps::*;
     if !graph.is_quantized() {
         return Err(WitnessError::NotQuantized);
     }
-    let mut vals: Vec<Vec<i64>> = Vec::with_capacity(graph.nodes.len());
+    let mut vals: Vec<Cow<'g, [i64]>> = Vec::with_capacity(graph.nodes.len());
     for node in &graph.nodes {
         let q = node.quant.expect("checked");
         let arith = |what: String| WitnessError::Arithmetic {
@@ -98,9 +101,32 @@ pub fn generate(graph: &Graph, ids: &[i64]) -> Result<Witness, WitnessError> {
             name: node.name.clone(),
             what,
         };
-        let inp = |i: usize| &vals[node.inputs[i]];
+        let inp = |i: usize| -> &[i64] { &vals[node.inputs[i]] };
         let shp = |i: usize| &graph.nodes[node.inputs[i]].shape;
         let qin = |i: usize| graph.nodes[node.inputs[i]].quant.expect("checked");
+        if let (Op::Weight { .. } | Op::Constant, Some(Data::I64(v))) = (&node.op, &node.data) {
+            if v.len() != numel(&node.shape) {
+                return Err(arith(format!(
+                    "{} values for shape {:?}",
+                    v.len(),
+                    node.shape
+                )));
+            }
+            if let Some((pos, &value)) = v.iter().enumerate().find(|(_, &x)| !fits(x, q.bits)) {
+                let factor = value.unsigned_abs() as f64 / 2f64.powi(q.bits as i32 - 1);
+                let name = node.name.clone();
+                return Err(WitnessError::OutOfRange {
+                    node: node.id,
+                    name,
+                    pos,
+                    value,
+                    bits: q.bits,
+                    factor,
+                });
+            }
+            vals.push(Cow::Borrowed(&v[..]));
+            continue;
+        }
         let out: Vec<i64> = match &node.op {
             Op::Input { .. } => {
                 if ids.len() != numel(&node.shape) {
@@ -111,10 +137,7 @@ pub fn generate(graph: &Graph, ids: &[i64]) -> Result<Witness, WitnessError> {
                 }
                 ids.to_vec()
             }
-            Op::Weight { .. } | Op::Constant => match &node.data {
-                Some(Data::I64(v)) => v.clone(),
-                _ => return Err(arith("integer data missing".into())),
-            },
+            Op::Weight { .. } | Op::Constant => return Err(arith("integer data missing".into())),
             Op::Embedding => {
                 let table = inp(0);
                 let rows = shp(0)[0];
@@ -233,7 +256,7 @@ pub fn generate(graph: &Graph, ids: &[i64]) -> Result<Witness, WitnessError> {
                     .collect::<Option<Vec<i64>>>()
                     .ok_or_else(|| arith("i64 overflow".into()))?
             }
-            Op::Reshape => inp(0).clone(),
+            Op::Reshape => inp(0).to_vec(),
             Op::Permute { perm } => index_map_apply(inp(0), &permute_index_map(shp(0), perm)),
             Op::Slice { axis, start, end } => {
                 index_map_apply(inp(0), &slice_index_map(shp(0), *axis, *start, *end))
@@ -272,7 +295,7 @@ pub fn generate(graph: &Graph, ids: &[i64]) -> Result<Witness, WitnessError> {
                 factor,
             });
         }
-        vals.push(out);
+        vals.push(Cow::Owned(out));
     }
     let out = &graph.nodes[graph.output];
     Ok(Witness {
