@@ -64,6 +64,11 @@ fn inspect_table_and_refusals() {
     );
     assert!(!stderr.contains("panicked"));
 
+    let (code, stdout, _) = inspect(&[bad.to_str().unwrap(), "--seq-len", "4", "--json"]);
+    assert_ne!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["unsupported"].as_array().unwrap().len(), 2);
+
     let (code, _, stderr) = inspect(&[model.to_str().unwrap(), "--seq-len", "500"]);
     assert_ne!(code, 0);
     assert!(stderr.contains("sequence length 500"), "{stderr}");

@@ -267,4 +267,14 @@ fn witness_is_deterministic() {
     let a = witness::generate(&q, &[0, 3, 1, 4]).unwrap();
     let b = witness::generate(&q, &[0, 3, 1, 4]).unwrap();
     assert_eq!(a, b);
+    // The zkAttn auxiliaries reproduce the softmax output.
+    let sm = q
+        .nodes
+        .iter()
+        .position(|n| matches!(n.op, Op::Softmax { .. }))
+        .unwrap();
+    let rows = witness::softmax_rows(&q, &a, sm).unwrap();
+    let out: Vec<i64> = rows.iter().flat_map(|r| r.out.clone()).collect();
+    assert_eq!(out, a.node(sm));
+    assert!(rows.iter().all(|r| r.sum >= 1 << 15));
 }

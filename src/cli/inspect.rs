@@ -130,6 +130,15 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     };
     let graph = match import(&args.model, &opts) {
         Ok(g) => g,
+        Err(ImportError::Unsupported(list)) if args.json => {
+            let rows: Vec<serde_json::Value> = list
+                .iter()
+                .map(|u| serde_json::json!({"node": u.node, "op": u.op, "why": u.why}))
+                .collect();
+            let doc = serde_json::json!({"model": args.model.display().to_string(), "error": "unsupported ops", "unsupported": rows});
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+            return Err(anyhow::Error::new(ImportError::Unsupported(list)));
+        }
         Err(e @ ImportError::Unsupported(_)) => {
             return Err(
                 anyhow::Error::new(e).context(format!("{} cannot be proven", args.model.display()))

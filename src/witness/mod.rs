@@ -305,3 +305,45 @@ pub fn generate<'g>(graph: &'g Graph, ids: &[i64]) -> Result<Witness<'g>, Witnes
         output_shape: out.shape.clone(),
     })
 }
+
+/// The zkAttn auxiliaries of a softmax node, row by row (row max, exp
+/// values, row sum, outputs), recomputed from its input in `witness` with
+/// exactly the function [`generate`] used.
+pub fn softmax_rows(
+    graph: &Graph,
+    witness: &Witness<'_>,
+    node: NodeId,
+) -> Option<Vec<crate::quant::SoftmaxRow>> {
+    let n = &graph.nodes[node];
+    let Op::Softmax {
+        mask,
+        exp_frac_bits: Some(fe),
+    } = &n.op
+    else {
+        return None;
+    };
+    let input = n.inputs[0];
+    let fi = graph.nodes[input].quant?.frac_bits;
+    let fo = n.quant?.frac_bits;
+    let d = *n.shape.last()?;
+    let keep: Option<Vec<bool>> = mask.as_ref().map(|m| {
+        crate::ir::shape_maps::broadcast_index_map(&m.shape, &n.shape)
+            .iter()
+            .map(|&i| m.keep[i])
+            .collect()
+    });
+    let x = witness.node(input);
+    Some(
+        (0..x.len() / d.max(1))
+            .map(|r| {
+                softmax_row(
+                    &x[r * d..(r + 1) * d],
+                    keep.as_ref().map(|k| &k[r * d..(r + 1) * d]),
+                    fi,
+                    *fe,
+                    fo,
+                )
+            })
+            .collect(),
+    )
+}
