@@ -127,8 +127,10 @@ pub enum Op {
     MulConst { value: f64, q: i64, frac_bits: i32 },
     /// `q = floor((x + 2^(shift-1)) / 2^shift)` (see [`crate::quant::rescale`]).
     Rescale { shift: u32 },
-    /// Element-wise table lookup `out = round(2^f_out · func(x / 2^f_in))`;
-    /// `table` is set in fixed point.
+    /// Element-wise table lookup `out = round(2^f_out · func(x / 2^f_in))`,
+    /// clamped to the output's bit width (the clamp is part of the table);
+    /// `table` (set in fixed point) is the input range, and an input outside
+    /// it is a witness error (see [`crate::quant::lookup_value`]).
     Lookup {
         func: Func,
         table: Option<TableRange>,
