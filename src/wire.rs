@@ -196,11 +196,10 @@ impl Wire for Fr {
 
     fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let bytes = r.take(FR_BYTES, "field element")?;
-        Fr::deserialize_with_mode(bytes, Compress::Yes, Validate::Yes).map_err(|_| {
-            WireError::Invalid {
+        Fr::deserialize_with_mode(bytes, Compress::Yes, Validate::Yes)
+            .map_err(|_| WireError::Invalid {
                 what: "field element (not canonical)",
-            }
-        })
+            })
     }
 }
 

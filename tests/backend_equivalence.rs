@@ -24,20 +24,9 @@ fn eq_fold_evaluate_inner_product() {
     let table = random_table(&mut r, 1 << N);
     let other = random_table(&mut r, 1 << N);
     for b in backends() {
-        assert_eq!(
-            b.eq_table(&point),
-            reference.eq_table(&point),
-            "{}",
-            b.name()
-        );
-        assert_eq!(
-            b.evaluate(&table, &point),
-            reference.evaluate(&table, &point)
-        );
-        assert_eq!(
-            b.inner_product(&table, &other),
-            reference.inner_product(&table, &other)
-        );
+        assert_eq!(b.eq_table(&point), reference.eq_table(&point), "{}", b.name());
+        assert_eq!(b.evaluate(&table, &point), reference.evaluate(&table, &point));
+        assert_eq!(b.inner_product(&table, &other), reference.inner_product(&table, &other));
         let (mut x, mut y) = (table.clone(), table.clone());
         b.fold_low(&mut x, point[0]);
         reference.fold_low(&mut y, point[0]);
@@ -62,26 +51,14 @@ fn round_evaluations() {
     let tables: Vec<Vec<Fr>> = (0..4).map(|_| random_table(&mut r, 1 << N)).collect();
     let sops = [
         SumOfProducts::product(4),
-        SumOfProducts::new(
-            4,
-            vec![
-                (Fr::from(3u64), vec![0, 1]),
-                (-Fr::from(1u64), vec![2, 3, 3]),
-            ],
-        ),
+        SumOfProducts::new(4, vec![(Fr::from(3u64), vec![0, 1]), (-Fr::from(1u64), vec![2, 3, 3])]),
     ];
     for b in backends() {
         for sop in &sops {
-            assert_eq!(
-                b.round_evals(&tables, sop),
-                reference.round_evals(&tables, sop)
-            );
+            assert_eq!(b.round_evals(&tables, sop), reference.round_evals(&tables, sop));
         }
         let small: Vec<Vec<Fr>> = tables.iter().map(|t| t[..4].to_vec()).collect();
-        assert_eq!(
-            b.round_evals(&small, &sops[0]),
-            reference.round_evals(&small, &sops[0])
-        );
+        assert_eq!(b.round_evals(&small, &sops[0]), reference.round_evals(&small, &sops[0]));
     }
 }
 
@@ -92,10 +69,7 @@ fn msm_full_and_small_scalars() {
     let mut r = rng(3);
     let full = random_table(&mut r, 1 << 13);
     for b in backends() {
-        assert_eq!(
-            b.msm(&gens.g, &full[..300]),
-            reference.msm(&gens.g, &full[..300])
-        );
+        assert_eq!(b.msm(&gens.g, &full[..300]), reference.msm(&gens.g, &full[..300]));
         for bits in [1u32, 8, 16, 24, 33, 62] {
             let small = random_small(&mut r, 1 << 13, bits);
             let expected = reference.msm(&gens.g, &small_to_fr(&small));
@@ -106,14 +80,8 @@ fn msm_full_and_small_scalars() {
             );
         }
         let extremes = vec![i64::MAX, i64::MIN + 1, -1, 0, 1];
-        assert_eq!(
-            b.msm_small(&gens.g, &extremes),
-            reference.msm(&gens.g, &small_to_fr(&extremes))
-        );
-        assert_eq!(
-            b.msm_small(&gens.g, &[0; 5]),
-            reference.msm(&gens.g, &[Fr::from(0u64); 5])
-        );
+        assert_eq!(b.msm_small(&gens.g, &extremes), reference.msm(&gens.g, &small_to_fr(&extremes)));
+        assert_eq!(b.msm_small(&gens.g, &[0; 5]), reference.msm(&gens.g, &[Fr::from(0u64); 5]));
         assert_eq!(
             b.msm_rows(&gens.g, &full[..1 << 10], 1 << 5),
             reference.msm_rows(&gens.g, &full[..1 << 10], 1 << 5)

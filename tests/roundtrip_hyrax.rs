@@ -20,15 +20,7 @@ fn open_and_verify(pcs: &Hyrax, values: &[zkllm::Fr], num_vars: usize, seed: u64
     let com = HyraxCommitment::from_bytes(&com.to_bytes()).expect("commitment parses");
     let point = random_point(&mut r, num_vars);
     let (value, proof) = pcs
-        .open(
-            b,
-            values,
-            &hint,
-            &com,
-            &point,
-            &mut transcript(b"ctx"),
-            &mut r,
-        )
+        .open(b, values, &hint, &com, &point, &mut transcript(b"ctx"), &mut r)
         .unwrap();
     assert_eq!(value, evaluate_padded(b, values, &point).unwrap());
     let proof = HyraxOpening::from_bytes(&proof.to_bytes()).expect("opening parses");
@@ -84,29 +76,14 @@ fn batch_of_same_shaped_commitments() {
     let mut r = rng(4);
     let n = 9;
     let tables: Vec<Vec<zkllm::Fr>> = (0..4).map(|i| random_table(&mut r, 300 + 50 * i)).collect();
-    let committed: Vec<_> = tables
-        .iter()
-        .map(|t| pcs.commit(b, t, n, &mut r).unwrap())
-        .collect();
+    let committed: Vec<_> = tables.iter().map(|t| pcs.commit(b, t, n, &mut r).unwrap()).collect();
     let point = random_point(&mut r, n);
-    let values: Vec<_> = tables
-        .iter()
-        .map(|t| evaluate_padded(b, t, &point).unwrap())
-        .collect();
+    let values: Vec<_> = tables.iter().map(|t| evaluate_padded(b, t, &point).unwrap()).collect();
     let refs: Vec<&[zkllm::Fr]> = tables.iter().map(|t| t.as_slice()).collect();
     let hints: Vec<_> = committed.iter().map(|c| &c.1).collect();
     let coms: Vec<_> = committed.iter().map(|c| &c.0).collect();
     let proof = pcs
-        .open_batch(
-            b,
-            &refs,
-            &hints,
-            &coms,
-            &point,
-            &values,
-            &mut transcript(b"ctx"),
-            &mut r,
-        )
+        .open_batch(b, &refs, &hints, &coms, &point, &values, &mut transcript(b"ctx"), &mut r)
         .unwrap();
     pcs.verify_batch(b, &coms, &point, &values, &proof, &mut transcript(b"ctx"))
         .expect("batched opening verifies");
@@ -122,15 +99,7 @@ fn proofs_are_deterministic_for_a_seed() {
         let (com, hint) = pcs.commit(b, &values, 8, &mut r).unwrap();
         let point = random_point(&mut rng(7), 8);
         let (_, p) = pcs
-            .open(
-                b,
-                &values,
-                &hint,
-                &com,
-                &point,
-                &mut transcript(b"ctx"),
-                &mut r,
-            )
+            .open(b, &values, &hint, &com, &point, &mut transcript(b"ctx"), &mut r)
             .unwrap();
         (com.to_bytes(), p.to_bytes())
     };

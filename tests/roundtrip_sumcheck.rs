@@ -84,14 +84,8 @@ fn sum_of_products_with_coefficients() {
 #[test]
 fn zero_variables_and_all_zero_tables() {
     let mut r = rng(4);
-    round_trip(
-        vec![random_table(&mut r, 1), random_table(&mut r, 1)],
-        &SumOfProducts::product(2),
-    );
-    round_trip(
-        vec![vec![Fr::from(0u64); 16]; 3],
-        &SumOfProducts::product(3),
-    );
+    round_trip(vec![random_table(&mut r, 1), random_table(&mut r, 1)], &SumOfProducts::product(2));
+    round_trip(vec![vec![Fr::from(0u64); 16]; 3], &SumOfProducts::product(3));
 }
 
 #[test]

@@ -31,43 +31,13 @@ fn opened() -> Opened {
     let (com, hint) = pcs.commit(b, &table, N, &mut r).unwrap();
     let point = random_point(&mut r, N);
     let (value, proof) = pcs
-        .open(
-            b,
-            &table,
-            &hint,
-            &com,
-            &point,
-            &mut transcript(b"ctx"),
-            &mut r,
-        )
+        .open(b, &table, &hint, &com, &point, &mut transcript(b"ctx"), &mut r)
         .unwrap();
-    Opened {
-        pcs,
-        table,
-        com,
-        hint,
-        point,
-        value,
-        proof,
-    }
+    Opened { pcs, table, com, hint, point, value, proof }
 }
 
-fn check(
-    o: &Opened,
-    com: &HyraxCommitment,
-    point: &[Fr],
-    value: Fr,
-    proof: &HyraxOpening,
-    ctx: &[u8],
-) -> Result<(), PcsError> {
-    o.pcs.verify(
-        default_backend(),
-        com,
-        point,
-        value,
-        proof,
-        &mut transcript(ctx),
-    )
+fn check(o: &Opened, com: &HyraxCommitment, point: &[Fr], value: Fr, proof: &HyraxOpening, ctx: &[u8]) -> Result<(), PcsError> {
+    o.pcs.verify(default_backend(), com, point, value, proof, &mut transcript(ctx))
 }
 
 #[test]
@@ -98,10 +68,7 @@ fn commitment_to_a_different_vector_is_rejected() {
     let o = opened();
     let mut other = o.table.clone();
     other[3] += Fr::one();
-    let (com, _) = o
-        .pcs
-        .commit(default_backend(), &other, N, &mut rng(99))
-        .unwrap();
+    let (com, _) = o.pcs.commit(default_backend(), &other, N, &mut rng(99)).unwrap();
     assert!(check(&o, &com, &o.point, o.value, &o.proof, b"ctx").is_err());
     // A prover who opens the other vector honestly still cannot claim the old value.
     let mut swapped = o.com.clone();
@@ -119,15 +86,7 @@ fn a_lying_prover_cannot_open_to_a_wrong_value() {
     let value = evaluate_padded(b, &wrong, &o.point).unwrap();
     let (_, proof) = o
         .pcs
-        .open(
-            b,
-            &wrong,
-            &o.hint,
-            &o.com,
-            &o.point,
-            &mut transcript(b"ctx"),
-            &mut rng(5),
-        )
+        .open(b, &wrong, &o.hint, &o.com, &o.point, &mut transcript(b"ctx"), &mut rng(5))
         .unwrap();
     assert!(check(&o, &o.com, &o.point, value, &proof, b"ctx").is_err());
 }
@@ -139,23 +98,14 @@ fn every_changed_proof_element_is_rejected() {
     for i in 0..o.proof.ipa.l.len() {
         let mut p = o.proof.clone();
         p.ipa.l[i] = (p.ipa.l[i] + g).into_affine();
-        assert!(
-            check(&o, &o.com, &o.point, o.value, &p, b"ctx").is_err(),
-            "L[{i}]"
-        );
+        assert!(check(&o, &o.com, &o.point, o.value, &p, b"ctx").is_err(), "L[{i}]");
         let mut p = o.proof.clone();
         p.ipa.r[i] = (p.ipa.r[i] + g).into_affine();
-        assert!(
-            check(&o, &o.com, &o.point, o.value, &p, b"ctx").is_err(),
-            "R[{i}]"
-        );
+        assert!(check(&o, &o.com, &o.point, o.value, &p, b"ctx").is_err(), "R[{i}]");
         let mut p = o.proof.clone();
         p.ipa.l.swap(i, (i + 1) % o.proof.ipa.l.len());
         if o.proof.ipa.l.len() > 1 {
-            assert!(
-                check(&o, &o.com, &o.point, o.value, &p, b"ctx").is_err(),
-                "swap L"
-            );
+            assert!(check(&o, &o.com, &o.point, o.value, &p, b"ctx").is_err(), "swap L");
         }
     }
     let mut p = o.proof.clone();
@@ -179,15 +129,7 @@ fn every_changed_proof_element_is_rejected() {
 #[test]
 fn replay_under_another_context_is_rejected() {
     let o = opened();
-    assert!(check(
-        &o,
-        &o.com,
-        &o.point,
-        o.value,
-        &o.proof,
-        b"another statement"
-    )
-    .is_err());
+    assert!(check(&o, &o.com, &o.point, o.value, &o.proof, b"another statement").is_err());
 }
 
 #[test]
@@ -196,43 +138,23 @@ fn batch_with_one_wrong_value_is_rejected() {
     let b = default_backend();
     let mut r = rng(31);
     let tables: Vec<Vec<Fr>> = (0..3).map(|_| random_table(&mut r, 1 << 6)).collect();
-    let committed: Vec<_> = tables
-        .iter()
-        .map(|t| pcs.commit(b, t, 6, &mut r).unwrap())
-        .collect();
+    let committed: Vec<_> = tables.iter().map(|t| pcs.commit(b, t, 6, &mut r).unwrap()).collect();
     let point = random_point(&mut r, 6);
-    let mut values: Vec<Fr> = tables
-        .iter()
-        .map(|t| evaluate_padded(b, t, &point).unwrap())
-        .collect();
+    let mut values: Vec<Fr> = tables.iter().map(|t| evaluate_padded(b, t, &point).unwrap()).collect();
     let refs: Vec<&[Fr]> = tables.iter().map(|t| t.as_slice()).collect();
     let hints: Vec<_> = committed.iter().map(|c| &c.1).collect();
     let coms: Vec<_> = committed.iter().map(|c| &c.0).collect();
     let proof = pcs
-        .open_batch(
-            b,
-            &refs,
-            &hints,
-            &coms,
-            &point,
-            &values,
-            &mut transcript(b"c"),
-            &mut r,
-        )
+        .open_batch(b, &refs, &hints, &coms, &point, &values, &mut transcript(b"c"), &mut r)
         .unwrap();
-    pcs.verify_batch(b, &coms, &point, &values, &proof, &mut transcript(b"c"))
-        .unwrap();
+    pcs.verify_batch(b, &coms, &point, &values, &proof, &mut transcript(b"c")).unwrap();
     values[1] += Fr::one();
-    assert!(pcs
-        .verify_batch(b, &coms, &point, &values, &proof, &mut transcript(b"c"))
-        .is_err());
+    assert!(pcs.verify_batch(b, &coms, &point, &values, &proof, &mut transcript(b"c")).is_err());
     // Reordering the commitments is a different statement.
     values[1] -= Fr::one();
     let swapped = vec![coms[1], coms[0], coms[2]];
     let vals = vec![values[1], values[0], values[2]];
-    assert!(pcs
-        .verify_batch(b, &swapped, &point, &vals, &proof, &mut transcript(b"c"))
-        .is_err());
+    assert!(pcs.verify_batch(b, &swapped, &point, &vals, &proof, &mut transcript(b"c")).is_err());
 }
 
 #[test]
@@ -250,14 +172,7 @@ fn shape_mismatches_are_errors() {
     ));
     let small = Hyrax::setup("zkllm-tests", 2);
     assert!(matches!(
-        small.verify(
-            default_backend(),
-            &o.com,
-            &o.point,
-            o.value,
-            &o.proof,
-            &mut transcript(b"ctx")
-        ),
+        small.verify(default_backend(), &o.com, &o.point, o.value, &o.proof, &mut transcript(b"ctx")),
         Err(PcsError::NotEnoughGenerators { .. })
     ));
 }
@@ -267,14 +182,7 @@ fn generators_from_another_seed_reject() {
     let o = opened();
     let other = Hyrax::setup("another-seed", 10);
     assert!(other
-        .verify(
-            default_backend(),
-            &o.com,
-            &o.point,
-            o.value,
-            &o.proof,
-            &mut transcript(b"ctx")
-        )
+        .verify(default_backend(), &o.com, &o.point, o.value, &o.proof, &mut transcript(b"ctx"))
         .is_err());
 }
 
@@ -283,27 +191,18 @@ fn malformed_bytes_are_errors_not_panics() {
     let o = opened();
     let bytes = o.proof.to_bytes();
     for cut in 0..bytes.len() {
-        assert!(
-            HyraxOpening::from_bytes(&bytes[..cut]).is_err(),
-            "opening cut at {cut}"
-        );
+        assert!(HyraxOpening::from_bytes(&bytes[..cut]).is_err(), "opening cut at {cut}");
     }
     let bytes = o.com.to_bytes();
     for cut in 0..bytes.len() {
-        assert!(
-            HyraxCommitment::from_bytes(&bytes[..cut]).is_err(),
-            "commitment cut at {cut}"
-        );
+        assert!(HyraxCommitment::from_bytes(&bytes[..cut]).is_err(), "commitment cut at {cut}");
     }
     let bytes = o.proof.to_bytes();
     for i in (0..bytes.len()).step_by(5) {
         let mut b = bytes.clone();
         b[i] ^= 0x21;
         if let Ok(p) = HyraxOpening::from_bytes(&b) {
-            assert!(
-                check(&o, &o.com, &o.point, o.value, &p, b"ctx").is_err(),
-                "flip at {i} accepted"
-            );
+            assert!(check(&o, &o.com, &o.point, o.value, &p, b"ctx").is_err(), "flip at {i} accepted");
         }
     }
     let bytes = o.com.to_bytes();
@@ -311,10 +210,7 @@ fn malformed_bytes_are_errors_not_panics() {
         let mut b = bytes.clone();
         b[i] ^= 0x21;
         if let Ok(c) = HyraxCommitment::from_bytes(&b) {
-            assert!(
-                check(&o, &c, &o.point, o.value, &o.proof, b"ctx").is_err(),
-                "flip at {i} accepted"
-            );
+            assert!(check(&o, &c, &o.point, o.value, &o.proof, b"ctx").is_err(), "flip at {i} accepted");
         }
     }
 }

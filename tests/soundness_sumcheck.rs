@@ -22,37 +22,17 @@ struct Instance {
 fn instance() -> Instance {
     let mut r = rng(11);
     let num_vars = 6;
-    let tables: Vec<Vec<Fr>> = (0..3)
-        .map(|_| random_table(&mut r, 1 << num_vars))
-        .collect();
+    let tables: Vec<Vec<Fr>> = (0..3).map(|_| random_table(&mut r, 1 << num_vars)).collect();
     let sop = SumOfProducts::product(3);
     let sum: Fr = (0..1 << num_vars)
         .map(|i| tables[0][i] * tables[1][i] * tables[2][i])
         .sum();
-    let (proof, _) = sumcheck::prove(
-        default_backend(),
-        tables.clone(),
-        &sop,
-        sum,
-        &mut transcript(b"ctx"),
-    );
-    Instance {
-        tables,
-        sop,
-        num_vars,
-        sum,
-        proof,
-    }
+    let (proof, _) = sumcheck::prove(default_backend(), tables.clone(), &sop, sum, &mut transcript(b"ctx"));
+    Instance { tables, sop, num_vars, sum, proof }
 }
 
 /// Verifier plus the caller's final check against the true tables.
-fn accepts(
-    inst: &Instance,
-    tables: &[Vec<Fr>],
-    sum: Fr,
-    proof: &SumcheckProof,
-    ctx: &[u8],
-) -> bool {
+fn accepts(inst: &Instance, tables: &[Vec<Fr>], sum: Fr, proof: &SumcheckProof, ctx: &[u8]) -> bool {
     match sumcheck::verify(inst.num_vars, &inst.sop, sum, proof, &mut transcript(ctx)) {
         Err(_) => false,
         Ok(claim) => {
@@ -74,17 +54,8 @@ fn honest_proof_is_accepted() {
 #[test]
 fn wrong_claimed_sum_is_rejected() {
     let inst = instance();
-    let err = sumcheck::verify(
-        inst.num_vars,
-        &inst.sop,
-        inst.sum + Fr::one(),
-        &inst.proof,
-        &mut transcript(b"ctx"),
-    );
-    assert_eq!(
-        err.unwrap_err(),
-        SumcheckError::RoundSumMismatch { round: 0 }
-    );
+    let err = sumcheck::verify(inst.num_vars, &inst.sop, inst.sum + Fr::one(), &inst.proof, &mut transcript(b"ctx"));
+    assert_eq!(err.unwrap_err(), SumcheckError::RoundSumMismatch { round: 0 });
 }
 
 #[test]
@@ -126,25 +97,13 @@ fn wrong_degree_or_round_count_is_rejected() {
     let mut proof = inst.proof.clone();
     proof.rounds[0].0.push(Fr::one());
     assert!(matches!(
-        sumcheck::verify(
-            inst.num_vars,
-            &inst.sop,
-            inst.sum,
-            &proof,
-            &mut transcript(b"ctx")
-        ),
+        sumcheck::verify(inst.num_vars, &inst.sop, inst.sum, &proof, &mut transcript(b"ctx")),
         Err(SumcheckError::WrongDegree { round: 0, .. })
     ));
     let mut proof = inst.proof.clone();
     proof.rounds.pop();
     assert!(matches!(
-        sumcheck::verify(
-            inst.num_vars,
-            &inst.sop,
-            inst.sum,
-            &proof,
-            &mut transcript(b"ctx")
-        ),
+        sumcheck::verify(inst.num_vars, &inst.sop, inst.sum, &proof, &mut transcript(b"ctx")),
         Err(SumcheckError::WrongRoundCount { .. })
     ));
     let mut proof = inst.proof.clone();
@@ -155,13 +114,7 @@ fn wrong_degree_or_round_count_is_rejected() {
 #[test]
 fn replay_under_another_context_is_rejected() {
     let inst = instance();
-    assert!(!accepts(
-        &inst,
-        &inst.tables,
-        inst.sum,
-        &inst.proof,
-        b"other statement"
-    ));
+    assert!(!accepts(&inst, &inst.tables, inst.sum, &inst.proof, b"other statement"));
 }
 
 #[test]
@@ -169,19 +122,9 @@ fn shape_is_part_of_the_statement() {
     // The same proof checked against a different expression is rejected.
     let inst = instance();
     let other = SumOfProducts::new(3, vec![(Fr::from(2u64), vec![0, 1, 2])]);
-    let r = sumcheck::verify(
-        inst.num_vars,
-        &other,
-        inst.sum,
-        &inst.proof,
-        &mut transcript(b"ctx"),
-    );
+    let r = sumcheck::verify(inst.num_vars, &other, inst.sum, &inst.proof, &mut transcript(b"ctx"));
     let ok = r.is_ok_and(|claim| {
-        let evals: Vec<Fr> = inst
-            .tables
-            .iter()
-            .map(|t| DenseMle::new(t.clone()).evaluate(&claim.point))
-            .collect();
+        let evals: Vec<Fr> = inst.tables.iter().map(|t| DenseMle::new(t.clone()).evaluate(&claim.point)).collect();
         other.evaluate(&evals) == claim.value
     });
     assert!(!ok);
@@ -192,10 +135,7 @@ fn malformed_bytes_are_errors_not_panics() {
     let inst = instance();
     let bytes = inst.proof.to_bytes();
     for cut in 0..bytes.len() {
-        assert!(
-            <SumcheckProof>::from_bytes(&bytes[..cut]).is_err(),
-            "truncated at {cut}"
-        );
+        assert!(<SumcheckProof>::from_bytes(&bytes[..cut]).is_err(), "truncated at {cut}");
     }
     let mut long = bytes.clone();
     long.push(0);
@@ -209,10 +149,7 @@ fn malformed_bytes_are_errors_not_panics() {
         let mut b = bytes.clone();
         b[i] ^= 0x5a;
         if let Ok(p) = <SumcheckProof>::from_bytes(&b) {
-            assert!(
-                !accepts(&inst, &inst.tables, inst.sum, &p, b"ctx"),
-                "flip at {i} accepted"
-            );
+            assert!(!accepts(&inst, &inst.tables, inst.sum, &p, b"ctx"), "flip at {i} accepted");
         }
     }
 }

@@ -87,11 +87,7 @@ impl Backend for Cpu {
     }
 
     fn evaluate(&self, table: &[Fr], point: &[Fr]) -> Fr {
-        assert_eq!(
-            table.len(),
-            1 << point.len(),
-            "point has the wrong dimension"
-        );
+        assert_eq!(table.len(), 1 << point.len(), "point has the wrong dimension");
         let eq = self.eq_table(point);
         self.inner_product(table, &eq)
     }

@@ -2,9 +2,7 @@ use thiserror::Error;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum PcsError {
-    #[error(
-        "commitment has {found} row commitments, a {num_vars}-variable table needs {expected}"
-    )]
+    #[error("commitment has {found} row commitments, a {num_vars}-variable table needs {expected}")]
     WrongRowCount {
         num_vars: usize,
         expected: usize,

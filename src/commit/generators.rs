@@ -15,8 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::field::{G1Affine, G1Projective};
 
-type G1Hasher =
-    MapToCurveBasedHasher<G1Projective, DefaultFieldHasher<Sha256, 128>, WBMap<G1Config>>;
+type G1Hasher = MapToCurveBasedHasher<G1Projective, DefaultFieldHasher<Sha256, 128>, WBMap<G1Config>>;
 
 /// Pedersen/Hyrax generators: `g` for vector entries, `h` for blinds, `u` for
 /// the inner-product value.
@@ -85,9 +84,6 @@ mod tests {
                 assert_ne!(all[i], all[j]);
             }
         }
-        assert!(a
-            .g
-            .iter()
-            .all(|p| p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve()));
+        assert!(a.g.iter().all(|p| p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve()));
     }
 }

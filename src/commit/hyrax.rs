@@ -251,7 +251,15 @@ impl Hyrax {
         let y: Fr = values.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
         let b = backend.eq_table(&point[..col_vars]);
         let ipa = ipa::prove(
-            backend, &self.gens, &combined, t, blind, b, y, transcript, rng,
+            backend,
+            &self.gens,
+            &combined,
+            t,
+            blind,
+            b,
+            y,
+            transcript,
+            rng,
         );
         Ok(HyraxOpening { ipa })
     }
@@ -274,9 +282,7 @@ impl Hyrax {
         let combined = combined_commitment(backend, commitments, &alphas, &row_eq);
         let y: Fr = values.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
         let b = backend.eq_table(&point[..col_vars]);
-        ipa::verify(
-            backend, &self.gens, &combined, &b, y, &proof.ipa, transcript,
-        )
+        ipa::verify(backend, &self.gens, &combined, &b, y, &proof.ipa, transcript)
     }
 }
 

@@ -106,21 +106,17 @@ pub fn prove<R: RngCore + CryptoRng>(
         let (b_lo, b_hi) = b.split_at(m);
         let (g_lo, g_hi) = g.split_at(m);
         let (bl, br) = (Fr::rand(rng), Fr::rand(rng));
-        let l = backend.msm(g_hi, t_lo) + u * backend.inner_product(t_lo, b_hi) + gens.h * bl;
-        let r = backend.msm(g_lo, t_hi) + u * backend.inner_product(t_hi, b_lo) + gens.h * br;
+        let l = backend.msm(g_hi, t_lo)
+            + u * backend.inner_product(t_lo, b_hi)
+            + gens.h * bl;
+        let r = backend.msm(g_lo, t_hi)
+            + u * backend.inner_product(t_hi, b_lo)
+            + gens.h * br;
         let lr = G1Projective::normalize_batch(&[l, r]);
         let c = absorb_cross_terms(transcript, &lr[0], &lr[1]);
         let ci = c.inverse().expect("challenge is non-zero");
-        let t_new: Vec<Fr> = t_lo
-            .par_iter()
-            .zip(t_hi)
-            .map(|(lo, hi)| c * lo + ci * hi)
-            .collect();
-        let b_new: Vec<Fr> = b_lo
-            .par_iter()
-            .zip(b_hi)
-            .map(|(lo, hi)| ci * lo + c * hi)
-            .collect();
+        let t_new: Vec<Fr> = t_lo.par_iter().zip(t_hi).map(|(lo, hi)| c * lo + ci * hi).collect();
+        let b_new: Vec<Fr> = b_lo.par_iter().zip(b_hi).map(|(lo, hi)| ci * lo + c * hi).collect();
         let g_new: Vec<G1Projective> = g_lo
             .par_iter()
             .zip(g_hi)

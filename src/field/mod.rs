@@ -62,17 +62,7 @@ mod tests {
 
     #[test]
     fn signed_round_trip() {
-        for x in [
-            0i64,
-            1,
-            -1,
-            42,
-            -42,
-            i64::MAX,
-            i64::MIN + 1,
-            1 << 40,
-            -(1 << 40),
-        ] {
+        for x in [0i64, 1, -1, 42, -42, i64::MAX, i64::MIN + 1, 1 << 40, -(1 << 40)] {
             assert_eq!(to_i64(from_i64(x)), Some(x), "{x}");
         }
         assert_eq!(from_i64(-5) + from_i64(5), Fr::from(0u64));

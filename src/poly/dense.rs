@@ -101,11 +101,7 @@ mod tests {
         for (i, e) in evals.iter().enumerate() {
             let mut w = Fr::from(1u64);
             for (j, r) in point.iter().enumerate() {
-                w *= if (i >> j) & 1 == 1 {
-                    *r
-                } else {
-                    Fr::from(1u64) - r
-                };
+                w *= if (i >> j) & 1 == 1 { *r } else { Fr::from(1u64) - r };
             }
             acc += w * e;
         }
@@ -127,12 +123,7 @@ mod tests {
     #[test]
     fn fixing_low_or_high_variables_agrees_with_evaluate() {
         let evals: Vec<Fr> = (0..16).map(|i| from_i64(3 * i - 7)).collect();
-        let point = [
-            Fr::from(2u64),
-            Fr::from(9u64),
-            from_i64(-4),
-            Fr::from(13u64),
-        ];
+        let point = [Fr::from(2u64), Fr::from(9u64), from_i64(-4), Fr::from(13u64)];
         let mut low = DenseMle::new(evals.clone());
         for r in point {
             low.fix_low_variable(r);

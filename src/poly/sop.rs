@@ -27,10 +27,7 @@ impl SumOfProducts {
 
     /// The single product `Π_k f_k` of all `num_tables` tables.
     pub fn product(num_tables: usize) -> Self {
-        Self::new(
-            num_tables,
-            vec![(Fr::from(1u64), (0..num_tables).collect())],
-        )
+        Self::new(num_tables, vec![(Fr::from(1u64), (0..num_tables).collect())])
     }
 
     pub fn num_tables(&self) -> usize {

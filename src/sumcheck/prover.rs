@@ -46,10 +46,7 @@ pub fn prove_with<C: RoundCodec>(
     assert!(sop.degree() <= MAX_DEGREE, "sumcheck degree too high");
     let len = tables[0].len();
     assert!(len.is_power_of_two(), "table length not a power of two");
-    assert!(
-        tables.iter().all(|t| t.len() == len),
-        "tables differ in length"
-    );
+    assert!(tables.iter().all(|t| t.len() == len), "tables differ in length");
     let num_vars = len.trailing_zeros() as usize;
 
     absorb_statement(transcript, num_vars, sop);
@@ -67,11 +64,5 @@ pub fn prove_with<C: RoundCodec>(
         point.push(r);
     }
     let final_values = tables.iter().map(|t| t[0]).collect();
-    (
-        SumcheckProof { rounds },
-        ProverOutput {
-            point,
-            final_values,
-        },
-    )
+    (SumcheckProof { rounds }, ProverOutput { point, final_values })
 }
