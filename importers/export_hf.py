@@ -100,6 +100,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--model", help="HF model name or local directory")
+    src.add_argument("--gguf", help="a GGUF file (dequantized to float32 by transformers + gguf)")
     src.add_argument("--tiny", help="family of a tiny random model: gpt2 llama opt qwen2 neox")
     ap.add_argument("--exporter", choices=["dynamo", "legacy"], default="dynamo")
     ap.add_argument("--opset", type=int, default=18)
@@ -108,6 +109,8 @@ def main():
     ap.add_argument("--with-mask-inputs", action="store_true",
                     help="also take attention_mask and position_ids inputs")
     ap.add_argument("--out", required=True, help="output .onnx path")
+    ap.add_argument("--text", action="append", default=[],
+                    help="also write the token ids of this text (repeatable; needs the model's tokenizer)")
     args = ap.parse_args()
 
     import transformers as tf
@@ -117,6 +120,10 @@ def main():
         cfg._attn_implementation = "eager"
         model = tf.AutoModelForCausalLM.from_config(cfg, attn_implementation="eager")
         randomize(model, args.seed)
+    elif args.gguf:
+        d, f = os.path.split(os.path.abspath(args.gguf))
+        model = tf.AutoModelForCausalLM.from_pretrained(d, gguf_file=f, attn_implementation="eager",
+                                                        torch_dtype=torch.float32)
     else:
         model = tf.AutoModelForCausalLM.from_pretrained(args.model, attn_implementation="eager",
                                                         torch_dtype=torch.float32)
@@ -167,6 +174,10 @@ def main():
         ref["max_abs_torch_vs_ort"] = float(np.abs(ort_logits - logits.numpy()).max())
     except ImportError:
         pass
+    if args.text:
+        src_dir, gguf = (os.path.split(os.path.abspath(args.gguf)) if args.gguf else (args.model, None))
+        tok = tf.AutoTokenizer.from_pretrained(src_dir, gguf_file=gguf) if gguf else tf.AutoTokenizer.from_pretrained(src_dir)
+        ref["texts"] = [{"text": t, "input_ids": tok(t)["input_ids"]} for t in args.text]
     with open(out[:-len(".onnx")] + ".ref.json", "w") as f:
         json.dump(ref, f)
     print(out, "max|torch-ort| =", ref.get("max_abs_torch_vs_ort"))

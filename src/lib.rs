@@ -5,6 +5,10 @@
 //! `field → poly → wire → transcript → commit → sumcheck → claims`, with
 //! [`backend`] holding the hot kernels every protocol calls through a trait so
 //! that GPU implementations slot in without touching protocol code.
+//!
+//! The front half: [`import`] (ONNX through tract, lowered to the provable
+//! graph [`ir`]; tract's types stay inside it) → [`quant`] (fixed-point rules
+//! and the quantize step) → [`witness`] (exact integer inference).
 
 pub mod artifacts;
 pub mod backend;

@@ -244,3 +244,32 @@ pub fn commit_weights<R: ark_std::rand::RngCore + ark_std::rand::CryptoRng>(
     }
     Ok(out)
 }
+
+/// The rotary sumcheck's shape over `[eq, x, cos, rotate_half(x), sin]`.
+pub(crate) fn rotary_sop() -> crate::poly::SumOfProducts {
+    crate::poly::SumOfProducts::new(
+        5,
+        vec![(Fr::from(1u64), vec![0, 1, 2]), (Fr::from(1u64), vec![0, 3, 4])],
+    )
+}
+
+/// `rotate_half` along the last axis (size `2·half`) of a tensor of `shape`,
+/// as a signed selection in the padded layout.
+pub(crate) fn rotate_half_selection(shape: &[usize], half: usize) -> crate::protocols::index_map::Selection {
+    use crate::protocols::index_map::{SelectEntry, Selection};
+    let d = *shape.last().unwrap_or(&1);
+    let total: usize = shape.iter().product();
+    let entries = (0..total)
+        .map(|e| {
+            let j = e % d;
+            let (src, negate) = if j < half { (e + half, true) } else { (e - half, false) };
+            SelectEntry {
+                out: layout::padded_index(shape, e) as u32,
+                src: layout::padded_index(shape, src) as u32,
+                negate,
+            }
+        })
+        .collect();
+    let nv = layout::num_vars(shape);
+    Selection { in_vars: nv, out_vars: nv, entries }
+}

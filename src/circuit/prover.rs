@@ -22,7 +22,7 @@ use crate::transcript::Transcript;
 use crate::witness::Witness;
 
 /// Padded integer contents of every committed tensor of the plan.
-pub fn committed_values(graph: &Graph, plan: &Plan, wit: &Witness) -> Result<Vec<Vec<i64>>, CircuitError> {
+pub fn committed_values(graph: &Graph, plan: &Plan, wit: &Witness<'_>) -> Result<Vec<Vec<i64>>, CircuitError> {
     let mut aux: Vec<Vec<i64>> = plan.aux.iter().map(|a| vec![0; 1 << num_vars(&a.shape)]).collect();
     for (id, sp) in plan.softmax.iter().enumerate() {
         let Some(sp) = sp else { continue };
@@ -134,7 +134,7 @@ struct Walk<'a> {
     be: &'a dyn Backend,
     graph: &'a Graph,
     plan: &'a Plan,
-    wit: &'a Witness,
+    wit: &'a Witness<'a>,
     t: Transcript,
     openings: OpeningProver,
     /// Opening id of each weight / committed node, and of each auxiliary.
@@ -155,7 +155,7 @@ pub fn prove<R: RngCore + CryptoRng>(
     plan: &Plan,
     weights: &[(HyraxCommitment, HyraxHint)],
     vk_digest: &[u8; 32],
-    wit: &Witness,
+    wit: &Witness<'_>,
     stmt: &Statement,
     rng: &mut R,
     progress: &dyn Fn(&str, usize, usize),
@@ -452,6 +452,7 @@ impl Walk<'_> {
             }
             Op::Broadcast => self.unbroadcast(ins[0], id, &c)?,
             Op::Embedding => self.embedding(id, c)?,
+            Op::Rotary { half } => self.rotary(id, *half, c)?,
             Op::Lookup { .. } | Op::Input { .. } | Op::Constant | Op::Weight { .. } => unreachable!("handled before"),
             Op::Norm { .. } | Op::Mask(_) => return Err(CircuitError::unsupported(node, "float-only op")),
         }
@@ -511,6 +512,36 @@ impl Walk<'_> {
         let mut point = u_d.to_vec();
         point.extend_from_slice(&out.point);
         self.claim(w_id, EvaluationClaim { point, value: e });
+        Ok(())
+    }
+
+    /// Rotary: `y = x∘C + rotate_half(x)∘S` by one eq-weighted sumcheck; the
+    /// rotated operand is a signed selection of `x`.
+    fn rotary(&mut self, id: usize, half: usize, c: EvaluationClaim) -> Result<(), CircuitError> {
+        let node = &self.graph.nodes[id];
+        let shape = node.shape.clone();
+        let ins = node.inputs.clone();
+        let x = self.table(ins[0]);
+        let sel = super::rotate_half_selection(&shape, half);
+        let mut xr = vec![Fr::from(0u64); x.len()];
+        sel.apply(&x, &mut xr);
+        let cs = layout::broadcast_table(&self.graph.nodes[ins[1]].shape, &shape, &self.values(ins[1]));
+        let sn = layout::broadcast_table(&self.graph.nodes[ins[2]].shape, &shape, &self.values(ins[2]));
+        let tables = vec![self.be.eq_table(&c.point), x, cs, xr, sn];
+        let (proof, out) = sumcheck::prove(self.be, tables, &super::rotary_sop(), c.value, &mut self.t);
+        let vals = out.final_values[1..].to_vec();
+        self.t.append_scalars(b"rotary-values", &vals);
+        self.steps.push(Step::Sumcheck(proof, vals.clone()));
+        let r = out.point;
+        self.claim(ins[0], EvaluationClaim { point: r.clone(), value: vals[0] });
+        self.unbroadcast(ins[1], id, &EvaluationClaim { point: r.clone(), value: vals[1] })?;
+        self.unbroadcast(ins[2], id, &EvaluationClaim { point: r.clone(), value: vals[3] })?;
+        // The rotated operand: a selection of x.
+        let xt = self.table(ins[0]);
+        let rc = EvaluationClaim { point: r, value: vals[2] };
+        let (proof, cl) = index_map::prove_select(self.be, &[sel], &[&xt], &rc, &mut self.t);
+        self.steps.push(Step::Select(proof));
+        self.claim(ins[0], cl[0].clone());
         Ok(())
     }
 

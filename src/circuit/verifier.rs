@@ -377,6 +377,7 @@ impl Walk<'_> {
             }
             Op::Broadcast => self.unbroadcast(ins[0], id, &c)?,
             Op::Embedding => self.embedding(id, c)?,
+            Op::Rotary { half } => self.rotary(id, *half, c)?,
             Op::Lookup { .. } | Op::Input { .. } | Op::Constant | Op::Weight { .. } => unreachable!("handled before"),
             Op::Norm { .. } | Op::Mask(_) => return Err(CircuitError::unsupported(node, "float-only op")),
         }
@@ -440,6 +441,33 @@ impl Walk<'_> {
             (Op::Constant, Some(Data::I64(v))) => Ok(v.clone()),
             _ => Err(self.reject(id, "embedding indices are not public")),
         }
+    }
+
+    fn rotary(&mut self, id: usize, half: usize, c: EvaluationClaim) -> Result<(), CircuitError> {
+        let node = &self.graph.nodes[id];
+        let shape = node.shape.clone();
+        let ins = node.inputs.clone();
+        let (proof, vals) = self.sumcheck_step(id, 4)?;
+        let red = sumcheck::verify(num_vars(&shape), &super::rotary_sop(), c.value, &proof, &mut self.t)
+            .map_err(|e| self.reject(id, e))?;
+        self.t.append_scalars(b"rotary-values", &vals);
+        let e = eq_eval(&c.point, &red.point);
+        if e * (vals[0] * vals[1] + vals[2] * vals[3]) != red.value {
+            return Err(self.reject(id, "rotary outputs do not match x·cos + rotate_half(x)·sin"));
+        }
+        let r = red.point;
+        self.claim(ins[0], EvaluationClaim { point: r.clone(), value: vals[0] });
+        self.unbroadcast(ins[1], id, &EvaluationClaim { point: r.clone(), value: vals[1] })?;
+        self.unbroadcast(ins[2], id, &EvaluationClaim { point: r.clone(), value: vals[3] })?;
+        let sel = super::rotate_half_selection(&shape, half);
+        let proof = match self.next(id)?.clone() {
+            Step::Select(p) => p,
+            s => return Err(self.wrong(id, "select", &s)),
+        };
+        let rc = EvaluationClaim { point: r, value: vals[2] };
+        let cl = index_map::verify_select(&[sel], &rc, &proof, &mut self.t).map_err(|e| self.reject(id, e))?;
+        self.claim(ins[0], cl[0].clone());
+        Ok(())
     }
 
     fn softmax(&mut self, id: usize, c: EvaluationClaim) -> Result<(), CircuitError> {

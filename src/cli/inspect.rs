@@ -81,7 +81,13 @@ fn log2_ceil(n: usize) -> u64 {
 }
 
 fn estimate(q: &Graph) -> Estimates {
-    let mut est = Estimates { proving_key_bytes: 0, verifying_key_bytes: 0, proof_bytes: 0, setup_memory_bytes: 0, prove_memory_bytes: 0 };
+    let mut est = Estimates {
+        proving_key_bytes: 0,
+        verifying_key_bytes: 0,
+        proof_bytes: 0,
+        setup_memory_bytes: 0,
+        prove_memory_bytes: 0,
+    };
     let mut witness = 0u64;
     for n in &q.nodes {
         let size = numel(&n.shape).max(1);
@@ -94,14 +100,23 @@ fn estimate(q: &Graph) -> Estimates {
                 est.setup_memory_bytes += 64 * size as u64;
             }
             Op::Input { .. } | Op::Constant => {}
-            Op::Reshape | Op::Permute { .. } | Op::Slice { .. } | Op::Concat { .. } | Op::Broadcast => {}
+            Op::Reshape
+            | Op::Permute { .. }
+            | Op::Slice { .. }
+            | Op::Concat { .. }
+            | Op::Broadcast => {}
             _ => {
                 est.proof_bytes += log2_ceil(size) * 5 * 32 + 48 * rows + 2 * log2_ceil(size) * 48;
             }
         }
     }
-    est.proving_key_bytes += serde_json::to_vec(&q.nodes.iter().map(|n| (&n.name, n.op.kind(), &n.shape)).collect::<Vec<_>>())
-        .map_or(0, |v| v.len() as u64);
+    est.proving_key_bytes += serde_json::to_vec(
+        &q.nodes
+            .iter()
+            .map(|n| (&n.name, n.op.kind(), &n.shape))
+            .collect::<Vec<_>>(),
+    )
+    .map_or(0, |v| v.len() as u64);
     est.verifying_key_bytes += 64;
     est.prove_memory_bytes = witness * 32 * 3;
     est
@@ -109,11 +124,25 @@ fn estimate(q: &Graph) -> Estimates {
 
 pub fn run(args: &InspectArgs) -> Result<()> {
     let desc = describe(&args.model)?;
-    let opts = ImportOptions { seq_len: args.seq_len, dims: args.dims.iter().cloned().collect() };
+    let opts = ImportOptions {
+        seq_len: args.seq_len,
+        dims: args.dims.iter().cloned().collect(),
+    };
     let graph = match import(&args.model, &opts) {
         Ok(g) => g,
+        Err(ImportError::Unsupported(list)) if args.json => {
+            let rows: Vec<serde_json::Value> = list
+                .iter()
+                .map(|u| serde_json::json!({"node": u.node, "op": u.op, "why": u.why}))
+                .collect();
+            let doc = serde_json::json!({"model": args.model.display().to_string(), "error": "unsupported ops", "unsupported": rows});
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+            return Err(anyhow::Error::new(ImportError::Unsupported(list)));
+        }
         Err(e @ ImportError::Unsupported(_)) => {
-            return Err(anyhow::Error::new(e).context(format!("{} cannot be proven", args.model.display())))
+            return Err(
+                anyhow::Error::new(e).context(format!("{} cannot be proven", args.model.display()))
+            )
         }
         Err(e) => return Err(e.into()),
     };
@@ -134,8 +163,14 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     for n in &q.nodes {
         *op_counts.entry(n.op.kind().to_string()).or_insert(0) += 1;
         match &n.op {
-            Op::Lookup { func, table: Some(t) } => {
-                lookup_tables.insert(format!("{} [{}, +2^{})", func.name(), t.lo, t.log_size), t.log_size);
+            Op::Lookup {
+                func,
+                table: Some(t),
+            } => {
+                lookup_tables.insert(
+                    format!("{} [{}, +2^{})", func.name(), t.lo, t.log_size),
+                    t.log_size,
+                );
             }
             Op::Softmax { .. } => {
                 lookup_tables.insert("softmax exp (zkAttn digits)".into(), 16);
@@ -150,7 +185,11 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         model: args.model.display().to_string(),
         producer: desc.producer.clone(),
         opset: desc.opset,
-        inputs: desc.inputs.iter().map(|i| (i.name.clone(), i.dims.clone())).collect(),
+        inputs: desc
+            .inputs
+            .iter()
+            .map(|i| (i.name.clone(), i.dims.clone()))
+            .collect(),
         symbols: desc.symbols.clone(),
         seq_len: args.seq_len,
         parameters: q.parameter_count(),
@@ -167,7 +206,9 @@ pub fn run(args: &InspectArgs) -> Result<()> {
                     Op::Lookup { func, .. } => format!("Lookup({})", func.name()),
                     Op::EinSum { spec, .. } => format!("EinSum({spec})"),
                     Op::Rescale { shift } => format!("Rescale({shift})"),
-                    Op::Softmax { mask, .. } => format!("Softmax{}", if mask.is_some() { "(masked)" } else { "" }),
+                    Op::Softmax { mask, .. } => {
+                        format!("Softmax{}", if mask.is_some() { "(masked)" } else { "" })
+                    }
                     other => other.kind().to_string(),
                 },
                 gadget: n.op.gadget(),
@@ -183,16 +224,29 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
-    println!("model      {} ({}, opset {})", report.model, report.producer, report.opset);
+    println!(
+        "model      {} ({}, opset {})",
+        report.model, report.producer, report.opset
+    );
     for (k, v) in &report.inputs {
         println!("input      {k} [{}]", v.join(", "));
     }
-    println!("symbols    {:?} (sequence bound to {})", report.symbols, report.seq_len);
+    println!(
+        "symbols    {:?} (sequence bound to {})",
+        report.symbols, report.seq_len
+    );
     println!("parameters {}", report.parameters);
     println!();
-    println!("{:>5}  {:<44} {:<28} {:<18} {:>4} {:>5}  gadget", "id", "name", "op", "shape", "bits", "frac");
+    println!(
+        "{:>5}  {:<44} {:<28} {:<18} {:>4} {:>5}  gadget",
+        "id", "name", "op", "shape", "bits", "frac"
+    );
     for n in &report.nodes {
-        let name: String = if n.name.len() > 44 { format!("…{}", &n.name[n.name.len() - 43..]) } else { n.name.clone() };
+        let name: String = if n.name.len() > 44 {
+            format!("…{}", &n.name[n.name.len() - 43..])
+        } else {
+            n.name.clone()
+        };
         println!(
             "{:>5}  {:<44} {:<28} {:<18} {:>4} {:>5}  {}",
             n.id,
@@ -206,7 +260,15 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     }
     println!();
     println!("ops        {:?}", report.op_counts);
-    println!("tables     {}", report.lookup_tables.keys().cloned().collect::<Vec<_>>().join("; "));
+    println!(
+        "tables     {}",
+        report
+            .lookup_tables
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
     let mb = |b: u64| b as f64 / 1e6;
     let e = &report.estimates;
     println!(

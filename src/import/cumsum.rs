@@ -5,12 +5,15 @@
 //! values and fails ("TDim is not a number"). This builder casts such an
 //! input to i64, sums, and casts back.
 
-use tract_onnx::tract_hir::internal::*;
-use tract_onnx::tract_core;
-use tract_onnx::pb::NodeProto;
 use tract_onnx::model::ParsingContext;
+use tract_onnx::pb::NodeProto;
+use tract_onnx::tract_core;
+use tract_onnx::tract_hir::internal::*;
 
-pub fn cumsum(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
+pub fn cumsum(
+    _ctx: &ParsingContext,
+    node: &NodeProto,
+) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
     let reverse = node.get_attr_opt::<i64>("reverse")? == Some(1);
     let exclusive = node.get_attr_opt::<i64>("exclusive")? == Some(1);
     Ok((expand(CumSumI64 { reverse, exclusive }), vec![]))
@@ -27,17 +30,38 @@ impl Expansion for CumSumI64 {
         "CumSum".into()
     }
 
-    fn wire(&self, prefix: &str, model: &mut TypedModel, inputs: &[OutletId]) -> TractResult<TVec<OutletId>> {
-        let axis = model.outlet_fact(inputs[1])?.konst.as_ref().context("CumSum axis must be a constant")?;
+    fn wire(
+        &self,
+        prefix: &str,
+        model: &mut TypedModel,
+        inputs: &[OutletId],
+    ) -> TractResult<TVec<OutletId>> {
+        let axis = model
+            .outlet_fact(inputs[1])?
+            .konst
+            .as_ref()
+            .context("CumSum axis must be a constant")?;
         let axis = axis.cast_to_scalar::<i64>()?;
         let rank = model.outlet_fact(inputs[0])?.rank() as i64;
         let axis = if axis < 0 { axis + rank } else { axis } as usize;
         let dt = model.outlet_fact(inputs[0])?.datum_type;
-        let op = tract_core::ops::array::CumSum { axis, exclusive: self.exclusive, reverse: self.reverse };
+        let op = tract_core::ops::array::CumSum {
+            axis,
+            exclusive: self.exclusive,
+            reverse: self.reverse,
+        };
         if dt == TDim::datum_type() {
-            let x = model.wire_node(format!("{prefix}.to_i64"), tract_core::ops::cast::cast(i64::datum_type()), &[inputs[0]])?;
+            let x = model.wire_node(
+                format!("{prefix}.to_i64"),
+                tract_core::ops::cast::cast(i64::datum_type()),
+                &[inputs[0]],
+            )?;
             let s = model.wire_node(format!("{prefix}.cumsum"), op, &x)?;
-            model.wire_node(format!("{prefix}.to_dim"), tract_core::ops::cast::cast(dt), &s)
+            model.wire_node(
+                format!("{prefix}.to_dim"),
+                tract_core::ops::cast::cast(dt),
+                &s,
+            )
         } else {
             model.wire_node(prefix, op, &[inputs[0]])
         }

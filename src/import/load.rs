@@ -42,16 +42,32 @@ const KV_MARKERS: [&str; 4] = ["past", "key_values", "cache", "present"];
 
 fn read_proto(path: &Path) -> Result<ModelProto, ImportError> {
     let p = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| ImportError::Io { path: p.clone(), why: e.to_string() })?;
+    let meta = std::fs::metadata(path).map_err(|e| ImportError::Io {
+        path: p.clone(),
+        why: e.to_string(),
+    })?;
     if !meta.is_file() {
-        return Err(ImportError::Io { path: p, why: "not a file".into() });
+        return Err(ImportError::Io {
+            path: p,
+            why: "not a file".into(),
+        });
     }
-    let proto = tract_onnx::onnx()
-        .proto_model_for_path(path)
-        .map_err(|e| ImportError::NotOnnx { path: p.clone(), why: format!("{e:#}") })?;
-    let graph = proto.graph.as_ref().ok_or_else(|| ImportError::NotOnnx { path: p.clone(), why: "no graph".into() })?;
+    let proto =
+        tract_onnx::onnx()
+            .proto_model_for_path(path)
+            .map_err(|e| ImportError::NotOnnx {
+                path: p.clone(),
+                why: format!("{e:#}"),
+            })?;
+    let graph = proto.graph.as_ref().ok_or_else(|| ImportError::NotOnnx {
+        path: p.clone(),
+        why: "no graph".into(),
+    })?;
     if graph.node.is_empty() || graph.output.is_empty() {
-        return Err(ImportError::NotOnnx { path: p, why: "the graph has no nodes or no outputs".into() });
+        return Err(ImportError::NotOnnx {
+            path: p,
+            why: "the graph has no nodes or no outputs".into(),
+        });
     }
     Ok(proto)
 }
@@ -88,7 +104,11 @@ fn describe_proto(proto: &ModelProto) -> ModelDescription {
                 }
                 None => (0, vec![]),
             };
-            ModelInput { name: i.name.clone(), dims, elem_type }
+            ModelInput {
+                name: i.name.clone(),
+                dims,
+                elem_type,
+            }
         })
         .collect();
     let seq_symbol = inputs
@@ -118,7 +138,9 @@ fn describe_proto(proto: &ModelProto) -> ModelDescription {
         .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
         .map_or(0, |o| o.version);
     ModelDescription {
-        producer: format!("{} {}", proto.producer_name, proto.producer_version).trim().to_string(),
+        producer: format!("{} {}", proto.producer_name, proto.producer_version)
+            .trim()
+            .to_string(),
         opset,
         inputs,
         outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
@@ -141,7 +163,10 @@ pub(crate) struct Typed {
 }
 
 fn tract_err(stage: &'static str) -> impl Fn(TractError) -> ImportError {
-    move |e| ImportError::Tract { stage, why: format!("{e:#}") }
+    move |e| ImportError::Tract {
+        stage,
+        why: format!("{e:#}"),
+    }
 }
 
 fn dt_of(elem_type: i32) -> DatumType {
@@ -155,25 +180,44 @@ fn dt_of(elem_type: i32) -> DatumType {
 
 /// Checks the inputs, binds every symbol, and returns the concrete shape of
 /// each input.
-fn bind_inputs(desc: &ModelDescription, opts: &ImportOptions) -> Result<Vec<(ModelInput, Vec<usize>)>, ImportError> {
+fn bind_inputs(
+    desc: &ModelDescription,
+    opts: &ImportOptions,
+) -> Result<Vec<(ModelInput, Vec<usize>)>, ImportError> {
     let names: Vec<String> = desc.inputs.iter().map(|i| i.name.clone()).collect();
-    let kv: Vec<String> =
-        names.iter().filter(|n| KV_MARKERS.iter().any(|m| n.to_lowercase().contains(m))).cloned().collect();
+    let kv: Vec<String> = names
+        .iter()
+        .filter(|n| KV_MARKERS.iter().any(|m| n.to_lowercase().contains(m)))
+        .cloned()
+        .collect();
     if !kv.is_empty() {
         return Err(ImportError::KvCache { inputs: kv });
     }
     if !names.iter().any(|n| n == "input_ids") {
         return Err(ImportError::NoInputIds { inputs: names });
     }
-    if let Some(unknown) = names.iter().find(|n| !["input_ids", "attention_mask", "position_ids"].contains(&n.as_str())) {
-        return Err(ImportError::UnknownInput { name: unknown.clone() });
+    if let Some(unknown) = names
+        .iter()
+        .find(|n| !["input_ids", "attention_mask", "position_ids"].contains(&n.as_str()))
+    {
+        return Err(ImportError::UnknownInput {
+            name: unknown.clone(),
+        });
     }
     if opts.seq_len == 0 {
-        return Err(ImportError::SeqLen { seq_len: 0, limit: desc.position_limit.unwrap_or(usize::MAX), why: "empty sequence".into() });
+        return Err(ImportError::SeqLen {
+            seq_len: 0,
+            limit: desc.position_limit.unwrap_or(usize::MAX),
+            why: "empty sequence".into(),
+        });
     }
     if let Some(limit) = desc.position_limit {
         if opts.seq_len > limit {
-            return Err(ImportError::SeqLen { seq_len: opts.seq_len, limit, why: "position-embedding table size".into() });
+            return Err(ImportError::SeqLen {
+                seq_len: opts.seq_len,
+                limit,
+                why: "position-embedding table size".into(),
+            });
         }
     }
     let mut values: BTreeMap<String, i64> = opts.dims.clone();
@@ -201,19 +245,22 @@ fn bind_inputs(desc: &ModelDescription, opts: &ImportOptions) -> Result<Vec<(Mod
                 }
             }
         }
-        if input.name == "input_ids" && (shape.len() != 2 || shape[0] != 1 || shape[1] != opts.seq_len) {
-            if missing.is_empty() {
-                return Err(ImportError::SeqLen {
-                    seq_len: opts.seq_len,
-                    limit: shape.get(1).copied().unwrap_or(0),
-                    why: format!("input_ids has the fixed shape {:?}", input.dims),
-                });
-            }
+        if input.name == "input_ids"
+            && missing.is_empty()
+            && (shape.len() != 2 || shape[0] != 1 || shape[1] != opts.seq_len)
+        {
+            return Err(ImportError::SeqLen {
+                seq_len: opts.seq_len,
+                limit: shape.get(1).copied().unwrap_or(0),
+                why: format!("input_ids has the fixed shape {:?}", input.dims),
+            });
         }
         out.push((input.clone(), shape));
     }
     if !missing.is_empty() {
-        return Err(ImportError::UnboundDims { missing: missing.into_iter().collect() });
+        return Err(ImportError::UnboundDims {
+            missing: missing.into_iter().collect(),
+        });
     }
     Ok(out)
 }
@@ -234,17 +281,26 @@ pub(crate) fn load_typed(path: &Path, opts: &ImportOptions) -> Result<Typed, Imp
     let dir = path.parent().and_then(|p| p.to_str());
     let parsed = onnx.parse(&proto, dir).map_err(tract_err("parse"))?;
     if !parsed.unresolved_inputs.is_empty() {
-        return Err(ImportError::Tract { stage: "parse", why: format!("unresolved inputs {:?}", parsed.unresolved_inputs) });
+        return Err(ImportError::Tract {
+            stage: "parse",
+            why: format!("unresolved inputs {:?}", parsed.unresolved_inputs),
+        });
     }
     let mut model = parsed.model;
     let outputs = model.output_outlets().map_err(tract_err("parse"))?.to_vec();
     let logits = outputs
         .iter()
         .find(|o| model.outlet_label(**o) == Some("logits") || model.node(o.node).name == "logits")
-        .or(if outputs.len() == 1 { outputs.first() } else { None })
+        .or(if outputs.len() == 1 {
+            outputs.first()
+        } else {
+            None
+        })
         .copied()
         .ok_or(ImportError::NoLogits)?;
-    model.select_output_outlets(&[logits]).map_err(tract_err("parse"))?;
+    model
+        .select_output_outlets(&[logits])
+        .map_err(tract_err("parse"))?;
     let input_outlets = model.input_outlets().map_err(tract_err("parse"))?.to_vec();
     let mut consts = Vec::new();
     for (i, outlet) in input_outlets.iter().enumerate() {
@@ -254,7 +310,9 @@ pub(crate) fn load_typed(path: &Path, opts: &ImportOptions) -> Result<Typed, Imp
             .find(|(inp, _)| inp.name == name)
             .ok_or_else(|| ImportError::UnknownInput { name: name.clone() })?;
         let dt = dt_of(input.elem_type);
-        model.set_input_fact(i, InferenceFact::dt_shape(dt, shape.clone())).map_err(tract_err("type"))?;
+        model
+            .set_input_fact(i, InferenceFact::dt_shape(dt, shape.clone()))
+            .map_err(tract_err("type"))?;
         if name != "input_ids" {
             let n: usize = shape.iter().product();
             let values: Vec<i64> = match name.as_str() {
@@ -276,22 +334,39 @@ pub(crate) fn load_typed(path: &Path, opts: &ImportOptions) -> Result<Typed, Imp
             .find(|o| typed.node(o.node).name == name)
             .ok_or_else(|| ImportError::UnknownInput { name: name.clone() })?;
         let arc = t.into_arc_tensor();
-        let op = tract_onnx::tract_core::ops::konst::Const::new(arc.clone()).map_err(tract_err("type"))?;
+        let op = tract_onnx::tract_core::ops::konst::Const::new(arc.clone())
+            .map_err(tract_err("type"))?;
         typed.node_mut(outlet.node).op = Box::new(op);
-        typed.set_outlet_fact(outlet, TypedFact::try_from(arc).map_err(tract_err("type"))?).map_err(tract_err("type"))?;
+        typed
+            .set_outlet_fact(outlet, TypedFact::try_from(arc).map_err(tract_err("type"))?)
+            .map_err(tract_err("type"))?;
         typed.inputs.retain(|o| *o != outlet);
     }
     let model = typed.into_decluttered().map_err(tract_err("declutter"))?;
-    Ok(Typed { model, initializers })
+    Ok(Typed {
+        model,
+        initializers,
+    })
 }
 
 /// tract's float inference of the file on `ids` (the reference the quantized
 /// witness is compared with): logits `[1, seq, vocab]` flattened.
-pub fn tract_logits(path: &Path, opts: &ImportOptions, ids: &[i64]) -> Result<Vec<f32>, ImportError> {
+pub fn tract_logits(
+    path: &Path,
+    opts: &ImportOptions,
+    ids: &[i64],
+) -> Result<Vec<f32>, ImportError> {
     let typed = load_typed(path, opts)?;
     let runnable = typed.model.into_runnable().map_err(tract_err("plan"))?;
     let input = Tensor::from_shape(&[1, ids.len()], ids).map_err(tract_err("run"))?;
-    let out = runnable.run(tvec!(input.into())).map_err(tract_err("run"))?;
+    let out = runnable
+        .run(tvec!(input.into()))
+        .map_err(tract_err("run"))?;
     let logits = out[0].cast_to::<f32>().map_err(tract_err("run"))?;
-    Ok(logits.to_plain_array_view::<f32>().map_err(tract_err("run"))?.iter().copied().collect())
+    Ok(logits
+        .to_plain_array_view::<f32>()
+        .map_err(tract_err("run"))?
+        .iter()
+        .copied()
+        .collect())
 }

@@ -38,7 +38,11 @@ struct Lowering<'a> {
 }
 
 fn f32_data(t: &Tensor) -> TractResult<Vec<f32>> {
-    Ok(t.cast_to::<f32>()?.to_plain_array_view::<f32>()?.iter().copied().collect())
+    Ok(t.cast_to::<f32>()?
+        .to_plain_array_view::<f32>()?
+        .iter()
+        .copied()
+        .collect())
 }
 
 fn uniform(t: &Tensor) -> Option<f64> {
@@ -70,7 +74,10 @@ fn align_rank(shape: &[usize], rank: usize) -> Vec<usize> {
 impl Lowering<'_> {
     fn shape(&self, outlet: OutletId) -> Result<Vec<usize>, String> {
         let fact = self.model.outlet_fact(outlet).map_err(|e| e.to_string())?;
-        fact.shape.as_concrete().map(|s| s.to_vec()).ok_or_else(|| format!("symbolic shape {:?}", fact.shape))
+        fact.shape
+            .as_concrete()
+            .map(|s| s.to_vec())
+            .ok_or_else(|| format!("symbolic shape {:?}", fact.shape))
     }
 
     fn unique(&mut self, name: &str) -> String {
@@ -94,7 +101,10 @@ impl Lowering<'_> {
             return Ok(id);
         }
         if !t.datum_type().is_float() {
-            return Err(format!("non-float constant of type {:?} used as a tensor", t.datum_type()));
+            return Err(format!(
+                "non-float constant of type {:?} used as a tensor",
+                t.datum_type()
+            ));
         }
         let data = f32_data(t).map_err(|e| e.to_string())?;
         let shape = align_rank(t.shape(), rank);
@@ -102,7 +112,10 @@ impl Lowering<'_> {
         let op = if data.len() == 1 {
             Op::Constant
         } else {
-            Op::Weight { initializer: self.initializers.contains(&node_name), name: node_name.clone() }
+            Op::Weight {
+                initializer: self.initializers.contains(&node_name),
+                name: node_name.clone(),
+            }
         };
         let id = self.emit(&node_name, op, vec![], shape);
         self.g.nodes[id].data = Some(crate::ir::Data::F32(data));
@@ -121,7 +134,11 @@ impl Lowering<'_> {
     }
 
     fn lower_node(&mut self, node: &TypedNode) -> Result<Val, String> {
-        let inputs: Vec<Val> = node.inputs.iter().map(|o| self.vals.get(o).cloned().unwrap_or(Val::Poison)).collect();
+        let inputs: Vec<Val> = node
+            .inputs
+            .iter()
+            .map(|o| self.vals.get(o).cloned().unwrap_or(Val::Poison))
+            .collect();
         if inputs.iter().any(|v| matches!(v, Val::Poison)) {
             return Ok(Val::Poison);
         }
@@ -141,9 +158,20 @@ impl Lowering<'_> {
         }
         // Fold anything whose inputs are all constants.
         if !inputs.is_empty() && inputs.iter().all(|v| matches!(v, Val::Const(_))) {
-            let tv: TVec<TValue> =
-                inputs.iter().map(|v| if let Val::Const(t) = v { TValue::from_const(t.clone()) } else { unreachable!() }).collect();
-            if let Ok(r) = node.op.eval(&tract_onnx::tract_core::plan::EvalContext::out_of_plan(), tv) {
+            let tv: TVec<TValue> = inputs
+                .iter()
+                .map(|v| {
+                    if let Val::Const(t) = v {
+                        TValue::from_const(t.clone())
+                    } else {
+                        unreachable!()
+                    }
+                })
+                .collect();
+            if let Ok(r) = node.op.eval(
+                &tract_onnx::tract_core::plan::EvalContext::out_of_plan(),
+                tv,
+            ) {
                 return Ok(Val::Const(r[0].clone().into_arc_tensor()));
             }
         }
@@ -157,27 +185,56 @@ impl Lowering<'_> {
             }
             let (ins, outs) = op.axes.to_strs();
             let expr = format!("{},{}->{}", ins[0], ins[1], outs[0]);
-            let spec = EinsumSpec::parse(&expr).ok_or_else(|| format!("einsum `{expr}` is not a two-operand contraction"))?;
+            let spec = EinsumSpec::parse(&expr)
+                .ok_or_else(|| format!("einsum `{expr}` is not a two-operand contraction"))?;
             let ra = self.shape(node_in(0))?.len();
             let rb = self.shape(node_in(1))?.len();
             let a = self.tensor(node_in(0), ra)?;
             let b = self.tensor(node_in(1), rb)?;
-            let weight_operand = [a, b].iter().position(|&i| matches!(self.g.nodes[i].op, Op::Weight { .. }));
-            return Ok(Val::Node(self.emit(name, Op::EinSum { spec, weight_operand }, vec![a, b], shape)));
+            let weight_operand = [a, b]
+                .iter()
+                .position(|&i| matches!(self.g.nodes[i].op, Op::Weight { .. }));
+            return Ok(Val::Node(self.emit(
+                name,
+                Op::EinSum {
+                    spec,
+                    weight_operand,
+                },
+                vec![a, b],
+                shape,
+            )));
         }
         if let Some(op) = node.op_as::<ops::binary::TypedBinOp>() {
             return self.binary(node, op.0.name(), &inputs, shape);
         }
         if let Some(op) = node.op_as::<ops::element_wise::ElementWiseOp>() {
-            let Val::Node(x) = inputs[0] else { return Err("element-wise op on a non-tensor".into()) };
+            let Val::Node(x) = inputs[0] else {
+                return Err("element-wise op on a non-tensor".into());
+            };
             if let Some(p) = op.0.downcast_ref::<ops::math::PowConst>() {
-                let func = Func::Pow { exponent: p.exponent as f64 };
-                return Ok(Val::Node(self.emit(name, Op::Lookup { func, table: None }, vec![x], shape)));
+                let func = Func::Pow {
+                    exponent: p.exponent as f64,
+                };
+                return Ok(Val::Node(self.emit(
+                    name,
+                    Op::Lookup { func, table: None },
+                    vec![x],
+                    shape,
+                )));
             }
             let func = match op.0.name().as_str() {
                 "IsNan" => return Ok(Val::IsNan(x)),
                 "Neg" => {
-                    return Ok(Val::Node(self.emit(name, Op::MulConst { value: -1.0, q: -1, frac_bits: 0 }, vec![x], shape)))
+                    return Ok(Val::Node(self.emit(
+                        name,
+                        Op::MulConst {
+                            value: -1.0,
+                            q: -1,
+                            frac_bits: 0,
+                        },
+                        vec![x],
+                        shape,
+                    )))
                 }
                 "Square" => return Ok(Val::Node(self.emit(name, Op::Hadamard, vec![x, x], shape))),
                 "Tanh" => Func::Tanh,
@@ -192,7 +249,12 @@ impl Lowering<'_> {
                 "Recip" => Func::Reciprocal,
                 other => return Err(format!("element-wise `{other}` has no lookup table")),
             };
-            return Ok(Val::Node(self.emit(name, Op::Lookup { func, table: None }, vec![x], shape)));
+            return Ok(Val::Node(self.emit(
+                name,
+                Op::Lookup { func, table: None },
+                vec![x],
+                shape,
+            )));
         }
         if let Some(op) = node.op_as::<ops::cast::Cast>() {
             return match inputs[0] {
@@ -215,35 +277,75 @@ impl Lowering<'_> {
             let mut want = self.g.nodes[ids].shape.clone();
             want.extend_from_slice(&self.g.nodes[table].shape[1..]);
             if want != shape {
-                return Err(format!("embedding output shape {shape:?}, expected {want:?}"));
+                return Err(format!(
+                    "embedding output shape {shape:?}, expected {want:?}"
+                ));
             }
-            return Ok(Val::Node(self.emit(name, Op::Embedding, vec![table, ids], shape)));
+            return Ok(Val::Node(self.emit(
+                name,
+                Op::Embedding,
+                vec![table, ids],
+                shape,
+            )));
         }
         if let Some(op) = node.op_as::<ops::nn::RmsNorm>() {
-            let Val::Node(x) = inputs[0] else { return Err("norm of a constant".into()) };
+            let Val::Node(x) = inputs[0] else {
+                return Err("norm of a constant".into());
+            };
             let eps = op.eps.cast_to_scalar::<f32>().map_err(|e| e.to_string())? as f64;
-            return Ok(Val::Node(self.emit(name, Op::Norm { kind: NormKind::Rms, axis: op.axis, eps }, vec![x], shape)));
+            return Ok(Val::Node(self.emit(
+                name,
+                Op::Norm {
+                    kind: NormKind::Rms,
+                    axis: op.axis,
+                    eps,
+                },
+                vec![x],
+                shape,
+            )));
         }
         if let Some(op) = node.op_as::<ops::nn::Reduce>() {
-            let Val::Node(x) = inputs[0] else { return Err("reduce of a constant".into()) };
+            let Val::Node(x) = inputs[0] else {
+                return Err("reduce of a constant".into());
+            };
             return match (op.reducer, op.axes.as_slice()) {
-                (ops::nn::Reducer::Sum, [axis]) => Ok(Val::Node(self.emit(name, Op::Sum { axis: *axis }, vec![x], shape))),
+                (ops::nn::Reducer::Sum, [axis]) => Ok(Val::Node(self.emit(
+                    name,
+                    Op::Sum { axis: *axis },
+                    vec![x],
+                    shape,
+                ))),
                 (r, axes) => Err(format!("reduction {r:?} over {axes:?} is not provable")),
             };
         }
         if let Some(op) = node.op_as::<ops::nn::Softmax>() {
-            let Val::Node(x) = inputs[0] else { return Err("softmax of a constant".into()) };
+            let Val::Node(x) = inputs[0] else {
+                return Err("softmax of a constant".into());
+            };
             if op.kind != ops::nn::SoftmaxKind::Softmax || op.axes.as_slice() != [rank - 1] {
-                return Err(format!("{:?} over axes {:?}: only softmax over the last axis", op.kind, op.axes));
+                return Err(format!(
+                    "{:?} over axes {:?}: only softmax over the last axis",
+                    op.kind, op.axes
+                ));
             }
             let (x, mask) = match &self.g.nodes[x].op {
                 Op::Mask(m) => (self.g.nodes[x].inputs[0], Some(m.clone())),
                 _ => (x, None),
             };
-            return Ok(Val::Node(self.emit(name, Op::Softmax { mask, exp_frac_bits: None }, vec![x], shape)));
+            return Ok(Val::Node(self.emit(
+                name,
+                Op::Softmax {
+                    mask,
+                    exp_frac_bits: None,
+                },
+                vec![x],
+                shape,
+            )));
         }
         if let Some(op) = node.op_as::<ops::change_axes::AxisOp>() {
-            let Val::Node(x) = inputs[0] else { return Err("axis op on a constant".into()) };
+            let Val::Node(x) = inputs[0] else {
+                return Err("axis op on a constant".into());
+            };
             let ir = match op {
                 ops::change_axes::AxisOp::Move(from, to) => {
                     let mut perm: Vec<usize> = (0..rank).collect();
@@ -256,14 +358,32 @@ impl Lowering<'_> {
             return Ok(Val::Node(self.emit(name, ir, vec![x], shape)));
         }
         if let Some(op) = node.op_as::<ops::array::Slice>() {
-            let Val::Node(x) = inputs[0] else { return Err("slice of a constant".into()) };
+            let Val::Node(x) = inputs[0] else {
+                return Err("slice of a constant".into());
+            };
             let start = op.start.to_i64().map_err(|e| e.to_string())? as usize;
             let end = op.end.to_i64().map_err(|e| e.to_string())? as usize;
-            return Ok(Val::Node(self.emit(name, Op::Slice { axis: op.axis, start, end }, vec![x], shape)));
+            return Ok(Val::Node(self.emit(
+                name,
+                Op::Slice {
+                    axis: op.axis,
+                    start,
+                    end,
+                },
+                vec![x],
+                shape,
+            )));
         }
         if let Some(op) = node.op_as::<ops::array::TypedConcat>() {
-            let ids = (0..node.inputs.len()).map(|i| self.tensor(node_in(i), rank)).collect::<Result<Vec<_>, _>>()?;
-            return Ok(Val::Node(self.emit(name, Op::Concat { axis: op.axis }, ids, shape)));
+            let ids = (0..node.inputs.len())
+                .map(|i| self.tensor(node_in(i), rank))
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Val::Node(self.emit(
+                name,
+                Op::Concat { axis: op.axis },
+                ids,
+                shape,
+            )));
         }
         if node.op_as::<ops::array::MultiBroadcastTo>().is_some() {
             let x = self.tensor(node_in(0), rank)?;
@@ -272,33 +392,78 @@ impl Lowering<'_> {
         Err(format!("op `{}` is not provable by zkllm", node.op.name()))
     }
 
-    fn binary(&mut self, node: &TypedNode, op: &str, inputs: &[Val], shape: Vec<usize>) -> Result<Val, String> {
+    fn binary(
+        &mut self,
+        node: &TypedNode,
+        op: &str,
+        inputs: &[Val],
+        shape: Vec<usize>,
+    ) -> Result<Val, String> {
         let name = node.name.as_str();
         let rank = shape.len();
         match (op, &inputs[0], &inputs[1]) {
             ("Mul", Val::Node(x), Val::Const(c)) | ("Mul", Val::Const(c), Val::Node(x)) => {
                 let x = *x;
                 if let Some(v) = uniform(c) {
-                    let y = self.emit(name, Op::MulConst { value: v, q: 0, frac_bits: 0 }, vec![x], self.g.nodes[x].shape.clone());
+                    let y = self.emit(
+                        name,
+                        Op::MulConst {
+                            value: v,
+                            q: 0,
+                            frac_bits: 0,
+                        },
+                        vec![x],
+                        self.g.nodes[x].shape.clone(),
+                    );
                     return Ok(Val::Node(self.broadcast_to(name, y, shape)));
                 }
-                let ci = if matches!(inputs[0], Val::Const(_)) { 0 } else { 1 };
+                let ci = if matches!(inputs[0], Val::Const(_)) {
+                    0
+                } else {
+                    1
+                };
                 let w = self.tensor(node.inputs[ci], rank)?;
                 Ok(Val::Node(self.emit(name, Op::Hadamard, vec![x, w], shape)))
             }
             ("Div", Val::Node(x), Val::Const(c)) => {
                 let x = *x;
                 let v = uniform(c).ok_or("division by a non-uniform constant")?;
-                let y = self.emit(name, Op::MulConst { value: 1.0 / v, q: 0, frac_bits: 0 }, vec![x], self.g.nodes[x].shape.clone());
+                let y = self.emit(
+                    name,
+                    Op::MulConst {
+                        value: 1.0 / v,
+                        q: 0,
+                        frac_bits: 0,
+                    },
+                    vec![x],
+                    self.g.nodes[x].shape.clone(),
+                );
                 Ok(Val::Node(self.broadcast_to(name, y, shape)))
             }
             ("Div", _, Val::Node(d)) => {
                 let d = *d;
-                let r = self.emit(&format!("{name}/recip"), Op::Lookup { func: Func::Reciprocal, table: None }, vec![d], self.g.nodes[d].shape.clone());
+                let r = self.emit(
+                    &format!("{name}/recip"),
+                    Op::Lookup {
+                        func: Func::Reciprocal,
+                        table: None,
+                    },
+                    vec![d],
+                    self.g.nodes[d].shape.clone(),
+                );
                 match &inputs[0] {
                     Val::Const(c) if uniform(c).is_some() => {
                         let v = uniform(c).unwrap();
-                        let y = self.emit(name, Op::MulConst { value: v, q: 0, frac_bits: 0 }, vec![r], self.g.nodes[r].shape.clone());
+                        let y = self.emit(
+                            name,
+                            Op::MulConst {
+                                value: v,
+                                q: 0,
+                                frac_bits: 0,
+                            },
+                            vec![r],
+                            self.g.nodes[r].shape.clone(),
+                        );
                         Ok(Val::Node(self.broadcast_to(name, y, shape)))
                     }
                     _ => {
@@ -307,26 +472,50 @@ impl Lowering<'_> {
                     }
                 }
             }
-            ("Add", Val::Node(x), Val::Const(c)) | ("Add", Val::Const(c), Val::Node(x)) if is_mask_constant(c).is_some() => {
+            ("Add", Val::Node(x), Val::Const(c)) | ("Add", Val::Const(c), Val::Node(x))
+                if is_mask_constant(c).is_some() =>
+            {
                 let keep = is_mask_constant(c).unwrap();
-                let mask = Mask { shape: align_rank(c.shape(), rank), keep };
+                let mask = Mask {
+                    shape: align_rank(c.shape(), rank),
+                    keep,
+                };
                 let x = *x;
                 let x = self.broadcast_to(name, x, shape.clone());
                 Ok(Val::Node(self.emit(name, Op::Mask(mask), vec![x], shape)))
             }
-            ("Add", Val::Node(x), Val::Const(c)) | ("Add", Val::Const(c), Val::Node(x)) if uniform(c) == Some(0.0) => {
+            ("Add", Val::Node(x), Val::Const(c)) | ("Add", Val::Const(c), Val::Node(x))
+                if uniform(c) == Some(0.0) =>
+            {
                 let x = *x;
                 Ok(Val::Node(self.broadcast_to(name, x, shape)))
             }
-            ("Max", Val::Node(x), Val::Const(c)) | ("Max", Val::Const(c), Val::Node(x)) if uniform(c) == Some(0.0) => {
+            ("Max", Val::Node(x), Val::Const(c)) | ("Max", Val::Const(c), Val::Node(x))
+                if uniform(c) == Some(0.0) =>
+            {
                 let x = *x;
-                let y = self.emit(name, Op::Lookup { func: Func::Relu, table: None }, vec![x], self.g.nodes[x].shape.clone());
+                let y = self.emit(
+                    name,
+                    Op::Lookup {
+                        func: Func::Relu,
+                        table: None,
+                    },
+                    vec![x],
+                    self.g.nodes[x].shape.clone(),
+                );
                 Ok(Val::Node(self.broadcast_to(name, y, shape)))
             }
             ("Pow", Val::Node(x), Val::Const(c)) if uniform(c).is_some() => {
                 let x = *x;
-                let func = Func::Pow { exponent: uniform(c).unwrap() };
-                let y = self.emit(name, Op::Lookup { func, table: None }, vec![x], self.g.nodes[x].shape.clone());
+                let func = Func::Pow {
+                    exponent: uniform(c).unwrap(),
+                };
+                let y = self.emit(
+                    name,
+                    Op::Lookup { func, table: None },
+                    vec![x],
+                    self.g.nodes[x].shape.clone(),
+                );
                 Ok(Val::Node(self.broadcast_to(name, y, shape)))
             }
             ("Add" | "Sub" | "Mul", _, _) => {
@@ -339,7 +528,9 @@ impl Lowering<'_> {
                 };
                 Ok(Val::Node(self.emit(name, ir, vec![a, b], shape)))
             }
-            (other, _, _) => Err(format!("binary `{other}` of these operands is not provable")),
+            (other, _, _) => Err(format!(
+                "binary `{other}` of these operands is not provable"
+            )),
         }
     }
 
@@ -355,14 +546,25 @@ impl Lowering<'_> {
         let rank = shape.len();
         match inputs {
             // where(isnan(x), 0, x): quantized values are never NaN.
-            [Val::IsNan(x), Val::Const(z), Val::Node(y)] if x == y && uniform(z) == Some(0.0) => Ok(Val::Node(*x)),
-            [Val::Const(cond), Val::Node(x), Val::Const(neg)] | [Val::Const(cond), Val::Const(neg), Val::Node(x)]
+            [Val::IsNan(x), Val::Const(z), Val::Node(y)] if x == y && uniform(z) == Some(0.0) => {
+                Ok(Val::Node(*x))
+            }
+            [Val::Const(cond), Val::Node(x), Val::Const(neg)]
+            | [Val::Const(cond), Val::Const(neg), Val::Node(x)]
                 if uniform(neg).is_some_and(|v| v as f32 <= MASK_THRESHOLD) =>
             {
                 let cond_keep = matches!(inputs[1], Val::Node(_));
                 let c = cond.cast_to::<bool>().map_err(|e| e.to_string())?;
-                let keep: Vec<bool> = c.to_plain_array_view::<bool>().map_err(|e| e.to_string())?.iter().map(|&b| b == cond_keep).collect();
-                let mask = Mask { shape: align_rank(cond.shape(), rank), keep };
+                let keep: Vec<bool> = c
+                    .to_plain_array_view::<bool>()
+                    .map_err(|e| e.to_string())?
+                    .iter()
+                    .map(|&b| b == cond_keep)
+                    .collect();
+                let mask = Mask {
+                    shape: align_rank(cond.shape(), rank),
+                    keep,
+                };
                 let x = self.broadcast_to(name, *x, shape.clone());
                 Ok(Val::Node(self.emit(name, Op::Mask(mask), vec![x], shape)))
             }
@@ -371,37 +573,23 @@ impl Lowering<'_> {
     }
 }
 
-/// Removes nodes the output does not depend on (keeping the input) and renumbers.
-fn prune(g: Graph) -> Graph {
-    let mut live = vec![false; g.nodes.len()];
-    live[g.output] = true;
-    live[g.input] = true;
-    for n in g.nodes.iter().rev() {
-        if live[n.id] {
-            for &i in &n.inputs {
-                live[i] = true;
-            }
-        }
-    }
-    let mut remap = vec![usize::MAX; g.nodes.len()];
-    let mut out = Graph { seq_len: g.seq_len, ..Graph::default() };
-    for mut n in g.nodes.into_iter().filter(|n| live[n.id]) {
-        remap[n.id] = out.nodes.len();
-        n.id = out.nodes.len();
-        n.inputs = n.inputs.iter().map(|&i| remap[i]).collect();
-        out.nodes.push(n);
-    }
-    out.input = remap[g.input];
-    out.output = remap[g.output];
-    out
-}
-
-pub(crate) fn lower(model: &TypedModel, initializers: &HashSet<String>, seq_len: usize) -> Result<Graph, ImportError> {
-    let tract = |e: TractError| ImportError::Tract { stage: "lower", why: format!("{e:#}") };
+pub(crate) fn lower(
+    model: &TypedModel,
+    initializers: &HashSet<String>,
+    seq_len: usize,
+) -> Result<Graph, ImportError> {
+    let tract = |e: TractError| ImportError::Tract {
+        stage: "lower",
+        why: format!("{e:#}"),
+    };
     let mut l = Lowering {
         model,
         initializers,
-        g: Graph { seq_len, input: usize::MAX, ..Graph::default() },
+        g: Graph {
+            seq_len,
+            input: usize::MAX,
+            ..Graph::default()
+        },
         vals: HashMap::new(),
         materialized: HashMap::new(),
         names: HashSet::new(),
@@ -412,8 +600,25 @@ pub(crate) fn lower(model: &TypedModel, initializers: &HashSet<String>, seq_len:
         let v = match l.lower_node(node) {
             Ok(v) => v,
             Err(why) => {
-                l.unsupported.push(Unsupported { node: node.name.clone(), op: node.op.name().to_string(), why });
-                Val::Poison
+                l.unsupported.push(Unsupported {
+                    node: node.name.clone(),
+                    op: node.op.name().to_string(),
+                    why,
+                });
+                // A stand-in with the right shape lets the ops downstream be
+                // checked too, so every refusal is reported at once. The graph
+                // is discarded.
+                match l.shape(OutletId::new(id, 0)) {
+                    Ok(shape) => Val::Node(l.emit(
+                        &node.name,
+                        Op::Input {
+                            name: "<unsupported>".into(),
+                        },
+                        vec![],
+                        shape,
+                    )),
+                    Err(_) => Val::Poison,
+                }
             }
         };
         for slot in 0..node.outputs.len() {
@@ -431,5 +636,5 @@ pub(crate) fn lower(model: &TypedModel, initializers: &HashSet<String>, seq_len:
     if l.g.input == usize::MAX {
         return Err(ImportError::NoInputIds { inputs: vec![] });
     }
-    Ok(prune(l.g))
+    Ok(l.g.prune().fuse_patterns())
 }

@@ -59,7 +59,11 @@ pub enum ImportError {
     #[error("symbolic dimensions {missing:?} need values: pass --dim NAME=VALUE")]
     UnboundDims { missing: Vec<String> },
     #[error("sequence length {seq_len} is outside the model's range 1..={limit} ({why})")]
-    SeqLen { seq_len: usize, limit: usize, why: String },
+    SeqLen {
+        seq_len: usize,
+        limit: usize,
+        why: String,
+    },
     #[error("tract could not {stage} the model: {why}")]
     Tract { stage: &'static str, why: String },
     #[error("{} unsupported op(s):\n  {}", .0.len(), .0.iter().map(|u| u.to_string()).collect::<Vec<_>>().join("\n  "))]

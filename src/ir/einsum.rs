@@ -25,7 +25,11 @@ impl EinsumSpec {
     pub fn parse(s: &str) -> Option<EinsumSpec> {
         let (ins, out) = s.split_once("->")?;
         let (a, b) = ins.split_once(',')?;
-        let spec = EinsumSpec { a: a.chars().collect(), b: b.chars().collect(), out: out.chars().collect() };
+        let spec = EinsumSpec {
+            a: a.chars().collect(),
+            b: b.chars().collect(),
+            out: out.chars().collect(),
+        };
         spec.validate().then_some(spec)
     }
 
@@ -40,22 +44,32 @@ impl EinsumSpec {
             w.dedup();
             w.len() == v.len()
         };
-        uniq(&self.a)
-            && uniq(&self.b)
-            && uniq(&self.out)
-
+        uniq(&self.a) && uniq(&self.b) && uniq(&self.out)
     }
 
     /// Summed axes: in an operand, not in the output.
     pub fn summed(&self) -> Vec<char> {
-        let mut v: Vec<char> = self.a.iter().copied().filter(|c| !self.out.contains(c)).collect();
-        v.extend(self.b.iter().copied().filter(|c| !self.out.contains(c) && !self.a.contains(c)));
+        let mut v: Vec<char> = self
+            .a
+            .iter()
+            .copied()
+            .filter(|c| !self.out.contains(c))
+            .collect();
+        v.extend(
+            self.b
+                .iter()
+                .copied()
+                .filter(|c| !self.out.contains(c) && !self.a.contains(c)),
+        );
         v
     }
 
     /// Number of products summed into each output entry.
     pub fn summed_len(&self, a: &[usize], b: &[usize]) -> usize {
-        self.summed().iter().map(|&c| self.size_of(c, a, b)).product()
+        self.summed()
+            .iter()
+            .map(|&c| self.size_of(c, a, b))
+            .product()
     }
 
     /// Output shape and the size of every axis; `None` on a size mismatch.
@@ -88,10 +102,8 @@ impl EinsumSpec {
     /// Errors from `fin` (e.g. an overflow) are returned.
     pub fn eval<T, A, R, E>(
         &self,
-        a: &[T],
-        a_shape: &[usize],
-        b: &[T],
-        b_shape: &[usize],
+        (a, a_shape): (&[T], &[usize]),
+        (b, b_shape): (&[T], &[usize]),
         zero: A,
         mac: impl Fn(A, T, T) -> A + Sync,
         fin: impl Fn(A) -> Result<R, E> + Sync,
@@ -102,14 +114,29 @@ impl EinsumSpec {
         R: Send,
         E: Send,
     {
-        let out_shape = self.output_shape(a_shape, b_shape).expect("einsum shapes checked at import");
+        let out_shape = self
+            .output_shape(a_shape, b_shape)
+            .expect("einsum shapes checked at import");
         let sa = super::strides(a_shape);
         let sb = super::strides(b_shape);
-        let stride_in = |c: char, spec: &[char], s: &[usize]| spec.iter().position(|&d| d == c).map_or(0, |i| s[i]);
-        let out_sa: Vec<usize> = self.out.iter().map(|&c| stride_in(c, &self.a, &sa)).collect();
-        let out_sb: Vec<usize> = self.out.iter().map(|&c| stride_in(c, &self.b, &sb)).collect();
+        let stride_in = |c: char, spec: &[char], s: &[usize]| {
+            spec.iter().position(|&d| d == c).map_or(0, |i| s[i])
+        };
+        let out_sa: Vec<usize> = self
+            .out
+            .iter()
+            .map(|&c| stride_in(c, &self.a, &sa))
+            .collect();
+        let out_sb: Vec<usize> = self
+            .out
+            .iter()
+            .map(|&c| stride_in(c, &self.b, &sb))
+            .collect();
         let summed = self.summed();
-        let sum_sizes: Vec<usize> = summed.iter().map(|&c| self.size_of(c, a_shape, b_shape)).collect();
+        let sum_sizes: Vec<usize> = summed
+            .iter()
+            .map(|&c| self.size_of(c, a_shape, b_shape))
+            .collect();
         let sum_sa: Vec<usize> = summed.iter().map(|&c| stride_in(c, &self.a, &sa)).collect();
         let sum_sb: Vec<usize> = summed.iter().map(|&c| stride_in(c, &self.b, &sb)).collect();
         let n_sum: usize = sum_sizes.iter().product();
@@ -133,8 +160,10 @@ impl EinsumSpec {
                 } else {
                     let mut idx = vec![0usize; summed.len()];
                     for _ in 0..n_sum {
-                        let ia: usize = oa + idx.iter().zip(&sum_sa).map(|(i, s)| i * s).sum::<usize>();
-                        let ib: usize = ob + idx.iter().zip(&sum_sb).map(|(i, s)| i * s).sum::<usize>();
+                        let ia: usize =
+                            oa + idx.iter().zip(&sum_sa).map(|(i, s)| i * s).sum::<usize>();
+                        let ib: usize =
+                            ob + idx.iter().zip(&sum_sb).map(|(i, s)| i * s).sum::<usize>();
                         acc = mac(acc, a[ia], b[ib]);
                         for ax in (0..idx.len()).rev() {
                             idx[ax] += 1;
@@ -160,15 +189,38 @@ mod tests {
         let s = EinsumSpec::parse("mk,kn->mn").unwrap();
         let a = [1i64, 2, 3, 4, 5, 6]; // 2x3
         let b = [1i64, 0, 0, 1, 1, 1]; // 3x2
-        let r: Vec<i64> = s.eval(&a, &[2, 3], &b, &[3, 2], 0i64, |acc, x, y| acc + x * y, Ok::<_, ()>).unwrap();
+        let r: Vec<i64> = s
+            .eval(
+                (&a, &[2, 3]),
+                (&b, &[3, 2]),
+                0i64,
+                |acc, x, y| acc + x * y,
+                Ok::<_, ()>,
+            )
+            .unwrap();
         assert_eq!(r, vec![4, 5, 10, 11]);
         let s = EinsumSpec::parse("bmk,bnk->bmn").unwrap();
-        let r: Vec<i64> =
-            s.eval(&a, &[1, 2, 3], &a, &[1, 2, 3], 0i64, |acc, x, y| acc + x * y, Ok::<_, ()>).unwrap();
+        let r: Vec<i64> = s
+            .eval(
+                (&a, &[1, 2, 3]),
+                (&a, &[1, 2, 3]),
+                0i64,
+                |acc, x, y| acc + x * y,
+                Ok::<_, ()>,
+            )
+            .unwrap();
         assert_eq!(r, vec![14, 32, 32, 77]);
         assert!(EinsumSpec::parse("aa,ab->b").is_none());
         let s = EinsumSpec::parse("amk,kn->mn").unwrap();
-        let r: Vec<i64> = s.eval(&a, &[1, 2, 3], &b, &[3, 2], 0i64, |acc, x, y| acc + x * y, Ok::<_, ()>).unwrap();
+        let r: Vec<i64> = s
+            .eval(
+                (&a, &[1, 2, 3]),
+                (&b, &[3, 2]),
+                0i64,
+                |acc, x, y| acc + x * y,
+                Ok::<_, ()>,
+            )
+            .unwrap();
         assert_eq!(r, vec![4, 5, 10, 11]);
     }
 }

@@ -12,20 +12,32 @@ use super::{numel, Data, Graph, Op};
 #[derive(Debug, Error)]
 pub enum FloatEvalError {
     #[error("node {node} ({name}): {what}")]
-    Bad { node: usize, name: String, what: String },
+    Bad {
+        node: usize,
+        name: String,
+        what: String,
+    },
 }
 
 /// Runs the float graph on token ids; returns every node's values.
 pub fn eval(graph: &Graph, ids: &[i64]) -> Result<Vec<Vec<f64>>, FloatEvalError> {
     let mut vals: Vec<Vec<f64>> = Vec::with_capacity(graph.nodes.len());
     for node in &graph.nodes {
-        let bad = |what: String| FloatEvalError::Bad { node: node.id, name: node.name.clone(), what };
+        let bad = |what: String| FloatEvalError::Bad {
+            node: node.id,
+            name: node.name.clone(),
+            what,
+        };
         let inp = |i: usize| &vals[node.inputs[i]];
         let shp = |i: usize| &graph.nodes[node.inputs[i]].shape;
         let out: Vec<f64> = match &node.op {
             Op::Input { .. } => {
                 if ids.len() != numel(&node.shape) {
-                    return Err(bad(format!("expected {} token ids, got {}", numel(&node.shape), ids.len())));
+                    return Err(bad(format!(
+                        "expected {} token ids, got {}",
+                        numel(&node.shape),
+                        ids.len()
+                    )));
                 }
                 ids.iter().map(|&t| t as f64).collect()
             }
@@ -41,14 +53,22 @@ pub fn eval(graph: &Graph, ids: &[i64]) -> Result<Vec<Vec<f64>>, FloatEvalError>
                 for &t in inp(1) {
                     let t = t as usize;
                     if t >= rows {
-                        return Err(bad(format!("token id {t} out of range (vocabulary {rows})")));
+                        return Err(bad(format!(
+                            "token id {t} out of range (vocabulary {rows})"
+                        )));
                     }
                     out.extend_from_slice(&table[t * d..(t + 1) * d]);
                 }
                 out
             }
             Op::EinSum { spec, .. } => spec
-                .eval(inp(0), shp(0), inp(1), shp(1), 0.0f64, |acc, x, y| acc + x * y, Ok::<_, ()>)
+                .eval(
+                    (inp(0), shp(0)),
+                    (inp(1), shp(1)),
+                    0.0f64,
+                    |acc, x, y| acc + x * y,
+                    Ok::<_, ()>,
+                )
                 .map_err(|_| bad("einsum".into()))?,
             Op::Add | Op::Sub | Op::Hadamard => {
                 let ma = broadcast_index_map(shp(0), &node.shape);
@@ -72,18 +92,23 @@ pub fn eval(graph: &Graph, ids: &[i64]) -> Result<Vec<Vec<f64>>, FloatEvalError>
                     map.iter().map(|&i| m.keep[i]).collect::<Vec<bool>>()
                 });
                 let mut out = vec![0.0; x.len()];
-                out.par_chunks_mut(n.max(1)).enumerate().for_each(|(r, row)| {
-                    let k = |j: usize| keep.as_ref().is_none_or(|k| k[r * n + j]);
-                    let m = (0..n).filter(|&j| k(j)).map(|j| x[r * n + j]).fold(f64::NEG_INFINITY, f64::max);
-                    let mut s = 0.0;
-                    for j in 0..n {
-                        row[j] = if k(j) { (x[r * n + j] - m).exp() } else { 0.0 };
-                        s += row[j];
-                    }
-                    if s > 0.0 {
-                        row.iter_mut().for_each(|v| *v /= s);
-                    }
-                });
+                out.par_chunks_mut(n.max(1))
+                    .enumerate()
+                    .for_each(|(r, row)| {
+                        let k = |j: usize| keep.as_ref().is_none_or(|k| k[r * n + j]);
+                        let m = (0..n)
+                            .filter(|&j| k(j))
+                            .map(|j| x[r * n + j])
+                            .fold(f64::NEG_INFINITY, f64::max);
+                        let mut s = 0.0;
+                        for j in 0..n {
+                            row[j] = if k(j) { (x[r * n + j] - m).exp() } else { 0.0 };
+                            s += row[j];
+                        }
+                        if s > 0.0 {
+                            row.iter_mut().for_each(|v| *v /= s);
+                        }
+                    });
                 out
             }
             Op::Norm { axis, eps, .. } => {
@@ -105,25 +130,58 @@ pub fn eval(graph: &Graph, ids: &[i64]) -> Result<Vec<Vec<f64>>, FloatEvalError>
                 out
             }
             Op::Sum { axis } => sum_axis(inp(0), shp(0), *axis),
+            Op::Rotary { half } => {
+                let x = inp(0);
+                let mc = broadcast_index_map(shp(1), &node.shape);
+                let ms = broadcast_index_map(shp(2), &node.shape);
+                let rh = super::shape::rotate_half_map(&node.shape, *half);
+                (0..x.len())
+                    .map(|i| {
+                        let (src, neg) = rh[i];
+                        let r = if neg { -x[src] } else { x[src] };
+                        x[i] * inp(1)[mc[i]] + r * inp(2)[ms[i]]
+                    })
+                    .collect()
+            }
             Op::Mask(m) => {
                 let map = broadcast_index_map(&m.shape, &node.shape);
-                inp(0).iter().zip(&map).map(|(&x, &i)| if m.keep[i] { x } else { f64::NEG_INFINITY }).collect()
+                inp(0)
+                    .iter()
+                    .zip(&map)
+                    .map(|(&x, &i)| if m.keep[i] { x } else { f64::NEG_INFINITY })
+                    .collect()
             }
             Op::Reshape => inp(0).clone(),
-            Op::Permute { perm } => permute_index_map(shp(0), perm).iter().map(|&i| inp(0)[i]).collect(),
-            Op::Slice { axis, start, end } => {
-                slice_index_map(shp(0), *axis, *start, *end).iter().map(|&i| inp(0)[i]).collect()
-            }
+            Op::Permute { perm } => permute_index_map(shp(0), perm)
+                .iter()
+                .map(|&i| inp(0)[i])
+                .collect(),
+            Op::Slice { axis, start, end } => slice_index_map(shp(0), *axis, *start, *end)
+                .iter()
+                .map(|&i| inp(0)[i])
+                .collect(),
             Op::Concat { axis } => {
                 let parts: Vec<(&[f64], &[usize])> = (0..node.inputs.len())
-                    .map(|i| (&vals[node.inputs[i]][..], &graph.nodes[node.inputs[i]].shape[..]))
+                    .map(|i| {
+                        (
+                            &vals[node.inputs[i]][..],
+                            &graph.nodes[node.inputs[i]].shape[..],
+                        )
+                    })
                     .collect();
                 concat(&parts, *axis)
             }
-            Op::Broadcast => broadcast_index_map(shp(0), &node.shape).iter().map(|&i| inp(0)[i]).collect(),
+            Op::Broadcast => broadcast_index_map(shp(0), &node.shape)
+                .iter()
+                .map(|&i| inp(0)[i])
+                .collect(),
         };
         if out.len() != numel(&node.shape) {
-            return Err(bad(format!("produced {} values for shape {:?}", out.len(), node.shape)));
+            return Err(bad(format!(
+                "produced {} values for shape {:?}",
+                out.len(),
+                node.shape
+            )));
         }
         vals.push(out);
     }

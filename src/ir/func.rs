@@ -23,11 +23,16 @@ pub enum Func {
     Relu,
     Erf,
     /// `x^exponent`.
-    Pow { exponent: f64 },
+    Pow {
+        exponent: f64,
+    },
     /// `1/√(x/n + eps)`: the RMS-norm denominator from a sum of squares `x`
     /// over `n` entries. `eps` stays a float inside the table, so it never
     /// rounds to zero.
-    RsqrtMean { n: u64, eps: f64 },
+    RsqrtMean {
+        n: u64,
+        eps: f64,
+    },
 }
 
 impl Func {
@@ -137,7 +142,11 @@ mod tests {
 
     #[test]
     fn erf_values() {
-        for (x, want) in [(0.5, 0.520_499_877_813_046_5), (1.0, 0.842_700_792_949_714_9), (3.5, 0.999_999_256_901_627_7)] {
+        for (x, want) in [
+            (0.5, 0.520_499_877_813_046_5),
+            (1.0, 0.842_700_792_949_714_9),
+            (3.5, 0.999_999_256_901_627_7),
+        ] {
             assert!((erf(x) - want).abs() < 1e-12, "{x}");
             assert!((erf(-x) + want).abs() < 1e-12);
         }

@@ -16,6 +16,7 @@
 mod einsum;
 pub mod float;
 mod func;
+mod fuse;
 mod shape;
 
 pub use einsum::EinsumSpec;
@@ -24,7 +25,9 @@ pub use shape::{broadcast_shape, numel, strides};
 
 /// Index maps of the free ops (flat source index for each output entry).
 pub mod shape_maps {
-    pub use super::shape::{broadcast_index_map, concat, permute_index_map, slice_index_map};
+    pub use super::shape::{
+        broadcast_index_map, concat, permute_index_map, rotate_half_map, slice_index_map,
+    };
 }
 
 use serde::{Deserialize, Serialize};
@@ -124,18 +127,37 @@ pub enum Op {
     MulConst { value: f64, q: i64, frac_bits: i32 },
     /// `q = floor((x + 2^(shift-1)) / 2^shift)` (see [`crate::quant::rescale`]).
     Rescale { shift: u32 },
-    /// Element-wise table lookup `out = round(2^f_out · func(x / 2^f_in))`;
-    /// `table` is set in fixed point.
-    Lookup { func: Func, table: Option<TableRange> },
+    /// Element-wise table lookup `out = round(2^f_out · func(x / 2^f_in))`,
+    /// clamped to the output's bit width (the clamp is part of the table);
+    /// `table` (set in fixed point) is the input range, and an input outside
+    /// it is a witness error (see [`crate::quant::lookup_value`]).
+    Lookup {
+        func: Func,
+        table: Option<TableRange>,
+    },
     /// Row-wise softmax over the last axis, optionally masked.
     /// `exp_frac_bits` is the scale of the exp table output (fixed point).
     /// See [`crate::quant::softmax_row`] for the exact integer function.
-    Softmax { mask: Option<Mask>, exp_frac_bits: Option<i32> },
+    Softmax {
+        mask: Option<Mask>,
+        exp_frac_bits: Option<i32>,
+    },
     /// `x / sqrt(mean(x², axis) + eps)` (float graph only: quantization
     /// expands it into Hadamard, Sum, Rescale, Lookup(RsqrtMean), Hadamard, Rescale).
-    Norm { kind: NormKind, axis: usize, eps: f64 },
+    Norm {
+        kind: NormKind,
+        axis: usize,
+        eps: f64,
+    },
     /// Exact sum over `axis`, which is kept with size 1.
     Sum { axis: usize },
+    /// Rotary embedding, half-split form (LLaMA, Qwen2, NeoX):
+    /// `y = x∘cos + rotate_half(x)∘sin` along the last axis of size `2·half`,
+    /// where `rotate_half(x)[j] = −x[j+half]` for `j < half` and
+    /// `x[j−half]` otherwise. Inputs `[x, cos, sin]` (tables broadcastable to
+    /// `x`, committed weights, equal `frac_bits` in fixed point). Fixed point:
+    /// exact at `frac_x + frac_cos`. Partial rotary is a Slice/Concat around it.
+    Rotary { half: usize },
     /// Keep-mask added to scores (`-inf` where not kept). Only valid as the
     /// input of a [`Op::Softmax`], into which the importer fuses it.
     Mask(Mask),
@@ -144,7 +166,11 @@ pub enum Op {
     /// `out` axis `i` is input axis `perm[i]`. Free.
     Permute { perm: Vec<usize> },
     /// `start..end` along `axis`. Free.
-    Slice { axis: usize, start: usize, end: usize },
+    Slice {
+        axis: usize,
+        start: usize,
+        end: usize,
+    },
     /// Concatenation along `axis` (equal `frac_bits`). Free.
     Concat { axis: usize },
     /// Broadcast size-1 axes up to the node's shape. Free.
@@ -169,6 +195,7 @@ impl Op {
             Op::Softmax { .. } => "Softmax",
             Op::Norm { .. } => "Norm",
             Op::Sum { .. } => "Sum",
+            Op::Rotary { .. } => "Rotary",
             Op::Mask(_) => "Mask",
             Op::Reshape => "Reshape",
             Op::Permute { .. } => "Permute",
@@ -191,6 +218,7 @@ impl Op {
             Op::Lookup { .. } => "tlookup",
             Op::Softmax { .. } => "zkAttn",
             Op::Norm { .. } => "norm (sumcheck + rsqrt lookup)",
+            Op::Rotary { .. } => "rotary (hadamard + signed index map)",
             Op::Mask(_) => "mask (fused into zkAttn)",
             Op::Reshape
             | Op::Permute { .. }
@@ -239,7 +267,15 @@ impl Graph {
         shape: Vec<usize>,
     ) -> NodeId {
         let id = self.nodes.len();
-        self.nodes.push(Node { id, name: name.into(), op, inputs, shape, quant: None, data: None });
+        self.nodes.push(Node {
+            id,
+            name: name.into(),
+            op,
+            inputs,
+            shape,
+            quant: None,
+            data: None,
+        });
         id
     }
 
@@ -255,6 +291,18 @@ impl Graph {
             .filter(|n| matches!(n.op, Op::Weight { .. }))
             .map(|n| numel(&n.shape))
             .sum()
+    }
+
+    /// Recognises decomposed patterns (rotary embedding) and replaces them
+    /// by one op, then removes dead nodes. Run by the importer.
+    pub fn fuse_patterns(self) -> Graph {
+        fuse::fuse(self)
+    }
+
+    /// Removes nodes the output does not depend on (keeping the input) and
+    /// renumbers the rest.
+    pub fn prune(self) -> Graph {
+        fuse::prune(self)
     }
 
     /// For each node, the ids of the nodes that read it.

@@ -34,8 +34,11 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
 /// `in_shape` (same rank, dims equal or 1) that it broadcasts from.
 pub fn broadcast_index_map(in_shape: &[usize], out_shape: &[usize]) -> Vec<usize> {
     let in_strides = strides(in_shape);
-    let eff: Vec<usize> =
-        in_shape.iter().zip(&in_strides).map(|(&d, &s)| if d == 1 { 0 } else { s }).collect();
+    let eff: Vec<usize> = in_shape
+        .iter()
+        .zip(&in_strides)
+        .map(|(&d, &s)| if d == 1 { 0 } else { s })
+        .collect();
     let n = numel(out_shape);
     let mut out = Vec::with_capacity(n);
     let mut idx = vec![0usize; out_shape.len()];
@@ -92,6 +95,23 @@ pub fn slice_index_map(in_shape: &[usize], axis: usize, start: usize, end: usize
     out
 }
 
+/// `rotate_half` along the last axis (size `2·half`): for each entry, the
+/// flat source index and the sign (`out[j] = −x[j+half]` for `j < half`,
+/// `x[j−half]` otherwise).
+pub fn rotate_half_map(shape: &[usize], half: usize) -> Vec<(usize, bool)> {
+    let d = *shape.last().unwrap_or(&1);
+    (0..numel(shape))
+        .map(|i| {
+            let (row, j) = (i / d, i % d);
+            if j < half {
+                (row * d + j + half, true)
+            } else {
+                (row * d + j - half, false)
+            }
+        })
+        .collect()
+}
+
 /// Concatenates row-major tensors along `axis`.
 pub fn concat<T: Copy>(parts: &[(&[T], &[usize])], axis: usize) -> Vec<T> {
     let outer: usize = parts[0].1[..axis].iter().product();
@@ -112,11 +132,17 @@ mod tests {
     #[test]
     fn broadcast_and_permute() {
         assert_eq!(broadcast_shape(&[2, 1], &[1, 3]), Some(vec![2, 3]));
-        assert_eq!(broadcast_index_map(&[2, 1], &[2, 3]), vec![0, 0, 0, 1, 1, 1]);
+        assert_eq!(
+            broadcast_index_map(&[2, 1], &[2, 3]),
+            vec![0, 0, 0, 1, 1, 1]
+        );
         assert_eq!(permute_index_map(&[2, 3], &[1, 0]), vec![0, 3, 1, 4, 2, 5]);
         assert_eq!(slice_index_map(&[2, 3], 1, 1, 3), vec![1, 2, 4, 5]);
         let a = [1, 2, 3, 4];
         let b = [5, 6];
-        assert_eq!(concat(&[(&a[..], &[2, 2][..]), (&b[..], &[2, 1][..])], 1), vec![1, 2, 5, 3, 4, 6]);
+        assert_eq!(
+            concat(&[(&a[..], &[2, 2][..]), (&b[..], &[2, 1][..])], 1),
+            vec![1, 2, 5, 3, 4, 6]
+        );
     }
 }

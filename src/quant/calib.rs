@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::ir::{Graph, Op};
 
 /// Row statistics of a norm's mean of squares, which size its `1/√` table.
+/// All-zero rows are left out of the minimum: their `1/√ε` saturates the
+/// table, harmlessly, since the row itself is zero.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NormStats {
     pub mean_sq_min: f64,
@@ -33,7 +35,10 @@ impl Calibration {
     /// Widens the ranges with another float run (max over runs).
     pub fn merge_float_run(&mut self, graph: &Graph, values: &[Vec<f64>]) {
         for (node, v) in graph.nodes.iter().zip(values) {
-            let m = v.iter().filter(|x| x.is_finite()).fold(0.0f64, |a, &x| a.max(x.abs()));
+            let m = v
+                .iter()
+                .filter(|x| x.is_finite())
+                .fold(0.0f64, |a, &x| a.max(x.abs()));
             let e = self.max_abs.entry(node.name.clone()).or_insert(0.0);
             *e = e.max(m);
             if let Op::Norm { axis, .. } = node.op {
@@ -43,9 +48,15 @@ impl Calibration {
                 let sq: Vec<f64> = x.iter().map(|v| v * v).collect();
                 let sums = crate::ir::float::sum_axis(&sq, s, axis);
                 let (lo, hi) = sums.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &t| {
-                    (lo.min(t / d as f64), hi.max(t / d as f64))
+                    (
+                        if t > 0.0 { lo.min(t / d as f64) } else { lo },
+                        hi.max(t / d as f64),
+                    )
                 });
-                let e = self.norms.entry(node.name.clone()).or_insert(NormStats { mean_sq_min: lo, mean_sq_max: hi });
+                let e = self.norms.entry(node.name.clone()).or_insert(NormStats {
+                    mean_sq_min: lo,
+                    mean_sq_max: hi,
+                });
                 e.mean_sq_min = e.mean_sq_min.min(lo);
                 e.mean_sq_max = e.mean_sq_max.max(hi);
             }

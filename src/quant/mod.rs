@@ -137,20 +137,43 @@ pub fn softmax_exp(d: i64, f_in: i32, f_exp: i32) -> i64 {
 ///    y_j·S + r_j` with `r_j ∈ [−floor(S/2), S − floor(S/2))`.
 ///
 /// A fully masked row gives `S = 0` and `y = 0`.
-pub fn softmax_row(z: &[i64], keep: Option<&[bool]>, f_in: i32, f_exp: i32, f_out: i32) -> SoftmaxRow {
+pub fn softmax_row(
+    z: &[i64],
+    keep: Option<&[bool]>,
+    f_in: i32,
+    f_exp: i32,
+    f_out: i32,
+) -> SoftmaxRow {
     let kept = |j: usize| keep.is_none_or(|k| k[j]);
     let max = (0..z.len()).filter(|&j| kept(j)).map(|j| z[j]).max();
     let Some(m) = max else {
-        return SoftmaxRow { max: 0, exps: vec![0; z.len()], sum: 0, out: vec![0; z.len()] };
+        return SoftmaxRow {
+            max: 0,
+            exps: vec![0; z.len()],
+            sum: 0,
+            out: vec![0; z.len()],
+        };
     };
-    let exps: Vec<i64> =
-        (0..z.len()).map(|j| if kept(j) { softmax_exp(m - z[j], f_in, f_exp) } else { 0 }).collect();
+    let exps: Vec<i64> = (0..z.len())
+        .map(|j| {
+            if kept(j) {
+                softmax_exp(m - z[j], f_in, f_exp)
+            } else {
+                0
+            }
+        })
+        .collect();
     let sum: i64 = exps.iter().sum();
     let out = exps
         .iter()
         .map(|&e| (((e as i128) << f_out) + (sum / 2) as i128).div_euclid(sum as i128) as i64)
         .collect();
-    SoftmaxRow { max: m, exps, sum, out }
+    SoftmaxRow {
+        max: m,
+        exps,
+        sum,
+        out,
+    }
 }
 
 /// Parameters of the zkAttn softmax of a row of `n` scores at `f_in`
@@ -232,10 +255,20 @@ mod tests {
 
     #[test]
     fn frac_bits_fit() {
-        for &(m, b) in &[(1.0, 16), (0.999, 16), (27000.0, 16), (1e6, 16), (3e-4, 16), (5.0, 20)] {
+        for &(m, b) in &[
+            (1.0, 16),
+            (0.999, 16),
+            (27000.0, 16),
+            (1e6, 16),
+            (3e-4, 16),
+            (5.0, 20),
+        ] {
             let f = frac_bits_for(m, b);
             assert!(fits(quantize_value(m, f), b), "{m}");
-            assert!(!fits(quantize_value(m, f + 1), b) || f == 40, "{m} not tight");
+            assert!(
+                !fits(quantize_value(m, f + 1), b) || f == 40,
+                "{m} not tight"
+            );
         }
         assert_eq!(frac_bits_for(0.0, 16), 15);
         assert_eq!(quantize_value(-2.5, 0), -3);

@@ -15,8 +15,9 @@ pub struct QuantConfig {
     pub bits: u32,
     /// Width of weights (16).
     pub weight_bits: u32,
-    /// Width of the residual stream: the sums of two activations of hidden
-    /// shape (DESIGN "Quantization": 20 recommended for real models; 16 default).
+    /// Width of the residual stream, the projections added into it and the
+    /// gate·up products (DESIGN "Quantization"; default 20: on SmolLM2-135M,
+    /// 16 bits there loses top-1 agreement to the attention-sink activation).
     pub residual_bits: u32,
     /// Per-node width overrides (IR node name → bits, at most 24).
     pub overrides: BTreeMap<String, u32>,
@@ -36,10 +37,10 @@ impl Default for QuantConfig {
         QuantConfig {
             bits: 16,
             weight_bits: 16,
-            residual_bits: 16,
+            residual_bits: 20,
             overrides: BTreeMap::new(),
             lookup_bits: 16,
-            norm_table_bits: 20,
+            norm_table_bits: 22,
             softmax_exp_frac_bits: 15,
             headroom: 1.25,
         }
@@ -51,11 +52,21 @@ pub enum QuantError {
     #[error("node {name}: no calibration range")]
     NoRange { name: String },
     #[error("node {name} ({op}): {why}")]
-    Unsupported { name: String, op: &'static str, why: String },
+    Unsupported {
+        name: String,
+        op: &'static str,
+        why: String,
+    },
     #[error("node {name}: exact accumulator needs {bits} bits, more than 62")]
     Overflow { name: String, bits: u32 },
     #[error("node {name}: bit width {bits} outside 2..={MAX_BITS}")]
     Width { name: String, bits: u32 },
+    #[error("node {name}: constant {value:e} {why}")]
+    Constant {
+        name: String,
+        value: f64,
+        why: &'static str,
+    },
 }
 
 struct Builder<'a> {
@@ -65,7 +76,14 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn push(&mut self, name: String, op: Op, inputs: Vec<NodeId>, shape: Vec<usize>, q: Quant) -> NodeId {
+    fn push(
+        &mut self,
+        name: String,
+        op: Op,
+        inputs: Vec<NodeId>,
+        shape: Vec<usize>,
+        q: Quant,
+    ) -> NodeId {
         let id = self.g.push(name, op, inputs, shape);
         self.g.nodes[id].quant = Some(q);
         id
@@ -88,11 +106,23 @@ impl Builder<'_> {
         }
         let shape = self.g.nodes[id].shape.clone();
         let shift = (q.frac_bits - frac) as u32;
-        self.push(name, Op::Rescale { shift }, vec![id], shape, Quant { bits, frac_bits: frac })
+        self.push(
+            name,
+            Op::Rescale { shift },
+            vec![id],
+            shape,
+            Quant {
+                bits,
+                frac_bits: frac,
+            },
+        )
     }
     fn check_acc(&self, name: &str, bits: u32) -> Result<(), QuantError> {
         if bits > 62 {
-            return Err(QuantError::Overflow { name: name.into(), bits });
+            return Err(QuantError::Overflow {
+                name: name.into(),
+                bits,
+            });
         }
         Ok(())
     }
@@ -120,8 +150,48 @@ fn width(name: &str, bits: u32) -> Result<u32, QuantError> {
     if (2..=MAX_BITS).contains(&bits) {
         Ok(bits)
     } else {
-        Err(QuantError::Width { name: name.into(), bits })
+        Err(QuantError::Width {
+            name: name.into(),
+            bits,
+        })
     }
+}
+
+/// The tensors that get `residual_bits` (DESIGN "Quantization"): the
+/// residual stream (sums of two activations of the hidden shape), the
+/// products added into it (attention output and MLP down projections), and
+/// element-wise products of two activations that feed a matmul (gate·up).
+fn wide_nodes(src: &Graph, hidden_shape: Option<&[usize]>) -> std::collections::HashSet<NodeId> {
+    let consumers = src.consumers();
+    let is_residual = |id: NodeId| {
+        let n = &src.nodes[id];
+        matches!(n.op, Op::Add)
+            && n.inputs.iter().all(|&i| !is_const(&src.nodes[i].op))
+            && hidden_shape == Some(&n.shape[..])
+    };
+    let mut wide = std::collections::HashSet::new();
+    for n in &src.nodes {
+        if is_residual(n.id) {
+            wide.insert(n.id);
+            for &i in &n.inputs {
+                if matches!(
+                    src.nodes[i].op,
+                    Op::EinSum { .. } | Op::Hadamard | Op::MulConst { .. }
+                ) {
+                    wide.insert(i);
+                }
+            }
+        }
+        if matches!(n.op, Op::Hadamard)
+            && n.inputs.iter().all(|&i| !is_const(&src.nodes[i].op))
+            && consumers[n.id]
+                .iter()
+                .any(|&c| matches!(src.nodes[c].op, Op::EinSum { .. }))
+        {
+            wide.insert(n.id);
+        }
+    }
+    wide
 }
 
 fn is_const(op: &Op) -> bool {
@@ -137,24 +207,76 @@ fn is_const(op: &Op) -> bool {
 /// rescaled first; a [`Op::Norm`] is expanded into
 /// `Hadamard(x,x) → Sum → Rescale → Lookup(RsqrtMean) → Hadamard(x, r) → Rescale`.
 pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<Graph, QuantError> {
-    let mut b = Builder { calib, cfg, g: Graph { seq_len: src.seq_len, ..Graph::default() } };
-    let hidden_shape = src.nodes.iter().find(|n| matches!(n.op, Op::Embedding)).map(|n| n.shape.clone());
+    let mut b = Builder {
+        calib,
+        cfg,
+        g: Graph {
+            seq_len: src.seq_len,
+            ..Graph::default()
+        },
+    };
+    let hidden_shape = src
+        .nodes
+        .iter()
+        .find(|n| matches!(n.op, Op::Embedding))
+        .map(|n| n.shape.clone());
+    let wide = wide_nodes(src, hidden_shape.as_deref());
     let mut map: Vec<NodeId> = Vec::with_capacity(src.nodes.len());
     for node in &src.nodes {
         let name = node.name.clone();
-        let out_bits = width(&name, *cfg.overrides.get(&name).unwrap_or(&cfg.bits))?;
+        let default_bits = if wide.contains(&node.id) {
+            cfg.residual_bits
+        } else {
+            cfg.bits
+        };
+        let out_bits = width(&name, *cfg.overrides.get(&name).unwrap_or(&default_bits))?;
         let ins: Vec<NodeId> = node.inputs.iter().map(|&i| map[i]).collect();
         let shape = node.shape.clone();
-        let unsupported = |why: &str| QuantError::Unsupported { name: name.clone(), op: node.op.kind(), why: why.into() };
+        let unsupported = |why: &str| QuantError::Unsupported {
+            name: name.clone(),
+            op: node.op.kind(),
+            why: why.into(),
+        };
         let id = match &node.op {
-            Op::Input { .. } => b.push(name, node.op.clone(), vec![], shape, Quant { bits: 32, frac_bits: 0 }),
+            Op::Input { .. } => b.push(
+                name,
+                node.op.clone(),
+                vec![],
+                shape,
+                Quant {
+                    bits: 32,
+                    frac_bits: 0,
+                },
+            ),
             Op::Weight { .. } | Op::Constant => {
-                let Some(Data::F32(v)) = &node.data else { return Err(unsupported("no float data")) };
-                let wb = if matches!(node.op, Op::Weight { .. }) { cfg.weight_bits } else { cfg.bits };
+                let Some(Data::F32(v)) = &node.data else {
+                    return Err(unsupported("no float data"));
+                };
+                let wb = if matches!(node.op, Op::Weight { .. }) {
+                    cfg.weight_bits
+                } else {
+                    cfg.bits
+                };
+                if let Some(bad) = v.iter().find(|x| !x.is_finite()) {
+                    return Err(QuantError::Constant {
+                        name,
+                        value: *bad as f64,
+                        why: "is not finite",
+                    });
+                }
                 let m = v.iter().fold(0.0f64, |a, &x| a.max((x as f64).abs()));
                 let f = frac_bits_for(m, wb);
                 let data: Vec<i64> = v.iter().map(|&x| quantize_value(x as f64, f)).collect();
-                let id = b.push(name, node.op.clone(), vec![], shape, Quant { bits: wb, frac_bits: f });
+                let id = b.push(
+                    name,
+                    node.op.clone(),
+                    vec![],
+                    shape,
+                    Quant {
+                        bits: wb,
+                        frac_bits: f,
+                    },
+                );
                 b.g.nodes[id].data = Some(Data::I64(data));
                 id
             }
@@ -164,7 +286,10 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
             }
             Op::EinSum { spec, .. } => {
                 let (qa, qb) = (b.q(ins[0]), b.q(ins[1]));
-                let k = spec.summed_len(&src.nodes[node.inputs[0]].shape, &src.nodes[node.inputs[1]].shape);
+                let k = spec.summed_len(
+                    &src.nodes[node.inputs[0]].shape,
+                    &src.nodes[node.inputs[1]].shape,
+                );
                 let acc = Quant {
                     bits: qa.bits + qb.bits - 1 + bits_for_magnitude(k.max(1) as u128 - 1).max(1),
                     frac_bits: qa.frac_bits + qb.frac_bits,
@@ -173,29 +298,50 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
             }
             Op::Hadamard => {
                 let (qa, qb) = (b.q(ins[0]), b.q(ins[1]));
-                let acc = Quant { bits: qa.bits + qb.bits - 1, frac_bits: qa.frac_bits + qb.frac_bits };
+                let acc = Quant {
+                    bits: qa.bits + qb.bits - 1,
+                    frac_bits: qa.frac_bits + qb.frac_bits,
+                };
                 b.product_then_rescale(&name, Op::Hadamard, ins, shape, acc, out_bits)?
             }
             Op::MulConst { value, .. } => {
                 let qi = b.q(ins[0]);
+                if !value.is_finite() {
+                    return Err(QuantError::Constant {
+                        name,
+                        value: *value,
+                        why: "is not finite",
+                    });
+                }
                 let fc = frac_bits_for(value.abs(), cfg.bits);
                 let qc = quantize_value(*value, fc);
+                if qc == 0 && *value != 0.0 {
+                    return Err(QuantError::Constant {
+                        name,
+                        value: *value,
+                        why: "rounds to zero",
+                    });
+                }
                 let cb = bits_for_magnitude(qc.unsigned_abs() as u128);
-                let acc = Quant { bits: qi.bits + cb - 1, frac_bits: qi.frac_bits + fc };
-                let op = Op::MulConst { value: *value, q: qc, frac_bits: fc };
+                let acc = Quant {
+                    bits: qi.bits + cb - 1,
+                    frac_bits: qi.frac_bits + fc,
+                };
+                let op = Op::MulConst {
+                    value: *value,
+                    q: qc,
+                    frac_bits: fc,
+                };
                 b.product_then_rescale(&name, op, ins, shape, acc, out_bits)?
             }
             Op::Add | Op::Sub | Op::Concat { .. } => {
-                let residual = matches!(node.op, Op::Add)
-                    && node.inputs.iter().all(|&i| !is_const(&src.nodes[i].op))
-                    && hidden_shape.as_ref() == Some(&node.shape);
-                let out_bits = if residual && !cfg.overrides.contains_key(&name) {
-                    width(&name, cfg.residual_bits)?
-                } else {
-                    out_bits
-                };
                 let want = frac_bits_for(b.range(&name)?, out_bits);
-                let t = ins.iter().map(|&i| b.q(i).frac_bits).min().unwrap_or(want).min(want);
+                let t = ins
+                    .iter()
+                    .map(|&i| b.q(i).frac_bits)
+                    .min()
+                    .unwrap_or(want)
+                    .min(want);
                 let aligned: Vec<NodeId> = ins
                     .iter()
                     .enumerate()
@@ -204,7 +350,16 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                         b.down_to(i, t, bits.min(MAX_BITS), format!("{name}/in{k}"))
                     })
                     .collect();
-                b.push(name, node.op.clone(), aligned, shape, Quant { bits: out_bits, frac_bits: t })
+                b.push(
+                    name,
+                    node.op.clone(),
+                    aligned,
+                    shape,
+                    Quant {
+                        bits: out_bits,
+                        frac_bits: t,
+                    },
+                )
             }
             Op::Lookup { func, .. } => {
                 let qi = b.q(ins[0]);
@@ -215,47 +370,118 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                     ins[0]
                 };
                 let lb = b.q(x).bits;
-                let table = TableRange { lo: -(1i64 << (lb - 1)), log_size: lb };
+                let table = TableRange {
+                    lo: -(1i64 << (lb - 1)),
+                    log_size: lb,
+                };
                 let f_out = frac_bits_for(b.range(&name)?, out_bits);
-                let op = Op::Lookup { func: func.clone(), table: Some(table) };
-                b.push(name, op, vec![x], shape, Quant { bits: out_bits, frac_bits: f_out })
+                let op = Op::Lookup {
+                    func: func.clone(),
+                    table: Some(table),
+                };
+                b.push(
+                    name,
+                    op,
+                    vec![x],
+                    shape,
+                    Quant {
+                        bits: out_bits,
+                        frac_bits: f_out,
+                    },
+                )
             }
             Op::Softmax { mask, .. } => {
-                let op = Op::Softmax { mask: mask.clone(), exp_frac_bits: Some(cfg.softmax_exp_frac_bits) };
-                b.push(name, op, ins, shape, Quant { bits: out_bits, frac_bits: out_bits as i32 - 2 })
+                let op = Op::Softmax {
+                    mask: mask.clone(),
+                    exp_frac_bits: Some(cfg.softmax_exp_frac_bits),
+                };
+                b.push(
+                    name,
+                    op,
+                    ins,
+                    shape,
+                    Quant {
+                        bits: out_bits,
+                        frac_bits: out_bits as i32 - 2,
+                    },
+                )
             }
             Op::Norm { axis, eps, .. } => {
                 let x = ins[0];
                 let qx = b.q(x);
                 let d = src.nodes[node.inputs[0]].shape[*axis];
-                let stats = calib.norms.get(&name).ok_or_else(|| QuantError::NoRange { name: name.clone() })?;
+                let stats = calib
+                    .norms
+                    .get(&name)
+                    .ok_or_else(|| QuantError::NoRange { name: name.clone() })?;
                 let xshape = b.g.nodes[x].shape.clone();
                 let mut rshape = xshape.clone();
                 rshape[*axis] = 1;
-                let sq_q = Quant { bits: 2 * qx.bits - 1, frac_bits: 2 * qx.frac_bits };
-                let sq = b.push(format!("{name}/square"), Op::Hadamard, vec![x, x], xshape, sq_q);
+                let sq_q = Quant {
+                    bits: 2 * qx.bits - 1,
+                    frac_bits: 2 * qx.frac_bits,
+                };
+                let sq = b.push(
+                    format!("{name}/square"),
+                    Op::Hadamard,
+                    vec![x, x],
+                    xshape,
+                    sq_q,
+                );
                 let ss_bits = sq_q.bits + bits_for_magnitude(d as u128 - 1).max(1);
                 b.check_acc(&name, ss_bits)?;
-                let ss_q = Quant { bits: ss_bits, frac_bits: sq_q.frac_bits };
-                let ss = b.push(format!("{name}/sumsq"), Op::Sum { axis: *axis }, vec![sq], rshape.clone(), ss_q);
+                let ss_q = Quant {
+                    bits: ss_bits,
+                    frac_bits: sq_q.frac_bits,
+                };
+                let ss = b.push(
+                    format!("{name}/sumsq"),
+                    Op::Sum { axis: *axis },
+                    vec![sq],
+                    rshape.clone(),
+                    ss_q,
+                );
                 // Rescale the sum of squares into the table's unsigned range [0, 2^k).
                 let k = cfg.norm_table_bits;
-                let ss_max = stats.mean_sq_max * cfg.headroom * cfg.headroom * d as f64 * 2f64.powi(sq_q.frac_bits);
+                let ss_max = stats.mean_sq_max
+                    * cfg.headroom
+                    * cfg.headroom
+                    * d as f64
+                    * 2f64.powi(sq_q.frac_bits);
                 let need = (ss_max + 1.0).log2().ceil() as i32;
                 let shift = (need - k as i32).max(0);
-                let u = b.down_to(ss, sq_q.frac_bits - shift, k + 1, format!("{name}/sumsq_rescaled"));
+                let u = b.down_to(
+                    ss,
+                    sq_q.frac_bits - shift,
+                    k + 1,
+                    format!("{name}/sumsq_rescaled"),
+                );
+                // 1/rms varies by orders of magnitude between rows (attention
+                // sinks): the table output is kept at the widest width.
                 let r_max = 1.0 / (stats.mean_sq_min / (cfg.headroom * cfg.headroom) + eps).sqrt();
-                let fr = frac_bits_for(r_max, cfg.bits);
-                let func = Func::RsqrtMean { n: d as u64, eps: *eps };
+                let fr = frac_bits_for(r_max, MAX_BITS);
+                let func = Func::RsqrtMean {
+                    n: d as u64,
+                    eps: *eps,
+                };
                 let table = TableRange { lo: 0, log_size: k };
                 let r = b.push(
                     format!("{name}/rsqrt"),
-                    Op::Lookup { func, table: Some(table) },
+                    Op::Lookup {
+                        func,
+                        table: Some(table),
+                    },
                     vec![u],
                     rshape,
-                    Quant { bits: cfg.bits, frac_bits: fr },
+                    Quant {
+                        bits: MAX_BITS,
+                        frac_bits: fr,
+                    },
                 );
-                let acc = Quant { bits: qx.bits + cfg.bits - 1, frac_bits: qx.frac_bits + fr };
+                let acc = Quant {
+                    bits: qx.bits + MAX_BITS - 1,
+                    frac_bits: qx.frac_bits + fr,
+                };
                 b.product_then_rescale(&name, Op::Hadamard, vec![x, r], shape, acc, out_bits)?
             }
             Op::Sum { axis } => {
@@ -263,7 +489,29 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                 let d = src.nodes[node.inputs[0]].shape[*axis];
                 let bits = q.bits + bits_for_magnitude(d as u128 - 1).max(1) - 1;
                 b.check_acc(&name, bits)?;
-                b.push(name, node.op.clone(), ins, shape, Quant { bits, frac_bits: q.frac_bits })
+                b.push(
+                    name,
+                    node.op.clone(),
+                    ins,
+                    shape,
+                    Quant {
+                        bits,
+                        frac_bits: q.frac_bits,
+                    },
+                )
+            }
+            Op::Rotary { half } => {
+                let qx = b.q(ins[0]);
+                let f = b.q(ins[1]).frac_bits.min(b.q(ins[2]).frac_bits);
+                let c = b.down_to(ins[1], f, cfg.weight_bits, format!("{name}/cos"));
+                let s = b.down_to(ins[2], f, cfg.weight_bits, format!("{name}/sin"));
+                let tb = b.q(c).bits.max(b.q(s).bits);
+                let acc = Quant {
+                    bits: qx.bits + tb,
+                    frac_bits: qx.frac_bits + f,
+                };
+                let op = Op::Rotary { half: *half };
+                b.product_then_rescale(&name, op, vec![ins[0], c, s], shape, acc, out_bits)?
             }
             Op::Mask(_) => return Err(unsupported("a mask that does not feed a softmax")),
             Op::Rescale { .. } => return Err(unsupported("already quantized")),
@@ -276,6 +524,9 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
     }
     b.g.input = map[src.input];
     b.g.output = map[src.output];
-    debug_assert_eq!(numel(&b.g.nodes[b.g.output].shape), numel(&src.nodes[src.output].shape));
+    debug_assert_eq!(
+        numel(&b.g.nodes[b.g.output].shape),
+        numel(&src.nodes[src.output].shape)
+    );
     Ok(b.g)
 }

@@ -6,6 +6,8 @@
 //! commit to and prove each op; every value is checked against its node's
 //! bit width and every lookup input against its table range.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 use thiserror::Error;
 
@@ -24,26 +26,46 @@ pub enum WitnessError {
     #[error(
         "tensor {name} (node {node}): value {value} at position {pos} does not fit {bits} bits (over by a factor {factor:.2})"
     )]
-    OutOfRange { node: NodeId, name: String, pos: usize, value: i64, bits: u32, factor: f64 },
+    OutOfRange {
+        node: NodeId,
+        name: String,
+        pos: usize,
+        value: i64,
+        bits: u32,
+        factor: f64,
+    },
     #[error(
         "lookup {name} (node {node}): input {value} at position {pos} is outside the table [{lo}, {hi}) by {by}"
     )]
-    OutsideTable { node: NodeId, name: String, pos: usize, value: i64, lo: i64, hi: i64, by: i64 },
+    OutsideTable {
+        node: NodeId,
+        name: String,
+        pos: usize,
+        value: i64,
+        lo: i64,
+        hi: i64,
+        by: i64,
+    },
     #[error("node {name} (node {node}): {what}")]
-    Arithmetic { node: NodeId, name: String, what: String },
+    Arithmetic {
+        node: NodeId,
+        name: String,
+        what: String,
+    },
 }
 
 /// Every node's integer tensor (indexed by node id), flattened row-major.
+/// Weights and constants are borrowed from the graph, not copied.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Witness {
-    pub values: Vec<Vec<i64>>,
+pub struct Witness<'g> {
+    pub values: Vec<Cow<'g, [i64]>>,
     pub output: NodeId,
     /// `frac_bits` of the output.
     pub output_frac_bits: i32,
     pub output_shape: Vec<usize>,
 }
 
-impl Witness {
+impl Witness<'_> {
     /// The integer tensor of a node.
     pub fn node(&self, id: NodeId) -> &[i64] {
         &self.values[id]
@@ -54,7 +76,10 @@ impl Witness {
     }
     /// The logits as reals.
     pub fn logits_f64(&self) -> Vec<f64> {
-        self.logits().iter().map(|&q| dequantize(q, self.output_frac_bits)).collect()
+        self.logits()
+            .iter()
+            .map(|&q| dequantize(q, self.output_frac_bits))
+            .collect()
     }
 }
 
@@ -63,29 +88,56 @@ fn index_map_apply(x: &[i64], map: &[usize]) -> Vec<i64> {
 }
 
 /// Runs the fixed-point graph on token ids.
-pub fn generate(graph: &Graph, ids: &[i64]) -> Result<Witness, WitnessError> {
+pub fn generate<'g>(graph: &'g Graph, ids: &[i64]) -> Result<Witness<'g>, WitnessError> {
     use crate::ir::shape_maps::*;
     if !graph.is_quantized() {
         return Err(WitnessError::NotQuantized);
     }
-    let mut vals: Vec<Vec<i64>> = Vec::with_capacity(graph.nodes.len());
+    let mut vals: Vec<Cow<'g, [i64]>> = Vec::with_capacity(graph.nodes.len());
     for node in &graph.nodes {
         let q = node.quant.expect("checked");
-        let arith = |what: String| WitnessError::Arithmetic { node: node.id, name: node.name.clone(), what };
-        let inp = |i: usize| &vals[node.inputs[i]];
+        let arith = |what: String| WitnessError::Arithmetic {
+            node: node.id,
+            name: node.name.clone(),
+            what,
+        };
+        let inp = |i: usize| -> &[i64] { &vals[node.inputs[i]] };
         let shp = |i: usize| &graph.nodes[node.inputs[i]].shape;
         let qin = |i: usize| graph.nodes[node.inputs[i]].quant.expect("checked");
+        if let (Op::Weight { .. } | Op::Constant, Some(Data::I64(v))) = (&node.op, &node.data) {
+            if v.len() != numel(&node.shape) {
+                return Err(arith(format!(
+                    "{} values for shape {:?}",
+                    v.len(),
+                    node.shape
+                )));
+            }
+            if let Some((pos, &value)) = v.iter().enumerate().find(|(_, &x)| !fits(x, q.bits)) {
+                let factor = value.unsigned_abs() as f64 / 2f64.powi(q.bits as i32 - 1);
+                let name = node.name.clone();
+                return Err(WitnessError::OutOfRange {
+                    node: node.id,
+                    name,
+                    pos,
+                    value,
+                    bits: q.bits,
+                    factor,
+                });
+            }
+            vals.push(Cow::Borrowed(&v[..]));
+            continue;
+        }
         let out: Vec<i64> = match &node.op {
             Op::Input { .. } => {
                 if ids.len() != numel(&node.shape) {
-                    return Err(WitnessError::InputLength { expected: numel(&node.shape), got: ids.len() });
+                    return Err(WitnessError::InputLength {
+                        expected: numel(&node.shape),
+                        got: ids.len(),
+                    });
                 }
                 ids.to_vec()
             }
-            Op::Weight { .. } | Op::Constant => match &node.data {
-                Some(Data::I64(v)) => v.clone(),
-                _ => return Err(arith("integer data missing".into())),
-            },
+            Op::Weight { .. } | Op::Constant => return Err(arith("integer data missing".into())),
             Op::Embedding => {
                 let table = inp(0);
                 let rows = shp(0)[0];
@@ -93,20 +145,25 @@ pub fn generate(graph: &Graph, ids: &[i64]) -> Result<Witness, WitnessError> {
                 let mut out = Vec::with_capacity(numel(&node.shape));
                 for (pos, &t) in inp(1).iter().enumerate() {
                     if t < 0 || t as usize >= rows {
-                        return Err(WitnessError::TokenId { pos, id: t, vocab: rows });
+                        return Err(WitnessError::TokenId {
+                            pos,
+                            id: t,
+                            vocab: rows,
+                        });
                     }
                     out.extend_from_slice(&table[t as usize * d..(t as usize + 1) * d]);
                 }
                 out
             }
             Op::EinSum { spec, .. } => spec.eval(
-                inp(0),
-                shp(0),
-                inp(1),
-                shp(1),
+                (inp(0), shp(0)),
+                (inp(1), shp(1)),
                 0i128,
                 |acc, x, y| acc + x as i128 * y as i128,
-                |acc| i64::try_from(acc).map_err(|_| arith(format!("accumulator {acc} overflows i64"))),
+                |acc| {
+                    i64::try_from(acc)
+                        .map_err(|_| arith(format!("accumulator {acc} overflows i64")))
+                },
             )?,
             Op::Add | Op::Sub | Op::Hadamard => {
                 let ma = broadcast_index_map(shp(0), &node.shape);
@@ -136,7 +193,11 @@ pub fn generate(graph: &Graph, ids: &[i64]) -> Result<Witness, WitnessError> {
                 let x = inp(0);
                 let hi = table.lo + (1i64 << table.log_size);
                 if let Some((pos, &v)) = x.iter().enumerate().find(|(_, &v)| !table.contains(v)) {
-                    let by = if v < table.lo { table.lo - v } else { v - hi + 1 };
+                    let by = if v < table.lo {
+                        table.lo - v
+                    } else {
+                        v - hi + 1
+                    };
                     return Err(WitnessError::OutsideTable {
                         node: node.id,
                         name: node.name.clone(),
@@ -148,12 +209,17 @@ pub fn generate(graph: &Graph, ids: &[i64]) -> Result<Witness, WitnessError> {
                     });
                 }
                 let fi = qin(0).frac_bits;
-                x.par_iter().map(|&v| lookup_value(func, v, fi, q.frac_bits, q.bits)).collect()
+                x.par_iter()
+                    .map(|&v| lookup_value(func, v, fi, q.frac_bits, q.bits))
+                    .collect()
             }
             Op::Softmax { mask, .. } => {
                 let n = *node.shape.last().unwrap_or(&1);
                 let keep: Option<Vec<bool>> = mask.as_ref().map(|m| {
-                    broadcast_index_map(&m.shape, &node.shape).iter().map(|&i| m.keep[i]).collect()
+                    broadcast_index_map(&m.shape, &node.shape)
+                        .iter()
+                        .map(|&i| m.keep[i])
+                        .collect()
                 });
                 let x = inp(0);
                 let params = ZkAttnParams::new(n, qin(0).bits, qin(0).frac_bits, q.frac_bits);
@@ -167,26 +233,65 @@ pub fn generate(graph: &Graph, ids: &[i64]) -> Result<Witness, WitnessError> {
                 rows.concat()
             }
             Op::Sum { axis } => sum_axis(inp(0), shp(0), *axis),
-            Op::Reshape => inp(0).clone(),
+            Op::Rotary { half } => {
+                if qin(1).frac_bits != qin(2).frac_bits {
+                    return Err(arith("cos and sin tables at different scales".into()));
+                }
+                let x = inp(0);
+                let (c, s) = (inp(1), inp(2));
+                let mc = broadcast_index_map(shp(1), &node.shape);
+                let ms = broadcast_index_map(shp(2), &node.shape);
+                let rh = rotate_half_map(&node.shape, *half);
+                (0..x.len())
+                    .map(|i| {
+                        let (src, neg) = rh[i];
+                        let r = if neg { -x[src] } else { x[src] };
+                        x[i].checked_mul(c[mc[i]])?
+                            .checked_add(r.checked_mul(s[ms[i]])?)
+                    })
+                    .collect::<Option<Vec<i64>>>()
+                    .ok_or_else(|| arith("i64 overflow".into()))?
+            }
+            Op::Reshape => inp(0).to_vec(),
             Op::Permute { perm } => index_map_apply(inp(0), &permute_index_map(shp(0), perm)),
-            Op::Slice { axis, start, end } => index_map_apply(inp(0), &slice_index_map(shp(0), *axis, *start, *end)),
+            Op::Slice { axis, start, end } => {
+                index_map_apply(inp(0), &slice_index_map(shp(0), *axis, *start, *end))
+            }
             Op::Concat { axis } => {
                 let parts: Vec<(&[i64], &[usize])> = (0..node.inputs.len())
-                    .map(|i| (&vals[node.inputs[i]][..], &graph.nodes[node.inputs[i]].shape[..]))
+                    .map(|i| {
+                        (
+                            &vals[node.inputs[i]][..],
+                            &graph.nodes[node.inputs[i]].shape[..],
+                        )
+                    })
                     .collect();
                 concat(&parts, *axis)
             }
             Op::Broadcast => index_map_apply(inp(0), &broadcast_index_map(shp(0), &node.shape)),
-            Op::Norm { .. } | Op::Mask(_) => return Err(arith("float-only op in a quantized graph".into())),
+            Op::Norm { .. } | Op::Mask(_) => {
+                return Err(arith("float-only op in a quantized graph".into()))
+            }
         };
         if out.len() != numel(&node.shape) {
-            return Err(arith(format!("produced {} values for shape {:?}", out.len(), node.shape)));
+            return Err(arith(format!(
+                "produced {} values for shape {:?}",
+                out.len(),
+                node.shape
+            )));
         }
         if let Some((pos, &value)) = out.iter().enumerate().find(|(_, &v)| !fits(v, q.bits)) {
             let factor = value.unsigned_abs() as f64 / 2f64.powi(q.bits as i32 - 1);
-            return Err(WitnessError::OutOfRange { node: node.id, name: node.name.clone(), pos, value, bits: q.bits, factor });
+            return Err(WitnessError::OutOfRange {
+                node: node.id,
+                name: node.name.clone(),
+                pos,
+                value,
+                bits: q.bits,
+                factor,
+            });
         }
-        vals.push(out);
+        vals.push(Cow::Owned(out));
     }
     let out = &graph.nodes[graph.output];
     Ok(Witness {
@@ -196,3 +301,4 @@ pub fn generate(graph: &Graph, ids: &[i64]) -> Result<Witness, WitnessError> {
         output_shape: out.shape.clone(),
     })
 }
+
