@@ -52,23 +52,44 @@ pub fn vocab_size(graph: &Graph) -> usize {
     *graph.nodes[graph.output].shape.last().unwrap_or(&1)
 }
 
+/// The quantization `setup` uses: the library defaults, with a `1/√` table
+/// of `2^16` entries (the `2^22` default suits large real models; it costs
+/// seconds per proof) and, without a calibration file, a 2× range margin.
+pub fn default_quant_config(calibrated: bool) -> QuantConfig {
+    QuantConfig {
+        norm_table_bits: 16,
+        headroom: if calibrated { QuantConfig::default().headroom } else { 2.0 },
+        ..QuantConfig::default()
+    }
+}
+
 /// Imports and quantizes: with `calib`, its scales; otherwise ranges from
 /// float runs on deterministic sample sequences.
 pub fn quantized_graph(model: &Path, seq_len: usize, calib: Option<&Calibration>) -> Result<Graph, PipelineError> {
+    quantized_graph_with(model, seq_len, calib, &default_quant_config(calib.is_some()))
+}
+
+/// [`quantized_graph`] with an explicit configuration.
+pub fn quantized_graph_with(
+    model: &Path,
+    seq_len: usize,
+    calib: Option<&Calibration>,
+    cfg: &QuantConfig,
+) -> Result<Graph, PipelineError> {
     let opts = ImportOptions { seq_len, ..Default::default() };
     let graph = import(model, &opts)?;
     let calib = match calib {
         Some(c) => c.clone(),
         None => {
             let mut c = Calibration::default();
-            for ids in sample_inputs(vocab_size(&graph), seq_len, 4) {
+            for ids in sample_inputs(vocab_size(&graph), seq_len, 8) {
                 let v = float::eval(&graph, &ids).map_err(|e| PipelineError::Float(e.to_string()))?;
                 c.merge_float_run(&graph, &v);
             }
             c
         }
     };
-    Ok(quantize(&graph, &calib, &QuantConfig::default())?)
+    Ok(quantize(&graph, &calib, cfg)?)
 }
 
 /// Commits the weights: the proving key and the verifying key.

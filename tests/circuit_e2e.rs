@@ -34,7 +34,7 @@ fn prove_fixture(name: &str) -> Proven {
     let graph = import(&path, &opts).unwrap();
     let values = float::eval(&graph, &reference.input_ids).unwrap();
     let calib = Calibration::from_float_run(&graph, &values);
-    let q = quantize(&graph, &calib, &QuantConfig::default()).unwrap();
+    let q = quantize(&graph, &calib, &zkllm::pipeline::default_quant_config(true)).unwrap();
     let wit = witness::generate(&q, &reference.input_ids).unwrap();
     let plan = Plan::new(&q).unwrap_or_else(|e| panic!("{name}: {e}"));
     let be = default_backend();

@@ -23,7 +23,7 @@ pub enum TensorRef {
 pub enum AuxKind {
     /// `R = X − 2^s·Q` of a rescale node.
     RescaleRem,
-    /// Limbs of a wide rescale output: `Q = 2^12·hi + lo`.
+    /// Limbs of a wide rescale output or remainder: `v = 2^12·hi + lo`.
     LimbHi,
     LimbLo,
     /// zkAttn: the row shift ẑ, digits `lo`/`hi` of `d = ẑ − z`, `E = exp(lo)`,
@@ -53,11 +53,14 @@ pub struct LookupUse {
 /// Low bits of a limb split.
 pub const LIMB_BITS: u32 = 12;
 /// Largest lookup table (entries `2^MAX_TABLE_BITS`).
-pub const MAX_TABLE_BITS: u32 = 20;
+pub const MAX_TABLE_BITS: u32 = 22;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct RescalePlan {
     pub rem: usize,
+    /// Limbs of a remainder wider than 16 bits.
+    pub rem_limbs: Option<(usize, usize)>,
+    /// Limbs of an output wider than 16 bits.
     pub limbs: Option<(usize, usize)>,
 }
 
@@ -137,17 +140,26 @@ impl Plan {
             let unsupported = |why: &str| CircuitError::unsupported(node, why);
             match &node.op {
                 Op::Rescale { shift } => {
-                    if *shift > MAX_TABLE_BITS {
-                        return Err(unsupported("rescale shift above 20 bits"));
+                    if *shift > 2 * LIMB_BITS + 4 {
+                        return Err(unsupported("rescale shift above 28 bits"));
                     }
                     if q.bits > 2 * LIMB_BITS + 4 {
                         return Err(unsupported("rescale output wider than 28 bits"));
                     }
                     plan.committed[node.id] = true;
                     let rem = plan.aux(node.id, AuxKind::RescaleRem, node.shape.clone());
-                    if *shift > 0 {
+                    let rem_limbs = if *shift == 0 {
+                        None
+                    } else if *shift <= 16 {
                         plan.lookup(LookupTable::signed_range(*shift), TensorRef::Aux(rem), None);
-                    }
+                        None
+                    } else {
+                        let hi = plan.aux(node.id, AuxKind::LimbHi, node.shape.clone());
+                        let lo = plan.aux(node.id, AuxKind::LimbLo, node.shape.clone());
+                        plan.lookup(LookupTable::signed_range(*shift - LIMB_BITS), TensorRef::Aux(hi), None);
+                        plan.lookup(LookupTable::unsigned_range(LIMB_BITS), TensorRef::Aux(lo), None);
+                        Some((hi, lo))
+                    };
                     let limbs = if q.bits <= 16 {
                         plan.lookup(LookupTable::signed_range(q.bits), TensorRef::Node(node.id), None);
                         None
@@ -158,12 +170,12 @@ impl Plan {
                         plan.lookup(LookupTable::unsigned_range(LIMB_BITS), TensorRef::Aux(lo), None);
                         Some((hi, lo))
                     };
-                    plan.rescale[node.id] = Some(RescalePlan { rem, limbs });
+                    plan.rescale[node.id] = Some(RescalePlan { rem, rem_limbs, limbs });
                 }
                 Op::Lookup { func, table } => {
                     let range = table.ok_or_else(|| unsupported("lookup without a table range"))?;
                     if range.log_size > MAX_TABLE_BITS {
-                        return Err(unsupported("lookup table above 2^20 entries"));
+                        return Err(unsupported("lookup table above 2^22 entries"));
                     }
                     let input = node.inputs[0];
                     let qi = graph.nodes[input].quant.expect("quantized");
@@ -192,7 +204,7 @@ impl Plan {
                     let cols = *node.shape.last().unwrap_or(&1);
                     let params = ZkAttnParams::new(cols, qi.bits, qi.frac_bits, q.frac_bits);
                     if params.lo_bits > MAX_TABLE_BITS || params.sum_bits > MAX_TABLE_BITS {
-                        return Err(unsupported("softmax tables above 2^20 entries"));
+                        return Err(unsupported("softmax tables above 2^22 entries"));
                     }
                     let mut rows = node.shape.clone();
                     if let Some(l) = rows.last_mut() {

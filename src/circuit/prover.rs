@@ -82,6 +82,11 @@ pub fn committed_values(graph: &Graph, plan: &Plan, wit: &Witness<'_>) -> Result
         let x = wit.node(node.inputs[0]);
         let r: Vec<i64> = x.iter().map(|&v| rescale_remainder(v, shift)).collect();
         aux[rp.rem] = layout::padded_ints(&node.shape, &r);
+        if let Some((hi, lo)) = rp.rem_limbs {
+            let (h, l): (Vec<i64>, Vec<i64>) = r.iter().map(|&v| crate::protocols::rescale::limbs::split(v, LIMB_BITS)).unzip();
+            aux[hi] = layout::padded_ints(&node.shape, &h);
+            aux[lo] = layout::padded_ints(&node.shape, &l);
+        }
         if let Some((hi, lo)) = rp.limbs {
             let q = wit.node(id);
             let (h, l): (Vec<i64>, Vec<i64>) = q.iter().map(|&v| crate::protocols::rescale::limbs::split(v, LIMB_BITS)).unzip();
@@ -405,7 +410,7 @@ impl Walk<'_> {
                 let r = self.be.evaluate(self.openings.table(rem_id), &c.point);
                 let mut vals = vec![r];
                 self.openings.claim(rem_id, EvaluationClaim { point: c.point.clone(), value: r });
-                if let Some((hi, lo)) = rp.limbs {
+                for (hi, lo) in [rp.rem_limbs, rp.limbs].into_iter().flatten() {
                     for a in [hi, lo] {
                         let tid = self.aux_tensor[a];
                         let v = self.be.evaluate(self.openings.table(tid), &c.point);

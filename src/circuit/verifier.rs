@@ -329,15 +329,18 @@ impl Walk<'_> {
             }
             Op::Rescale { shift } => {
                 let rp = self.plan.rescale[id].clone().expect("planned");
-                let n = 1 + 2 * rp.limbs.is_some() as usize;
+                let n = 1 + 2 * rp.rem_limbs.is_some() as usize + 2 * rp.limbs.is_some() as usize;
                 let vals = self.values(id, n)?;
                 self.t.append_scalars(b"rescale-values", &vals);
                 let r = vals[0];
                 self.openings.claim(self.aux_tensor[rp.rem], EvaluationClaim { point: c.point.clone(), value: r });
-                if let Some((hi, lo)) = rp.limbs {
-                    let (h, l) = (vals[1], vals[2]);
-                    if pow2(super::plan::LIMB_BITS) * h + l != c.value {
-                        return Err(self.reject(id, "limbs do not recombine to the rescaled value"));
+                let mut k = 1;
+                for (limbs, whole, what) in [(rp.rem_limbs, r, "remainder"), (rp.limbs, c.value, "rescaled value")] {
+                    let Some((hi, lo)) = limbs else { continue };
+                    let (h, l) = (vals[k], vals[k + 1]);
+                    k += 2;
+                    if pow2(super::plan::LIMB_BITS) * h + l != whole {
+                        return Err(self.reject(id, format!("limbs do not recombine to the {what}")));
                     }
                     self.openings.claim(self.aux_tensor[hi], EvaluationClaim { point: c.point.clone(), value: h });
                     self.openings.claim(self.aux_tensor[lo], EvaluationClaim { point: c.point.clone(), value: l });
