@@ -28,7 +28,9 @@ fn to_fr(v: &[i64]) -> Vec<Fr> {
 fn matmul_bench(c: &mut Criterion) {
     let be = default_backend();
     let mut group = c.benchmark_group("matmul");
-    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
     let mut r = ChaCha20Rng::seed_from_u64(1);
     // 768 and 3072 pad to 1024 and 4096.
     let b = to_fr(&small(&mut r, 1024 * 4096, 16));
@@ -40,7 +42,9 @@ fn matmul_bench(c: &mut Criterion) {
             log_k: 10,
             log_n: 12,
         };
-        let point: Vec<Fr> = (0..shape.c_vars()).map(|i| Fr::from(i as u64 + 7)).collect();
+        let point: Vec<Fr> = (0..shape.c_vars())
+            .map(|i| Fr::from(i as u64 + 7))
+            .collect();
         let claim = EvaluationClaim {
             point,
             value: Fr::from(0u64),
@@ -67,7 +71,9 @@ fn matmul_bench(c: &mut Criterion) {
 fn lookup_bench(c: &mut Criterion) {
     let be = default_backend();
     let mut group = c.benchmark_group("lookup");
-    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
     let mut r = ChaCha20Rng::seed_from_u64(2);
     let table = LookupTable::signed_range(16);
     let x = small(&mut r, 1 << 20, 16);
@@ -92,29 +98,32 @@ fn lookup_bench(c: &mut Criterion) {
     let acc = small(&mut r, 1 << 20, 24);
     let shift = 8;
     let rem_table = LookupTable::signed_range(shift);
-    group.bench_function("rescale 2^20 elements (witness + both range lookups)", |bench| {
-        bench.iter(|| {
-            let (q, rem): (Vec<i64>, Vec<i64>) =
-                acc.iter().map(|&v| rescale::rescale(v, shift)).unzip();
-            let mq = to_fr(&lookup::multiplicities(&table, &[(&q, None)]).unwrap());
-            let mr = to_fr(&lookup::multiplicities(&rem_table, &[(&rem, None)]).unwrap());
-            let (qf, rf) = (to_fr(&q), to_fr(&rem));
-            let mut t = Transcript::new(b"bench");
-            let wq = [LookupWitness {
-                len: q.len(),
-                x: &qf,
-                y: None,
-            }];
-            let wr = [LookupWitness {
-                len: rem.len(),
-                x: &rf,
-                y: None,
-            }];
-            let a = lookup::prove(be, &table, &wq, &mq, &mut t);
-            let b = lookup::prove(be, &rem_table, &wr, &mr, &mut t);
-            (a, b)
-        })
-    });
+    group.bench_function(
+        "rescale 2^20 elements (witness + both range lookups)",
+        |bench| {
+            bench.iter(|| {
+                let (q, rem): (Vec<i64>, Vec<i64>) =
+                    acc.iter().map(|&v| rescale::rescale(v, shift)).unzip();
+                let mq = to_fr(&lookup::multiplicities(&table, &[(&q, None)]).unwrap());
+                let mr = to_fr(&lookup::multiplicities(&rem_table, &[(&rem, None)]).unwrap());
+                let (qf, rf) = (to_fr(&q), to_fr(&rem));
+                let mut t = Transcript::new(b"bench");
+                let wq = [LookupWitness {
+                    len: q.len(),
+                    x: &qf,
+                    y: None,
+                }];
+                let wr = [LookupWitness {
+                    len: rem.len(),
+                    x: &rf,
+                    y: None,
+                }];
+                let a = lookup::prove(be, &table, &wq, &mq, &mut t);
+                let b = lookup::prove(be, &rem_table, &wr, &mr, &mut t);
+                (a, b)
+            })
+        },
+    );
     group.finish();
 }
 

@@ -25,7 +25,10 @@ const PROOF_MAGIC: &[u8; 8] = b"ZKLLMPF\0";
 #[derive(Debug, Error)]
 pub enum ArtifactError {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: not a zkllm {what} file (bad magic bytes)")]
     Magic { path: String, what: &'static str },
     #[error("{path}: format version {found}, this zkllm reads version {FORMAT_VERSION}")]
@@ -33,7 +36,11 @@ pub enum ArtifactError {
     #[error("{path}: file is truncated or corrupted (checksum mismatch)")]
     Checksum { path: String },
     #[error("{path}: malformed {what}: {why}")]
-    Malformed { path: String, what: &'static str, why: String },
+    Malformed {
+        path: String,
+        what: &'static str,
+        why: String,
+    },
 }
 
 /// The verifying key: public circuit and weight commitments.
@@ -87,15 +94,26 @@ impl VerifyingKey {
     }
 
     fn read_body(r: &mut Reader<'_>, path: &str) -> Result<Self, ArtifactError> {
-        let bad = |why: String| ArtifactError::Malformed { path: path.into(), what: "verifying key", why };
+        let bad = |why: String| ArtifactError::Malformed {
+            path: path.into(),
+            what: "verifying key",
+            why,
+        };
         let graph: Graph = get_json(r).map_err(bad)?;
         let generator_seed = get_str(r).map_err(|e| bad(e.to_string()))?;
         let max_vars = r.get_u32("max vars").map_err(|e| bad(e.to_string()))? as usize;
-        let weights = r.get_seq("weight commitments").map_err(|e| bad(e.to_string()))?;
+        let weights = r
+            .get_seq("weight commitments")
+            .map_err(|e| bad(e.to_string()))?;
         if max_vars > crate::commit::hyrax::MAX_NUM_VARS {
             return Err(bad("generator size out of range".into()));
         }
-        Ok(Self { graph, generator_seed, max_vars, weights })
+        Ok(Self {
+            graph,
+            generator_seed,
+            max_vars,
+            weights,
+        })
     }
 
     /// SHA-256 of the key's body: what every proof is bound to.
@@ -116,7 +134,11 @@ impl VerifyingKey {
         let body = load(path, VK_MAGIC, "verifying key")?;
         let mut r = Reader::new(&body);
         let vk = Self::read_body(&mut r, &p)?;
-        r.finish().map_err(|e| ArtifactError::Malformed { path: p, what: "verifying key", why: e.to_string() })?;
+        r.finish().map_err(|e| ArtifactError::Malformed {
+            path: p,
+            what: "verifying key",
+            why: e.to_string(),
+        })?;
         Ok(vk)
     }
 }
@@ -136,13 +158,19 @@ impl ProvingKey {
     pub fn load(path: &Path) -> Result<Self, ArtifactError> {
         let p = path.display().to_string();
         let body = load(path, PK_MAGIC, "proving key")?;
-        let bad = |why: String| ArtifactError::Malformed { path: p.clone(), what: "proving key", why };
+        let bad = |why: String| ArtifactError::Malformed {
+            path: p.clone(),
+            what: "proving key",
+            why,
+        };
         let mut r = Reader::new(&body);
         let graph: Graph = get_json(&mut r).map_err(bad)?;
         let vk = VerifyingKey::read_body(&mut r, &p)?;
         let n = r.get_u32("hint count").map_err(|e| bad(e.to_string()))? as usize;
         if n != vk.weights.len() {
-            return Err(bad("hint count does not match the weight commitments".into()));
+            return Err(bad(
+                "hint count does not match the weight commitments".into()
+            ));
         }
         let mut weight_hints = Vec::with_capacity(n);
         for _ in 0..n {
@@ -151,9 +179,15 @@ impl ProvingKey {
         }
         r.finish().map_err(|e| bad(e.to_string()))?;
         if public_graph(&graph) != vk.graph {
-            return Err(bad("the embedded verifying key does not match the circuit".into()));
+            return Err(bad(
+                "the embedded verifying key does not match the circuit".into()
+            ));
         }
-        Ok(Self { graph, vk, weight_hints })
+        Ok(Self {
+            graph,
+            vk,
+            weight_hints,
+        })
     }
 }
 
@@ -170,7 +204,11 @@ impl ProofFile {
     }
 
     pub fn from_body(body: &[u8], path: &str) -> Result<Self, ArtifactError> {
-        let bad = |e: WireError| ArtifactError::Malformed { path: path.into(), what: "proof", why: e.to_string() };
+        let bad = |e: WireError| ArtifactError::Malformed {
+            path: path.into(),
+            what: "proof",
+            why: e.to_string(),
+        };
         let mut r = Reader::new(body);
         let mut vk_digest = [0u8; 32];
         vk_digest.copy_from_slice(r.take(32, "vk digest").map_err(bad)?);
@@ -180,7 +218,16 @@ impl ProofFile {
         let logit_frac_bits = r.get_u32("logit scale").map_err(bad)? as i32;
         let proof = crate::circuit::CircuitProof::read(&mut r).map_err(bad)?;
         r.finish().map_err(bad)?;
-        Ok(Self { vk_digest, statement: Statement { ids, position, logits }, logit_frac_bits, proof })
+        Ok(Self {
+            vk_digest,
+            statement: Statement {
+                ids,
+                position,
+                logits,
+            },
+            logit_frac_bits,
+            proof,
+        })
     }
 
     pub fn save(&self, path: &Path) -> Result<(), ArtifactError> {
@@ -199,27 +246,44 @@ fn save(path: &Path, magic: &[u8; 8], body: &[u8]) -> Result<(), ArtifactError> 
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&Sha256::digest(body));
     out.extend_from_slice(body);
-    std::fs::write(path, out).map_err(|source| ArtifactError::Io { path: path.display().to_string(), source })
+    std::fs::write(path, out).map_err(|source| ArtifactError::Io {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// Reads a file and checks magic, version and checksum; returns the body.
 pub fn load(path: &Path, magic: &[u8; 8], what: &'static str) -> Result<Vec<u8>, ArtifactError> {
     let p = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ArtifactError::Io { path: p.clone(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| ArtifactError::Io {
+        path: p.clone(),
+        source,
+    })?;
     check_header(&bytes, magic, what, &p).map(|b| b.to_vec())
 }
 
 /// Checks magic, version and checksum of in-memory file bytes.
-pub fn check_header<'a>(bytes: &'a [u8], magic: &[u8; 8], what: &'static str, p: &str) -> Result<&'a [u8], ArtifactError> {
+pub fn check_header<'a>(
+    bytes: &'a [u8],
+    magic: &[u8; 8],
+    what: &'static str,
+    p: &str,
+) -> Result<&'a [u8], ArtifactError> {
     if bytes.len() < 8 || &bytes[..8] != magic {
-        return Err(ArtifactError::Magic { path: p.into(), what });
+        return Err(ArtifactError::Magic {
+            path: p.into(),
+            what,
+        });
     }
     if bytes.len() < 44 {
         return Err(ArtifactError::Checksum { path: p.into() });
     }
     let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
     if version != FORMAT_VERSION {
-        return Err(ArtifactError::Version { path: p.into(), found: version });
+        return Err(ArtifactError::Version {
+            path: p.into(),
+            found: version,
+        });
     }
     let body = &bytes[44..];
     if Sha256::digest(body).as_slice() != &bytes[12..44] {
@@ -250,7 +314,9 @@ fn put_str(w: &mut Writer, s: &str) {
 fn get_str(r: &mut Reader<'_>) -> Result<String, WireError> {
     let n = r.get_u32("string length")? as usize;
     let b = r.take(n, "string")?;
-    String::from_utf8(b.to_vec()).map_err(|_| WireError::Invalid { what: "utf-8 string" })
+    String::from_utf8(b.to_vec()).map_err(|_| WireError::Invalid {
+        what: "utf-8 string",
+    })
 }
 
 fn put_i64s(w: &mut Writer, v: &[i64]) {
@@ -263,7 +329,11 @@ fn put_i64s(w: &mut Writer, v: &[i64]) {
 fn get_i64s(r: &mut Reader<'_>) -> Result<Vec<i64>, WireError> {
     let n = r.get_u32("integer count")? as usize;
     if n.saturating_mul(8) > r.remaining() {
-        return Err(WireError::LengthTooLarge { what: "integers", len: n, left: r.remaining() });
+        return Err(WireError::LengthTooLarge {
+            what: "integers",
+            len: n,
+            left: r.remaining(),
+        });
     }
     (0..n)
         .map(|_| {

@@ -43,7 +43,11 @@ pub type Progress<'a> = &'a dyn Fn(&str, usize, usize);
 fn sample_inputs(vocab: usize, seq: usize, count: usize) -> Vec<Vec<i64>> {
     let mut rng = ChaCha20Rng::seed_from_u64(0x5eed);
     (0..count)
-        .map(|_| (0..seq).map(|_| (rng.next_u64() % vocab as u64) as i64).collect())
+        .map(|_| {
+            (0..seq)
+                .map(|_| (rng.next_u64() % vocab as u64) as i64)
+                .collect()
+        })
         .collect()
 }
 
@@ -58,15 +62,28 @@ pub fn vocab_size(graph: &Graph) -> usize {
 pub fn default_quant_config(calibrated: bool) -> QuantConfig {
     QuantConfig {
         norm_table_bits: 16,
-        headroom: if calibrated { QuantConfig::default().headroom } else { 2.0 },
+        headroom: if calibrated {
+            QuantConfig::default().headroom
+        } else {
+            2.0
+        },
         ..QuantConfig::default()
     }
 }
 
 /// Imports and quantizes: with `calib`, its scales; otherwise ranges from
 /// float runs on deterministic sample sequences.
-pub fn quantized_graph(model: &Path, seq_len: usize, calib: Option<&Calibration>) -> Result<Graph, PipelineError> {
-    quantized_graph_with(model, seq_len, calib, &default_quant_config(calib.is_some()))
+pub fn quantized_graph(
+    model: &Path,
+    seq_len: usize,
+    calib: Option<&Calibration>,
+) -> Result<Graph, PipelineError> {
+    quantized_graph_with(
+        model,
+        seq_len,
+        calib,
+        &default_quant_config(calib.is_some()),
+    )
 }
 
 /// [`quantized_graph`] with an explicit configuration.
@@ -76,14 +93,18 @@ pub fn quantized_graph_with(
     calib: Option<&Calibration>,
     cfg: &QuantConfig,
 ) -> Result<Graph, PipelineError> {
-    let opts = ImportOptions { seq_len, ..Default::default() };
+    let opts = ImportOptions {
+        seq_len,
+        ..Default::default()
+    };
     let graph = import(model, &opts)?;
     let calib = match calib {
         Some(c) => c.clone(),
         None => {
             let mut c = Calibration::default();
             for ids in sample_inputs(vocab_size(&graph), seq_len, 8) {
-                let v = float::eval(&graph, &ids).map_err(|e| PipelineError::Float(e.to_string()))?;
+                let v =
+                    float::eval(&graph, &ids).map_err(|e| PipelineError::Float(e.to_string()))?;
                 c.merge_float_run(&graph, &v);
             }
             c
@@ -106,7 +127,11 @@ pub fn setup(graph: Graph, progress: Progress<'_>) -> Result<ProvingKey, Pipelin
         max_vars,
         weights,
     };
-    Ok(ProvingKey { graph, vk, weight_hints })
+    Ok(ProvingKey {
+        graph,
+        vk,
+        weight_hints,
+    })
 }
 
 fn os_seed() -> [u8; 32] {
@@ -129,8 +154,14 @@ pub fn statement_ids(graph: &Graph, ids: &[i64]) -> Result<(Vec<i64>, usize), Pi
             ids.len()
         )));
     }
-    if let Some((i, t)) = ids.iter().enumerate().find(|(_, &t)| t < 0 || t as usize >= vocab) {
-        return Err(PipelineError::Input(format!("token {i} is {t}, outside the vocabulary 0..{vocab}")));
+    if let Some((i, t)) = ids
+        .iter()
+        .enumerate()
+        .find(|(_, &t)| t < 0 || t as usize >= vocab)
+    {
+        return Err(PipelineError::Input(format!(
+            "token {i} is {t}, outside the vocabulary 0..{vocab}"
+        )));
     }
     let mut padded = ids.to_vec();
     padded.resize(n, 0);
@@ -139,41 +170,93 @@ pub fn statement_ids(graph: &Graph, ids: &[i64]) -> Result<(Vec<i64>, usize), Pi
 
 /// Proves one inference; `seed` fixes the prover's randomness (tests,
 /// cross-backend checks), `None` draws it from the OS.
-pub fn prove(pk: &ProvingKey, ids: &[i64], seed: Option<u64>, progress: Progress<'_>) -> Result<ProofFile, PipelineError> {
+pub fn prove(
+    pk: &ProvingKey,
+    ids: &[i64],
+    seed: Option<u64>,
+    progress: Progress<'_>,
+) -> Result<ProofFile, PipelineError> {
     let graph = &pk.graph;
     let (padded, position) = statement_ids(graph, ids)?;
     let wit = witness::generate(graph, &padded)?;
     let vocab = vocab_size(graph);
     let logits = wit.node(graph.output)[position * vocab..(position + 1) * vocab].to_vec();
-    let statement = Statement { ids: padded, position, logits };
+    let statement = Statement {
+        ids: padded,
+        position,
+        logits,
+    };
     let plan = Plan::new(graph)?;
     let pcs = Hyrax::setup(&pk.vk.generator_seed, pk.vk.max_vars);
     let mut rng = match seed {
         Some(s) => ChaCha20Rng::seed_from_u64(s),
         None => ChaCha20Rng::from_seed(os_seed()),
     };
-    let weights: Vec<_> = pk.vk.weights.iter().cloned().zip(pk.weight_hints.iter().cloned()).collect();
+    let weights: Vec<_> = pk
+        .vk
+        .weights
+        .iter()
+        .cloned()
+        .zip(pk.weight_hints.iter().cloned())
+        .collect();
     let vk_digest = pk.vk.digest();
-    let proof = circuit::prove(default_backend(), &pcs, graph, &plan, &weights, &vk_digest, &wit, &statement, &mut rng, progress)?;
-    Ok(ProofFile { vk_digest, statement, logit_frac_bits: graph.nodes[graph.output].quant.map(|q| q.frac_bits).unwrap_or(0), proof })
+    let proof = circuit::prove(
+        default_backend(),
+        &pcs,
+        graph,
+        &plan,
+        &weights,
+        &vk_digest,
+        &wit,
+        &statement,
+        &mut rng,
+        progress,
+    )?;
+    Ok(ProofFile {
+        vk_digest,
+        statement,
+        logit_frac_bits: graph.nodes[graph.output]
+            .quant
+            .map(|q| q.frac_bits)
+            .unwrap_or(0),
+        proof,
+    })
 }
 
 /// Verifies a proof file against a verifying key (and, if given, the
 /// expected token ids).
-pub fn verify(vk: &VerifyingKey, proof: &ProofFile, expected_ids: Option<&[i64]>) -> Result<(), PipelineError> {
+pub fn verify(
+    vk: &VerifyingKey,
+    proof: &ProofFile,
+    expected_ids: Option<&[i64]>,
+) -> Result<(), PipelineError> {
     let digest = vk.digest();
     if proof.vk_digest != digest {
-        return Err(PipelineError::WrongModel { proof: hex(&proof.vk_digest), vk: hex(&digest) });
+        return Err(PipelineError::WrongModel {
+            proof: hex(&proof.vk_digest),
+            vk: hex(&digest),
+        });
     }
     if let Some(ids) = expected_ids {
         let (padded, position) = statement_ids(&vk.graph, ids)?;
         if padded != proof.statement.ids || position != proof.statement.position {
-            return Err(PipelineError::Input("the proof is for different input_ids".into()));
+            return Err(PipelineError::Input(
+                "the proof is for different input_ids".into(),
+            ));
         }
     }
     let plan = vk.plan()?;
     let pcs = Hyrax::setup(&vk.generator_seed, vk.max_vars);
-    circuit::verify(default_backend(), &pcs, &vk.graph, &plan, &vk.weights, &digest, &proof.statement, &proof.proof)?;
+    circuit::verify(
+        default_backend(),
+        &pcs,
+        &vk.graph,
+        &plan,
+        &vk.weights,
+        &digest,
+        &proof.statement,
+        &proof.proof,
+    )?;
     Ok(())
 }
 

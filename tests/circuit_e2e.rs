@@ -30,7 +30,10 @@ const DIGEST: [u8; 32] = [7; 32];
 fn prove_fixture(name: &str) -> Proven {
     let reference = load_ref(name);
     let path = fixtures_dir().join(format!("{name}.onnx"));
-    let opts = ImportOptions { seq_len: reference.input_ids.len(), ..Default::default() };
+    let opts = ImportOptions {
+        seq_len: reference.input_ids.len(),
+        ..Default::default()
+    };
     let graph = import(&path, &opts).unwrap();
     let values = float::eval(&graph, &reference.input_ids).unwrap();
     let calib = Calibration::from_float_run(&graph, &values);
@@ -38,21 +41,61 @@ fn prove_fixture(name: &str) -> Proven {
     let wit = witness::generate(&q, &reference.input_ids).unwrap();
     let plan = Plan::new(&q).unwrap_or_else(|e| panic!("{name}: {e}"));
     let be = default_backend();
-    let pcs = Hyrax::setup(circuit::GENERATOR_SEED, circuit::max_committed_vars(&q, &plan));
+    let pcs = Hyrax::setup(
+        circuit::GENERATOR_SEED,
+        circuit::max_committed_vars(&q, &plan),
+    );
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let weights = circuit::commit_weights(be, &pcs, &q, &mut rng, &|_, _, _| {}).unwrap();
     let seq = reference.input_ids.len();
     let vocab = *q.nodes[q.output].shape.last().unwrap();
     let logits = wit.node(q.output)[(seq - 1) * vocab..seq * vocab].to_vec();
-    let stmt = Statement { ids: reference.input_ids.clone(), position: seq - 1, logits };
-    let proof = circuit::prove(be, &pcs, &q, &plan, &weights, &DIGEST, &wit, &stmt, &mut rng, &|_, _, _| {})
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let stmt = Statement {
+        ids: reference.input_ids.clone(),
+        position: seq - 1,
+        logits,
+    };
+    let proof = circuit::prove(
+        be,
+        &pcs,
+        &q,
+        &plan,
+        &weights,
+        &DIGEST,
+        &wit,
+        &stmt,
+        &mut rng,
+        &|_, _, _| {},
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
     let weights = weights.into_iter().map(|(c, _)| c).collect();
-    Proven { graph: q, plan, pcs, weights, stmt, proof }
+    Proven {
+        graph: q,
+        plan,
+        pcs,
+        weights,
+        stmt,
+        proof,
+    }
 }
 
-fn check(p: &Proven, stmt: &Statement, proof: &CircuitProof, weights: &[HyraxCommitment]) -> Result<(), String> {
-    circuit::verify(default_backend(), &p.pcs, &p.graph, &p.plan, weights, &DIGEST, stmt, proof).map_err(|e| e.to_string())
+fn check(
+    p: &Proven,
+    stmt: &Statement,
+    proof: &CircuitProof,
+    weights: &[HyraxCommitment],
+) -> Result<(), String> {
+    circuit::verify(
+        default_backend(),
+        &p.pcs,
+        &p.graph,
+        &p.plan,
+        weights,
+        &DIGEST,
+        stmt,
+        proof,
+    )
+    .map_err(|e| e.to_string())
 }
 
 #[test]
@@ -66,22 +109,39 @@ fn gpt2_and_llama_fixtures_prove_and_verify() {
         // Wrong public output.
         let mut s = p.stmt.clone();
         s.logits[0] += 1;
-        assert!(check(&p, &s, &proof, &p.weights).is_err(), "{name}: edited logits accepted");
+        assert!(
+            check(&p, &s, &proof, &p.weights).is_err(),
+            "{name}: edited logits accepted"
+        );
         // Changed input ids.
         let mut s = p.stmt.clone();
         s.ids[0] = (s.ids[0] + 1) % 10;
-        assert!(check(&p, &s, &proof, &p.weights).is_err(), "{name}: changed ids accepted");
+        assert!(
+            check(&p, &s, &proof, &p.weights).is_err(),
+            "{name}: changed ids accepted"
+        );
         // Swapped weight commitment.
         let mut w = p.weights.clone();
-        let (a, b) = (0, w.iter().position(|c| c.num_vars == w[0].num_vars && *c != w[0]).unwrap_or(1));
+        let (a, b) = (
+            0,
+            w.iter()
+                .position(|c| c.num_vars == w[0].num_vars && *c != w[0])
+                .unwrap_or(1),
+        );
         w.swap(a, b);
-        assert!(check(&p, &p.stmt, &proof, &w).is_err(), "{name}: swapped weights accepted");
+        assert!(
+            check(&p, &p.stmt, &proof, &w).is_err(),
+            "{name}: swapped weights accepted"
+        );
         // Flipped proof bytes.
         for i in (0..bytes.len()).step_by(bytes.len() / 50 + 1) {
             let mut b = bytes.clone();
             b[i] ^= 1;
             if let Ok(pr) = CircuitProof::from_bytes(&b) {
-                assert!(check(&p, &p.stmt, &pr, &p.weights).is_err(), "{name}: flip at {i} accepted");
+                assert!(
+                    check(&p, &p.stmt, &pr, &p.weights).is_err(),
+                    "{name}: flip at {i} accepted"
+                );
             }
         }
     }
@@ -93,13 +153,27 @@ fn dump_graph() {
     let name = std::env::var("FIXTURE").unwrap_or("gpt2_dynamo".into());
     let reference = load_ref(&name);
     let path = fixtures_dir().join(format!("{name}.onnx"));
-    let opts = ImportOptions { seq_len: reference.input_ids.len(), ..Default::default() };
+    let opts = ImportOptions {
+        seq_len: reference.input_ids.len(),
+        ..Default::default()
+    };
     let graph = import(&path, &opts).unwrap();
     let values = float::eval(&graph, &reference.input_ids).unwrap();
     let calib = Calibration::from_float_run(&graph, &values);
     let q = quantize(&graph, &calib, &QuantConfig::default()).unwrap();
     for n in &q.nodes {
-        let op = match &n.op { zkllm::ir::Op::EinSum { spec, .. } => format!("EinSum {spec}"), o => format!("{:?}", o).chars().take(60).collect() };
-        println!("{:>3} {:<40} {:<50} {:?} {:?} {:?}", n.id, n.name.chars().take(40).collect::<String>(), op, n.inputs, n.shape, n.quant);
+        let op = match &n.op {
+            zkllm::ir::Op::EinSum { spec, .. } => format!("EinSum {spec}"),
+            o => format!("{:?}", o).chars().take(60).collect(),
+        };
+        println!(
+            "{:>3} {:<40} {:<50} {:?} {:?} {:?}",
+            n.id,
+            n.name.chars().take(40).collect::<String>(),
+            op,
+            n.inputs,
+            n.shape,
+            n.quant
+        );
     }
 }

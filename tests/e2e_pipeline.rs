@@ -10,7 +10,8 @@ use zkllm::pipeline::{self, PipelineError};
 
 fn setup(name: &str, seq: usize) -> ProvingKey {
     let path = fixtures_dir().join(format!("{name}.onnx"));
-    let graph = pipeline::quantized_graph(&path, seq, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let graph =
+        pipeline::quantized_graph(&path, seq, None).unwrap_or_else(|e| panic!("{name}: {e}"));
     pipeline::setup(graph, &|_, _, _| {}).unwrap()
 }
 
@@ -22,22 +23,40 @@ fn top2(v: &[f32]) -> (usize, f32) {
 
 #[test]
 fn every_family_proves_and_verifies() {
-    for name in ["gpt2_dynamo", "llama_dynamo", "opt_dynamo", "qwen2_dynamo", "neox_dynamo", "gpt2_legacy_masks", "llama_legacy"] {
+    for name in [
+        "gpt2_dynamo",
+        "llama_dynamo",
+        "opt_dynamo",
+        "qwen2_dynamo",
+        "neox_dynamo",
+        "gpt2_legacy_masks",
+        "llama_legacy",
+    ] {
         let reference = load_ref(name);
         let ids = &reference.input_ids;
         let pk = setup(name, ids.len());
-        let proof = pipeline::prove(&pk, ids, Some(1), &|_, _, _| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let proof = pipeline::prove(&pk, ids, Some(1), &|_, _, _| {})
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         pipeline::verify(&pk.vk, &proof, Some(ids)).unwrap_or_else(|e| panic!("{name}: {e}"));
         // The proven next token is tract's float argmax where the float margin is clear.
         let path = fixtures_dir().join(format!("{name}.onnx"));
-        let opts = ImportOptions { seq_len: ids.len(), ..Default::default() };
+        let opts = ImportOptions {
+            seq_len: ids.len(),
+            ..Default::default()
+        };
         let float = tract_logits(&path, &opts, ids).unwrap();
         let vocab = proof.statement.logits.len();
         let (want, margin) = top2(&float[(ids.len() - 1) * vocab..]);
         let got = pipeline::argmax(&proof.statement.logits);
-        println!("{name}: next token {got} (float {want}, margin {margin:.3}), proof {} bytes", proof.to_bytes().len());
+        println!(
+            "{name}: next token {got} (float {want}, margin {margin:.3}), proof {} bytes",
+            proof.to_bytes().len()
+        );
         if margin > 0.05 {
-            assert_eq!(got, want, "{name}: proven next token differs from tract's float argmax");
+            assert_eq!(
+                got, want,
+                "{name}: proven next token differs from tract's float argmax"
+            );
         }
         // Shorter prompts are padded and masked.
         let short = &ids[..ids.len() / 2];
@@ -69,17 +88,24 @@ fn security_checks() {
         b[i] ^= 0x10;
         let p = dir.join("flipped.bin");
         std::fs::write(&p, &b).unwrap();
-        let ok = ProofFile::load(&p).ok().is_some_and(|pf| pipeline::verify(&pk.vk, &pf, None).is_ok());
+        let ok = ProofFile::load(&p)
+            .ok()
+            .is_some_and(|pf| pipeline::verify(&pk.vk, &pf, None).is_ok());
         assert!(!ok, "flip at byte {i} accepted");
     }
     // 2. Tampering inside the body, with a recomputed checksum, is rejected by the verifier.
-    let body = check_header(&bytes, PROOF_FILE_MAGIC, "proof", "x").unwrap().to_vec();
+    let body = check_header(&bytes, PROOF_FILE_MAGIC, "proof", "x")
+        .unwrap()
+        .to_vec();
     for k in 0..16 {
         let i = 32 + k * (body.len() - 33) / 15;
         let mut b = body.clone();
         b[i] ^= 0x01;
         if let Ok(pf) = ProofFile::from_body(&b, "tampered") {
-            assert!(pipeline::verify(&pk.vk, &pf, None).is_err(), "body flip at {i} accepted");
+            assert!(
+                pipeline::verify(&pk.vk, &pf, None).is_err(),
+                "body flip at {i} accepted"
+            );
         }
     }
     // 3. Edited public logits.
@@ -92,15 +118,25 @@ fn security_checks() {
     assert!(pipeline::verify(&pk.vk, &pf, None).is_err());
     let mut other = ids.clone();
     other[1] = (other[1] + 1) % 100;
-    assert!(matches!(pipeline::verify(&pk.vk, &proof, Some(&other)), Err(PipelineError::Input(_))));
+    assert!(matches!(
+        pipeline::verify(&pk.vk, &proof, Some(&other)),
+        Err(PipelineError::Input(_))
+    ));
     // 5. Another model's verifying key.
     let other_pk = setup("llama_dynamo", 8);
-    assert!(matches!(pipeline::verify(&other_pk.vk, &proof, None), Err(PipelineError::WrongModel { .. })));
+    assert!(matches!(
+        pipeline::verify(&other_pk.vk, &proof, None),
+        Err(PipelineError::WrongModel { .. })
+    ));
     // 6. A verifying key with swapped weight commitments: its digest changes, and
     //    even a proof re-bound to that digest fails in the circuit.
     let mut vk = pk.vk.clone();
     let n = vk.weights.len();
-    let j = (1..n).find(|&j| vk.weights[j].num_vars == vk.weights[0].num_vars && vk.weights[j] != vk.weights[0]).unwrap();
+    let j = (1..n)
+        .find(|&j| {
+            vk.weights[j].num_vars == vk.weights[0].num_vars && vk.weights[j] != vk.weights[0]
+        })
+        .unwrap();
     vk.weights.swap(0, j);
     assert!(pipeline::verify(&vk, &proof, None).is_err());
     let mut rebound = proof.clone();
@@ -112,7 +148,10 @@ fn security_checks() {
     let vk_bytes = std::fs::read(&vk_path).unwrap();
     for cut in [0, 7, 20, 44, vk_bytes.len() / 2, vk_bytes.len() - 1] {
         std::fs::write(&vk_path, &vk_bytes[..cut]).unwrap();
-        assert!(VerifyingKey::load(&vk_path).is_err(), "truncated vk at {cut} accepted");
+        assert!(
+            VerifyingKey::load(&vk_path).is_err(),
+            "truncated vk at {cut} accepted"
+        );
     }
     std::fs::write(&vk_path, &bytes).unwrap();
     let err = VerifyingKey::load(&vk_path).unwrap_err().to_string();
@@ -123,7 +162,10 @@ fn security_checks() {
     let mid = pkb.len() / 2;
     pkb[mid] ^= 0xff;
     std::fs::write(&pk_path, &pkb).unwrap();
-    assert!(ProvingKey::load(&pk_path).unwrap_err().to_string().contains("corrupted"));
+    assert!(ProvingKey::load(&pk_path)
+        .unwrap_err()
+        .to_string()
+        .contains("corrupted"));
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -132,11 +174,17 @@ fn bad_inputs_are_clear_errors() {
     let ids = load_ref("llama_dynamo").input_ids;
     let pk = setup("llama_dynamo", ids.len());
     let too_long: Vec<i64> = ids.iter().chain(&ids).copied().collect();
-    let e = pipeline::prove(&pk, &too_long, Some(1), &|_, _, _| {}).unwrap_err().to_string();
+    let e = pipeline::prove(&pk, &too_long, Some(1), &|_, _, _| {})
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("--seq-len"), "{e}");
-    let e = pipeline::prove(&pk, &[1, 100_000], Some(1), &|_, _, _| {}).unwrap_err().to_string();
+    let e = pipeline::prove(&pk, &[1, 100_000], Some(1), &|_, _, _| {})
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("outside the vocabulary"), "{e}");
     assert!(pipeline::prove(&pk, &[], Some(1), &|_, _, _| {}).is_err());
-    let e = pipeline::quantized_graph(&fixtures_dir().join("gpt2_dynamo.ref.json"), 8, None).unwrap_err().to_string();
+    let e = pipeline::quantized_graph(&fixtures_dir().join("gpt2_dynamo.ref.json"), 8, None)
+        .unwrap_err()
+        .to_string();
     assert!(!e.is_empty());
 }

@@ -277,13 +277,17 @@ fn witness_is_deterministic() {
     let node = &q.nodes[sm];
     let qi = q.nodes[node.inputs[0]].quant.unwrap();
     let n = *node.shape.last().unwrap();
-    let p = zkllm::quant::ZkAttnParams::new(n, qi.bits, qi.frac_bits, node.quant.unwrap().frac_bits);
+    let p =
+        zkllm::quant::ZkAttnParams::new(n, qi.bits, qi.frac_bits, node.quant.unwrap().frac_bits);
     let z = a.node(node.inputs[0]);
     for (r, y) in a.node(sm).chunks(n).enumerate() {
         let keep: Vec<bool> = (0..n).map(|j| j <= r % n).collect();
         let (_, row) = zkllm::quant::zkattn_row(&z[r * n..(r + 1) * n], Some(&keep), &p);
         assert_eq!(row, y);
         let total: i64 = y.iter().sum();
-        assert!((total - (1i64 << p.f_out)).abs() <= p.tolerance, "row {r} sums to {total}");
+        assert!(
+            (total - (1i64 << p.f_out)).abs() <= p.tolerance,
+            "row {r} sums to {total}"
+        );
     }
 }

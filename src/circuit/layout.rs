@@ -31,7 +31,11 @@ pub fn blocks<'a>(shape: &[usize], point: &'a [Fr]) -> Vec<&'a [Fr]> {
 
 /// Joins per-axis blocks (outermost first) into a point.
 pub fn join(blocks: &[&[Fr]]) -> Vec<Fr> {
-    blocks.iter().rev().flat_map(|b| b.iter().copied()).collect()
+    blocks
+        .iter()
+        .rev()
+        .flat_map(|b| b.iter().copied())
+        .collect()
 }
 
 /// Padded index of row-major element `e`.
@@ -156,7 +160,12 @@ pub fn reorder_point(point: &[Fr], from_shape: &[usize], from: &[char], to: &[ch
     let bl = blocks(from_shape, point);
     let picked: Vec<&[Fr]> = to
         .iter()
-        .map(|c| from.iter().position(|f| f == c).map(|i| bl[i]).unwrap_or(&[]))
+        .map(|c| {
+            from.iter()
+                .position(|f| f == c)
+                .map(|i| bl[i])
+                .unwrap_or(&[])
+        })
         .collect();
     join(&picked)
 }

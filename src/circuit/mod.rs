@@ -103,11 +103,15 @@ pub(crate) fn output_claim(
     let shape = &graph.nodes[graph.output].shape;
     let rank = shape.len();
     if rank < 2 || shape[..rank - 2].iter().any(|&d| d != 1) {
-        return Err(CircuitError::Invalid(format!("output shape {shape:?} is not [1, seq, vocab]")));
+        return Err(CircuitError::Invalid(format!(
+            "output shape {shape:?} is not [1, seq, vocab]"
+        )));
     }
     let (seq, vocab) = (shape[rank - 2], shape[rank - 1]);
     if s.position >= seq || s.logits.len() != vocab {
-        return Err(CircuitError::Invalid("public output does not match the model's output shape".into()));
+        return Err(CircuitError::Invalid(
+            "public output does not match the model's output shape".into(),
+        ));
     }
     let lv = crate::poly::num_vars_for(vocab);
     let ls = crate::poly::num_vars_for(seq);
@@ -144,23 +148,57 @@ pub(crate) fn einsum_canon(spec: &EinsumSpec, a: &[usize], b: &[usize]) -> Einsu
     };
     let in_a = |c: &char| spec.a.contains(c);
     let in_b = |c: &char| spec.b.contains(c);
-    let batch: Vec<char> = spec.out.iter().copied().filter(|c| in_a(c) && in_b(c)).collect();
-    let m: Vec<char> = spec.out.iter().copied().filter(|c| in_a(c) && !in_b(c)).collect();
-    let n: Vec<char> = spec.out.iter().copied().filter(|c| in_b(c) && !in_a(c)).collect();
-    let k: Vec<char> = spec.a.iter().copied().filter(|c| in_b(c) && !spec.out.contains(c)).collect();
+    let batch: Vec<char> = spec
+        .out
+        .iter()
+        .copied()
+        .filter(|c| in_a(c) && in_b(c))
+        .collect();
+    let m: Vec<char> = spec
+        .out
+        .iter()
+        .copied()
+        .filter(|c| in_a(c) && !in_b(c))
+        .collect();
+    let n: Vec<char> = spec
+        .out
+        .iter()
+        .copied()
+        .filter(|c| in_b(c) && !in_a(c))
+        .collect();
+    let k: Vec<char> = spec
+        .a
+        .iter()
+        .copied()
+        .filter(|c| in_b(c) && !spec.out.contains(c))
+        .collect();
     // Size-1 axes of one operand only (no variables): kept in front of their operand.
     let lone = |ops: &[char], other: &[char]| -> Vec<char> {
-        ops.iter().copied().filter(|c| !other.contains(c) && !spec.out.contains(c)).collect()
+        ops.iter()
+            .copied()
+            .filter(|c| !other.contains(c) && !spec.out.contains(c))
+            .collect()
     };
     let (a_lone, b_lone) = (lone(&spec.a, &spec.b), lone(&spec.b, &spec.a));
-    let out_lone: Vec<char> = spec.out.iter().copied().filter(|c| !in_a(c) && !in_b(c)).collect();
-    let logs = |cs: &[char]| cs.iter().map(|&c| crate::poly::num_vars_for(size(c))).sum::<usize>();
+    let out_lone: Vec<char> = spec
+        .out
+        .iter()
+        .copied()
+        .filter(|c| !in_a(c) && !in_b(c))
+        .collect();
+    let logs = |cs: &[char]| {
+        cs.iter()
+            .map(|&c| crate::poly::num_vars_for(size(c)))
+            .sum::<usize>()
+    };
     let cat = |x: &[char], y: &[char], z: &[char]| [x, y, z].concat();
     let a_axes = [a_lone, cat(&batch, &m, &k)].concat();
     let b_axes = [b_lone, cat(&batch, &k, &n)].concat();
     let c_axes = [out_lone, cat(&batch, &m, &n)].concat();
     let perm = |from: &[char], to: &[char]| -> Vec<usize> {
-        to.iter().map(|c| from.iter().position(|f| f == c).expect("axis present")).collect()
+        to.iter()
+            .map(|c| from.iter().position(|f| f == c).expect("axis present"))
+            .collect()
     };
     EinsumCanon {
         shape: MatMulShape {
@@ -183,10 +221,12 @@ pub(crate) fn einsum_canon(spec: &EinsumSpec, a: &[usize], b: &[usize]) -> Einsu
 pub(crate) fn softmax_mask(node: &Node) -> Vec<i64> {
     let total: usize = node.shape.iter().product();
     match &node.op {
-        Op::Softmax { mask: Some(m), .. } => crate::ir::shape_maps::broadcast_index_map(&m.shape, &node.shape)
-            .iter()
-            .map(|&i| m.keep[i] as i64)
-            .collect(),
+        Op::Softmax { mask: Some(m), .. } => {
+            crate::ir::shape_maps::broadcast_index_map(&m.shape, &node.shape)
+                .iter()
+                .map(|&i| m.keep[i] as i64)
+                .collect()
+        }
         _ => vec![1; total],
     }
 }
@@ -229,12 +269,19 @@ pub fn commit_weights<R: ark_std::rand::RngCore + ark_std::rand::CryptoRng>(
     rng: &mut R,
     progress: &dyn Fn(&str, usize, usize),
 ) -> Result<Vec<(crate::commit::HyraxCommitment, crate::commit::HyraxHint)>, CircuitError> {
-    let weights: Vec<&Node> = graph.nodes.iter().filter(|n| matches!(n.op, Op::Weight { .. })).collect();
+    let weights: Vec<&Node> = graph
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, Op::Weight { .. }))
+        .collect();
     let mut out = Vec::with_capacity(weights.len());
     for (i, node) in weights.iter().enumerate() {
         progress("commit weights", i, weights.len());
         let Some(crate::ir::Data::I64(v)) = &node.data else {
-            return Err(CircuitError::unsupported(node, "weight without integer data"));
+            return Err(CircuitError::unsupported(
+                node,
+                "weight without integer data",
+            ));
         };
         let padded = layout::padded_ints(&node.shape, v);
         let c = pcs
@@ -249,20 +296,30 @@ pub fn commit_weights<R: ark_std::rand::RngCore + ark_std::rand::CryptoRng>(
 pub(crate) fn rotary_sop() -> crate::poly::SumOfProducts {
     crate::poly::SumOfProducts::new(
         5,
-        vec![(Fr::from(1u64), vec![0, 1, 2]), (Fr::from(1u64), vec![0, 3, 4])],
+        vec![
+            (Fr::from(1u64), vec![0, 1, 2]),
+            (Fr::from(1u64), vec![0, 3, 4]),
+        ],
     )
 }
 
 /// `rotate_half` along the last axis (size `2·half`) of a tensor of `shape`,
 /// as a signed selection in the padded layout.
-pub(crate) fn rotate_half_selection(shape: &[usize], half: usize) -> crate::protocols::index_map::Selection {
+pub(crate) fn rotate_half_selection(
+    shape: &[usize],
+    half: usize,
+) -> crate::protocols::index_map::Selection {
     use crate::protocols::index_map::{SelectEntry, Selection};
     let d = *shape.last().unwrap_or(&1);
     let total: usize = shape.iter().product();
     let entries = (0..total)
         .map(|e| {
             let j = e % d;
-            let (src, negate) = if j < half { (e + half, true) } else { (e - half, false) };
+            let (src, negate) = if j < half {
+                (e + half, true)
+            } else {
+                (e - half, false)
+            };
             SelectEntry {
                 out: layout::padded_index(shape, e) as u32,
                 src: layout::padded_index(shape, src) as u32,
@@ -271,5 +328,9 @@ pub(crate) fn rotate_half_selection(shape: &[usize], half: usize) -> crate::prot
         })
         .collect();
     let nv = layout::num_vars(shape);
-    Selection { in_vars: nv, out_vars: nv, entries }
+    Selection {
+        in_vars: nv,
+        out_vars: nv,
+        entries,
+    }
 }

@@ -136,7 +136,9 @@ impl Plan {
             ..Default::default()
         };
         for node in &graph.nodes {
-            let q = node.quant.ok_or_else(|| CircuitError::unsupported(node, "graph is not quantized"))?;
+            let q = node
+                .quant
+                .ok_or_else(|| CircuitError::unsupported(node, "graph is not quantized"))?;
             let unsupported = |why: &str| CircuitError::unsupported(node, why);
             match &node.op {
                 Op::Rescale { shift } => {
@@ -156,21 +158,45 @@ impl Plan {
                     } else {
                         let hi = plan.aux(node.id, AuxKind::LimbHi, node.shape.clone());
                         let lo = plan.aux(node.id, AuxKind::LimbLo, node.shape.clone());
-                        plan.lookup(LookupTable::signed_range(*shift - LIMB_BITS), TensorRef::Aux(hi), None);
-                        plan.lookup(LookupTable::unsigned_range(LIMB_BITS), TensorRef::Aux(lo), None);
+                        plan.lookup(
+                            LookupTable::signed_range(*shift - LIMB_BITS),
+                            TensorRef::Aux(hi),
+                            None,
+                        );
+                        plan.lookup(
+                            LookupTable::unsigned_range(LIMB_BITS),
+                            TensorRef::Aux(lo),
+                            None,
+                        );
                         Some((hi, lo))
                     };
                     let limbs = if q.bits <= 16 {
-                        plan.lookup(LookupTable::signed_range(q.bits), TensorRef::Node(node.id), None);
+                        plan.lookup(
+                            LookupTable::signed_range(q.bits),
+                            TensorRef::Node(node.id),
+                            None,
+                        );
                         None
                     } else {
                         let hi = plan.aux(node.id, AuxKind::LimbHi, node.shape.clone());
                         let lo = plan.aux(node.id, AuxKind::LimbLo, node.shape.clone());
-                        plan.lookup(LookupTable::signed_range(q.bits - LIMB_BITS), TensorRef::Aux(hi), None);
-                        plan.lookup(LookupTable::unsigned_range(LIMB_BITS), TensorRef::Aux(lo), None);
+                        plan.lookup(
+                            LookupTable::signed_range(q.bits - LIMB_BITS),
+                            TensorRef::Aux(hi),
+                            None,
+                        );
+                        plan.lookup(
+                            LookupTable::unsigned_range(LIMB_BITS),
+                            TensorRef::Aux(lo),
+                            None,
+                        );
                         Some((hi, lo))
                     };
-                    plan.rescale[node.id] = Some(RescalePlan { rem, rem_limbs, limbs });
+                    plan.rescale[node.id] = Some(RescalePlan {
+                        rem,
+                        rem_limbs,
+                        limbs,
+                    });
                 }
                 Op::Lookup { func, table } => {
                     let range = table.ok_or_else(|| unsupported("lookup without a table range"))?;
@@ -231,7 +257,11 @@ impl Plan {
                     };
                     plan.lookup(exp_table, TensorRef::Aux(lo), Some(TensorRef::Aux(exp)));
                     plan.lookup(delta_table, TensorRef::Aux(hi), Some(TensorRef::Aux(delta)));
-                    plan.lookup(LookupTable::unsigned_range(params.sum_bits), TensorRef::Aux(sum), None);
+                    plan.lookup(
+                        LookupTable::unsigned_range(params.sum_bits),
+                        TensorRef::Aux(sum),
+                        None,
+                    );
                     plan.softmax[node.id] = Some(SoftmaxPlan {
                         params,
                         shift,
@@ -242,11 +272,18 @@ impl Plan {
                         sum,
                     });
                 }
-                Op::Norm { .. } | Op::Mask(_) => return Err(unsupported("float-only op in a quantized graph")),
+                Op::Norm { .. } | Op::Mask(_) => {
+                    return Err(unsupported("float-only op in a quantized graph"))
+                }
                 Op::EinSum { spec, .. } => {
-                    let (sa, sb) = (&graph.nodes[node.inputs[0]].shape, &graph.nodes[node.inputs[1]].shape);
+                    let (sa, sb) = (
+                        &graph.nodes[node.inputs[0]].shape,
+                        &graph.nodes[node.inputs[1]].shape,
+                    );
                     let lone = |ops: &[char], other: &[char], shape: &[usize]| {
-                        ops.iter().zip(shape).any(|(c, &d)| d > 1 && !other.contains(c) && !spec.out.contains(c))
+                        ops.iter()
+                            .zip(shape)
+                            .any(|(c, &d)| d > 1 && !other.contains(c) && !spec.out.contains(c))
                     };
                     let only_one = lone(&spec.a, &spec.b, sa) || lone(&spec.b, &spec.a, sb);
                     if only_one {
@@ -258,8 +295,13 @@ impl Plan {
         }
         // Weights are committed at setup, never again in the proof.
         for node in &graph.nodes {
-            if matches!(node.op, Op::Weight { .. } | Op::Input { .. } | Op::Constant) && plan.committed[node.id] {
-                return Err(CircuitError::unsupported(node, "a lookup reads a weight, constant or input directly"));
+            if matches!(node.op, Op::Weight { .. } | Op::Input { .. } | Op::Constant)
+                && plan.committed[node.id]
+            {
+                return Err(CircuitError::unsupported(
+                    node,
+                    "a lookup reads a weight, constant or input directly",
+                ));
             }
         }
         Ok(plan)

@@ -6,7 +6,10 @@ use ark_std::rand::{CryptoRng, RngCore};
 use super::layout::{self, num_vars, padded_table};
 use super::plan::{Plan, TensorRef, LIMB_BITS};
 use super::proof::{CircuitProof, Step};
-use super::{absorb_statement, einsum_canon, output_claim, pow2, row_valid, softmax_mask, CircuitError, Statement};
+use super::{
+    absorb_statement, einsum_canon, output_claim, pow2, row_valid, softmax_mask, CircuitError,
+    Statement,
+};
 use crate::backend::Backend;
 use crate::claims::{prove_multipoint, OpeningProver, TensorId};
 use crate::commit::{Hyrax, HyraxCommitment, HyraxHint};
@@ -22,8 +25,16 @@ use crate::transcript::Transcript;
 use crate::witness::Witness;
 
 /// Padded integer contents of every committed tensor of the plan.
-pub fn committed_values(graph: &Graph, plan: &Plan, wit: &Witness<'_>) -> Result<Vec<Vec<i64>>, CircuitError> {
-    let mut aux: Vec<Vec<i64>> = plan.aux.iter().map(|a| vec![0; 1 << num_vars(&a.shape)]).collect();
+pub fn committed_values(
+    graph: &Graph,
+    plan: &Plan,
+    wit: &Witness<'_>,
+) -> Result<Vec<Vec<i64>>, CircuitError> {
+    let mut aux: Vec<Vec<i64>> = plan
+        .aux
+        .iter()
+        .map(|a| vec![0; 1 << num_vars(&a.shape)])
+        .collect();
     for (id, sp) in plan.softmax.iter().enumerate() {
         let Some(sp) = sp else { continue };
         let node = &graph.nodes[id];
@@ -32,11 +43,15 @@ pub fn committed_values(graph: &Graph, plan: &Plan, wit: &Witness<'_>) -> Result
         let z = wit.node(node.inputs[0]);
         let keep = softmax_mask(node);
         let rows_shape = &plan.aux[sp.shift].shape;
-        let (mut lo, mut hi, mut shift, mut sum) = (vec![0i64; z.len()], vec![0i64; z.len()], vec![], vec![]);
+        let (mut lo, mut hi, mut shift, mut sum) =
+            (vec![0i64; z.len()], vec![0i64; z.len()], vec![], vec![]);
         let tol_base = (1i64 << p.f_out) - p.tolerance;
         for r in 0..z.len() / cols.max(1) {
             let zr = &z[r * cols..(r + 1) * cols];
-            let kr: Vec<bool> = keep[r * cols..(r + 1) * cols].iter().map(|&k| k != 0).collect();
+            let kr: Vec<bool> = keep[r * cols..(r + 1) * cols]
+                .iter()
+                .map(|&k| k != 0)
+                .collect();
             let (s, y) = zkattn_row(zr, Some(&kr), &p);
             for j in 0..cols {
                 if kr[j] {
@@ -78,18 +93,26 @@ pub fn committed_values(graph: &Graph, plan: &Plan, wit: &Witness<'_>) -> Result
     for (id, rp) in plan.rescale.iter().enumerate() {
         let Some(rp) = rp else { continue };
         let node = &graph.nodes[id];
-        let Op::Rescale { shift } = node.op else { unreachable!() };
+        let Op::Rescale { shift } = node.op else {
+            unreachable!()
+        };
         let x = wit.node(node.inputs[0]);
         let r: Vec<i64> = x.iter().map(|&v| rescale_remainder(v, shift)).collect();
         aux[rp.rem] = layout::padded_ints(&node.shape, &r);
         if let Some((hi, lo)) = rp.rem_limbs {
-            let (h, l): (Vec<i64>, Vec<i64>) = r.iter().map(|&v| crate::protocols::rescale::limbs::split(v, LIMB_BITS)).unzip();
+            let (h, l): (Vec<i64>, Vec<i64>) = r
+                .iter()
+                .map(|&v| crate::protocols::rescale::limbs::split(v, LIMB_BITS))
+                .unzip();
             aux[hi] = layout::padded_ints(&node.shape, &h);
             aux[lo] = layout::padded_ints(&node.shape, &l);
         }
         if let Some((hi, lo)) = rp.limbs {
             let q = wit.node(id);
-            let (h, l): (Vec<i64>, Vec<i64>) = q.iter().map(|&v| crate::protocols::rescale::limbs::split(v, LIMB_BITS)).unzip();
+            let (h, l): (Vec<i64>, Vec<i64>) = q
+                .iter()
+                .map(|&v| crate::protocols::rescale::limbs::split(v, LIMB_BITS))
+                .unzip();
             aux[hi] = layout::padded_ints(&node.shape, &h);
             aux[lo] = layout::padded_ints(&node.shape, &l);
         }
@@ -100,7 +123,9 @@ pub fn committed_values(graph: &Graph, plan: &Plan, wit: &Witness<'_>) -> Result
             TensorRef::Node(id) => {
                 let node = &graph.nodes[id];
                 if plan.masked_output[id] {
-                    let Op::Lookup { .. } = node.op else { unreachable!() };
+                    let Op::Lookup { .. } = node.op else {
+                        unreachable!()
+                    };
                     let f0 = raw_pad(plan, id);
                     padded_with(&node.shape, wit.node(id), f0)
                 } else {
@@ -169,12 +194,24 @@ pub fn prove<R: RngCore + CryptoRng>(
     absorb_statement(&mut t, vk_digest, stmt);
     let mut openings = OpeningProver::new();
     let mut node_tensor = vec![None; graph.nodes.len()];
-    let weight_nodes: Vec<usize> = graph.nodes.iter().filter(|n| matches!(n.op, Op::Weight { .. })).map(|n| n.id).collect();
-    assert_eq!(weight_nodes.len(), weights.len(), "one setup commitment per weight");
+    let weight_nodes: Vec<usize> = graph
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, Op::Weight { .. }))
+        .map(|n| n.id)
+        .collect();
+    assert_eq!(
+        weight_nodes.len(),
+        weights.len(),
+        "one setup commitment per weight"
+    );
     for (id, (c, h)) in weight_nodes.iter().zip(weights) {
         let node = &graph.nodes[*id];
         let Some(Data::I64(v)) = &node.data else {
-            return Err(CircuitError::unsupported(node, "weight without integer data"));
+            return Err(CircuitError::unsupported(
+                node,
+                "weight without integer data",
+            ));
         };
         c.absorb(b"weight", &mut t);
         node_tensor[*id] = Some(openings.add(padded_table(&node.shape, v), c.clone(), h.clone()));
@@ -188,7 +225,9 @@ pub fn prove<R: RngCore + CryptoRng>(
     for (i, (tref, v)) in tensors.iter().zip(&values).enumerate() {
         progress("commit", i, tensors.len() + plan.tables.len());
         let nv = num_vars(plan.shape(graph, *tref));
-        let (c, h) = pcs.commit_small(be, v, nv, rng).map_err(|e| CircuitError::Witness(e.to_string()))?;
+        let (c, h) = pcs
+            .commit_small(be, v, nv, rng)
+            .map_err(|e| CircuitError::Witness(e.to_string()))?;
         c.absorb(b"tensor", &mut t);
         let id = openings.add(to_fr(v), c.clone(), h);
         match tref {
@@ -205,10 +244,18 @@ pub fn prove<R: RngCore + CryptoRng>(
             .lookups
             .iter()
             .filter(|u| u.table == ti)
-            .map(|u| (value_of(u.x).as_slice(), u.y.map(|y| value_of(y).as_slice())))
+            .map(|u| {
+                (
+                    value_of(u.x).as_slice(),
+                    u.y.map(|y| value_of(y).as_slice()),
+                )
+            })
             .collect();
-        let m = lookup::multiplicities(table, &uses).map_err(|e| CircuitError::Witness(e.to_string()))?;
-        let (c, h) = pcs.commit_small(be, &m, table.log_size as usize, rng).map_err(|e| CircuitError::Witness(e.to_string()))?;
+        let m = lookup::multiplicities(table, &uses)
+            .map_err(|e| CircuitError::Witness(e.to_string()))?;
+        let (c, h) = pcs
+            .commit_small(be, &m, table.log_size as usize, rng)
+            .map_err(|e| CircuitError::Witness(e.to_string()))?;
         c.absorb(b"multiplicities", &mut t);
         let m = to_fr(&m);
         mult_ids.push(openings.add(m.clone(), c.clone(), h));
@@ -239,12 +286,22 @@ pub fn prove<R: RngCore + CryptoRng>(
     let mut lookups = Vec::new();
     for (ti, table) in plan.tables.iter().enumerate() {
         let uses: Vec<_> = plan.lookups.iter().filter(|u| u.table == ti).collect();
-        let xs: Vec<Vec<Fr>> = uses.iter().map(|u| w.openings.table(w.tensor_id(u.x)).to_vec()).collect();
-        let ys: Vec<Option<Vec<Fr>>> = uses.iter().map(|u| u.y.map(|y| w.openings.table(w.tensor_id(y)).to_vec())).collect();
+        let xs: Vec<Vec<Fr>> = uses
+            .iter()
+            .map(|u| w.openings.table(w.tensor_id(u.x)).to_vec())
+            .collect();
+        let ys: Vec<Option<Vec<Fr>>> = uses
+            .iter()
+            .map(|u| u.y.map(|y| w.openings.table(w.tensor_id(y)).to_vec()))
+            .collect();
         let wits: Vec<LookupWitness> = xs
             .iter()
             .zip(&ys)
-            .map(|(x, y)| LookupWitness { len: x.len(), x, y: y.as_deref() })
+            .map(|(x, y)| LookupWitness {
+                len: x.len(),
+                x,
+                y: y.as_deref(),
+            })
             .collect();
         let (proof, claims) = lookup::prove(be, table, &wits, &mults[ti], &mut w.t);
         for (k, u) in uses.iter().enumerate() {
@@ -257,9 +314,21 @@ pub fn prove<R: RngCore + CryptoRng>(
         w.openings.claim(mult_ids[ti], claims.multiplicities);
         lookups.push(proof);
     }
-    let Walk { openings, mut t, steps, .. } = w;
-    let openings = openings.prove(be, pcs, &mut t, rng).map_err(|e| CircuitError::Witness(e.to_string()))?;
-    Ok(CircuitProof { commitments, steps, lookups, openings })
+    let Walk {
+        openings,
+        mut t,
+        steps,
+        ..
+    } = w;
+    let openings = openings
+        .prove(be, pcs, &mut t, rng)
+        .map_err(|e| CircuitError::Witness(e.to_string()))?;
+    Ok(CircuitProof {
+        commitments,
+        steps,
+        lookups,
+        openings,
+    })
 }
 
 impl Walk<'_> {
@@ -325,10 +394,15 @@ impl Walk<'_> {
                 return Ok(()); // constrained by its lookup
             }
             // Start this node's own relation from a fresh random point.
-            let rho = self.t.challenge_scalars(b"fresh-point", num_vars(&node.shape));
+            let rho = self
+                .t
+                .challenge_scalars(b"fresh-point", num_vars(&node.shape));
             let v = self.be.evaluate(self.openings.table(tid), &rho);
             self.state(v);
-            let c = EvaluationClaim { point: rho, value: v };
+            let c = EvaluationClaim {
+                point: rho,
+                value: v,
+            };
             self.openings.claim(tid, c.clone());
             return self.relation(id, c);
         }
@@ -339,7 +413,11 @@ impl Walk<'_> {
     }
 
     /// Several claims on an uncommitted node become one.
-    fn reduce(&mut self, id: usize, mut claims: Vec<EvaluationClaim>) -> Result<Option<EvaluationClaim>, CircuitError> {
+    fn reduce(
+        &mut self,
+        id: usize,
+        mut claims: Vec<EvaluationClaim>,
+    ) -> Result<Option<EvaluationClaim>, CircuitError> {
         match claims.len() {
             0 => Ok(None),
             1 => Ok(claims.pop()),
@@ -367,21 +445,46 @@ impl Walk<'_> {
                 let a = layout::permute_table(&self.table(ins[0]), &sa, &ec.a_perm);
                 let b = layout::permute_table(&self.table(ins[1]), &sb, &ec.b_perm);
                 let cp = layout::reorder_point(&c.point, &node.shape, &spec.out, &ec.c_axes);
-                let cc = EvaluationClaim { point: cp, value: c.value };
+                let cc = EvaluationClaim {
+                    point: cp,
+                    value: c.value,
+                };
                 let (proof, mc) = matmul::prove(self.be, &ec.shape, &a, &b, &cc, &mut self.t);
                 self.steps.push(Step::MatMul(proof));
                 let pa = layout::reorder_point(&mc.a.point, &ec.a_shape, &ec.a_axes, &spec.a);
                 let pb = layout::reorder_point(&mc.b.point, &ec.b_shape, &ec.b_axes, &spec.b);
-                self.claim(ins[0], EvaluationClaim { point: pa, value: mc.a.value });
-                self.claim(ins[1], EvaluationClaim { point: pb, value: mc.b.value });
+                self.claim(
+                    ins[0],
+                    EvaluationClaim {
+                        point: pa,
+                        value: mc.a.value,
+                    },
+                );
+                self.claim(
+                    ins[1],
+                    EvaluationClaim {
+                        point: pb,
+                        value: mc.b.value,
+                    },
+                );
             }
             Op::Add | Op::Sub => {
-                let coeffs = [Fr::from(1u64), if matches!(node.op, Op::Add) { Fr::from(1u64) } else { -Fr::from(1u64) }];
+                let coeffs = [
+                    Fr::from(1u64),
+                    if matches!(node.op, Op::Add) {
+                        Fr::from(1u64)
+                    } else {
+                        -Fr::from(1u64)
+                    },
+                ];
                 let tabs: Vec<Vec<Fr>> = ins
                     .iter()
-                    .map(|&i| layout::broadcast_table(&g.nodes[i].shape, &node.shape, &self.values(i)))
+                    .map(|&i| {
+                        layout::broadcast_table(&g.nodes[i].shape, &node.shape, &self.values(i))
+                    })
                     .collect();
-                let (proof, cl) = linear::prove(self.be, &coeffs, &[&tabs[0], &tabs[1]], &c, &mut self.t);
+                let (proof, cl) =
+                    linear::prove(self.be, &coeffs, &[&tabs[0], &tabs[1]], &c, &mut self.t);
                 self.steps.push(Step::Linear(proof));
                 for (k, &i) in ins.iter().enumerate() {
                     self.unbroadcast(i, id, &cl[k])?;
@@ -390,7 +493,9 @@ impl Walk<'_> {
             Op::Hadamard => {
                 let tabs: Vec<Vec<Fr>> = ins
                     .iter()
-                    .map(|&i| layout::broadcast_table(&g.nodes[i].shape, &node.shape, &self.values(i)))
+                    .map(|&i| {
+                        layout::broadcast_table(&g.nodes[i].shape, &node.shape, &self.values(i))
+                    })
                     .collect();
                 let (proof, cl) = hadamard::prove(self.be, &[&tabs[0], &tabs[1]], &c, &mut self.t);
                 self.steps.push(Step::Hadamard(proof));
@@ -401,7 +506,13 @@ impl Walk<'_> {
             Op::MulConst { q, .. } => {
                 if *q != 0 {
                     let inv = ark_ff::Field::inverse(&from_i64(*q)).expect("non-zero");
-                    self.claim(ins[0], EvaluationClaim { point: c.point, value: c.value * inv });
+                    self.claim(
+                        ins[0],
+                        EvaluationClaim {
+                            point: c.point,
+                            value: c.value * inv,
+                        },
+                    );
                 }
             }
             Op::Rescale { shift } => {
@@ -409,33 +520,63 @@ impl Walk<'_> {
                 let rem_id = self.aux_tensor[rp.rem];
                 let r = self.be.evaluate(self.openings.table(rem_id), &c.point);
                 let mut vals = vec![r];
-                self.openings.claim(rem_id, EvaluationClaim { point: c.point.clone(), value: r });
+                self.openings.claim(
+                    rem_id,
+                    EvaluationClaim {
+                        point: c.point.clone(),
+                        value: r,
+                    },
+                );
                 for (hi, lo) in [rp.rem_limbs, rp.limbs].into_iter().flatten() {
                     for a in [hi, lo] {
                         let tid = self.aux_tensor[a];
                         let v = self.be.evaluate(self.openings.table(tid), &c.point);
-                        self.openings.claim(tid, EvaluationClaim { point: c.point.clone(), value: v });
+                        self.openings.claim(
+                            tid,
+                            EvaluationClaim {
+                                point: c.point.clone(),
+                                value: v,
+                            },
+                        );
                         vals.push(v);
                     }
                 }
                 self.t.append_scalars(b"rescale-values", &vals);
                 self.steps.push(Step::Values(vals));
                 let x = pow2(*shift) * c.value + r;
-                self.claim(ins[0], EvaluationClaim { point: c.point, value: x });
+                self.claim(
+                    ins[0],
+                    EvaluationClaim {
+                        point: c.point,
+                        value: x,
+                    },
+                );
             }
             Op::Softmax { .. } => self.softmax(id, c)?,
             Op::Sum { axis } => {
                 let sx = shape_of(ins[0]);
                 let l = crate::poly::num_vars_for(sx[*axis]);
-                let mut bl: Vec<Vec<Fr>> = layout::blocks(&node.shape, &c.point).iter().map(|b| b.to_vec()).collect();
-                bl[*axis] = vec![ark_ff::Field::inverse(&Fr::from(2u64)).expect("2 is invertible"); l];
+                let mut bl: Vec<Vec<Fr>> = layout::blocks(&node.shape, &c.point)
+                    .iter()
+                    .map(|b| b.to_vec())
+                    .collect();
+                bl[*axis] =
+                    vec![ark_ff::Field::inverse(&Fr::from(2u64)).expect("2 is invertible"); l];
                 let refs: Vec<&[Fr]> = bl.iter().map(|b| b.as_slice()).collect();
                 let scale = ark_ff::Field::inverse(&pow2(l as u32)).expect("non-zero");
-                self.claim(ins[0], EvaluationClaim { point: layout::join(&refs), value: c.value * scale });
+                self.claim(
+                    ins[0],
+                    EvaluationClaim {
+                        point: layout::join(&refs),
+                        value: c.value * scale,
+                    },
+                );
             }
             Op::Reshape => {
                 let sx = shape_of(ins[0]);
-                if reshape_is_free(&sx, &node.shape) && layout::num_vars(&sx) == layout::num_vars(&node.shape) {
+                if reshape_is_free(&sx, &node.shape)
+                    && layout::num_vars(&sx) == layout::num_vars(&node.shape)
+                {
                     self.claim(ins[0], c);
                 } else {
                     let sel = index_map::reshape(&sx, &node.shape);
@@ -444,7 +585,13 @@ impl Walk<'_> {
             }
             Op::Permute { perm } => {
                 let p = index_map::permute_point(&shape_of(ins[0]), perm, &c.point);
-                self.claim(ins[0], EvaluationClaim { point: p, value: c.value });
+                self.claim(
+                    ins[0],
+                    EvaluationClaim {
+                        point: p,
+                        value: c.value,
+                    },
+                );
             }
             Op::Slice { axis, start, end } => {
                 let sel = index_map::slice(&shape_of(ins[0]), *axis, *start, end - start);
@@ -458,8 +605,12 @@ impl Walk<'_> {
             Op::Broadcast => self.unbroadcast(ins[0], id, &c)?,
             Op::Embedding => self.embedding(id, c)?,
             Op::Rotary { half } => self.rotary(id, *half, c)?,
-            Op::Lookup { .. } | Op::Input { .. } | Op::Constant | Op::Weight { .. } => unreachable!("handled before"),
-            Op::Norm { .. } | Op::Mask(_) => return Err(CircuitError::unsupported(node, "float-only op")),
+            Op::Lookup { .. } | Op::Input { .. } | Op::Constant | Op::Weight { .. } => {
+                unreachable!("handled before")
+            }
+            Op::Norm { .. } | Op::Mask(_) => {
+                return Err(CircuitError::unsupported(node, "float-only op"))
+            }
         }
         Ok(())
     }
@@ -473,15 +624,32 @@ impl Walk<'_> {
         }
     }
 
-    fn unbroadcast(&mut self, input: usize, out: usize, c: &EvaluationClaim) -> Result<(), CircuitError> {
+    fn unbroadcast(
+        &mut self,
+        input: usize,
+        out: usize,
+        c: &EvaluationClaim,
+    ) -> Result<(), CircuitError> {
         let (si, so) = (&self.graph.nodes[input].shape, &self.graph.nodes[out].shape);
-        let (p, inv) = layout::unbroadcast_point(si, so, &c.point)
-            .ok_or_else(|| CircuitError::rejected(&self.graph.nodes[out], "degenerate broadcast point"))?;
-        self.claim(input, EvaluationClaim { point: p, value: c.value * inv });
+        let (p, inv) = layout::unbroadcast_point(si, so, &c.point).ok_or_else(|| {
+            CircuitError::rejected(&self.graph.nodes[out], "degenerate broadcast point")
+        })?;
+        self.claim(
+            input,
+            EvaluationClaim {
+                point: p,
+                value: c.value * inv,
+            },
+        );
         Ok(())
     }
 
-    fn select(&mut self, id: usize, sels: Vec<index_map::Selection>, c: EvaluationClaim) -> Result<(), CircuitError> {
+    fn select(
+        &mut self,
+        id: usize,
+        sels: Vec<index_map::Selection>,
+        c: EvaluationClaim,
+    ) -> Result<(), CircuitError> {
         let ins = self.graph.nodes[id].inputs.clone();
         let tabs: Vec<Vec<Fr>> = ins.iter().map(|&i| self.table(i)).collect();
         let refs: Vec<&[Fr]> = tabs.iter().map(|t| t.as_slice()).collect();
@@ -502,7 +670,9 @@ impl Walk<'_> {
         let (u_d, u_t) = c.point.split_at(ld);
         let w = self.table(w_id);
         let vp = 1usize << crate::poly::num_vars_for(v);
-        let e_d = self.be.fold_axis(&w, vp, 1 << ld, 1, &self.be.eq_table(u_d));
+        let e_d = self
+            .be
+            .fold_axis(&w, vp, 1 << ld, 1, &self.be.eq_table(u_d));
         let ids = self.values(ids_id);
         let ids_shape = self.graph.nodes[ids_id].shape.clone();
         let eq_t = eq_table(u_t);
@@ -510,7 +680,13 @@ impl Walk<'_> {
         for (e, &tok) in ids.iter().enumerate() {
             gsel[tok as usize] += eq_t[layout::padded_index(&ids_shape, e)];
         }
-        let (proof, out) = sumcheck::prove(self.be, vec![e_d, gsel], &SumOfProducts::product(2), c.value, &mut self.t);
+        let (proof, out) = sumcheck::prove(
+            self.be,
+            vec![e_d, gsel],
+            &SumOfProducts::product(2),
+            c.value,
+            &mut self.t,
+        );
         let e = out.final_values[0];
         self.t.append_scalar(b"embedding-row", &e);
         self.steps.push(Step::Sumcheck(proof, vec![e]));
@@ -530,20 +706,52 @@ impl Walk<'_> {
         let sel = super::rotate_half_selection(&shape, half);
         let mut xr = vec![Fr::from(0u64); x.len()];
         sel.apply(&x, &mut xr);
-        let cs = layout::broadcast_table(&self.graph.nodes[ins[1]].shape, &shape, &self.values(ins[1]));
-        let sn = layout::broadcast_table(&self.graph.nodes[ins[2]].shape, &shape, &self.values(ins[2]));
+        let cs = layout::broadcast_table(
+            &self.graph.nodes[ins[1]].shape,
+            &shape,
+            &self.values(ins[1]),
+        );
+        let sn = layout::broadcast_table(
+            &self.graph.nodes[ins[2]].shape,
+            &shape,
+            &self.values(ins[2]),
+        );
         let tables = vec![self.be.eq_table(&c.point), x, cs, xr, sn];
-        let (proof, out) = sumcheck::prove(self.be, tables, &super::rotary_sop(), c.value, &mut self.t);
+        let (proof, out) =
+            sumcheck::prove(self.be, tables, &super::rotary_sop(), c.value, &mut self.t);
         let vals = out.final_values[1..].to_vec();
         self.t.append_scalars(b"rotary-values", &vals);
         self.steps.push(Step::Sumcheck(proof, vals.clone()));
         let r = out.point;
-        self.claim(ins[0], EvaluationClaim { point: r.clone(), value: vals[0] });
-        self.unbroadcast(ins[1], id, &EvaluationClaim { point: r.clone(), value: vals[1] })?;
-        self.unbroadcast(ins[2], id, &EvaluationClaim { point: r.clone(), value: vals[3] })?;
+        self.claim(
+            ins[0],
+            EvaluationClaim {
+                point: r.clone(),
+                value: vals[0],
+            },
+        );
+        self.unbroadcast(
+            ins[1],
+            id,
+            &EvaluationClaim {
+                point: r.clone(),
+                value: vals[1],
+            },
+        )?;
+        self.unbroadcast(
+            ins[2],
+            id,
+            &EvaluationClaim {
+                point: r.clone(),
+                value: vals[3],
+            },
+        )?;
         // The rotated operand: a selection of x.
         let xt = self.table(ins[0]);
-        let rc = EvaluationClaim { point: r, value: vals[2] };
+        let rc = EvaluationClaim {
+            point: r,
+            value: vals[2],
+        };
         let (proof, cl) = index_map::prove_select(self.be, &[sel], &[&xt], &rc, &mut self.t);
         self.steps.push(Step::Select(proof));
         self.claim(ins[0], cl[0].clone());
@@ -567,7 +775,13 @@ impl Walk<'_> {
         let w = self.t.challenge_scalars(b"softmax-rows", nv - lc);
         let s_prime = self.be.evaluate(self.openings.table(tid(sp.sum)), &w);
         self.state(s_prime);
-        self.openings.claim(tid(sp.sum), EvaluationClaim { point: w.clone(), value: s_prime });
+        self.openings.claim(
+            tid(sp.sum),
+            EvaluationClaim {
+                point: w.clone(),
+                value: s_prime,
+            },
+        );
         let keep = softmax_mask(node);
         let valid = padded_table(&self.plan.aux[sp.sum].shape, &row_valid(&keep, cols));
         let v_w = self.be.evaluate(&valid, &w);
@@ -577,7 +791,9 @@ impl Walk<'_> {
         let lambda = self.t.challenge_scalar(b"softmax-lambda");
         let eq_u = self.be.eq_table(&c.point);
         let eq_w = self.be.eq_table(&w);
-        let gtab: Vec<Fr> = (0..1usize << nv).map(|x| eq_u[x] + lambda * eq_w[x >> lc]).collect();
+        let gtab: Vec<Fr> = (0..1usize << nv)
+            .map(|x| eq_u[x] + lambda * eq_w[x >> lc])
+            .collect();
         let e_tab = self.openings.table(tid(sp.exp)).to_vec();
         let d_tab = self.openings.table(tid(sp.delta)).to_vec();
         let (proof, out) = sumcheck::prove(
@@ -590,19 +806,45 @@ impl Walk<'_> {
         let (ev, dv) = (out.final_values[2], out.final_values[3]);
         self.t.append_scalars(b"softmax-exp-delta", &[ev, dv]);
         self.steps.push(Step::Sumcheck(proof, vec![ev, dv]));
-        self.openings.claim(tid(sp.exp), EvaluationClaim { point: out.point.clone(), value: ev });
-        self.openings.claim(tid(sp.delta), EvaluationClaim { point: out.point, value: dv });
+        self.openings.claim(
+            tid(sp.exp),
+            EvaluationClaim {
+                point: out.point.clone(),
+                value: ev,
+            },
+        );
+        self.openings.claim(
+            tid(sp.delta),
+            EvaluationClaim {
+                point: out.point,
+                value: dv,
+            },
+        );
         // 3. The digits decompose the masked shifted scores.
         let rho = self.t.challenge_scalars(b"softmax-digits", nv);
         let lo = self.be.evaluate(self.openings.table(tid(sp.lo)), &rho);
         let hi = self.be.evaluate(self.openings.table(tid(sp.hi)), &rho);
         self.t.append_scalars(b"softmax-digits-values", &[lo, hi]);
         self.steps.push(Step::Values(vec![lo, hi]));
-        self.openings.claim(tid(sp.lo), EvaluationClaim { point: rho.clone(), value: lo });
-        self.openings.claim(tid(sp.hi), EvaluationClaim { point: rho.clone(), value: hi });
+        self.openings.claim(
+            tid(sp.lo),
+            EvaluationClaim {
+                point: rho.clone(),
+                value: lo,
+            },
+        );
+        self.openings.claim(
+            tid(sp.hi),
+            EvaluationClaim {
+                point: rho.clone(),
+                value: hi,
+            },
+        );
         let shift_tab = self.openings.table(tid(sp.shift)).to_vec();
         let z = self.table(node.inputs[0]);
-        let h: Vec<Fr> = (0..1usize << nv).map(|x| shift_tab[x >> lc] - z[x]).collect();
+        let h: Vec<Fr> = (0..1usize << nv)
+            .map(|x| shift_tab[x >> lc] - z[x])
+            .collect();
         let (proof, out) = sumcheck::prove(
             self.be,
             vec![self.be.eq_table(&rho), mask, h],
@@ -615,8 +857,20 @@ impl Walk<'_> {
         let zv = self.be.evaluate(&z, &out.point);
         self.t.append_scalars(b"softmax-shift-scores", &[zhat, zv]);
         self.steps.push(Step::Sumcheck(proof, vec![zhat, zv]));
-        self.openings.claim(tid(sp.shift), EvaluationClaim { point: rows_point, value: zhat });
-        self.claim(node.inputs[0], EvaluationClaim { point: out.point, value: zv });
+        self.openings.claim(
+            tid(sp.shift),
+            EvaluationClaim {
+                point: rows_point,
+                value: zhat,
+            },
+        );
+        self.claim(
+            node.inputs[0],
+            EvaluationClaim {
+                point: out.point,
+                value: zv,
+            },
+        );
         Ok(())
     }
 }

@@ -5,7 +5,10 @@
 use super::layout::{self, num_vars, padded_table};
 use super::plan::{Plan, TensorRef};
 use super::proof::{CircuitProof, Step};
-use super::{absorb_statement, einsum_canon, output_claim, pow2, row_valid, softmax_mask, CircuitError, Statement};
+use super::{
+    absorb_statement, einsum_canon, output_claim, pow2, row_valid, softmax_mask, CircuitError,
+    Statement,
+};
 use crate::backend::Backend;
 use crate::claims::{verify_multipoint, OpeningVerifier, TensorId};
 use crate::commit::{Hyrax, HyraxCommitment};
@@ -32,6 +35,7 @@ struct Walk<'a> {
 
 /// Verifies `proof` for the statement against the verifying key's graph
 /// (weights' data may be absent), plan and weight commitments.
+#[allow(clippy::too_many_arguments)]
 pub fn verify(
     be: &dyn Backend,
     pcs: &Hyrax,
@@ -45,13 +49,22 @@ pub fn verify(
     let mut t = Transcript::new(b"zkllm-proof");
     absorb_statement(&mut t, vk_digest, stmt);
     if stmt.ids.len() != graph.nodes[graph.input].shape.iter().product::<usize>() {
-        return Err(CircuitError::Invalid("token ids do not match the model's input length".into()));
+        return Err(CircuitError::Invalid(
+            "token ids do not match the model's input length".into(),
+        ));
     }
     let mut openings = OpeningVerifier::new();
     let mut node_tensor = vec![None; graph.nodes.len()];
-    let weight_nodes: Vec<usize> = graph.nodes.iter().filter(|n| matches!(n.op, Op::Weight { .. })).map(|n| n.id).collect();
+    let weight_nodes: Vec<usize> = graph
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, Op::Weight { .. }))
+        .map(|n| n.id)
+        .collect();
     if weight_nodes.len() != weights.len() {
-        return Err(CircuitError::Invalid("verifying key has the wrong number of weight commitments".into()));
+        return Err(CircuitError::Invalid(
+            "verifying key has the wrong number of weight commitments".into(),
+        ));
     }
     for (id, c) in weight_nodes.iter().zip(weights) {
         check_shape(c, num_vars(&graph.nodes[*id].shape), "weight")?;
@@ -100,11 +113,15 @@ pub fn verify(
         w.node(id)?;
     }
     if w.steps.next().is_some() {
-        return Err(CircuitError::Invalid("proof has more steps than the circuit".into()));
+        return Err(CircuitError::Invalid(
+            "proof has more steps than the circuit".into(),
+        ));
     }
 
     if proof.lookups.len() != plan.tables.len() {
-        return Err(CircuitError::Invalid("wrong number of lookup arguments".into()));
+        return Err(CircuitError::Invalid(
+            "wrong number of lookup arguments".into(),
+        ));
     }
     for (ti, table) in plan.tables.iter().enumerate() {
         let uses: Vec<_> = plan.lookups.iter().filter(|u| u.table == ti).collect();
@@ -112,7 +129,10 @@ pub fn verify(
             .iter()
             .map(|u| {
                 let nv = num_vars(plan.shape(graph, u.x));
-                LookupShape { num_vars: nv, len: 1 << nv }
+                LookupShape {
+                    num_vars: nv,
+                    len: 1 << nv,
+                }
             })
             .collect();
         let claims = lookup::verify(table, &shapes, &proof.lookups[ti], &mut w.t)
@@ -125,7 +145,9 @@ pub fn verify(
         }
         w.openings.claim(mult_ids[ti], claims.multiplicities);
     }
-    let Walk { openings, mut t, .. } = w;
+    let Walk {
+        openings, mut t, ..
+    } = w;
     openings
         .verify(be, pcs, &proof.openings, &mut t)
         .map_err(|e| CircuitError::Invalid(format!("openings: {e}")))
@@ -151,11 +173,16 @@ impl Walk<'_> {
 
     fn next(&mut self, id: usize) -> Result<&Step, CircuitError> {
         let node = &self.graph.nodes[id];
-        self.steps.next().ok_or_else(|| CircuitError::rejected(node, "proof ended early"))
+        self.steps
+            .next()
+            .ok_or_else(|| CircuitError::rejected(node, "proof ended early"))
     }
 
     fn wrong(&self, id: usize, want: &str, got: &Step) -> CircuitError {
-        CircuitError::rejected(&self.graph.nodes[id], format!("expected a {want} message, found {}", got.kind()))
+        CircuitError::rejected(
+            &self.graph.nodes[id],
+            format!("expected a {want} message, found {}", got.kind()),
+        )
     }
 
     fn value(&mut self, id: usize) -> Result<Fr, CircuitError> {
@@ -175,7 +202,11 @@ impl Walk<'_> {
         }
     }
 
-    fn sumcheck_step(&mut self, id: usize, n: usize) -> Result<(SumcheckProof, Vec<Fr>), CircuitError> {
+    fn sumcheck_step(
+        &mut self,
+        id: usize,
+        n: usize,
+    ) -> Result<(SumcheckProof, Vec<Fr>), CircuitError> {
         match self.next(id)?.clone() {
             Step::Sumcheck(p, v) if v.len() == n => Ok((p, v)),
             s => Err(self.wrong(id, "sumcheck", &s)),
@@ -232,7 +263,8 @@ impl Walk<'_> {
                         Step::Hadamard(p) => p,
                         s => return Err(self.wrong(id, "hadamard", &s)),
                     };
-                    let cl = hadamard::verify(2, &c, &proof, &mut self.t).map_err(|e| self.reject(id, e))?;
+                    let cl = hadamard::verify(2, &c, &proof, &mut self.t)
+                        .map_err(|e| self.reject(id, e))?;
                     if layout::real_indicator(&node.shape, &cl[1].point) != cl[1].value {
                         return Err(self.reject(id, "padding mask value is wrong"));
                     }
@@ -246,9 +278,14 @@ impl Walk<'_> {
             if matches!(node.op, Op::Lookup { .. }) {
                 return Ok(());
             }
-            let rho = self.t.challenge_scalars(b"fresh-point", num_vars(&node.shape));
+            let rho = self
+                .t
+                .challenge_scalars(b"fresh-point", num_vars(&node.shape));
             let v = self.value(id)?;
-            let c = EvaluationClaim { point: rho, value: v };
+            let c = EvaluationClaim {
+                point: rho,
+                value: v,
+            };
             self.openings.claim(tid, c.clone());
             return self.relation(id, c);
         }
@@ -258,7 +295,11 @@ impl Walk<'_> {
         }
     }
 
-    fn reduce(&mut self, id: usize, mut claims: Vec<EvaluationClaim>) -> Result<Option<EvaluationClaim>, CircuitError> {
+    fn reduce(
+        &mut self,
+        id: usize,
+        mut claims: Vec<EvaluationClaim>,
+    ) -> Result<Option<EvaluationClaim>, CircuitError> {
         match claims.len() {
             0 => Ok(None),
             1 => Ok(claims.pop()),
@@ -270,7 +311,8 @@ impl Walk<'_> {
                 let points: Vec<Vec<Fr>> = claims.iter().map(|c| c.point.clone()).collect();
                 let values: Vec<Fr> = claims.iter().map(|c| c.value).collect();
                 let nv = num_vars(&self.graph.nodes[id].shape);
-                let c = verify_multipoint(nv, &points, &values, &proof, &mut self.t).map_err(|e| self.reject(id, e))?;
+                let c = verify_multipoint(nv, &points, &values, &proof, &mut self.t)
+                    .map_err(|e| self.reject(id, e))?;
                 Ok(Some(c))
             }
         }
@@ -285,24 +327,48 @@ impl Walk<'_> {
             Op::EinSum { spec, .. } => {
                 let ec = einsum_canon(spec, &shape_of(ins[0]), &shape_of(ins[1]));
                 let cp = layout::reorder_point(&c.point, &node.shape, &spec.out, &ec.c_axes);
-                let cc = EvaluationClaim { point: cp, value: c.value };
+                let cc = EvaluationClaim {
+                    point: cp,
+                    value: c.value,
+                };
                 let proof = match self.next(id)?.clone() {
                     Step::MatMul(p) => p,
                     s => return Err(self.wrong(id, "matmul", &s)),
                 };
-                let mc = matmul::verify(&ec.shape, &cc, &proof, &mut self.t).map_err(|e| self.reject(id, e))?;
+                let mc = matmul::verify(&ec.shape, &cc, &proof, &mut self.t)
+                    .map_err(|e| self.reject(id, e))?;
                 let pa = layout::reorder_point(&mc.a.point, &ec.a_shape, &ec.a_axes, &spec.a);
                 let pb = layout::reorder_point(&mc.b.point, &ec.b_shape, &ec.b_axes, &spec.b);
-                self.claim(ins[0], EvaluationClaim { point: pa, value: mc.a.value });
-                self.claim(ins[1], EvaluationClaim { point: pb, value: mc.b.value });
+                self.claim(
+                    ins[0],
+                    EvaluationClaim {
+                        point: pa,
+                        value: mc.a.value,
+                    },
+                );
+                self.claim(
+                    ins[1],
+                    EvaluationClaim {
+                        point: pb,
+                        value: mc.b.value,
+                    },
+                );
             }
             Op::Add | Op::Sub => {
-                let coeffs = [Fr::from(1u64), if matches!(node.op, Op::Add) { Fr::from(1u64) } else { -Fr::from(1u64) }];
+                let coeffs = [
+                    Fr::from(1u64),
+                    if matches!(node.op, Op::Add) {
+                        Fr::from(1u64)
+                    } else {
+                        -Fr::from(1u64)
+                    },
+                ];
                 let proof = match self.next(id)?.clone() {
                     Step::Linear(p) => p,
                     s => return Err(self.wrong(id, "linear", &s)),
                 };
-                let cl = linear::verify(&coeffs, &c, &proof, &mut self.t).map_err(|e| self.reject(id, e))?;
+                let cl = linear::verify(&coeffs, &c, &proof, &mut self.t)
+                    .map_err(|e| self.reject(id, e))?;
                 for (k, &i) in ins.iter().enumerate() {
                     self.unbroadcast(i, id, &cl[k])?;
                 }
@@ -312,7 +378,8 @@ impl Walk<'_> {
                     Step::Hadamard(p) => p,
                     s => return Err(self.wrong(id, "hadamard", &s)),
                 };
-                let cl = hadamard::verify(2, &c, &proof, &mut self.t).map_err(|e| self.reject(id, e))?;
+                let cl =
+                    hadamard::verify(2, &c, &proof, &mut self.t).map_err(|e| self.reject(id, e))?;
                 for (k, &i) in ins.iter().enumerate() {
                     self.unbroadcast(i, id, &cl[k])?;
                 }
@@ -324,7 +391,13 @@ impl Walk<'_> {
                     }
                 } else {
                     let inv = ark_ff::Field::inverse(&from_i64(*q)).expect("non-zero");
-                    self.claim(ins[0], EvaluationClaim { point: c.point, value: c.value * inv });
+                    self.claim(
+                        ins[0],
+                        EvaluationClaim {
+                            point: c.point,
+                            value: c.value * inv,
+                        },
+                    );
                 }
             }
             Op::Rescale { shift } => {
@@ -333,34 +406,75 @@ impl Walk<'_> {
                 let vals = self.values(id, n)?;
                 self.t.append_scalars(b"rescale-values", &vals);
                 let r = vals[0];
-                self.openings.claim(self.aux_tensor[rp.rem], EvaluationClaim { point: c.point.clone(), value: r });
+                self.openings.claim(
+                    self.aux_tensor[rp.rem],
+                    EvaluationClaim {
+                        point: c.point.clone(),
+                        value: r,
+                    },
+                );
                 let mut k = 1;
-                for (limbs, whole, what) in [(rp.rem_limbs, r, "remainder"), (rp.limbs, c.value, "rescaled value")] {
+                for (limbs, whole, what) in [
+                    (rp.rem_limbs, r, "remainder"),
+                    (rp.limbs, c.value, "rescaled value"),
+                ] {
                     let Some((hi, lo)) = limbs else { continue };
                     let (h, l) = (vals[k], vals[k + 1]);
                     k += 2;
                     if pow2(super::plan::LIMB_BITS) * h + l != whole {
-                        return Err(self.reject(id, format!("limbs do not recombine to the {what}")));
+                        return Err(
+                            self.reject(id, format!("limbs do not recombine to the {what}"))
+                        );
                     }
-                    self.openings.claim(self.aux_tensor[hi], EvaluationClaim { point: c.point.clone(), value: h });
-                    self.openings.claim(self.aux_tensor[lo], EvaluationClaim { point: c.point.clone(), value: l });
+                    self.openings.claim(
+                        self.aux_tensor[hi],
+                        EvaluationClaim {
+                            point: c.point.clone(),
+                            value: h,
+                        },
+                    );
+                    self.openings.claim(
+                        self.aux_tensor[lo],
+                        EvaluationClaim {
+                            point: c.point.clone(),
+                            value: l,
+                        },
+                    );
                 }
                 let x = pow2(*shift) * c.value + r;
-                self.claim(ins[0], EvaluationClaim { point: c.point, value: x });
+                self.claim(
+                    ins[0],
+                    EvaluationClaim {
+                        point: c.point,
+                        value: x,
+                    },
+                );
             }
             Op::Softmax { .. } => self.softmax(id, c)?,
             Op::Sum { axis } => {
                 let sx = shape_of(ins[0]);
                 let l = crate::poly::num_vars_for(sx[*axis]);
-                let mut bl: Vec<Vec<Fr>> = layout::blocks(&node.shape, &c.point).iter().map(|b| b.to_vec()).collect();
-                bl[*axis] = vec![ark_ff::Field::inverse(&Fr::from(2u64)).expect("2 is invertible"); l];
+                let mut bl: Vec<Vec<Fr>> = layout::blocks(&node.shape, &c.point)
+                    .iter()
+                    .map(|b| b.to_vec())
+                    .collect();
+                bl[*axis] =
+                    vec![ark_ff::Field::inverse(&Fr::from(2u64)).expect("2 is invertible"); l];
                 let refs: Vec<&[Fr]> = bl.iter().map(|b| b.as_slice()).collect();
                 let scale = ark_ff::Field::inverse(&pow2(l as u32)).expect("non-zero");
-                self.claim(ins[0], EvaluationClaim { point: layout::join(&refs), value: c.value * scale });
+                self.claim(
+                    ins[0],
+                    EvaluationClaim {
+                        point: layout::join(&refs),
+                        value: c.value * scale,
+                    },
+                );
             }
             Op::Reshape => {
                 let sx = shape_of(ins[0]);
-                if reshape_is_free(&sx, &node.shape) && layout::num_vars(&sx) == layout::num_vars(&node.shape) {
+                if reshape_is_free(&sx, &node.shape)
+                    && layout::num_vars(&sx) == layout::num_vars(&node.shape)
+                {
                     self.claim(ins[0], c);
                 } else {
                     self.select(id, vec![index_map::reshape(&sx, &node.shape)], c)?;
@@ -368,7 +482,13 @@ impl Walk<'_> {
             }
             Op::Permute { perm } => {
                 let p = index_map::permute_point(&shape_of(ins[0]), perm, &c.point);
-                self.claim(ins[0], EvaluationClaim { point: p, value: c.value });
+                self.claim(
+                    ins[0],
+                    EvaluationClaim {
+                        point: p,
+                        value: c.value,
+                    },
+                );
             }
             Op::Slice { axis, start, end } => {
                 let sel = index_map::slice(&shape_of(ins[0]), *axis, *start, end - start);
@@ -381,25 +501,47 @@ impl Walk<'_> {
             Op::Broadcast => self.unbroadcast(ins[0], id, &c)?,
             Op::Embedding => self.embedding(id, c)?,
             Op::Rotary { half } => self.rotary(id, *half, c)?,
-            Op::Lookup { .. } | Op::Input { .. } | Op::Constant | Op::Weight { .. } => unreachable!("handled before"),
-            Op::Norm { .. } | Op::Mask(_) => return Err(CircuitError::unsupported(node, "float-only op")),
+            Op::Lookup { .. } | Op::Input { .. } | Op::Constant | Op::Weight { .. } => {
+                unreachable!("handled before")
+            }
+            Op::Norm { .. } | Op::Mask(_) => {
+                return Err(CircuitError::unsupported(node, "float-only op"))
+            }
         }
         Ok(())
     }
 
-    fn unbroadcast(&mut self, input: usize, out: usize, c: &EvaluationClaim) -> Result<(), CircuitError> {
+    fn unbroadcast(
+        &mut self,
+        input: usize,
+        out: usize,
+        c: &EvaluationClaim,
+    ) -> Result<(), CircuitError> {
         let (si, so) = (&self.graph.nodes[input].shape, &self.graph.nodes[out].shape);
-        let (p, inv) = layout::unbroadcast_point(si, so, &c.point).ok_or_else(|| self.reject(out, "degenerate broadcast point"))?;
-        self.claim(input, EvaluationClaim { point: p, value: c.value * inv });
+        let (p, inv) = layout::unbroadcast_point(si, so, &c.point)
+            .ok_or_else(|| self.reject(out, "degenerate broadcast point"))?;
+        self.claim(
+            input,
+            EvaluationClaim {
+                point: p,
+                value: c.value * inv,
+            },
+        );
         Ok(())
     }
 
-    fn select(&mut self, id: usize, sels: Vec<index_map::Selection>, c: EvaluationClaim) -> Result<(), CircuitError> {
+    fn select(
+        &mut self,
+        id: usize,
+        sels: Vec<index_map::Selection>,
+        c: EvaluationClaim,
+    ) -> Result<(), CircuitError> {
         let proof = match self.next(id)?.clone() {
             Step::Select(p) => p,
             s => return Err(self.wrong(id, "select", &s)),
         };
-        let cl = index_map::verify_select(&sels, &c, &proof, &mut self.t).map_err(|e| self.reject(id, e))?;
+        let cl = index_map::verify_select(&sels, &c, &proof, &mut self.t)
+            .map_err(|e| self.reject(id, e))?;
         for (i, cc) in self.graph.nodes[id].inputs.clone().into_iter().zip(cl) {
             self.claim(i, cc);
         }
@@ -414,7 +556,8 @@ impl Walk<'_> {
         let lv = crate::poly::num_vars_for(ws[0]);
         let (u_d, u_t) = c.point.split_at(ld);
         let (proof, vals) = self.sumcheck_step(id, 1)?;
-        let red = sumcheck::verify(lv, &SumOfProducts::product(2), c.value, &proof, &mut self.t).map_err(|e| self.reject(id, e))?;
+        let red = sumcheck::verify(lv, &SumOfProducts::product(2), c.value, &proof, &mut self.t)
+            .map_err(|e| self.reject(id, e))?;
         let e = vals[0];
         self.t.append_scalar(b"embedding-row", &e);
         let ids = self.public_table_ints(ids_id)?;
@@ -451,24 +594,54 @@ impl Walk<'_> {
         let shape = node.shape.clone();
         let ins = node.inputs.clone();
         let (proof, vals) = self.sumcheck_step(id, 4)?;
-        let red = sumcheck::verify(num_vars(&shape), &super::rotary_sop(), c.value, &proof, &mut self.t)
-            .map_err(|e| self.reject(id, e))?;
+        let red = sumcheck::verify(
+            num_vars(&shape),
+            &super::rotary_sop(),
+            c.value,
+            &proof,
+            &mut self.t,
+        )
+        .map_err(|e| self.reject(id, e))?;
         self.t.append_scalars(b"rotary-values", &vals);
         let e = eq_eval(&c.point, &red.point);
         if e * (vals[0] * vals[1] + vals[2] * vals[3]) != red.value {
             return Err(self.reject(id, "rotary outputs do not match x·cos + rotate_half(x)·sin"));
         }
         let r = red.point;
-        self.claim(ins[0], EvaluationClaim { point: r.clone(), value: vals[0] });
-        self.unbroadcast(ins[1], id, &EvaluationClaim { point: r.clone(), value: vals[1] })?;
-        self.unbroadcast(ins[2], id, &EvaluationClaim { point: r.clone(), value: vals[3] })?;
+        self.claim(
+            ins[0],
+            EvaluationClaim {
+                point: r.clone(),
+                value: vals[0],
+            },
+        );
+        self.unbroadcast(
+            ins[1],
+            id,
+            &EvaluationClaim {
+                point: r.clone(),
+                value: vals[1],
+            },
+        )?;
+        self.unbroadcast(
+            ins[2],
+            id,
+            &EvaluationClaim {
+                point: r.clone(),
+                value: vals[3],
+            },
+        )?;
         let sel = super::rotate_half_selection(&shape, half);
         let proof = match self.next(id)?.clone() {
             Step::Select(p) => p,
             s => return Err(self.wrong(id, "select", &s)),
         };
-        let rc = EvaluationClaim { point: r, value: vals[2] };
-        let cl = index_map::verify_select(&[sel], &rc, &proof, &mut self.t).map_err(|e| self.reject(id, e))?;
+        let rc = EvaluationClaim {
+            point: r,
+            value: vals[2],
+        };
+        let cl = index_map::verify_select(&[sel], &rc, &proof, &mut self.t)
+            .map_err(|e| self.reject(id, e))?;
         self.claim(ins[0], cl[0].clone());
         Ok(())
     }
@@ -484,44 +657,108 @@ impl Walk<'_> {
         let keep = softmax_mask(node);
         let mask = DenseMle::new(padded_table(&shape, &keep));
         let tid = |a: usize| self.aux_tensor[a];
-        let (t_sum, t_exp, t_delta, t_lo, t_hi, t_shift) = (tid(sp.sum), tid(sp.exp), tid(sp.delta), tid(sp.lo), tid(sp.hi), tid(sp.shift));
+        let (t_sum, t_exp, t_delta, t_lo, t_hi, t_shift) = (
+            tid(sp.sum),
+            tid(sp.exp),
+            tid(sp.delta),
+            tid(sp.lo),
+            tid(sp.hi),
+            tid(sp.shift),
+        );
         // 1. Row sums at a fresh point.
         let w = self.t.challenge_scalars(b"softmax-rows", nv - lc);
         let s_prime = self.value(id)?;
-        self.openings.claim(t_sum, EvaluationClaim { point: w.clone(), value: s_prime });
-        let valid = DenseMle::new(padded_table(&self.plan.aux[sp.sum].shape, &row_valid(&keep, cols)));
+        self.openings.claim(
+            t_sum,
+            EvaluationClaim {
+                point: w.clone(),
+                value: s_prime,
+            },
+        );
+        let valid = DenseMle::new(padded_table(
+            &self.plan.aux[sp.sum].shape,
+            &row_valid(&keep, cols),
+        ));
         let base = from_i64((1i64 << p.f_out) - p.tolerance);
         let row_sum = s_prime + base * valid.evaluate(&w);
         // 2. y = M∘E∘Δ against the claim and the row sums.
         let lambda = self.t.challenge_scalar(b"softmax-lambda");
         let (proof, vals) = self.sumcheck_step(id, 2)?;
-        let red = sumcheck::verify(nv, &SumOfProducts::product(4), c.value + lambda * row_sum, &proof, &mut self.t)
-            .map_err(|e| self.reject(id, e))?;
+        let red = sumcheck::verify(
+            nv,
+            &SumOfProducts::product(4),
+            c.value + lambda * row_sum,
+            &proof,
+            &mut self.t,
+        )
+        .map_err(|e| self.reject(id, e))?;
         let (ev, dv) = (vals[0], vals[1]);
         self.t.append_scalars(b"softmax-exp-delta", &[ev, dv]);
         let g = eq_eval(&c.point, &red.point) + lambda * eq_eval(&w, &red.point[lc..]);
         if g * mask.evaluate(&red.point) * ev * dv != red.value {
             return Err(self.reject(id, "softmax outputs do not match exp·δ under the mask"));
         }
-        self.openings.claim(t_exp, EvaluationClaim { point: red.point.clone(), value: ev });
-        self.openings.claim(t_delta, EvaluationClaim { point: red.point, value: dv });
+        self.openings.claim(
+            t_exp,
+            EvaluationClaim {
+                point: red.point.clone(),
+                value: ev,
+            },
+        );
+        self.openings.claim(
+            t_delta,
+            EvaluationClaim {
+                point: red.point,
+                value: dv,
+            },
+        );
         // 3. Digits of the masked shifted scores.
         let rho = self.t.challenge_scalars(b"softmax-digits", nv);
         let digits = self.values(id, 2)?;
         let (lo, hi) = (digits[0], digits[1]);
         self.t.append_scalars(b"softmax-digits-values", &[lo, hi]);
-        self.openings.claim(t_lo, EvaluationClaim { point: rho.clone(), value: lo });
-        self.openings.claim(t_hi, EvaluationClaim { point: rho.clone(), value: hi });
+        self.openings.claim(
+            t_lo,
+            EvaluationClaim {
+                point: rho.clone(),
+                value: lo,
+            },
+        );
+        self.openings.claim(
+            t_hi,
+            EvaluationClaim {
+                point: rho.clone(),
+                value: hi,
+            },
+        );
         let (proof, vals) = self.sumcheck_step(id, 2)?;
-        let red = sumcheck::verify(nv, &SumOfProducts::product(3), lo + pow2(p.lo_bits) * hi, &proof, &mut self.t)
-            .map_err(|e| self.reject(id, e))?;
+        let red = sumcheck::verify(
+            nv,
+            &SumOfProducts::product(3),
+            lo + pow2(p.lo_bits) * hi,
+            &proof,
+            &mut self.t,
+        )
+        .map_err(|e| self.reject(id, e))?;
         let (zhat, zv) = (vals[0], vals[1]);
         self.t.append_scalars(b"softmax-shift-scores", &[zhat, zv]);
         if eq_eval(&rho, &red.point) * mask.evaluate(&red.point) * (zhat - zv) != red.value {
             return Err(self.reject(id, "digits do not decompose the shifted scores"));
         }
-        self.openings.claim(t_shift, EvaluationClaim { point: red.point[lc..].to_vec(), value: zhat });
-        self.claim(node.inputs[0], EvaluationClaim { point: red.point, value: zv });
+        self.openings.claim(
+            t_shift,
+            EvaluationClaim {
+                point: red.point[lc..].to_vec(),
+                value: zhat,
+            },
+        );
+        self.claim(
+            node.inputs[0],
+            EvaluationClaim {
+                point: red.point,
+                value: zv,
+            },
+        );
         Ok(())
     }
 }

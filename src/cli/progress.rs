@@ -11,7 +11,10 @@ pub struct Bars {
 
 impl Bars {
     pub fn new(quiet: bool) -> Self {
-        Self { quiet, current: RefCell::new(None) }
+        Self {
+            quiet,
+            current: RefCell::new(None),
+        }
     }
 
     /// The callback handed to the pipeline: one bar per stage.
@@ -64,7 +67,9 @@ pub struct Common {
 impl Common {
     pub fn init(&self) {
         if let Some(n) = self.threads {
-            let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+            let _ = rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build_global();
         }
     }
 

@@ -37,8 +37,12 @@ pub struct InputFile {
 
 pub fn read_input(path: &Path) -> Result<Vec<i64>> {
     let s = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let f: InputFile = serde_json::from_str(&s)
-        .with_context(|| format!("{}: expected {{\"input_ids\": [token ids]}}", path.display()))?;
+    let f: InputFile = serde_json::from_str(&s).with_context(|| {
+        format!(
+            "{}: expected {{\"input_ids\": [token ids]}}",
+            path.display()
+        )
+    })?;
     if f.input_ids.is_empty() {
         bail!("{}: input_ids is empty", path.display());
     }
@@ -65,13 +69,21 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
         "model_digest": pipeline::hex(&proof.vk_digest),
     });
     if let Some(p) = &args.output {
-        std::fs::write(p, serde_json::to_string_pretty(&output)?).with_context(|| format!("writing {}", p.display()))?;
+        std::fs::write(p, serde_json::to_string_pretty(&output)?)
+            .with_context(|| format!("writing {}", p.display()))?;
     }
     let bytes = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
     if common.json {
-        println!("{}", serde_json::json!({"proof": args.out, "proof_bytes": bytes, "seconds": secs, "next_token": next}));
+        println!(
+            "{}",
+            serde_json::json!({"proof": args.out, "proof_bytes": bytes, "seconds": secs, "next_token": next})
+        );
     } else if !common.quiet {
-        println!("proved {} tokens in {secs:.2} s: next token {next}; proof {} ({bytes} bytes)", ids.len(), args.out.display());
+        println!(
+            "proved {} tokens in {secs:.2} s: next token {next}; proof {} ({bytes} bytes)",
+            ids.len(),
+            args.out.display()
+        );
     }
     Ok(())
 }

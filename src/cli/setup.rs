@@ -29,8 +29,12 @@ pub fn run(args: &SetupArgs, common: &super::progress::Common) -> Result<()> {
     let start = Instant::now();
     let calib: Option<Calibration> = match &args.calib {
         Some(p) => {
-            let s = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            Some(serde_json::from_str(&s).with_context(|| format!("{}: not a calibration file", p.display()))?)
+            let s =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            Some(
+                serde_json::from_str(&s)
+                    .with_context(|| format!("{}: not a calibration file", p.display()))?,
+            )
         }
         None => None,
     };
@@ -39,7 +43,8 @@ pub fn run(args: &SetupArgs, common: &super::progress::Common) -> Result<()> {
     let bars = common.bars();
     let pk = pipeline::setup(graph, &|s, d, t| bars.update(s, d, t))?;
     bars.finish();
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     let (pk_path, vk_path) = (args.out.join("model.pk"), args.out.join("model.vk"));
     pk.save(&pk_path)?;
     pk.vk.save(&vk_path)?;
@@ -56,7 +61,14 @@ pub fn run(args: &SetupArgs, common: &super::progress::Common) -> Result<()> {
         );
     } else if !common.quiet {
         println!("model digest {digest}");
-        println!("wrote {} ({} bytes) and {} ({} bytes) in {:.2} s", pk_path.display(), size(&pk_path), vk_path.display(), size(&vk_path), start.elapsed().as_secs_f64());
+        println!(
+            "wrote {} ({} bytes) and {} ({} bytes) in {:.2} s",
+            pk_path.display(),
+            size(&pk_path),
+            vk_path.display(),
+            size(&vk_path),
+            start.elapsed().as_secs_f64()
+        );
     }
     Ok(())
 }

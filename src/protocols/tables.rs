@@ -106,7 +106,10 @@ pub enum TableFn {
         out_bits: u32,
     },
     /// The zkAttn exponential [`crate::quant::softmax_exp`].
-    SoftmaxExp { f_in: i32, f_out: i32 },
+    SoftmaxExp {
+        f_in: i32,
+        f_out: i32,
+    },
     /// `δ(x = 0)`: 1 at zero, 0 elsewhere.
     IsZero,
 }

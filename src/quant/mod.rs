@@ -199,9 +199,18 @@ impl ZkAttnParams {
         let hi_bits = (in_bits + 2).saturating_sub(lo_bits).clamp(1, 16);
         // Shift rounding (|ε| ≤ 1/2 step) scales the row by e^{±ε}; each entry rounds by ≤ 1/2.
         let scale = 2f64.powi(f_out);
-        let tolerance = (scale * ((0.5 / 2f64.powi(f_in)).exp() - 1.0)).ceil() as i64 + n.div_ceil(2) as i64 + 1;
+        let tolerance = (scale * ((0.5 / 2f64.powi(f_in)).exp() - 1.0)).ceil() as i64
+            + n.div_ceil(2) as i64
+            + 1;
         let sum_bits = 64 - (2 * tolerance as u64).leading_zeros();
-        Self { f_in, f_out, lo_bits, hi_bits, tolerance, sum_bits }
+        Self {
+            f_in,
+            f_out,
+            lo_bits,
+            hi_bits,
+            tolerance,
+            sum_bits,
+        }
     }
 }
 
@@ -229,7 +238,13 @@ pub fn zkattn_row(z: &[i64], keep: Option<&[bool]>, p: &ZkAttnParams) -> (i64, V
         .ln();
     let shift = m + (lse * s).round() as i64;
     let y = (0..z.len())
-        .map(|j| if kept(j) { softmax_exp(shift - z[j], p.f_in, p.f_out) } else { 0 })
+        .map(|j| {
+            if kept(j) {
+                softmax_exp(shift - z[j], p.f_in, p.f_out)
+            } else {
+                0
+            }
+        })
         .collect();
     (shift, y)
 }

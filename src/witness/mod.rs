@@ -301,4 +301,3 @@ pub fn generate<'g>(graph: &'g Graph, ids: &[i64]) -> Result<Witness<'g>, Witnes
         output_shape: out.shape.clone(),
     })
 }
-
