@@ -134,7 +134,7 @@ fn gpt2_and_llama_fixtures_prove_and_verify() {
             "{name}: swapped weights accepted"
         );
         // Flipped proof bytes.
-        for i in (0..bytes.len()).step_by(bytes.len() / 50 + 1) {
+        for i in (0..bytes.len()).step_by(bytes.len() / 12 + 1) {
             let mut b = bytes.clone();
             b[i] ^= 1;
             if let Ok(pr) = CircuitProof::from_bytes(&b) {

@@ -370,3 +370,34 @@ pub fn tract_logits(
         .copied()
         .collect())
 }
+
+/// Mean wall time of tract's optimized float inference of the file on `ids`
+/// over `reps` runs (model loading excluded): the baseline the end-to-end
+/// benchmark compares proving with.
+pub fn tract_run_seconds(
+    path: &Path,
+    opts: &ImportOptions,
+    ids: &[i64],
+    reps: usize,
+) -> Result<f64, ImportError> {
+    let typed = load_typed(path, opts)?;
+    let runnable = typed
+        .model
+        .into_optimized()
+        .map_err(tract_err("optimize"))?
+        .into_runnable()
+        .map_err(tract_err("plan"))?;
+    let input: TValue = Tensor::from_shape(&[1, ids.len()], ids)
+        .map_err(tract_err("run"))?
+        .into();
+    runnable
+        .run(tvec!(input.clone()))
+        .map_err(tract_err("run"))?;
+    let start = std::time::Instant::now();
+    for _ in 0..reps.max(1) {
+        runnable
+            .run(tvec!(input.clone()))
+            .map_err(tract_err("run"))?;
+    }
+    Ok(start.elapsed().as_secs_f64() / reps.max(1) as f64)
+}

@@ -15,7 +15,7 @@ use thiserror::Error;
 
 use crate::ir::Graph;
 
-pub use load::{describe, tract_logits, ModelDescription, ModelInput};
+pub use load::{describe, tract_logits, tract_run_seconds, ModelDescription, ModelInput};
 
 /// What to fix before typing the model.
 #[derive(Clone, Debug, Default)]

@@ -1,0 +1,101 @@
+//! End-to-end benchmark: setup, prove and verify one model on one prompt,
+//! against tract's float inference of the same tokens.
+//!
+//! ```sh
+//! cargo bench --bench e2e                      # every fixture in fixtures/
+//! cargo bench --bench e2e -- MODEL.onnx 32     # one model, 32 tokens
+//! ```
+//! Prints setup/prove/verify seconds, proof bytes, peak RSS and the ratio of
+//! proving time to float inference time.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use zkllm::import::{tract_run_seconds, ImportOptions};
+use zkllm::pipeline;
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn bench(model: &Path, tokens: usize) {
+    let name = model.file_stem().unwrap().to_string_lossy().to_string();
+    let t = Instant::now();
+    let graph = match pipeline::quantized_graph(model, tokens, None) {
+        Ok(g) => g,
+        Err(e) => {
+            println!("{name:<20} skipped: {e}");
+            return;
+        }
+    };
+    let params = graph.parameter_count();
+    let vocab = pipeline::vocab_size(&graph);
+    let pk = pipeline::setup(graph, &|_, _, _| {}).expect("setup");
+    let setup_s = t.elapsed().as_secs_f64();
+    let ids: Vec<i64> = (0..tokens).map(|i| ((i * 7 + 3) % vocab) as i64).collect();
+    let t = Instant::now();
+    let proof = pipeline::prove(&pk, &ids, None, &|_, _, _| {}).expect("prove");
+    let prove_s = t.elapsed().as_secs_f64();
+    let bytes = proof.to_bytes().len() + 44;
+    let t = Instant::now();
+    pipeline::verify(&pk.vk, &proof, Some(&ids)).expect("verify");
+    let verify_s = t.elapsed().as_secs_f64();
+    let opts = ImportOptions {
+        seq_len: tokens,
+        ..Default::default()
+    };
+    let float_s = tract_run_seconds(model, &opts, &ids, 20).expect("tract run");
+    println!(
+        "{name:<20} {params:>10} {tokens:>6} {setup_s:>8.2} {prove_s:>8.2} {verify_s:>8.2} {:>10} {:>9.0} {:>10.3} {:>9.0}",
+        bytes,
+        peak_rss_mib(),
+        float_s * 1e3,
+        prove_s / float_s
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    println!(
+        "{:<20} {:>10} {:>6} {:>8} {:>8} {:>8} {:>10} {:>9} {:>10} {:>9}",
+        "model",
+        "params",
+        "tokens",
+        "setup s",
+        "prove s",
+        "verify s",
+        "proof B",
+        "peak MiB",
+        "tract ms",
+        "prove/fl"
+    );
+    if let Some(model) = args.first() {
+        let tokens = args.get(1).and_then(|t| t.parse().ok()).unwrap_or(32);
+        bench(Path::new(model), tokens);
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut models: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "onnx")
+                && p.to_string_lossy().contains("dynamo")
+                && !p.to_string_lossy().contains("masks")
+        })
+        .collect();
+    models.sort();
+    for m in models {
+        bench(&m, 8);
+    }
+}
