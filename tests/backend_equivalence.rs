@@ -56,6 +56,30 @@ fn eq_fold_evaluate_inner_product() {
 }
 
 #[test]
+fn fold_axis_contracts_the_middle_axis() {
+    let reference = Reference;
+    let mut r = rng(4);
+    for (outer, mid, inner) in [
+        (1, 32, 1024),
+        (4, 8, 256),
+        (1024, 64, 1),
+        (3, 5, 7),
+        (2, 16, 512),
+    ] {
+        let table = random_table(&mut r, outer * mid * inner);
+        let w = random_table(&mut r, mid);
+        for b in backends() {
+            assert_eq!(
+                b.fold_axis(&table, outer, mid, inner, &w),
+                reference.fold_axis(&table, outer, mid, inner, &w),
+                "{} {outer}x{mid}x{inner}",
+                b.name()
+            );
+        }
+    }
+}
+
+#[test]
 fn round_evaluations() {
     let reference = Reference;
     let mut r = rng(2);
