@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use zkllm::import::{tract_run_seconds, ImportOptions};
 use zkllm::pipeline;
+use zkllm::wire::Wire;
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -44,6 +45,16 @@ fn bench(model: &Path, tokens: usize) {
     let proof = pipeline::prove(&pk, &ids, None, &|_, _, _| {}).expect("prove");
     let prove_s = t.elapsed().as_secs_f64();
     let bytes = proof.to_bytes().len() + 44;
+    let part = |v: usize| format!("{:.0}%", 100.0 * v as f64 / bytes as f64);
+    let p = &proof.proof;
+    let breakdown = format!(
+        "commitments {} ({} of them), op messages {}, lookup arguments {}, openings {}",
+        part(p.commitments.to_bytes().len()),
+        p.commitments.len(),
+        part(p.steps.to_bytes().len()),
+        part(p.lookups.to_bytes().len()),
+        part(p.openings.to_bytes().len()),
+    );
     let t = Instant::now();
     pipeline::verify(&pk.vk, &proof, Some(&ids)).expect("verify");
     let verify_s = t.elapsed().as_secs_f64();
@@ -59,6 +70,7 @@ fn bench(model: &Path, tokens: usize) {
         float_s * 1e3,
         prove_s / float_s
     );
+    println!("{:<20} proof bytes: {breakdown}", "");
 }
 
 fn main() {
