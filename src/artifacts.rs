@@ -197,6 +197,7 @@ impl ProofFile {
         w.put_bytes(&self.vk_digest);
         put_i64s(&mut w, &self.statement.ids);
         w.put_u32(self.statement.position as u32);
+        w.put_u8(self.statement.all_positions as u8);
         put_i64s(&mut w, &self.statement.logits);
         w.put_u32(self.logit_frac_bits as u32);
         self.proof.write(&mut w);
@@ -214,6 +215,11 @@ impl ProofFile {
         vk_digest.copy_from_slice(r.take(32, "vk digest").map_err(bad)?);
         let ids = get_i64s(&mut r).map_err(bad)?;
         let position = r.get_u32("position").map_err(bad)? as usize;
+        let all_positions = match r.get_u8("public-output kind").map_err(bad)? {
+            0 => false,
+            1 => true,
+            _ => return Err(bad(WireError::Invalid { what: "public-output kind" })),
+        };
         let logits = get_i64s(&mut r).map_err(bad)?;
         let logit_frac_bits = r.get_u32("logit scale").map_err(bad)? as i32;
         let proof = crate::circuit::CircuitProof::read(&mut r).map_err(bad)?;
@@ -223,6 +229,7 @@ impl ProofFile {
             statement: Statement {
                 ids,
                 position,
+                all_positions,
                 logits,
             },
             logit_frac_bits,

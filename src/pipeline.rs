@@ -176,14 +176,31 @@ pub fn prove(
     seed: Option<u64>,
     progress: Progress<'_>,
 ) -> Result<ProofFile, PipelineError> {
+    prove_with(pk, ids, false, seed, progress)
+}
+
+/// [`prove`], publishing every position's logits when `all_positions`.
+pub fn prove_with(
+    pk: &ProvingKey,
+    ids: &[i64],
+    all_positions: bool,
+    seed: Option<u64>,
+    progress: Progress<'_>,
+) -> Result<ProofFile, PipelineError> {
     let graph = &pk.graph;
     let (padded, position) = statement_ids(graph, ids)?;
     let wit = witness::generate(graph, &padded)?;
     let vocab = vocab_size(graph);
-    let logits = wit.node(graph.output)[position * vocab..(position + 1) * vocab].to_vec();
+    let out = wit.node(graph.output);
+    let logits = if all_positions {
+        out.to_vec()
+    } else {
+        out[position * vocab..(position + 1) * vocab].to_vec()
+    };
     let statement = Statement {
         ids: padded,
         position,
+        all_positions,
         logits,
     };
     let plan = Plan::new(graph)?;

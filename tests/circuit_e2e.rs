@@ -53,6 +53,7 @@ fn prove_fixture(name: &str) -> Proven {
     let stmt = Statement {
         ids: reference.input_ids.clone(),
         position: seq - 1,
+        all_positions: false,
         logits,
     };
     let proof = circuit::prove(

@@ -73,13 +73,27 @@ impl CircuitError {
     }
 }
 
-/// The public statement: padded token ids, the position whose logits are
-/// published, and those logits (integers at the output's scale).
+/// The public statement: padded token ids, the last prompt position, and the
+/// published logits (integers at the output's scale): that position's row,
+/// or with `all_positions` every position's (`seq × vocab`, row-major).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Statement {
     pub ids: Vec<i64>,
     pub position: usize,
+    pub all_positions: bool,
     pub logits: Vec<i64>,
+}
+
+impl Statement {
+    /// The logits of the last prompt position.
+    pub fn last_logits(&self) -> &[i64] {
+        if self.all_positions {
+            let vocab = self.logits.len() / self.ids.len().max(1);
+            &self.logits[self.position * vocab..(self.position + 1) * vocab]
+        } else {
+            &self.logits
+        }
+    }
 }
 
 pub(crate) fn absorb_statement(t: &mut Transcript, vk_digest: &[u8; 32], s: &Statement) {
@@ -88,6 +102,7 @@ pub(crate) fn absorb_statement(t: &mut Transcript, vk_digest: &[u8; 32], s: &Sta
     let ids: Vec<u8> = s.ids.iter().flat_map(|v| v.to_le_bytes()).collect();
     t.append_bytes(b"ids", &ids);
     t.append_u64(b"position", s.position as u64);
+    t.append_u64(b"all-positions", s.all_positions as u64);
     let logits: Vec<u8> = s.logits.iter().flat_map(|v| v.to_le_bytes()).collect();
     t.append_bytes(b"logits", &logits);
 }
@@ -108,18 +123,25 @@ pub(crate) fn output_claim(
         )));
     }
     let (seq, vocab) = (shape[rank - 2], shape[rank - 1]);
-    if s.position >= seq || s.logits.len() != vocab {
-        return Err(CircuitError::Invalid(
-            "public output does not match the model's output shape".into(),
-        ));
+    let expected = if s.all_positions { seq * vocab } else { vocab };
+    if s.position >= seq || s.logits.len() != expected {
+        return Err(CircuitError::Invalid("public output does not match the model's output shape".into()));
     }
     let lv = crate::poly::num_vars_for(vocab);
     let ls = crate::poly::num_vars_for(seq);
     let u = t.challenge_scalars(b"output-point", lv);
-    let table = layout::padded_table(&[vocab], &s.logits);
-    let value = crate::poly::DenseMle::new(table).evaluate(&u);
-    let mut point = u;
-    point.extend((0..ls).map(|b| Fr::from(((s.position >> b) & 1) as u64)));
+    let (point, value) = if s.all_positions {
+        let v = t.challenge_scalars(b"output-positions", ls);
+        let table = layout::padded_table(&[seq, vocab], &s.logits);
+        let point: Vec<Fr> = u.iter().chain(&v).copied().collect();
+        (point.clone(), crate::poly::DenseMle::new(table).evaluate(&point))
+    } else {
+        let table = layout::padded_table(&[vocab], &s.logits);
+        let value = crate::poly::DenseMle::new(table).evaluate(&u);
+        let mut point = u;
+        point.extend((0..ls).map(|b| Fr::from(((s.position >> b) & 1) as u64)));
+        (point, value)
+    };
     Ok(crate::sumcheck::EvaluationClaim { point, value })
 }
 

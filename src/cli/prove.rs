@@ -24,6 +24,9 @@ pub struct ProveArgs {
     /// Where to write the public output as JSON.
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Which logits to publish: `last` (the last prompt position) or `all-logits`.
+    #[arg(long, default_value = "last", value_parser = ["last", "all-logits"])]
+    pub public: String,
     /// Fix the prover's randomness (reproducible proofs; tests only).
     #[arg(long, hide = true)]
     pub seed: Option<u64>,
@@ -55,14 +58,15 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
     let start = Instant::now();
     let pk = ProvingKey::load(&args.pk)?;
     let bars = common.bars();
-    let proof = pipeline::prove(&pk, &ids, args.seed, &|s, d, t| bars.update(s, d, t))?;
+    let proof = pipeline::prove_with(&pk, &ids, args.public == "all-logits", args.seed, &|s, d, t| bars.update(s, d, t))?;
     bars.finish();
     proof.save(&args.out)?;
     let secs = start.elapsed().as_secs_f64();
-    let next = pipeline::argmax(&proof.statement.logits);
+    let next = pipeline::argmax(proof.statement.last_logits());
     let output = serde_json::json!({
         "next_token": next,
         "logits": proof.statement.logits,
+        "all_positions": proof.statement.all_positions,
         "logit_scale": 2f64.powi(proof.logit_frac_bits),
         "position": proof.statement.position,
         "input_len": ids.len(),

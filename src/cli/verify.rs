@@ -33,7 +33,7 @@ pub fn run(args: &VerifyArgs, common: &super::progress::Common) -> Result<()> {
     };
     pipeline::verify(&vk, &proof, ids.as_deref())?;
     let secs = start.elapsed().as_secs_f64();
-    let next = pipeline::argmax(&proof.statement.logits);
+    let next = pipeline::argmax(proof.statement.last_logits());
     let digest = pipeline::hex(&proof.vk_digest);
     if common.json {
         println!(
