@@ -40,6 +40,9 @@ pub struct CalibrateArgs {
     /// Range margin (overrides the preset's `headroom`).
     #[arg(long)]
     pub headroom: Option<f64>,
+    /// Measure each widened tensor's accuracy gain: re-evaluate with it at its default width.
+    #[arg(long)]
+    pub ablate: bool,
     /// Widening threshold in significant bits (overrides the preset's `min_rel_bits`; 0 disables).
     #[arg(long)]
     pub min_rel_bits: Option<f64>,
@@ -52,10 +55,16 @@ fn settings(args: &CalibrateArgs) -> Result<CalibSettings> {
             let p = Path::new(&args.preset);
             if !p.exists() {
                 let names: Vec<&str> = calibrate::PRESETS.iter().map(|(n, _)| *n).collect();
-                bail!("--preset {}: neither a built-in preset ({}) nor a file", args.preset, names.join(", "));
+                bail!(
+                    "--preset {}: neither a built-in preset ({}) nor a file",
+                    args.preset,
+                    names.join(", ")
+                );
             }
-            let t = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            CalibSettings::from_preset_json(&t).map_err(|e| anyhow!("preset {}: {e}", p.display()))?
+            let t =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            CalibSettings::from_preset_json(&t)
+                .map_err(|e| anyhow!("preset {}: {e}", p.display()))?
         }
     };
     if let Some(h) = args.headroom {
@@ -78,7 +87,11 @@ fn read_data(path: &Path, vocab: usize) -> Result<Vec<Vec<i64>>> {
             path.display()
         )
     })?;
-    Ok(calibrate::parse_token_data(&text, &path.display().to_string(), vocab)?)
+    Ok(calibrate::parse_token_data(
+        &text,
+        &path.display().to_string(),
+        vocab,
+    )?)
 }
 
 pub fn run(args: &CalibrateArgs, common: &super::progress::Common) -> Result<()> {
@@ -99,18 +112,33 @@ pub fn run(args: &CalibrateArgs, common: &super::progress::Common) -> Result<()>
     let (calib_w, eval_w, eval_source) = match &args.eval {
         Some(p) => {
             let e = read_data(p, vocab)?;
-            (all, calibrate::windows(&e, args.seq_len), format!("--eval {}", p.display()))
+            (
+                all,
+                calibrate::windows(&e, args.seq_len),
+                format!("--eval {}", p.display()),
+            )
         }
         None => calibrate::split_windows(all),
     };
     let bars = common.bars();
     let progress = |s: &str, d: usize, t: usize| bars.update(s, d, t);
     let cal = calibrate::calibrate(&graph, &calib_w, &settings, &progress)?;
-    let rep = report::evaluate(&graph, &cal.graph, &eval_w, &cal.file, &eval_source, &progress)?;
+    let mut rep = report::evaluate(
+        &graph,
+        &cal.graph,
+        &eval_w,
+        &cal.file,
+        &eval_source,
+        &progress,
+    )?;
+    if args.ablate {
+        report::ablate(&graph, &cal.file, &mut rep, &eval_w, &progress)?;
+    }
     bars.finish();
 
     let json = serde_json::to_string_pretty(&cal.file)?;
-    std::fs::write(&args.out, json + "\n").with_context(|| format!("writing {}", args.out.display()))?;
+    std::fs::write(&args.out, json + "\n")
+        .with_context(|| format!("writing {}", args.out.display()))?;
     if let Some(p) = &args.report {
         std::fs::write(p, rep.to_html(&cal.file, &args.model.display().to_string()))
             .with_context(|| format!("writing {}", p.display()))?;
@@ -129,7 +157,11 @@ pub fn run(args: &CalibrateArgs, common: &super::progress::Common) -> Result<()>
     } else if !common.quiet {
         print!("{}", rep.to_text(&cal.file));
         println!();
-        println!("wrote {} in {:.2} s", args.out.display(), start.elapsed().as_secs_f64());
+        println!(
+            "wrote {} in {:.2} s",
+            args.out.display(),
+            start.elapsed().as_secs_f64()
+        );
         if let Some(p) = &args.report {
             println!("wrote {}", p.display());
         }

@@ -60,7 +60,9 @@ pub enum CalibError {
     Float { window: usize, why: String },
     #[error("quantization: {0}")]
     Quant(#[from] QuantError),
-    #[error("quantized run on {set} window {window} (tokens {tokens:?}...): {err}")]
+    #[error(
+        "quantized run on {set} window {window} (tokens {tokens:?}...): {err}; calibrate on more representative data or raise --headroom"
+    )]
     Witness {
         set: &'static str,
         window: usize,
@@ -142,12 +144,15 @@ pub fn parse_token_data(text: &str, what: &str, vocab: usize) -> Result<Vec<Vec<
     for (si, s) in seqs.iter().enumerate() {
         let mut ids = Vec::with_capacity(s.len());
         for (pi, t) in s.iter().enumerate() {
-            let id = t.as_i64().filter(|&x| x >= 0).ok_or_else(|| DataError::NotTokenId {
-                what: what.clone(),
-                seq: si,
-                pos: pi,
-                value: t.to_string(),
-            })?;
+            let id = t
+                .as_i64()
+                .filter(|&x| x >= 0)
+                .ok_or_else(|| DataError::NotTokenId {
+                    what: what.clone(),
+                    seq: si,
+                    pos: pi,
+                    value: t.to_string(),
+                })?;
             if id as u64 >= vocab as u64 {
                 return Err(DataError::OutOfVocab {
                     what: what.clone(),
@@ -412,7 +417,11 @@ pub fn calibrate(
     }
     progress("quantized runs", windows.len(), windows.len());
 
-    let qid: HashMap<&str, usize> = qgraph.nodes.iter().map(|n| (n.name.as_str(), n.id)).collect();
+    let qid: HashMap<&str, usize> = qgraph
+        .nodes
+        .iter()
+        .map(|n| (n.name.as_str(), n.id))
+        .collect();
     let mut tensors = Vec::new();
     for n in &graph.nodes {
         if matches!(n.op, Op::Weight { .. } | Op::Constant | Op::Input { .. }) {
@@ -450,7 +459,10 @@ pub fn calibrate(
             let (lo, hi) = lk.get(&n.id).copied().unwrap_or((0, 0));
             let size = 1i64 << t.log_size;
             let centre = t.lo as f64 + size as f64 / 2.0;
-            let spread = (hi as f64 - centre).abs().max((lo as f64 - centre).abs()).max(1.0);
+            let spread = (hi as f64 - centre)
+                .abs()
+                .max((lo as f64 - centre).abs())
+                .max(1.0);
             lookups.push(LookupInfo {
                 name: n.name.clone(),
                 func: format!("{func:?}"),
@@ -473,14 +485,26 @@ pub fn calibrate(
         tensors,
         lookups,
     };
-    Ok(Calibrated { file, graph: qgraph })
+    Ok(Calibrated {
+        file,
+        graph: qgraph,
+    })
 }
 
 /// Built-in presets (`calibration/presets/*.json`).
 pub const PRESETS: &[(&str, &str)] = &[
-    ("default", include_str!("../../calibration/presets/default.json")),
-    ("accurate", include_str!("../../calibration/presets/accurate.json")),
-    ("compact", include_str!("../../calibration/presets/compact.json")),
+    (
+        "default",
+        include_str!("../../calibration/presets/default.json"),
+    ),
+    (
+        "accurate",
+        include_str!("../../calibration/presets/accurate.json"),
+    ),
+    (
+        "compact",
+        include_str!("../../calibration/presets/compact.json"),
+    ),
 ];
 
 impl CalibSettings {
@@ -488,7 +512,8 @@ impl CalibSettings {
     /// (any [`QuantConfig`] field, and `min_rel_bits`); `"description"` is
     /// ignored.
     pub fn from_preset_json(text: &str) -> Result<CalibSettings, String> {
-        let preset: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        let preset: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
         let serde_json::Value::Object(p) = preset else {
             return Err("a preset is a JSON object".into());
         };

@@ -52,6 +52,52 @@ pub struct Widened {
     pub elements: usize,
     /// Extra 16-bit range-check limbs per proof: `elements × (⌈to/16⌉ − ⌈from/16⌉)`.
     pub extra_limb_lookups: usize,
+    /// The accuracy with this tensor left at its default width (the others
+    /// widened), from [`ablate`]: the gain that the cost buys.
+    #[serde(default)]
+    pub at_default_width: Option<Ablation>,
+    /// Why the default width fails outright (a value leaves its range).
+    #[serde(default)]
+    pub default_width_error: Option<String>,
+}
+
+/// Accuracy of one ablated quantization.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ablation {
+    pub ppl_quant: f64,
+    pub top1_agreement: f64,
+    pub mean_kl: f64,
+}
+
+/// Re-evaluates with each widened tensor in turn at its default width.
+pub fn ablate(
+    float_graph: &Graph,
+    calib: &CalibrationFile,
+    report: &mut AccuracyReport,
+    windows: &[Window],
+    progress: Progress<'_>,
+) -> Result<(), CalibError> {
+    let cfg = calib.calibration.config.clone().unwrap_or_default();
+    let total = report.widened.len();
+    for (i, w) in report.widened.iter_mut().enumerate() {
+        progress("ablation", i, total);
+        let mut c = cfg.clone();
+        c.overrides.remove(&w.name);
+        let q = super::quantize(float_graph, &calib.calibration, &c)?;
+        match evaluate(float_graph, &q, windows, calib, "", &|_, _, _| {}) {
+            Ok(r) => {
+                w.at_default_width = Some(Ablation {
+                    ppl_quant: r.ppl_quant,
+                    top1_agreement: r.top1_agreement,
+                    mean_kl: r.mean_kl,
+                })
+            }
+            Err(CalibError::Witness { err, .. }) => w.default_width_error = Some(err.to_string()),
+            Err(e) => return Err(e),
+        }
+    }
+    progress("ablation", total, total);
+    Ok(())
 }
 
 /// Histogram of `log10 |quantized − float|` over the logits.
@@ -153,8 +199,15 @@ pub fn evaluate(
     eval_source: &str,
     progress: Progress<'_>,
 ) -> Result<AccuracyReport, CalibError> {
-    let vocab = *float_graph.nodes[float_graph.output].shape.last().unwrap_or(&1);
-    let qid: HashMap<&str, usize> = qgraph.nodes.iter().map(|n| (n.name.as_str(), n.id)).collect();
+    let vocab = *float_graph.nodes[float_graph.output]
+        .shape
+        .last()
+        .unwrap_or(&1);
+    let qid: HashMap<&str, usize> = qgraph
+        .nodes
+        .iter()
+        .map(|n| (n.name.as_str(), n.id))
+        .collect();
     let pairs: Vec<(usize, usize)> = float_graph
         .nodes
         .iter()
@@ -190,7 +243,10 @@ pub fn evaluate(
         let fl = &fv[float_graph.output];
         let ql = wit.logits_f64();
         for p in 0..w.len {
-            let (a, b) = (&fl[p * vocab..(p + 1) * vocab], &ql[p * vocab..(p + 1) * vocab]);
+            let (a, b) = (
+                &fl[p * vocab..(p + 1) * vocab],
+                &ql[p * vocab..(p + 1) * vocab],
+            );
             for (x, y) in a.iter().zip(b) {
                 let e = y - x;
                 lmax = lmax.max(e.abs());
@@ -231,7 +287,10 @@ pub fn evaluate(
             let Op::Softmax { mask, .. } = &node.op else {
                 continue;
             };
-            let fin = qgraph.nodes[node.inputs[0]].quant.expect("quantized").frac_bits;
+            let fin = qgraph.nodes[node.inputs[0]]
+                .quant
+                .expect("quantized")
+                .frac_bits;
             let fout = node.quant.expect("quantized").frac_bits;
             let n = *node.shape.last().unwrap_or(&1);
             let keep: Option<Vec<bool>> = mask.as_ref().map(|m| {
@@ -251,7 +310,10 @@ pub fn evaluate(
                 if m == f64::NEG_INFINITY {
                     continue;
                 }
-                let s: f64 = (0..n).filter(|&j| kept(j)).map(|j| (row[j] - m).exp()).sum();
+                let s: f64 = (0..n)
+                    .filter(|&j| kept(j))
+                    .map(|j| (row[j] - m).exp())
+                    .sum();
                 for j in 0..n {
                     let p = if kept(j) { (row[j] - m).exp() / s } else { 0.0 };
                     let e = (dequantize(y[r * n + j], fout) - p).abs();
@@ -263,7 +325,8 @@ pub fn evaluate(
     progress("evaluating", windows.len(), windows.len());
     if targets == 0 {
         return Err(CalibError::Other(
-            "the evaluation data has no next-token targets (every window holds a single token)".into(),
+            "the evaluation data has no next-token targets (every window holds a single token)"
+                .into(),
         ));
     }
     let ppl_float = (nll_f / targets as f64).exp();
@@ -289,7 +352,10 @@ pub fn evaluate(
         .zip(&sm_err)
         .map(|(&s, &e)| {
             let node = &qgraph.nodes[s];
-            let fin = qgraph.nodes[node.inputs[0]].quant.expect("quantized").frac_bits;
+            let fin = qgraph.nodes[node.inputs[0]]
+                .quant
+                .expect("quantized")
+                .frac_bits;
             let fout = node.quant.expect("quantized").frac_bits;
             let bound = (2f64.powi(-(fin + 1))).exp_m1() + 2f64.powi(-(fout + 1));
             SoftmaxError {
@@ -311,6 +377,8 @@ pub fn evaluate(
                 to_bits: t.bits,
                 elements: t.elements,
                 extra_limb_lookups: t.elements * (limbs(t.bits) - limbs(from).min(limbs(t.bits))),
+                at_default_width: None,
+                default_width_error: None,
             })
         })
         .collect();
@@ -358,17 +426,34 @@ impl AccuracyReport {
             calib.windows, calib.seq_len, calib.tokens, self.windows, self.positions, self.eval_source
         );
         let _ = writeln!(s);
-        let _ = writeln!(s, "  {:<24} {:>14} {:>14} {:>14}", "metric", "float", "quantized", "delta");
+        let _ = writeln!(
+            s,
+            "  {:<24} {:>14} {:>14} {:>14}",
+            "metric", "float", "quantized", "delta"
+        );
         let _ = writeln!(
             s,
             "  {:<24} {:>14.6} {:>14.6} {:>+14.6}",
             "perplexity", self.ppl_float, self.ppl_quant, self.ppl_delta
         );
-        let _ = writeln!(s, "  {:<24} {:>44.4}%", "top-1 agreement", self.top1_agreement * 100.0);
+        let _ = writeln!(
+            s,
+            "  {:<24} {:>44.4}%",
+            "top-1 agreement",
+            self.top1_agreement * 100.0
+        );
         let _ = writeln!(s, "  {:<24} {:>44.3e}", "mean KL (nats)", self.mean_kl);
         let _ = writeln!(s, "  {:<24} {:>44.3e}", "max KL (nats)", self.max_kl);
-        let _ = writeln!(s, "  {:<24} {:>44.3e}", "logit max |err|", self.logit_max_abs_err);
-        let _ = writeln!(s, "  {:<24} {:>44.3e}", "logit mean |err|", self.logit_mean_abs_err);
+        let _ = writeln!(
+            s,
+            "  {:<24} {:>44.3e}",
+            "logit max |err|", self.logit_max_abs_err
+        );
+        let _ = writeln!(
+            s,
+            "  {:<24} {:>44.3e}",
+            "logit mean |err|", self.logit_mean_abs_err
+        );
         let _ = writeln!(s);
         let _ = writeln!(
             s,
@@ -390,7 +475,11 @@ impl AccuracyReport {
         }
         if !self.softmax.is_empty() {
             let _ = writeln!(s);
-            let _ = writeln!(s, "  {:<44} {:>11} {:>11}", "softmax (own error)", "max|err|", "bound");
+            let _ = writeln!(
+                s,
+                "  {:<44} {:>11} {:>11}",
+                "softmax (own error)", "max|err|", "bound"
+            );
             for m in &self.softmax {
                 let _ = writeln!(
                     s,
@@ -398,7 +487,11 @@ impl AccuracyReport {
                     trunc(&m.name, 44),
                     m.max_abs_err,
                     m.bound,
-                    if m.within_bound { "ok" } else { "EXCEEDS BOUND" }
+                    if m.within_bound {
+                        "ok"
+                    } else {
+                        "EXCEEDS BOUND"
+                    }
                 );
             }
         }
@@ -406,15 +499,20 @@ impl AccuracyReport {
         if self.widened.is_empty() {
             let _ = writeln!(s, "  no tensor widened beyond its default width");
         } else {
-            let _ = writeln!(s, "  {:<44} {:>9} {:>12}", "widened tensor", "bits", "extra limbs");
+            let _ = writeln!(
+                s,
+                "  {:<44} {:>9} {:>12} {:>26}",
+                "widened tensor", "bits", "extra limbs", "at default width: KL, top-1"
+            );
             for w in &self.widened {
                 let _ = writeln!(
                     s,
-                    "  {:<44} {:>4}->{:<4} {:>12}",
+                    "  {:<44} {:>4}->{:<4} {:>12} {:>26}",
                     trunc(&w.name, 44),
                     w.from_bits,
                     w.to_bits,
-                    w.extra_limb_lookups
+                    w.extra_limb_lookups,
+                    w.gain_text()
                 );
             }
         }
@@ -441,11 +539,17 @@ td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}td:first-child,th
             self.ppl_float, self.ppl_quant, self.ppl_delta
         );
         for (k, v) in [
-            ("top-1 agreement", format!("{:.4}%", self.top1_agreement * 100.0)),
+            (
+                "top-1 agreement",
+                format!("{:.4}%", self.top1_agreement * 100.0),
+            ),
             ("mean KL (nats)", format!("{:.3e}", self.mean_kl)),
             ("max KL (nats)", format!("{:.3e}", self.max_kl)),
             ("logit max |err|", format!("{:.3e}", self.logit_max_abs_err)),
-            ("logit mean |err|", format!("{:.3e}", self.logit_mean_abs_err)),
+            (
+                "logit mean |err|",
+                format!("{:.3e}", self.logit_mean_abs_err),
+            ),
         ] {
             let _ = writeln!(h, "<tr><td>{k}</td><td colspan=\"3\">{v}</td></tr>");
         }
@@ -454,18 +558,34 @@ td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}td:first-child,th
         h.push_str(&bar_chart(
             "float vs quantized perplexity",
             &["float".to_string(), "quantized".to_string()],
-            &[("perplexity", "#4a7ab5", vec![self.ppl_float, self.ppl_quant])],
+            &[(
+                "perplexity",
+                "#4a7ab5",
+                vec![self.ppl_float, self.ppl_quant],
+            )],
             false,
             300,
         ));
         let _ = writeln!(h, "<h2>Error per layer</h2><p>max and mean |quantized − float| of each tensor, in graph order (log scale; hover for names).</p>");
-        let labels: Vec<String> = self.nodes.iter().map(|n| format!("{} ({})", n.name, n.op)).collect();
+        let labels: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| format!("{} ({})", n.name, n.op))
+            .collect();
         h.push_str(&bar_chart(
             "abs error per tensor",
             &labels,
             &[
-                ("max |err|", "#c0504d", self.nodes.iter().map(|n| n.max_abs_err).collect()),
-                ("mean |err|", "#4a7ab5", self.nodes.iter().map(|n| n.mean_abs_err).collect()),
+                (
+                    "max |err|",
+                    "#c0504d",
+                    self.nodes.iter().map(|n| n.max_abs_err).collect(),
+                ),
+                (
+                    "mean |err|",
+                    "#4a7ab5",
+                    self.nodes.iter().map(|n| n.mean_abs_err).collect(),
+                ),
             ],
             true,
             1000,
@@ -473,7 +593,12 @@ td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}td:first-child,th
         let _ = writeln!(h, "<h2>Logit errors</h2><p>histogram of log10 |quantized − float| over all logits of the evaluated positions ({} exactly zero, {} below, {} above the range).</p>",
             self.logit_error_hist.zeros, self.logit_error_hist.under, self.logit_error_hist.over);
         let hl: Vec<String> = (0..self.logit_error_hist.counts.len())
-            .map(|i| format!("{:.2}", self.logit_error_hist.lo + i as f64 * self.logit_error_hist.width))
+            .map(|i| {
+                format!(
+                    "{:.2}",
+                    self.logit_error_hist.lo + i as f64 * self.logit_error_hist.width
+                )
+            })
             .collect();
         h.push_str(&bar_chart(
             "log10 |logit error|",
@@ -481,7 +606,11 @@ td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}td:first-child,th
             &[(
                 "count",
                 "#9bbb59",
-                self.logit_error_hist.counts.iter().map(|&c| c as f64).collect(),
+                self.logit_error_hist
+                    .counts
+                    .iter()
+                    .map(|&c| c as f64)
+                    .collect(),
             )],
             false,
             1000,
@@ -502,16 +631,18 @@ td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}td:first-child,th
         if self.widened.is_empty() {
             let _ = writeln!(h, "<p>No tensor was widened beyond its default width.</p>");
         } else {
-            let _ = writeln!(h, "<table><tr><th>tensor</th><th>bits</th><th>elements</th><th>extra 16-bit limb lookups per proof</th></tr>");
+            let _ = writeln!(h, "<table><tr><th>tensor</th><th>bits</th><th>elements</th><th>extra 16-bit limb lookups per proof</th><th>at default width: mean KL, top-1 (vs {:.3e}, {:.2}%)</th></tr>",
+                self.mean_kl, self.top1_agreement * 100.0);
             for w in &self.widened {
                 let _ = writeln!(
                     h,
-                    "<tr><td>{}</td><td>{}→{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td>{}→{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     esc(&w.name),
                     w.from_bits,
                     w.to_bits,
                     w.elements,
-                    w.extra_limb_lookups
+                    w.extra_limb_lookups,
+                    esc(&w.gain_text())
                 );
             }
             let _ = writeln!(h, "</table>");
@@ -548,11 +679,28 @@ td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}td:first-child,th
     }
 }
 
+impl Widened {
+    fn gain_text(&self) -> String {
+        match (&self.at_default_width, &self.default_width_error) {
+            (Some(a), _) => format!("{:.3e}, {:.2}%", a.mean_kl, a.top1_agreement * 100.0),
+            (None, Some(e)) => format!("fails: {}", trunc(e, 60)),
+            (None, None) => "not measured (--ablate)".into(),
+        }
+    }
+}
+
 fn trunc(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
     } else {
-        let tail: String = s.chars().rev().take(n - 1).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String = s
+            .chars()
+            .rev()
+            .take(n - 1)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         format!("…{tail}")
     }
 }
@@ -565,7 +713,13 @@ fn esc(s: &str) -> String {
 }
 
 /// A grouped bar chart as inline SVG; `log` plots log10 of positive values.
-fn bar_chart(title: &str, labels: &[String], series: &[(&str, &str, Vec<f64>)], log: bool, width: usize) -> String {
+fn bar_chart(
+    title: &str,
+    labels: &[String],
+    series: &[(&str, &str, Vec<f64>)],
+    log: bool,
+    width: usize,
+) -> String {
     let (w, h) = (width as f64, 320.0);
     let (l, r, t, b) = (70.0, 20.0, 30.0, 50.0);
     let tr = |v: f64| -> Option<f64> {
@@ -577,11 +731,17 @@ fn bar_chart(title: &str, labels: &[String], series: &[(&str, &str, Vec<f64>)], 
             Some(v)
         }
     };
-    let vals: Vec<f64> = series.iter().flat_map(|s| s.2.iter().filter_map(|&v| tr(v))).collect();
+    let vals: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.2.iter().filter_map(|&v| tr(v)))
+        .collect();
     let (mut lo, mut hi) = if log {
         (
             vals.iter().copied().fold(f64::INFINITY, f64::min).floor(),
-            vals.iter().copied().fold(f64::NEG_INFINITY, f64::max).ceil(),
+            vals.iter()
+                .copied()
+                .fold(f64::NEG_INFINITY, f64::max)
+                .ceil(),
         )
     } else {
         (0.0, vals.iter().copied().fold(0.0, f64::max) * 1.1)
@@ -597,14 +757,33 @@ fn bar_chart(title: &str, labels: &[String], series: &[(&str, &str, Vec<f64>)], 
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\"><title>{}</title>",
         esc(title)
     );
-    let _ = write!(s, "<text x=\"{}\" y=\"18\" font-size=\"14\" text-anchor=\"middle\">{}</text>", w / 2.0, esc(title));
+    let _ = write!(
+        s,
+        "<text x=\"{}\" y=\"18\" font-size=\"14\" text-anchor=\"middle\">{}</text>",
+        w / 2.0,
+        esc(title)
+    );
     // Axis and ticks.
-    let _ = write!(s, "<line x1=\"{l}\" y1=\"{t}\" x2=\"{l}\" y2=\"{}\" stroke=\"#444\"/>", h - b);
-    let _ = write!(s, "<line x1=\"{l}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#444\"/>", h - b, w - r, h - b);
+    let _ = write!(
+        s,
+        "<line x1=\"{l}\" y1=\"{t}\" x2=\"{l}\" y2=\"{}\" stroke=\"#444\"/>",
+        h - b
+    );
+    let _ = write!(
+        s,
+        "<line x1=\"{l}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#444\"/>",
+        h - b,
+        w - r,
+        h - b
+    );
     let ticks = 5;
     for i in 0..=ticks {
         let v = lo + (hi - lo) * i as f64 / ticks as f64;
-        let label = if log { format!("1e{v:.0}") } else { format!("{v:.3}") };
+        let label = if log {
+            format!("1e{v:.0}")
+        } else {
+            format!("{v:.3}")
+        };
         let yy = y(v);
         let _ = write!(
             s,
