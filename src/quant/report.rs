@@ -18,6 +18,9 @@ use crate::ir::shape_maps::broadcast_index_map;
 use crate::ir::{float, Graph, Op};
 use crate::witness;
 
+/// Tensors listed in the terminal table of a large model.
+const TEXT_TENSORS: usize = 30;
+
 /// Float vs quantized error of one tensor (an IR node of the float graph).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NodeError {
@@ -460,7 +463,19 @@ impl AccuracyReport {
             "  {:<44} {:<10} {:>5} {:>5} {:>11} {:>11} {:>11}",
             "tensor", "op", "bits", "frac", "max|err|", "mean|err|", "max|x|"
         );
-        for n in &self.nodes {
+        // Large models: the tensors with the largest error relative to their
+        // range, in graph order; the JSON and HTML list every tensor.
+        let shown: Vec<&NodeError> = if self.nodes.len() > TEXT_TENSORS {
+            let rel = |n: &NodeError| n.mean_abs_err / n.float_max_abs.max(f64::MIN_POSITIVE);
+            let mut idx: Vec<usize> = (0..self.nodes.len()).collect();
+            idx.sort_by(|&a, &b| rel(&self.nodes[b]).total_cmp(&rel(&self.nodes[a])));
+            idx.truncate(TEXT_TENSORS);
+            idx.sort_unstable();
+            idx.iter().map(|&i| &self.nodes[i]).collect()
+        } else {
+            self.nodes.iter().collect()
+        };
+        for n in shown {
             let _ = writeln!(
                 s,
                 "  {:<44} {:<10} {:>5} {:>5} {:>11.3e} {:>11.3e} {:>11.3e}",
@@ -471,6 +486,13 @@ impl AccuracyReport {
                 n.max_abs_err,
                 n.mean_abs_err,
                 n.float_max_abs
+            );
+        }
+        if self.nodes.len() > TEXT_TENSORS {
+            let _ = writeln!(
+                s,
+                "  ({TEXT_TENSORS} of {} tensors: the largest mean |err| / max |x|; --json and --report list all)",
+                self.nodes.len()
             );
         }
         if !self.softmax.is_empty() {
