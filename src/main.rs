@@ -18,6 +18,8 @@ struct Cli {
 enum Command {
     /// Show the model as zkllm sees it: lowered ops, scales, tables, size estimates.
     Inspect(cli::inspect::InspectArgs),
+    /// Calibrate scales and widths on sample data; report float vs quantized accuracy.
+    Calibrate(cli::calibrate::CalibrateArgs),
     /// Quantize the model and commit to its weights: writes model.pk and model.vk.
     Setup(cli::setup::SetupArgs),
     /// Prove one inference: writes the proof and the public output.
@@ -30,6 +32,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Inspect(args) => cli::inspect::run(args),
+        Command::Calibrate(args) => cli::calibrate::run(args, &cli.common),
         Command::Setup(args) => cli::setup::run(args, &cli.common),
         Command::Prove(args) => cli::prove::run(args, &cli.common),
         Command::Verify(args) => cli::verify::run(args, &cli.common),

@@ -78,12 +78,10 @@ pub fn quantized_graph(
     seq_len: usize,
     calib: Option<&Calibration>,
 ) -> Result<Graph, PipelineError> {
-    quantized_graph_with(
-        model,
-        seq_len,
-        calib,
-        &default_quant_config(calib.is_some()),
-    )
+    let cfg = calib
+        .and_then(|c| c.config.clone())
+        .unwrap_or_else(|| default_quant_config(calib.is_some()));
+    quantized_graph_with(model, seq_len, calib, &cfg)
 }
 
 /// [`quantized_graph`] with an explicit configuration.

@@ -22,6 +22,10 @@ pub struct Calibration {
     pub max_abs: BTreeMap<String, f64>,
     /// Statistics of each [`Op::Norm`] node.
     pub norms: BTreeMap<String, NormStats>,
+    /// Quantization settings chosen with these ranges (`zkllm calibrate`:
+    /// widths, headroom); `None` means the defaults of `zkllm setup`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<super::QuantConfig>,
 }
 
 impl Calibration {

@@ -11,7 +11,9 @@
 use serde::{Deserialize, Serialize};
 
 mod calib;
+pub mod calibrate;
 mod plan;
+pub mod report;
 
 pub use calib::{Calibration, NormStats};
 pub use plan::{quantize, QuantConfig, QuantError};

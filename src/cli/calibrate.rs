@@ -1,0 +1,170 @@
+//! `zkllm calibrate MODEL.onnx --data DATA.json --seq-len N -o calib.json
+//! [--eval EVAL.json] [--report report.html] [--json]`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args;
+
+use zkllm::import::{import, ImportOptions};
+use zkllm::pipeline;
+use zkllm::quant::calibrate::{self, CalibSettings};
+use zkllm::quant::report;
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    /// The ONNX model.
+    pub model: PathBuf,
+    /// Calibration data: a JSON list of token-id sequences (`[[1, 2, 3], [4, 5]]`),
+    /// one list of ids, or `{"input_ids": ...}`. Text input needs a tokenizer
+    /// and is not supported yet: tokenize first.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Held-out evaluation data (same format). Without it the last quarter of
+    /// the --data windows is held out.
+    #[arg(long)]
+    pub eval: Option<PathBuf>,
+    /// Window length: the sequence length the circuit will be set up for.
+    #[arg(long)]
+    pub seq_len: usize,
+    /// Where to write the calibration (input of `zkllm setup --calib`).
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Write the accuracy report as a self-contained HTML page.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Settings preset: a built-in name (default, accurate, compact) or a JSON file.
+    #[arg(long, default_value = "default")]
+    pub preset: String,
+    /// Range margin (overrides the preset's `headroom`).
+    #[arg(long)]
+    pub headroom: Option<f64>,
+    /// Measure each widened tensor's accuracy gain: re-evaluate with it at its default width.
+    #[arg(long)]
+    pub ablate: bool,
+    /// Widening threshold in significant bits (overrides the preset's `min_rel_bits`; 0 disables).
+    #[arg(long)]
+    pub min_rel_bits: Option<f64>,
+}
+
+fn settings(args: &CalibrateArgs) -> Result<CalibSettings> {
+    let mut s = match CalibSettings::preset(&args.preset) {
+        Some(s) => s,
+        None => {
+            let p = Path::new(&args.preset);
+            if !p.exists() {
+                let names: Vec<&str> = calibrate::PRESETS.iter().map(|(n, _)| *n).collect();
+                bail!(
+                    "--preset {}: neither a built-in preset ({}) nor a file",
+                    args.preset,
+                    names.join(", ")
+                );
+            }
+            let t =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            CalibSettings::from_preset_json(&t)
+                .map_err(|e| anyhow!("preset {}: {e}", p.display()))?
+        }
+    };
+    if let Some(h) = args.headroom {
+        if !(h.is_finite() && h >= 1.0) {
+            bail!("--headroom must be a number >= 1, got {h}");
+        }
+        s.quant.headroom = h;
+    }
+    if let Some(b) = args.min_rel_bits {
+        s.min_rel_bits = b;
+    }
+    Ok(s)
+}
+
+fn read_data(path: &Path, vocab: usize) -> Result<Vec<Vec<i64>>> {
+    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = String::from_utf8(text).map_err(|_| {
+        anyhow!(
+            "{}: not UTF-8 text; --data takes a JSON list of token-id sequences",
+            path.display()
+        )
+    })?;
+    Ok(calibrate::parse_token_data(
+        &text,
+        &path.display().to_string(),
+        vocab,
+    )?)
+}
+
+pub fn run(args: &CalibrateArgs, common: &super::progress::Common) -> Result<()> {
+    common.init();
+    let start = Instant::now();
+    if args.seq_len == 0 {
+        bail!("--seq-len must be at least 1");
+    }
+    let settings = settings(args)?;
+    let opts = ImportOptions {
+        seq_len: args.seq_len,
+        ..Default::default()
+    };
+    let graph = import(&args.model, &opts).with_context(|| format!("{}", args.model.display()))?;
+    let vocab = pipeline::vocab_size(&graph);
+    let data = read_data(&args.data, vocab)?;
+    let all = calibrate::windows(&data, args.seq_len);
+    let (calib_w, eval_w, eval_source) = match &args.eval {
+        Some(p) => {
+            let e = read_data(p, vocab)?;
+            (
+                all,
+                calibrate::windows(&e, args.seq_len),
+                format!("--eval {}", p.display()),
+            )
+        }
+        None => calibrate::split_windows(all),
+    };
+    let bars = common.bars();
+    let progress = |s: &str, d: usize, t: usize| bars.update(s, d, t);
+    let cal = calibrate::calibrate(&graph, &calib_w, &settings, &progress)?;
+    let mut rep = report::evaluate(
+        &graph,
+        &cal.graph,
+        &eval_w,
+        &cal.file,
+        &eval_source,
+        &progress,
+    )?;
+    if args.ablate {
+        report::ablate(&graph, &cal.file, &mut rep, &eval_w, &progress)?;
+    }
+    bars.finish();
+
+    let json = serde_json::to_string_pretty(&cal.file)?;
+    std::fs::write(&args.out, json + "\n")
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    if let Some(p) = &args.report {
+        std::fs::write(p, rep.to_html(&cal.file, &args.model.display().to_string()))
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    if common.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "calib": args.out,
+                "report_html": args.report,
+                "seconds": start.elapsed().as_secs_f64(),
+                "widened": cal.file.tensors.iter().filter(|t| t.widened_from.is_some()).count(),
+                "report": rep,
+            }))?
+        );
+    } else if !common.quiet {
+        print!("{}", rep.to_text(&cal.file));
+        println!();
+        println!(
+            "wrote {} in {:.2} s",
+            args.out.display(),
+            start.elapsed().as_secs_f64()
+        );
+        if let Some(p) = &args.report {
+            println!("wrote {}", p.display());
+        }
+    }
+    Ok(())
+}

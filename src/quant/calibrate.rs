@@ -1,0 +1,544 @@
+//! The calibration pass behind `zkllm calibrate`: token data, windows, the
+//! ranges over the whole calibration set, the width selection and the
+//! `calib.json` file.
+//!
+//! Scales come from `max |x|` over every calibration window (no percentile
+//! clipping: DESIGN "Quantization" measured clipping the attention sink at
+//! +164 ppl) times the configured headroom. A tensor whose range leaves its
+//! typical value (`mean |x|`) fewer than `min_rel_bits` significant bits at
+//! its default width is widened, up to [`MAX_BITS`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::{quantize, Calibration, QuantConfig, QuantError, MAX_BITS};
+use crate::ir::{float, Graph, Op};
+use crate::witness::{self, WitnessError};
+
+/// `(stage, done, total)`, as [`crate::pipeline::Progress`].
+pub type Progress<'a> = &'a dyn Fn(&str, usize, usize);
+
+/// Format tag of `calib.json`.
+pub const FORMAT: &str = "zkllm-calib/1";
+
+#[derive(Debug, Error)]
+pub enum DataError {
+    #[error("{what} is empty")]
+    Empty { what: String },
+    #[error("{what} is not JSON: {why}")]
+    NotJson { what: String, why: String },
+    #[error(
+        "{what}: expected a JSON list of token-id sequences (e.g. [[1, 2, 3], [4, 5]]), a single list of token ids, or an object with \"input_ids\"; found {found}"
+    )]
+    Shape { what: String, found: String },
+    #[error("{what}: sequence {seq}, position {pos}: {value} is not a token id (a non-negative integer)")]
+    NotTokenId {
+        what: String,
+        seq: usize,
+        pos: usize,
+        value: String,
+    },
+    #[error("{what}: sequence {seq}, position {pos}: token id {id} is outside the model's vocabulary 0..{vocab}")]
+    OutOfVocab {
+        what: String,
+        seq: usize,
+        pos: usize,
+        id: i64,
+        vocab: usize,
+    },
+    #[error("{what} holds no tokens")]
+    NoTokens { what: String },
+}
+
+#[derive(Debug, Error)]
+pub enum CalibError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error("float run on window {window}: {why}")]
+    Float { window: usize, why: String },
+    #[error("quantization: {0}")]
+    Quant(#[from] QuantError),
+    #[error(
+        "quantized run on {set} window {window} (tokens {tokens:?}...): {err}; calibrate on more representative data or raise --headroom"
+    )]
+    Witness {
+        set: &'static str,
+        window: usize,
+        tokens: Vec<i64>,
+        err: WitnessError,
+    },
+    #[error("--seq-len must be at least 1")]
+    SeqLen,
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Token-id sequences parsed from a JSON data file.
+///
+/// Accepted shapes: `[[ids..], [ids..]]`, `[ids..]` (one sequence), or an
+/// object with `"input_ids"` holding either (e.g. a fixture's `.ref.json`).
+pub fn parse_token_data(text: &str, what: &str, vocab: usize) -> Result<Vec<Vec<i64>>, DataError> {
+    let what = what.to_string();
+    if text.trim().is_empty() {
+        return Err(DataError::Empty { what });
+    }
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| DataError::NotJson {
+        what: what.clone(),
+        why: e.to_string(),
+    })?;
+    let kind = |v: &serde_json::Value| -> String {
+        match v {
+            serde_json::Value::Null => "null".into(),
+            serde_json::Value::Bool(_) => "a boolean".into(),
+            serde_json::Value::Number(_) => "a number".into(),
+            serde_json::Value::String(_) => "a string".into(),
+            serde_json::Value::Array(_) => "a list".into(),
+            serde_json::Value::Object(o) => {
+                format!("an object with keys {:?}", o.keys().collect::<Vec<_>>())
+            }
+        }
+    };
+    let list = match &v {
+        serde_json::Value::Object(o) => match o.get("input_ids") {
+            Some(ids @ serde_json::Value::Array(_)) => ids,
+            _ => {
+                return Err(DataError::Shape {
+                    what,
+                    found: kind(&v),
+                })
+            }
+        },
+        serde_json::Value::Array(_) => &v,
+        other => {
+            return Err(DataError::Shape {
+                what,
+                found: kind(other),
+            })
+        }
+    };
+    let items = list.as_array().expect("checked");
+    if items.is_empty() {
+        return Err(DataError::NoTokens { what });
+    }
+    let nested = items.iter().any(|x| x.is_array());
+    let seqs: Vec<&[serde_json::Value]> = if nested {
+        let mut out = Vec::new();
+        for (i, s) in items.iter().enumerate() {
+            match s.as_array() {
+                Some(a) => out.push(a.as_slice()),
+                None => {
+                    return Err(DataError::Shape {
+                        what,
+                        found: format!("a list whose item {i} is {}", kind(s)),
+                    })
+                }
+            }
+        }
+        out
+    } else {
+        vec![items.as_slice()]
+    };
+    let mut result = Vec::with_capacity(seqs.len());
+    for (si, s) in seqs.iter().enumerate() {
+        let mut ids = Vec::with_capacity(s.len());
+        for (pi, t) in s.iter().enumerate() {
+            let id = t
+                .as_i64()
+                .filter(|&x| x >= 0)
+                .ok_or_else(|| DataError::NotTokenId {
+                    what: what.clone(),
+                    seq: si,
+                    pos: pi,
+                    value: t.to_string(),
+                })?;
+            if id as u64 >= vocab as u64 {
+                return Err(DataError::OutOfVocab {
+                    what: what.clone(),
+                    seq: si,
+                    pos: pi,
+                    id,
+                    vocab,
+                });
+            }
+            ids.push(id);
+        }
+        result.push(ids);
+    }
+    if result.iter().all(|s| s.is_empty()) {
+        return Err(DataError::NoTokens { what });
+    }
+    Ok(result)
+}
+
+/// `seq_len` token ids of one model run: `len` real tokens, then padding
+/// with token 0 (as `zkllm prove` pads; the causal mask keeps the padding
+/// from affecting the real positions).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub ids: Vec<i64>,
+    pub len: usize,
+}
+
+/// Splits sequences into consecutive non-overlapping windows of `seq_len`
+/// tokens (the last one of a sequence may be shorter and is padded).
+pub fn windows(seqs: &[Vec<i64>], seq_len: usize) -> Vec<Window> {
+    let mut out = Vec::new();
+    for s in seqs {
+        for chunk in s.chunks(seq_len.max(1)) {
+            let mut ids = chunk.to_vec();
+            ids.resize(seq_len, 0);
+            out.push(Window {
+                ids,
+                len: chunk.len(),
+            });
+        }
+    }
+    out
+}
+
+/// Splits windows into (calibration, evaluation) when no separate eval data
+/// is given: the last quarter (at least one window) is held out. With a
+/// single window both sets are that window, and the description says so.
+pub fn split_windows(w: Vec<Window>) -> (Vec<Window>, Vec<Window>, String) {
+    let n = w.len();
+    if n < 2 {
+        let desc = format!(
+            "not held out: the data gives {n} window(s), so the report is on the calibration data itself (pass --eval)"
+        );
+        return (w.clone(), w, desc);
+    }
+    let k = n.div_ceil(4).max(1);
+    let (a, b) = w.split_at(n - k);
+    let desc = format!("split: the last {k} of {n} windows of --data held out for evaluation");
+    (a.to_vec(), b.to_vec(), desc)
+}
+
+/// The knobs of a calibration: a base [`QuantConfig`] and the width rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalibSettings {
+    /// The quantization settings (bits, residual_bits, headroom, tables...).
+    #[serde(flatten)]
+    pub quant: QuantConfig,
+    /// Widen a tensor until its `mean |x|` gets at least this many
+    /// significant bits (`log2(mean|x| · 2^frac_bits)`); 0 disables.
+    pub min_rel_bits: f64,
+}
+
+impl Default for CalibSettings {
+    fn default() -> Self {
+        CalibSettings {
+            quant: crate::pipeline::default_quant_config(true),
+            min_rel_bits: 8.0,
+        }
+    }
+}
+
+/// One tensor's line in `calib.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TensorInfo {
+    pub name: String,
+    pub op: String,
+    pub elements: usize,
+    pub bits: u32,
+    pub frac_bits: i32,
+    /// `max |x|` over the calibration set (before headroom).
+    pub max_abs: f64,
+    pub mean_abs: f64,
+    /// `log2(mean|x| · 2^frac_bits)`.
+    pub rel_bits: f64,
+    /// Largest `|q| / 2^(bits-1)` seen in the quantized runs.
+    pub fill: f64,
+    /// The width before widening, when this tensor was widened.
+    pub widened_from: Option<u32>,
+}
+
+/// A lookup table and the share of it the calibration inputs used.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LookupInfo {
+    pub name: String,
+    pub func: String,
+    pub table_lo: i64,
+    pub table_log_size: u32,
+    pub input_min: i64,
+    pub input_max: i64,
+    /// How far the seen inputs could grow before leaving the table
+    /// (table half-width over the largest seen `|input - centre|`).
+    pub headroom: f64,
+}
+
+/// What `zkllm calibrate` writes. `zkllm setup --calib` reads the flattened
+/// [`Calibration`] (ranges and the quantization settings) and ignores the
+/// rest, which documents the choice.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationFile {
+    pub format: String,
+    #[serde(flatten)]
+    pub calibration: Calibration,
+    pub seq_len: usize,
+    pub windows: usize,
+    pub tokens: usize,
+    pub min_rel_bits: f64,
+    pub tensors: Vec<TensorInfo>,
+    pub lookups: Vec<LookupInfo>,
+}
+
+/// Result of [`calibrate`]: the file and the quantized graph it gives.
+pub struct Calibrated {
+    pub file: CalibrationFile,
+    pub graph: Graph,
+}
+
+fn widenable(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::EinSum { .. }
+            | Op::Hadamard
+            | Op::MulConst { .. }
+            | Op::Add
+            | Op::Sub
+            | Op::Concat { .. }
+            | Op::Norm { .. }
+            | Op::Rotary { .. }
+            | Op::Lookup { .. }
+    )
+}
+
+/// Per-node `Σ|x|` and element counts of float runs.
+#[derive(Default)]
+struct AbsStats {
+    sum: HashMap<String, (f64, usize)>,
+}
+
+impl AbsStats {
+    fn add(&mut self, graph: &Graph, vals: &[Vec<f64>]) {
+        for (n, v) in graph.nodes.iter().zip(vals) {
+            let s: f64 = v.iter().filter(|x| x.is_finite()).map(|x| x.abs()).sum();
+            let e = self.sum.entry(n.name.clone()).or_insert((0.0, 0));
+            e.0 += s;
+            e.1 += v.len();
+        }
+    }
+    fn mean(&self, name: &str) -> f64 {
+        self.sum
+            .get(name)
+            .map(|&(s, c)| if c > 0 { s / c as f64 } else { 0.0 })
+            .unwrap_or(0.0)
+    }
+}
+
+/// The calibration pass over `windows` of the float graph `graph`.
+pub fn calibrate(
+    graph: &Graph,
+    windows: &[Window],
+    settings: &CalibSettings,
+    progress: Progress<'_>,
+) -> Result<Calibrated, CalibError> {
+    if windows.is_empty() {
+        return Err(CalibError::Data(DataError::NoTokens {
+            what: "the calibration data".into(),
+        }));
+    }
+    let mut calib = Calibration::default();
+    let mut stats = AbsStats::default();
+    for (i, w) in windows.iter().enumerate() {
+        progress("float ranges", i, windows.len());
+        let vals = float::eval(graph, &w.ids).map_err(|e| CalibError::Float {
+            window: i,
+            why: e.to_string(),
+        })?;
+        calib.merge_float_run(graph, &vals);
+        stats.add(graph, &vals);
+    }
+    progress("float ranges", windows.len(), windows.len());
+
+    // Widths: quantize at the defaults, widen the tensors that lack precision.
+    let mut cfg = settings.quant.clone();
+    let base = quantize(graph, &calib, &cfg)?;
+    let base_q: HashMap<&str, crate::ir::Quant> = base
+        .nodes
+        .iter()
+        .filter_map(|n| n.quant.map(|q| (n.name.as_str(), q)))
+        .collect();
+    let mut widened: BTreeMap<String, u32> = BTreeMap::new();
+    if settings.min_rel_bits > 0.0 {
+        for n in &graph.nodes {
+            if !widenable(&n.op) || cfg.overrides.contains_key(&n.name) {
+                continue;
+            }
+            let (Some(q), mean) = (base_q.get(n.name.as_str()), stats.mean(&n.name)) else {
+                continue;
+            };
+            if mean <= 0.0 || q.bits >= MAX_BITS {
+                continue;
+            }
+            let rel = mean.log2() + q.frac_bits as f64;
+            if rel < settings.min_rel_bits {
+                let extra = (settings.min_rel_bits - rel).ceil() as u32;
+                let bits = (q.bits + extra).min(MAX_BITS);
+                cfg.overrides.insert(n.name.clone(), bits);
+                widened.insert(n.name.clone(), q.bits);
+            }
+        }
+    }
+    let qgraph = quantize(graph, &calib, &cfg)?;
+
+    // The exact integer runs: every calibration window must fit.
+    let mut fill: HashMap<usize, f64> = HashMap::new();
+    let mut lk: HashMap<usize, (i64, i64)> = HashMap::new();
+    for (i, w) in windows.iter().enumerate() {
+        progress("quantized runs", i, windows.len());
+        let wit = witness::generate(&qgraph, &w.ids).map_err(|err| CalibError::Witness {
+            set: "calibration",
+            window: i,
+            tokens: w.ids.iter().take(8).copied().collect(),
+            err,
+        })?;
+        for n in &qgraph.nodes {
+            if matches!(n.op, Op::Weight { .. } | Op::Constant | Op::Input { .. }) {
+                continue;
+            }
+            let q = n.quant.expect("quantized");
+            let v = wit.node(n.id);
+            let m = v.iter().map(|x| x.unsigned_abs()).max().unwrap_or(0);
+            let f = m as f64 / 2f64.powi(q.bits as i32 - 1);
+            let e = fill.entry(n.id).or_insert(0.0);
+            *e = e.max(f);
+            if let Op::Lookup { .. } = n.op {
+                let x = wit.node(n.inputs[0]);
+                let lo = x.iter().copied().min().unwrap_or(0);
+                let hi = x.iter().copied().max().unwrap_or(0);
+                let e = lk.entry(n.id).or_insert((lo, hi));
+                e.0 = e.0.min(lo);
+                e.1 = e.1.max(hi);
+            }
+        }
+    }
+    progress("quantized runs", windows.len(), windows.len());
+
+    let qid: HashMap<&str, usize> = qgraph
+        .nodes
+        .iter()
+        .map(|n| (n.name.as_str(), n.id))
+        .collect();
+    let mut tensors = Vec::new();
+    for n in &graph.nodes {
+        if matches!(n.op, Op::Weight { .. } | Op::Constant | Op::Input { .. }) {
+            continue;
+        }
+        let Some(&id) = qid.get(n.name.as_str()) else {
+            continue;
+        };
+        let q = qgraph.nodes[id].quant.expect("quantized");
+        let mean = stats.mean(&n.name);
+        tensors.push(TensorInfo {
+            name: n.name.clone(),
+            op: n.op.kind().to_string(),
+            elements: crate::ir::numel(&n.shape),
+            bits: q.bits,
+            frac_bits: q.frac_bits,
+            max_abs: calib.max_abs.get(&n.name).copied().unwrap_or(0.0),
+            mean_abs: mean,
+            rel_bits: if mean > 0.0 {
+                mean.log2() + q.frac_bits as f64
+            } else {
+                f64::NAN
+            },
+            fill: fill.get(&id).copied().unwrap_or(0.0),
+            widened_from: widened.get(&n.name).copied(),
+        });
+    }
+    let mut lookups = Vec::new();
+    for n in &qgraph.nodes {
+        if let Op::Lookup {
+            func,
+            table: Some(t),
+        } = &n.op
+        {
+            let (lo, hi) = lk.get(&n.id).copied().unwrap_or((0, 0));
+            let size = 1i64 << t.log_size;
+            let centre = t.lo as f64 + size as f64 / 2.0;
+            let spread = (hi as f64 - centre)
+                .abs()
+                .max((lo as f64 - centre).abs())
+                .max(1.0);
+            lookups.push(LookupInfo {
+                name: n.name.clone(),
+                func: format!("{func:?}"),
+                table_lo: t.lo,
+                table_log_size: t.log_size,
+                input_min: lo,
+                input_max: hi,
+                headroom: size as f64 / 2.0 / spread,
+            });
+        }
+    }
+    calib.config = Some(cfg);
+    let file = CalibrationFile {
+        format: FORMAT.into(),
+        calibration: calib,
+        seq_len: graph.seq_len,
+        windows: windows.len(),
+        tokens: windows.iter().map(|w| w.len).sum(),
+        min_rel_bits: settings.min_rel_bits,
+        tensors,
+        lookups,
+    };
+    Ok(Calibrated {
+        file,
+        graph: qgraph,
+    })
+}
+
+/// Built-in presets (`calibration/presets/*.json`).
+pub const PRESETS: &[(&str, &str)] = &[
+    (
+        "default",
+        include_str!("../../calibration/presets/default.json"),
+    ),
+    (
+        "accurate",
+        include_str!("../../calibration/presets/accurate.json"),
+    ),
+    (
+        "compact",
+        include_str!("../../calibration/presets/compact.json"),
+    ),
+];
+
+impl CalibSettings {
+    /// Settings from a preset JSON object: its keys replace the defaults'
+    /// (any [`QuantConfig`] field, and `min_rel_bits`); `"description"` is
+    /// ignored.
+    pub fn from_preset_json(text: &str) -> Result<CalibSettings, String> {
+        let preset: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        let serde_json::Value::Object(p) = preset else {
+            return Err("a preset is a JSON object".into());
+        };
+        let mut base = serde_json::to_value(CalibSettings::default()).map_err(|e| e.to_string())?;
+        let obj = base.as_object_mut().expect("struct");
+        for (k, v) in p {
+            if k == "description" {
+                continue;
+            }
+            if !obj.contains_key(&k) {
+                return Err(format!(
+                    "unknown setting `{k}` (known: {})",
+                    obj.keys().cloned().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            obj.insert(k, v);
+        }
+        serde_json::from_value(base).map_err(|e| e.to_string())
+    }
+
+    /// A built-in preset by name.
+    pub fn preset(name: &str) -> Option<CalibSettings> {
+        PRESETS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| CalibSettings::from_preset_json(t).expect("built-in presets parse"))
+    }
+}

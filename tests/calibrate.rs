@@ -1,0 +1,375 @@
+//! `zkllm calibrate`: the calibration file that setup accepts and a proof
+//! with it verifies, the accuracy report's metrics, and data-file errors.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use zkllm::import::{import, ImportOptions};
+use zkllm::pipeline;
+use zkllm::quant::calibrate::{self, CalibSettings, CalibrationFile, DataError};
+use zkllm::quant::report;
+use zkllm::quant::Calibration;
+
+const SEQ: usize = 8;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(format!("{name}.onnx"))
+}
+
+fn calibration_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("calibration")
+}
+
+/// ASCII bytes of a text as token ids: valid for the vocabulary-128 fixtures.
+fn ascii_ids(file: &str) -> Vec<i64> {
+    let t = std::fs::read_to_string(calibration_dir().join(file)).unwrap();
+    t.bytes().filter(|b| *b < 128).map(|b| b as i64).collect()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("zkllm-calib-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write_json(path: &Path, v: &serde_json::Value) {
+    std::fs::write(path, serde_json::to_string(v).unwrap()).unwrap();
+}
+
+fn zkllm(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_zkllm"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn calibrated_key_proves_and_verifies() {
+    let dir = tmp("e2e");
+    let model = fixture("llama_dynamo");
+    let calib_ids: Vec<i64> = ascii_ids("pride_and_prejudice_ch1.txt")
+        .into_iter()
+        .take(96)
+        .collect();
+    let eval_ids: Vec<i64> = ascii_ids("tale_of_two_cities_ch1.txt")
+        .into_iter()
+        .take(48)
+        .collect();
+    let (data, eval) = (dir.join("data.json"), dir.join("eval.json"));
+    write_json(&data, &serde_json::json!([calib_ids]));
+    write_json(&eval, &serde_json::json!([eval_ids]));
+    let (out, html) = (dir.join("calib.json"), dir.join("report.html"));
+    let o = zkllm(&[
+        "calibrate",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--eval",
+        eval.to_str().unwrap(),
+        "--seq-len",
+        &SEQ.to_string(),
+        "-o",
+        out.to_str().unwrap(),
+        "--report",
+        html.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("--json prints JSON");
+    let r = &j["report"];
+    for k in [
+        "ppl_float",
+        "ppl_quant",
+        "ppl_delta",
+        "top1_agreement",
+        "mean_kl",
+        "max_kl",
+        "logit_max_abs_err",
+        "logit_mean_abs_err",
+    ] {
+        let v = r[k].as_f64().unwrap_or_else(|| panic!("{k} missing"));
+        assert!(v.is_finite(), "{k} = {v}");
+    }
+    assert!(r["nodes"].as_array().unwrap().len() > 5);
+    assert!(!r["softmax"].as_array().unwrap().is_empty());
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.matches("<svg").count() >= 3);
+    assert!(
+        !page.contains("src=\"http") && !page.contains("<script"),
+        "self-contained"
+    );
+
+    // What setup reads: the ranges plus the chosen settings.
+    let text = std::fs::read_to_string(&out).unwrap();
+    let calib: Calibration = serde_json::from_str(&text).unwrap();
+    assert!(calib.config.is_some() && !calib.max_abs.is_empty());
+    let graph = pipeline::quantized_graph(&model, SEQ, Some(&calib)).unwrap();
+    let pk = pipeline::setup(graph, &|_, _, _| {}).unwrap();
+    let ids = &eval_ids[..SEQ];
+    let proof = pipeline::prove(&pk, ids, Some(7), &|_, _, _| {}).unwrap();
+    pipeline::verify(&pk.vk, &proof, Some(ids)).unwrap();
+
+    // And the CLI's setup takes the file.
+    let keys = dir.join("keys");
+    let o = zkllm(&[
+        "setup",
+        model.to_str().unwrap(),
+        "--seq-len",
+        "8",
+        "--calib",
+        out.to_str().unwrap(),
+        "-o",
+        keys.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn report_has_every_metric_for_each_family() {
+    for name in ["gpt2_dynamo", "qwen2_dynamo", "neox_dynamo", "opt_legacy"] {
+        let model = fixture(name);
+        let graph = import(
+            &model,
+            &ImportOptions {
+                seq_len: SEQ,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let ids = ascii_ids("pride_and_prejudice_ch1.txt");
+        let seqs = vec![ids[..64].to_vec(), ids[64..77].to_vec()];
+        let (cw, ew, src) = calibrate::split_windows(calibrate::windows(&seqs, SEQ));
+        assert!(src.starts_with("split"), "{src}");
+        assert!(
+            ew.iter().any(|w| w.len < SEQ),
+            "the padded tail window is evaluated"
+        );
+        let cal =
+            calibrate::calibrate(&graph, &cw, &CalibSettings::default(), &|_, _, _| {}).unwrap();
+        let rep =
+            report::evaluate(&graph, &cal.graph, &ew, &cal.file, &src, &|_, _, _| {}).unwrap();
+        for (k, v) in rep.metrics() {
+            assert!(v.is_finite(), "{name}: {k} = {v}");
+        }
+        assert!(rep.ppl_float > 1.0, "{name}: {}", rep.ppl_float);
+        assert!(
+            rep.top1_agreement > 0.8,
+            "{name}: top-1 {}",
+            rep.top1_agreement
+        );
+        assert!(rep.mean_kl < 1e-2, "{name}: KL {}", rep.mean_kl);
+        assert!(!rep.nodes.is_empty());
+        for n in &rep.nodes {
+            assert!(
+                n.max_abs_err.is_finite()
+                    && n.mean_abs_err.is_finite()
+                    && n.mean_abs_err <= n.max_abs_err + 1e-12,
+                "{name}: {n:?}"
+            );
+        }
+        for s in &rep.softmax {
+            assert!(s.within_bound, "{name}: softmax {s:?}");
+        }
+        assert!(rep.to_text(&cal.file).contains("perplexity"));
+        // The file round-trips and is what setup reads.
+        let text = serde_json::to_string(&cal.file).unwrap();
+        let back: CalibrationFile = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.tensors.len(), cal.file.tensors.len());
+        let c: Calibration = serde_json::from_str(&text).unwrap();
+        let again = zkllm::quant::quantize(&graph, &c, c.config.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            again, cal.graph,
+            "{name}: the file gives the graph that was measured"
+        );
+    }
+}
+
+#[test]
+fn widening_is_reported_with_its_cost() {
+    let model = fixture("llama_dynamo");
+    let graph = import(
+        &model,
+        &ImportOptions {
+            seq_len: SEQ,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let ids = ascii_ids("pride_and_prejudice_ch1.txt");
+    let w = calibrate::windows(&[ids[..40].to_vec()], SEQ);
+    // A demanding threshold widens something; the report prices it.
+    let s = CalibSettings {
+        min_rel_bits: 14.0,
+        ..CalibSettings::default()
+    };
+    let cal = calibrate::calibrate(&graph, &w, &s, &|_, _, _| {}).unwrap();
+    let widened: Vec<_> = cal
+        .file
+        .tensors
+        .iter()
+        .filter(|t| t.widened_from.is_some())
+        .collect();
+    assert!(!widened.is_empty());
+    for t in &widened {
+        assert!(t.bits > t.widened_from.unwrap() && t.bits <= 24, "{t:?}");
+        assert_eq!(
+            cal.file
+                .calibration
+                .config
+                .as_ref()
+                .unwrap()
+                .overrides
+                .get(&t.name),
+            Some(&t.bits)
+        );
+    }
+    let mut rep = report::evaluate(
+        &graph,
+        &cal.graph,
+        &w,
+        &cal.file,
+        "calibration data",
+        &|_, _, _| {},
+    )
+    .unwrap();
+    assert_eq!(rep.widened.len(), widened.len());
+    assert!(rep
+        .widened
+        .iter()
+        .all(|w| w.extra_limb_lookups > 0 || w.to_bits.div_ceil(16) == w.from_bits.div_ceil(16)));
+    report::ablate(&graph, &cal.file, &mut rep, &w, &|_, _, _| {}).unwrap();
+    for x in &rep.widened {
+        let a = x.at_default_width.as_ref().expect("measured");
+        assert!(a.mean_kl.is_finite() && a.ppl_quant.is_finite(), "{x:?}");
+    }
+    assert!(rep.to_text(&cal.file).contains("at default width"));
+    // No widening at all with the threshold off.
+    let s0 = CalibSettings {
+        min_rel_bits: 0.0,
+        ..CalibSettings::default()
+    };
+    let cal0 = calibrate::calibrate(&graph, &w, &s0, &|_, _, _| {}).unwrap();
+    assert!(cal0.file.tensors.iter().all(|t| t.widened_from.is_none()));
+    // Presets parse.
+    for (p, _) in calibrate::PRESETS {
+        assert!(CalibSettings::preset(p).is_some());
+    }
+    assert!(CalibSettings::from_preset_json("{\"bogus\": 1}")
+        .unwrap_err()
+        .contains("unknown setting"));
+}
+
+#[test]
+fn bad_data_files_are_clear_errors() {
+    let v = 128;
+    let p = |t: &str| calibrate::parse_token_data(t, "data.json", v);
+    assert!(matches!(p(""), Err(DataError::Empty { .. })));
+    assert!(matches!(p("  \n"), Err(DataError::Empty { .. })));
+    assert!(matches!(p("[[1, 2"), Err(DataError::NotJson { .. })));
+    assert!(matches!(p("hello world"), Err(DataError::NotJson { .. })));
+    assert!(matches!(
+        p("{\"tokens\": [1]}"),
+        Err(DataError::Shape { .. })
+    ));
+    assert!(matches!(p("\"text\""), Err(DataError::Shape { .. })));
+    assert!(matches!(p("[[1], 2]"), Err(DataError::Shape { .. })));
+    assert!(matches!(p("[]"), Err(DataError::NoTokens { .. })));
+    assert!(matches!(p("[[], []]"), Err(DataError::NoTokens { .. })));
+    assert!(matches!(
+        p("[[1, -2]]"),
+        Err(DataError::NotTokenId { seq: 0, pos: 1, .. })
+    ));
+    assert!(matches!(p("[[1, 2.5]]"), Err(DataError::NotTokenId { .. })));
+    let e = p("[[1, 2], [3, 128]]").unwrap_err();
+    assert!(matches!(
+        e,
+        DataError::OutOfVocab {
+            seq: 1,
+            pos: 1,
+            id: 128,
+            vocab: 128,
+            ..
+        }
+    ));
+    assert!(
+        e.to_string()
+            .contains("outside the model's vocabulary 0..128"),
+        "{e}"
+    );
+    assert_eq!(p("[[1, 2], [3]]").unwrap(), vec![vec![1, 2], vec![3]]);
+    assert_eq!(p("[5, 6]").unwrap(), vec![vec![5, 6]]);
+    assert_eq!(p("{\"input_ids\": [5, 6]}").unwrap(), vec![vec![5, 6]]);
+
+    // Through the CLI: non-zero exit, the file and the problem named.
+    let dir = tmp("bad");
+    let model = fixture("gpt2_dynamo");
+    for (file, text, want) in [
+        ("empty.json", "", "is empty"),
+        (
+            "wrong.json",
+            "{\"a\": 1}",
+            "expected a JSON list of token-id sequences",
+        ),
+        ("broken.json", "[[1, 2,", "is not JSON"),
+        (
+            "vocab.json",
+            "[[1, 2, 3, 999]]",
+            "token id 999 is outside the model's vocabulary 0..128",
+        ),
+    ] {
+        let f = dir.join(file);
+        std::fs::write(&f, text).unwrap();
+        let o = zkllm(&[
+            "calibrate",
+            model.to_str().unwrap(),
+            "--data",
+            f.to_str().unwrap(),
+            "--seq-len",
+            "8",
+            "-o",
+            dir.join("c.json").to_str().unwrap(),
+            "-q",
+        ]);
+        assert!(!o.status.success(), "{file}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(want) && err.contains(file), "{file}: {err}");
+    }
+    assert!(!dir.join("c.json").exists(), "nothing written on error");
+
+    // Ranges from too little data: the value that leaves its range is named before any proof.
+    let (one, eval) = (dir.join("one.json"), dir.join("eval.json"));
+    std::fs::write(&one, "[[1, 2, 3, 4, 5, 6, 7, 8]]").unwrap();
+    write_json(
+        &eval,
+        &serde_json::json!([ascii_ids("tale_of_two_cities_ch1.txt")]),
+    );
+    let model = fixture("llama_dynamo");
+    let o = zkllm(&[
+        "calibrate",
+        model.to_str().unwrap(),
+        "--data",
+        one.to_str().unwrap(),
+        "--eval",
+        eval.to_str().unwrap(),
+        "--seq-len",
+        "8",
+        "--headroom",
+        "1",
+        "-o",
+        dir.join("c.json").to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("evaluation window")
+            && err.contains("does not fit")
+            && err.contains("at position"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
