@@ -218,7 +218,11 @@ impl ProofFile {
         let all_positions = match r.get_u8("public-output kind").map_err(bad)? {
             0 => false,
             1 => true,
-            _ => return Err(bad(WireError::Invalid { what: "public-output kind" })),
+            _ => {
+                return Err(bad(WireError::Invalid {
+                    what: "public-output kind",
+                }))
+            }
         };
         let logits = get_i64s(&mut r).map_err(bad)?;
         let logit_frac_bits = r.get_u32("logit scale").map_err(bad)? as i32;

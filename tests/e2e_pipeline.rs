@@ -61,11 +61,17 @@ fn every_family_proves_and_verifies() {
         // Every position's logits can be public too (checked on two families).
         if name == "gpt2_dynamo" || name == "llama_dynamo" {
             let all = pipeline::prove_with(&pk, ids, true, Some(4), &|_, _, _| {}).unwrap();
-            assert_eq!(all.statement.last_logits(), proof.statement.logits.as_slice());
+            assert_eq!(
+                all.statement.last_logits(),
+                proof.statement.logits.as_slice()
+            );
             pipeline::verify(&pk.vk, &all, Some(ids)).unwrap_or_else(|e| panic!("{name} all: {e}"));
             let mut edited = all.clone();
             edited.statement.logits[0] += 1;
-            assert!(pipeline::verify(&pk.vk, &edited, None).is_err(), "{name}: edited first-position logit accepted");
+            assert!(
+                pipeline::verify(&pk.vk, &edited, None).is_err(),
+                "{name}: edited first-position logit accepted"
+            );
         }
         // Shorter prompts are padded and masked.
         let short = &ids[..ids.len() / 2];

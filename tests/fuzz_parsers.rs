@@ -22,7 +22,8 @@ fn parse_all(bytes: &[u8]) {
     let _ = HyraxOpening::from_bytes(bytes);
     let _ = LookupProof::from_bytes(bytes);
     let _ = BatchOpeningProof::from_bytes(bytes);
-    let _ = zkllm::artifacts::check_header(bytes, zkllm::artifacts::PROOF_FILE_MAGIC, "proof", "fuzz");
+    let _ =
+        zkllm::artifacts::check_header(bytes, zkllm::artifacts::PROOF_FILE_MAGIC, "proof", "fuzz");
 }
 
 proptest! {
@@ -46,14 +47,17 @@ proptest! {
 #[test]
 fn mutations_of_a_real_proof_never_panic() {
     let ids = vec![1, 2, 3, 4];
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/llama_dynamo.onnx");
+    let path =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/llama_dynamo.onnx");
     let graph = zkllm::pipeline::quantized_graph(&path, 4, None).unwrap();
     let pk = zkllm::pipeline::setup(graph, &|_, _, _| {}).unwrap();
     let proof = zkllm::pipeline::prove(&pk, &ids, Some(9), &|_, _, _| {}).unwrap();
     let body = proof.to_bytes();
     let mut seed = 7u64;
     let mut next = || {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (seed >> 33) as usize
     };
     let mut parsed = 0;
@@ -75,7 +79,10 @@ fn mutations_of_a_real_proof_never_panic() {
             parsed += 1;
             // A few are checked end to end; every one of them must be rejected.
             if parsed <= 3 && b != body {
-                assert!(zkllm::pipeline::verify(&pk.vk, &pf, None).is_err(), "mutation {round} accepted");
+                assert!(
+                    zkllm::pipeline::verify(&pk.vk, &pf, None).is_err(),
+                    "mutation {round} accepted"
+                );
             }
         }
     }

@@ -125,7 +125,9 @@ pub(crate) fn output_claim(
     let (seq, vocab) = (shape[rank - 2], shape[rank - 1]);
     let expected = if s.all_positions { seq * vocab } else { vocab };
     if s.position >= seq || s.logits.len() != expected {
-        return Err(CircuitError::Invalid("public output does not match the model's output shape".into()));
+        return Err(CircuitError::Invalid(
+            "public output does not match the model's output shape".into(),
+        ));
     }
     let lv = crate::poly::num_vars_for(vocab);
     let ls = crate::poly::num_vars_for(seq);
@@ -134,7 +136,10 @@ pub(crate) fn output_claim(
         let v = t.challenge_scalars(b"output-positions", ls);
         let table = layout::padded_table(&[seq, vocab], &s.logits);
         let point: Vec<Fr> = u.iter().chain(&v).copied().collect();
-        (point.clone(), crate::poly::DenseMle::new(table).evaluate(&point))
+        (
+            point.clone(),
+            crate::poly::DenseMle::new(table).evaluate(&point),
+        )
     } else {
         let table = layout::padded_table(&[vocab], &s.logits);
         let value = crate::poly::DenseMle::new(table).evaluate(&u);

@@ -58,7 +58,13 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
     let start = Instant::now();
     let pk = ProvingKey::load(&args.pk)?;
     let bars = common.bars();
-    let proof = pipeline::prove_with(&pk, &ids, args.public == "all-logits", args.seed, &|s, d, t| bars.update(s, d, t))?;
+    let proof = pipeline::prove_with(
+        &pk,
+        &ids,
+        args.public == "all-logits",
+        args.seed,
+        &|s, d, t| bars.update(s, d, t),
+    )?;
     bars.finish();
     proof.save(&args.out)?;
     let secs = start.elapsed().as_secs_f64();
