@@ -361,3 +361,87 @@ pub(crate) fn rotate_half_selection(
         entries,
     }
 }
+
+/// Claim maps shared by prover and verifier, so both move points the same way.
+pub(crate) mod claim_maps {
+    use super::{layout, pow2};
+    use crate::field::Fr;
+    use crate::protocols::index_map::{self, reshape_is_free, Selection};
+    use crate::sumcheck::EvaluationClaim;
+
+    /// `[1, ±1]`: the coefficients of `Add` and `Sub`.
+    pub fn add_sub_coeffs(subtract: bool) -> [Fr; 2] {
+        let one = Fr::from(1u64);
+        [one, if subtract { -one } else { one }]
+    }
+
+    /// A claim on `Sum{axis}` (the axis kept with size 1) is a claim on the
+    /// input with that axis at `(½, …, ½)`, scaled by `2^{-l}`: padding is zero.
+    pub fn sum_input(
+        out_shape: &[usize],
+        in_shape: &[usize],
+        axis: usize,
+        c: &EvaluationClaim,
+    ) -> EvaluationClaim {
+        let l = crate::poly::num_vars_for(in_shape[axis]);
+        let mut bl: Vec<Vec<Fr>> = layout::blocks(out_shape, &c.point)
+            .iter()
+            .map(|b| b.to_vec())
+            .collect();
+        let half = ark_ff::Field::inverse(&Fr::from(2u64)).expect("2 is invertible");
+        bl[axis] = vec![half; l];
+        let refs: Vec<&[Fr]> = bl.iter().map(|b| b.as_slice()).collect();
+        let scale = ark_ff::Field::inverse(&pow2(l as u32)).expect("non-zero");
+        EvaluationClaim {
+            point: layout::join(&refs),
+            value: c.value * scale,
+        }
+    }
+
+    /// `None` when the reshape keeps every padded index (the claim passes
+    /// through), else the selection that proves it.
+    pub fn reshape_selection(in_shape: &[usize], out_shape: &[usize]) -> Option<Selection> {
+        let free = reshape_is_free(in_shape, out_shape)
+            && layout::num_vars(in_shape) == layout::num_vars(out_shape);
+        (!free).then(|| index_map::reshape(in_shape, out_shape))
+    }
+
+    /// The claim on an einsum's output in the canonical `[batch, m, n]` order.
+    pub fn einsum_output(
+        spec: &crate::ir::EinsumSpec,
+        ec: &super::EinsumCanon,
+        out_shape: &[usize],
+        c: &EvaluationClaim,
+    ) -> EvaluationClaim {
+        EvaluationClaim {
+            point: layout::reorder_point(&c.point, out_shape, &spec.out, &ec.c_axes),
+            value: c.value,
+        }
+    }
+
+    /// The matmul gadget's operand claims, back in each operand's axis order.
+    pub fn einsum_operands(
+        spec: &crate::ir::EinsumSpec,
+        ec: &super::EinsumCanon,
+        mc: &crate::protocols::matmul::MatMulClaims,
+    ) -> [EvaluationClaim; 2] {
+        [
+            EvaluationClaim {
+                point: layout::reorder_point(&mc.a.point, &ec.a_shape, &ec.a_axes, &spec.a),
+                value: mc.a.value,
+            },
+            EvaluationClaim {
+                point: layout::reorder_point(&mc.b.point, &ec.b_shape, &ec.b_axes, &spec.b),
+                value: mc.b.value,
+            },
+        ]
+    }
+
+    /// `X = 2^s·Q + R` at the claim's point.
+    pub fn rescale_input(shift: u32, c: &EvaluationClaim, r: Fr) -> EvaluationClaim {
+        EvaluationClaim {
+            point: c.point.clone(),
+            value: pow2(shift) * c.value + r,
+        }
+    }
+}

@@ -16,7 +16,7 @@ use crate::commit::{Hyrax, HyraxCommitment, HyraxHint};
 use crate::field::{from_i64, Fr};
 use crate::ir::{Data, Graph, Op};
 use crate::poly::{eq_table, SumOfProducts};
-use crate::protocols::index_map::{self, reshape_is_free};
+use crate::protocols::index_map;
 use crate::protocols::lookup::{self, LookupWitness};
 use crate::protocols::{hadamard, linear, matmul};
 use crate::quant::{rescale_remainder, zkattn_row};
@@ -444,39 +444,15 @@ impl Walk<'_> {
                 let ec = einsum_canon(spec, &sa, &sb);
                 let a = layout::permute_table(&self.table(ins[0]), &sa, &ec.a_perm);
                 let b = layout::permute_table(&self.table(ins[1]), &sb, &ec.b_perm);
-                let cp = layout::reorder_point(&c.point, &node.shape, &spec.out, &ec.c_axes);
-                let cc = EvaluationClaim {
-                    point: cp,
-                    value: c.value,
-                };
+                let cc = super::claim_maps::einsum_output(spec, &ec, &node.shape, &c);
                 let (proof, mc) = matmul::prove(self.be, &ec.shape, &a, &b, &cc, &mut self.t);
                 self.steps.push(Step::MatMul(proof));
-                let pa = layout::reorder_point(&mc.a.point, &ec.a_shape, &ec.a_axes, &spec.a);
-                let pb = layout::reorder_point(&mc.b.point, &ec.b_shape, &ec.b_axes, &spec.b);
-                self.claim(
-                    ins[0],
-                    EvaluationClaim {
-                        point: pa,
-                        value: mc.a.value,
-                    },
-                );
-                self.claim(
-                    ins[1],
-                    EvaluationClaim {
-                        point: pb,
-                        value: mc.b.value,
-                    },
-                );
+                let [ca, cb] = super::claim_maps::einsum_operands(spec, &ec, &mc);
+                self.claim(ins[0], ca);
+                self.claim(ins[1], cb);
             }
             Op::Add | Op::Sub => {
-                let coeffs = [
-                    Fr::from(1u64),
-                    if matches!(node.op, Op::Add) {
-                        Fr::from(1u64)
-                    } else {
-                        -Fr::from(1u64)
-                    },
-                ];
+                let coeffs = super::claim_maps::add_sub_coeffs(matches!(node.op, Op::Sub));
                 let tabs: Vec<Vec<Fr>> = ins
                     .iter()
                     .map(|&i| {
@@ -543,44 +519,18 @@ impl Walk<'_> {
                 }
                 self.t.append_scalars(b"rescale-values", &vals);
                 self.steps.push(Step::Values(vals));
-                let x = pow2(*shift) * c.value + r;
-                self.claim(
-                    ins[0],
-                    EvaluationClaim {
-                        point: c.point,
-                        value: x,
-                    },
-                );
+                let x = super::claim_maps::rescale_input(*shift, &c, r);
+                self.claim(ins[0], x);
             }
             Op::Softmax { .. } => self.softmax(id, c)?,
             Op::Sum { axis } => {
-                let sx = shape_of(ins[0]);
-                let l = crate::poly::num_vars_for(sx[*axis]);
-                let mut bl: Vec<Vec<Fr>> = layout::blocks(&node.shape, &c.point)
-                    .iter()
-                    .map(|b| b.to_vec())
-                    .collect();
-                bl[*axis] =
-                    vec![ark_ff::Field::inverse(&Fr::from(2u64)).expect("2 is invertible"); l];
-                let refs: Vec<&[Fr]> = bl.iter().map(|b| b.as_slice()).collect();
-                let scale = ark_ff::Field::inverse(&pow2(l as u32)).expect("non-zero");
-                self.claim(
-                    ins[0],
-                    EvaluationClaim {
-                        point: layout::join(&refs),
-                        value: c.value * scale,
-                    },
-                );
+                let cl = super::claim_maps::sum_input(&node.shape, &shape_of(ins[0]), *axis, &c);
+                self.claim(ins[0], cl);
             }
             Op::Reshape => {
-                let sx = shape_of(ins[0]);
-                if reshape_is_free(&sx, &node.shape)
-                    && layout::num_vars(&sx) == layout::num_vars(&node.shape)
-                {
-                    self.claim(ins[0], c);
-                } else {
-                    let sel = index_map::reshape(&sx, &node.shape);
-                    self.select(id, vec![sel], c)?;
+                match super::claim_maps::reshape_selection(&shape_of(ins[0]), &node.shape) {
+                    None => self.claim(ins[0], c),
+                    Some(sel) => self.select(id, vec![sel], c)?,
                 }
             }
             Op::Permute { perm } => {
