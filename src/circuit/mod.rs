@@ -437,6 +437,46 @@ pub(crate) mod claim_maps {
         ]
     }
 
+    /// What a free index op does with a claim on its output.
+    pub enum IndexStep {
+        /// One claim per input, no prover message.
+        Pass(Vec<EvaluationClaim>),
+        /// A selection sumcheck per input.
+        Select(Vec<Selection>),
+    }
+
+    /// The claim maps of the index ops (sum, reshape, permute, slice, concat);
+    /// `None` for every other op.
+    pub fn index_step(
+        op: &crate::ir::Op,
+        out_shape: &[usize],
+        in_shapes: &[Vec<usize>],
+        c: &EvaluationClaim,
+    ) -> Option<IndexStep> {
+        use crate::ir::Op;
+        Some(match op {
+            Op::Sum { axis } => {
+                IndexStep::Pass(vec![sum_input(out_shape, &in_shapes[0], *axis, c)])
+            }
+            Op::Reshape => match reshape_selection(&in_shapes[0], out_shape) {
+                None => IndexStep::Pass(vec![c.clone()]),
+                Some(sel) => IndexStep::Select(vec![sel]),
+            },
+            Op::Permute { perm } => IndexStep::Pass(vec![EvaluationClaim {
+                point: index_map::permute_point(&in_shapes[0], perm, &c.point),
+                value: c.value,
+            }]),
+            Op::Slice { axis, start, end } => IndexStep::Select(vec![index_map::slice(
+                &in_shapes[0],
+                *axis,
+                *start,
+                end - start,
+            )]),
+            Op::Concat { axis } => IndexStep::Select(index_map::concat(in_shapes, *axis)),
+            _ => return None,
+        })
+    }
+
     /// `X = 2^s·Q + R` at the claim's point.
     pub fn rescale_input(shift: u32, c: &EvaluationClaim, r: Fr) -> EvaluationClaim {
         EvaluationClaim {

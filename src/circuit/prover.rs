@@ -438,6 +438,18 @@ impl Walk<'_> {
         let node = &g.nodes[id];
         let ins = &node.inputs;
         let shape_of = |i: usize| g.nodes[i].shape.clone();
+        let in_shapes: Vec<Vec<usize>> = ins.iter().map(|&i| shape_of(i)).collect();
+        if let Some(step) = super::claim_maps::index_step(&node.op, &node.shape, &in_shapes, &c) {
+            match step {
+                super::claim_maps::IndexStep::Pass(claims) => {
+                    for (&i, cl) in ins.iter().zip(claims) {
+                        self.claim(i, cl);
+                    }
+                }
+                super::claim_maps::IndexStep::Select(sels) => self.select(id, sels, c)?,
+            }
+            return Ok(());
+        }
         match &node.op {
             Op::EinSum { spec, .. } => {
                 let (sa, sb) = (shape_of(ins[0]), shape_of(ins[1]));
@@ -523,41 +535,18 @@ impl Walk<'_> {
                 self.claim(ins[0], x);
             }
             Op::Softmax { .. } => self.softmax(id, c)?,
-            Op::Sum { axis } => {
-                let cl = super::claim_maps::sum_input(&node.shape, &shape_of(ins[0]), *axis, &c);
-                self.claim(ins[0], cl);
-            }
-            Op::Reshape => {
-                match super::claim_maps::reshape_selection(&shape_of(ins[0]), &node.shape) {
-                    None => self.claim(ins[0], c),
-                    Some(sel) => self.select(id, vec![sel], c)?,
-                }
-            }
-            Op::Permute { perm } => {
-                let p = index_map::permute_point(&shape_of(ins[0]), perm, &c.point);
-                self.claim(
-                    ins[0],
-                    EvaluationClaim {
-                        point: p,
-                        value: c.value,
-                    },
-                );
-            }
-            Op::Slice { axis, start, end } => {
-                let sel = index_map::slice(&shape_of(ins[0]), *axis, *start, end - start);
-                self.select(id, vec![sel], c)?;
-            }
-            Op::Concat { axis } => {
-                let shapes: Vec<Vec<usize>> = ins.iter().map(|&i| shape_of(i)).collect();
-                let sels = index_map::concat(&shapes, *axis);
-                self.select(id, sels, c)?;
-            }
             Op::Broadcast => self.unbroadcast(ins[0], id, &c)?,
             Op::Embedding => self.embedding(id, c)?,
             Op::Rotary { half } => self.rotary(id, *half, c)?,
-            Op::Lookup { .. } | Op::Input { .. } | Op::Constant | Op::Weight { .. } => {
-                unreachable!("handled before")
-            }
+            Op::Lookup { .. }
+            | Op::Input { .. }
+            | Op::Constant
+            | Op::Weight { .. }
+            | Op::Sum { .. }
+            | Op::Reshape
+            | Op::Permute { .. }
+            | Op::Slice { .. }
+            | Op::Concat { .. } => unreachable!("handled before"),
             Op::Norm { .. } | Op::Mask(_) => {
                 return Err(CircuitError::unsupported(node, "float-only op"))
             }
