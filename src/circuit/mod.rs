@@ -21,7 +21,7 @@ pub mod verifier;
 
 pub use plan::Plan;
 pub use proof::CircuitProof;
-pub use prover::prove;
+pub use prover::{committed_values, prove, prove_forged};
 pub use verifier::verify;
 
 use thiserror::Error;

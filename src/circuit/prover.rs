@@ -190,6 +190,60 @@ pub fn prove<R: RngCore + CryptoRng>(
     rng: &mut R,
     progress: &dyn Fn(&str, usize, usize),
 ) -> Result<CircuitProof, CircuitError> {
+    let values = committed_values(graph, plan, wit)?;
+    prove_inner(
+        be, pcs, graph, plan, weights, vk_digest, wit, stmt, values, false, rng, progress,
+    )
+}
+
+/// Soundness-test hook: a cheating prover that commits `values` in place of
+/// the honest committed tensors (see [`committed_values`]) and counts only
+/// the entries that are in their tables. Its proofs must not verify.
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub fn prove_forged<R: RngCore + CryptoRng>(
+    be: &dyn Backend,
+    pcs: &Hyrax,
+    graph: &Graph,
+    plan: &Plan,
+    weights: &[(HyraxCommitment, HyraxHint)],
+    vk_digest: &[u8; 32],
+    wit: &Witness<'_>,
+    stmt: &Statement,
+    values: Vec<Vec<i64>>,
+    rng: &mut R,
+) -> Result<CircuitProof, CircuitError> {
+    prove_inner(
+        be,
+        pcs,
+        graph,
+        plan,
+        weights,
+        vk_digest,
+        wit,
+        stmt,
+        values,
+        true,
+        rng,
+        &|_, _, _| {},
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prove_inner<R: RngCore + CryptoRng>(
+    be: &dyn Backend,
+    pcs: &Hyrax,
+    graph: &Graph,
+    plan: &Plan,
+    weights: &[(HyraxCommitment, HyraxHint)],
+    vk_digest: &[u8; 32],
+    wit: &Witness<'_>,
+    stmt: &Statement,
+    values: Vec<Vec<i64>>,
+    lenient: bool,
+    rng: &mut R,
+    progress: &dyn Fn(&str, usize, usize),
+) -> Result<CircuitProof, CircuitError> {
     let mut t = Transcript::new(b"zkllm-proof");
     absorb_statement(&mut t, vk_digest, stmt);
     let mut openings = OpeningProver::new();
@@ -218,7 +272,6 @@ pub fn prove<R: RngCore + CryptoRng>(
     }
 
     // Commit the plan's tensors, then the multiplicities.
-    let values = committed_values(graph, plan, wit)?;
     let tensors = plan.committed_tensors();
     let mut commitments = Vec::new();
     let mut aux_tensor = vec![0; plan.aux.len()];
@@ -251,8 +304,18 @@ pub fn prove<R: RngCore + CryptoRng>(
                 )
             })
             .collect();
-        let m = lookup::multiplicities(table, &uses)
-            .map_err(|e| CircuitError::Witness(e.to_string()))?;
+        let m = if lenient {
+            let mut m = vec![0i64; table.len()];
+            for (x, _) in &uses {
+                for &v in x.iter().filter(|&&v| table.contains(v)) {
+                    m[(v - table.lo) as usize] += 1;
+                }
+            }
+            m
+        } else {
+            lookup::multiplicities(table, &uses)
+                .map_err(|e| CircuitError::Witness(e.to_string()))?
+        };
         let (c, h) = pcs
             .commit_small(be, &m, table.log_size as usize, rng)
             .map_err(|e| CircuitError::Witness(e.to_string()))?;
