@@ -102,6 +102,9 @@ def main():
     src.add_argument("--model", help="HF model name or local directory")
     src.add_argument("--gguf", help="a GGUF file (dequantized to float32 by transformers + gguf)")
     src.add_argument("--tiny", help="family of a tiny random model: gpt2 llama opt qwen2 neox")
+    ap.add_argument("--config", default=None,
+                    help='with --tiny: JSON of config overrides, e.g. a GPT-2-small-shaped block: '
+                         '\'{"n_embd": 768, "n_head": 12, "n_layer": 1, "vocab_size": 512}\'')
     ap.add_argument("--exporter", choices=["dynamo", "legacy"], default="dynamo")
     ap.add_argument("--opset", type=int, default=18)
     ap.add_argument("--seq-len", type=int, default=8, help="length of the reference input")
@@ -117,6 +120,10 @@ def main():
     torch.manual_seed(args.seed)
     if args.tiny:
         cfg = tiny_config(args.tiny)
+        if args.config:
+            import json as _json
+            for k, v in _json.loads(args.config).items():
+                setattr(cfg, k, v)
         cfg._attn_implementation = "eager"
         model = tf.AutoModelForCausalLM.from_config(cfg, attn_implementation="eager")
         randomize(model, args.seed)
