@@ -159,7 +159,12 @@ fn range_check_honest_batched_and_padded() {
         vec![-128, 127],
     ];
     let items: Vec<Looked> = xs.iter().map(|x| looked(&table, x)).collect();
-    run(&table, &items, &m_table(&table, &xs), |_| {}).expect("honest range check verifies");
+    let m = m_table(&table, &xs);
+    run(&table, &items, &m, |_| {}).expect("honest range check verifies");
+    // All tensors share one tree: each stated value is tied to its own block.
+    assert!(run(&table, &items, &m, |p| p.inputs.swap(0, 1)).is_err());
+    assert!(run(&table, &items, &m, |p| p.inputs[2].x_value += Fr::one()).is_err());
+    assert!(run(&table, &items, &m, |p| p.inputs.truncate(3)).is_err());
 }
 
 #[test]
@@ -240,10 +245,10 @@ fn changed_prover_messages_are_rejected() {
     let tampers: Vec<Tamper> = vec![
         Box::new(|p| p.inputs[0].x_value += Fr::one()),
         Box::new(|p| p.inputs[0].y_value += Fr::one()),
-        Box::new(|p| p.inputs[0].tree.top[0] += Fr::one()),
-        Box::new(|p| p.inputs[0].tree.top[3] += Fr::one()),
-        Box::new(|p| p.inputs[0].tree.layers[0].children[1] += Fr::one()),
-        Box::new(|p| p.inputs[0].tree.layers[0].sumcheck.rounds[0].0[2] += Fr::one()),
+        Box::new(|p| p.tree.top[0] += Fr::one()),
+        Box::new(|p| p.tree.top[3] += Fr::one()),
+        Box::new(|p| p.tree.layers[0].children[1] += Fr::one()),
+        Box::new(|p| p.tree.layers[0].sumcheck.rounds[0].0[2] += Fr::one()),
         Box::new(|p| p.table.top[1] += Fr::one()),
         Box::new(|p| p.table.layers[2].children[0] += Fr::one()),
     ];

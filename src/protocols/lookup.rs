@@ -47,30 +47,30 @@ pub struct LookupWitness<'a> {
     pub y: Option<&'a [Fr]>,
 }
 
+/// The values a looked-up tensor takes at the tree's leaf point.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InputProof {
-    pub tree: FractionTreeProof,
-    /// `x̃(ρ)` and, for a function table, `ỹ(ρ)` at the tree's leaf point.
+    /// `x̃(ρ)` and, for a function table, `ỹ(ρ)` (ρ restricted to the tensor's variables).
     pub x_value: Fr,
     pub y_value: Fr,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LookupProof {
+    /// One fraction tree over every looked-up tensor, laid end to end.
+    pub tree: FractionTreeProof,
     pub inputs: Vec<InputProof>,
     pub table: FractionTreeProof,
 }
 
 impl Wire for InputProof {
-    const MIN_BYTES: usize = FractionTreeProof::MIN_BYTES + 64;
+    const MIN_BYTES: usize = 64;
     fn write(&self, w: &mut Writer) {
-        self.tree.write(w);
         w.put(&self.x_value);
         w.put(&self.y_value);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
         Ok(Self {
-            tree: r.get()?,
             x_value: r.get()?,
             y_value: r.get()?,
         })
@@ -78,17 +78,49 @@ impl Wire for InputProof {
 }
 
 impl Wire for LookupProof {
-    const MIN_BYTES: usize = 4 + FractionTreeProof::MIN_BYTES;
+    const MIN_BYTES: usize = 4 + 2 * FractionTreeProof::MIN_BYTES;
     fn write(&self, w: &mut Writer) {
+        self.tree.write(w);
         w.put_seq(&self.inputs);
         self.table.write(w);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
         Ok(Self {
+            tree: r.get()?,
             inputs: r.get_seq("lookup inputs")?,
             table: r.get()?,
         })
     }
+}
+
+/// Where each looked-up tensor sits among the leaves of the one input-side
+/// tree: sorted by size (largest first) and laid end to end, so every block
+/// starts at a multiple of its own size; the leaves past the last block are
+/// padding with `p = 0, q = 1`. Derived from the public shapes alone.
+struct LeafLayout {
+    vars: usize,
+    offsets: Vec<usize>,
+}
+
+fn leaf_layout(shapes: &[LookupShape]) -> LeafLayout {
+    let mut order: Vec<usize> = (0..shapes.len()).collect();
+    order.sort_by(|&a, &b| shapes[b].num_vars.cmp(&shapes[a].num_vars));
+    let mut offsets = vec![0; shapes.len()];
+    let mut end = 0usize;
+    for &k in &order {
+        offsets[k] = end;
+        end += 1 << shapes[k].num_vars;
+    }
+    LeafLayout {
+        vars: end.max(1).next_power_of_two().trailing_zeros() as usize,
+        offsets,
+    }
+}
+
+/// `eq` of the leaf point's high variables with the block of tensor `k`:
+/// the weight of that tensor's MLE in the leaves' MLE.
+fn block_weight(point: &[Fr], num_vars: usize, offset: usize) -> Fr {
+    super::linear::eq_index(&point[num_vars..], offset >> num_vars)
 }
 
 /// Claims left for the caller: per input `x` (and `y`), and the multiplicities.
@@ -172,7 +204,19 @@ pub fn prove(
         })
         .collect();
     let (alpha, beta) = challenges(transcript, table, &shapes);
-    let mut proofs = Vec::with_capacity(inputs.len());
+    let layout = leaf_layout(&shapes);
+    let mut p = vec![Fr::from(0u64); 1 << layout.vars];
+    let mut q = vec![Fr::from(1u64); 1 << layout.vars];
+    for (w, &off) in inputs.iter().zip(&layout.offsets) {
+        for i in 0..w.x.len() {
+            p[off + i] = Fr::from((i < w.len) as u64);
+            q[off + i] = match w.y {
+                Some(y) => beta - w.x[i] - alpha * y[i],
+                None => beta - w.x[i],
+            };
+        }
+    }
+    let (tree, leaf) = prove_fraction_tree(backend, p, q, transcript);
     let mut claims = LookupClaims {
         x: vec![],
         y: vec![],
@@ -181,40 +225,25 @@ pub fn prove(
             value: Fr::from(0u64),
         },
     };
-    for w in inputs {
-        let p: Vec<Fr> = (0..w.x.len())
-            .map(|i| Fr::from((i < w.len) as u64))
-            .collect();
-        let q: Vec<Fr> = match w.y {
-            Some(y) => {
-                w.x.iter()
-                    .zip(y)
-                    .map(|(x, y)| beta - x - alpha * y)
-                    .collect()
-            }
-            None => w.x.iter().map(|x| beta - x).collect(),
-        };
-        let (tree, leaf) = prove_fraction_tree(backend, p, q, transcript);
-        let x_value = backend.evaluate(w.x, &leaf.point);
-        let y_value =
-            w.y.map(|y| backend.evaluate(y, &leaf.point))
-                .unwrap_or_default();
-        absorb_values(transcript, &x_value, &y_value);
+    let mut values = Vec::with_capacity(inputs.len());
+    for (w, s) in inputs.iter().zip(&shapes) {
+        let point = leaf.point[..s.num_vars].to_vec();
+        let x_value = backend.evaluate(w.x, &point);
+        let y_value = w.y.map(|y| backend.evaluate(y, &point)).unwrap_or_default();
         claims.x.push(EvaluationClaim {
-            point: leaf.point.clone(),
+            point: point.clone(),
             value: x_value,
         });
         if w.y.is_some() {
             claims.y.push(EvaluationClaim {
-                point: leaf.point,
+                point,
                 value: y_value,
             });
         }
-        proofs.push(InputProof {
-            tree,
-            x_value,
-            y_value,
-        });
+        values.push(InputProof { x_value, y_value });
+    }
+    for v in &values {
+        absorb_values(transcript, &v.x_value, &v.y_value);
     }
     let t_q: Vec<Fr> = match &table.func {
         Some(_) => table
@@ -234,7 +263,8 @@ pub fn prove(
     };
     (
         LookupProof {
-            inputs: proofs,
+            tree,
+            inputs: values,
             table: table_tree,
         },
         claims,
@@ -271,41 +301,51 @@ pub fn verify(
             value: Fr::from(0u64),
         },
     };
-    // Running sum num/den of the input-side fractions.
-    let (mut num, mut den) = (Fr::from(0u64), Fr::from(1u64));
-    for (s, ip) in shapes.iter().zip(&proof.inputs) {
-        let leaf = verify_fraction_tree(s.num_vars, &ip.tree, transcript)?;
-        absorb_values(transcript, &ip.x_value, &ip.y_value);
-        if leaf.leaf_p != prefix_indicator(&leaf.point, s.len) {
-            return Err(ProtocolError::Rejected {
-                gadget: GADGET,
-                what: "numerators are not the padding indicator",
-            });
-        }
+    let layout = leaf_layout(shapes);
+    let inputs_leaf = verify_fraction_tree(layout.vars, &proof.tree, transcript)?;
+    for v in &proof.inputs {
+        absorb_values(transcript, &v.x_value, &v.y_value);
+    }
+    // The leaves' MLE is the sum of the blocks' MLEs (weighted by where they
+    // sit) plus the padding (p = 0, q = 1).
+    let (mut p_expected, mut q_expected, mut covered) =
+        (Fr::from(0u64), Fr::from(0u64), Fr::from(0u64));
+    for ((s, v), &off) in shapes.iter().zip(&proof.inputs).zip(&layout.offsets) {
+        let point = &inputs_leaf.point[..s.num_vars];
+        let weight = block_weight(&inputs_leaf.point, s.num_vars, off);
         let y = if table.is_function() {
-            ip.y_value
+            v.y_value
         } else {
             Fr::from(0u64)
         };
-        if leaf.leaf_q != beta - ip.x_value - alpha * y {
-            return Err(ProtocolError::Rejected {
-                gadget: GADGET,
-                what: "denominators do not match the looked-up values",
-            });
-        }
+        p_expected += weight * prefix_indicator(point, s.len);
+        q_expected += weight * (beta - v.x_value - alpha * y);
+        covered += weight;
         claims.x.push(EvaluationClaim {
-            point: leaf.point.clone(),
-            value: ip.x_value,
+            point: point.to_vec(),
+            value: v.x_value,
         });
         if table.is_function() {
             claims.y.push(EvaluationClaim {
-                point: leaf.point,
-                value: ip.y_value,
+                point: point.to_vec(),
+                value: v.y_value,
             });
         }
-        num = num * leaf.root_q + leaf.root_p * den;
-        den *= leaf.root_q;
     }
+    q_expected += Fr::from(1u64) - covered;
+    if inputs_leaf.leaf_p != p_expected {
+        return Err(ProtocolError::Rejected {
+            gadget: GADGET,
+            what: "numerators are not the padding indicator",
+        });
+    }
+    if inputs_leaf.leaf_q != q_expected {
+        return Err(ProtocolError::Rejected {
+            gadget: GADGET,
+            what: "denominators do not match the looked-up values",
+        });
+    }
+    let (num, den) = (inputs_leaf.root_p, inputs_leaf.root_q);
     let leaf = verify_fraction_tree(table.log_size as usize, &proof.table, transcript)?;
     let t_in = table.input_mle(&leaf.point);
     let t_out = if table.is_function() {
