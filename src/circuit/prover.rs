@@ -404,14 +404,7 @@ impl Walk<'_> {
 
     /// The node's value as a padded table.
     fn table(&self, id: usize) -> Vec<Fr> {
-        let node = &self.graph.nodes[id];
-        match &node.op {
-            Op::Weight { .. } | Op::Constant => match &node.data {
-                Some(Data::I64(v)) => padded_table(&node.shape, v),
-                _ => padded_table(&node.shape, self.wit.node(id)),
-            },
-            _ => padded_table(&node.shape, self.wit.node(id)),
-        }
+        padded_table(&self.graph.nodes[id].shape, self.values(id))
     }
 
     fn state(&mut self, v: Fr) {
@@ -531,7 +524,7 @@ impl Walk<'_> {
                 let tabs: Vec<Vec<Fr>> = ins
                     .iter()
                     .map(|&i| {
-                        layout::broadcast_table(&g.nodes[i].shape, &node.shape, &self.values(i))
+                        layout::broadcast_table(&g.nodes[i].shape, &node.shape, self.values(i))
                     })
                     .collect();
                 let (proof, cl) =
@@ -545,7 +538,7 @@ impl Walk<'_> {
                 let tabs: Vec<Vec<Fr>> = ins
                     .iter()
                     .map(|&i| {
-                        layout::broadcast_table(&g.nodes[i].shape, &node.shape, &self.values(i))
+                        layout::broadcast_table(&g.nodes[i].shape, &node.shape, self.values(i))
                     })
                     .collect();
                 let (proof, cl) = hadamard::prove(self.be, &[&tabs[0], &tabs[1]], &c, &mut self.t);
@@ -618,11 +611,10 @@ impl Walk<'_> {
     }
 
     /// The node's values (weights and constants from the graph).
-    fn values(&self, id: usize) -> Vec<i64> {
-        let node = &self.graph.nodes[id];
-        match &node.data {
-            Some(Data::I64(v)) => v.clone(),
-            _ => self.wit.node(id).to_vec(),
+    fn values(&self, id: usize) -> &[i64] {
+        match &self.graph.nodes[id].data {
+            Some(Data::I64(v)) => v,
+            _ => self.wit.node(id),
         }
     }
 
@@ -708,17 +700,11 @@ impl Walk<'_> {
         let sel = super::rotate_half_selection(&shape, half);
         let mut xr = vec![Fr::from(0u64); x.len()];
         sel.apply(&x, &mut xr);
-        let cs = layout::broadcast_table(
-            &self.graph.nodes[ins[1]].shape,
-            &shape,
-            &self.values(ins[1]),
-        );
-        let sn = layout::broadcast_table(
-            &self.graph.nodes[ins[2]].shape,
-            &shape,
-            &self.values(ins[2]),
-        );
-        let tables = vec![self.be.eq_table(&c.point), x, cs, xr, sn];
+        let cs =
+            layout::broadcast_table(&self.graph.nodes[ins[1]].shape, &shape, self.values(ins[1]));
+        let sn =
+            layout::broadcast_table(&self.graph.nodes[ins[2]].shape, &shape, self.values(ins[2]));
+        let tables = vec![self.be.eq_table(&c.point), x.clone(), cs, xr, sn];
         let (proof, out) =
             sumcheck::prove(self.be, tables, &super::rotary_sop(), c.value, &mut self.t);
         let vals = out.final_values[1..].to_vec();
@@ -749,12 +735,11 @@ impl Walk<'_> {
             },
         )?;
         // The rotated operand: a selection of x.
-        let xt = self.table(ins[0]);
         let rc = EvaluationClaim {
             point: r,
             value: vals[2],
         };
-        let (proof, cl) = index_map::prove_select(self.be, &[sel], &[&xt], &rc, &mut self.t);
+        let (proof, cl) = index_map::prove_select(self.be, &[sel], &[&x], &rc, &mut self.t);
         self.steps.push(Step::Select(proof));
         self.claim(ins[0], cl[0].clone());
         Ok(())
@@ -770,7 +755,8 @@ impl Walk<'_> {
         let cols = *shape.last().unwrap_or(&1);
         let lc = crate::poly::num_vars_for(cols);
         let nv = num_vars(&shape);
-        let mask = padded_table(&shape, &softmax_mask(node));
+        let keep = softmax_mask(node);
+        let mask = padded_table(&shape, &keep);
         let aux = self.aux_tensor.clone();
         let tid = |a: usize| aux[a];
         // 1. Row sums at a fresh point w (on the rows).
@@ -784,7 +770,6 @@ impl Walk<'_> {
                 value: s_prime,
             },
         );
-        let keep = softmax_mask(node);
         let valid = padded_table(&self.plan.aux[sp.sum].shape, &row_valid(&keep, cols));
         let v_w = self.be.evaluate(&valid, &w);
         let base = from_i64((1i64 << p.f_out) - p.tolerance);

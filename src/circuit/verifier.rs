@@ -223,12 +223,10 @@ impl Walk<'_> {
 
     /// Public tensors the verifier evaluates itself.
     fn public_table(&self, id: usize) -> Result<Vec<Fr>, CircuitError> {
-        let node = &self.graph.nodes[id];
-        match (&node.op, &node.data) {
-            (Op::Input { .. }, _) => Ok(padded_table(&node.shape, &self.stmt.ids)),
-            (Op::Constant, Some(Data::I64(v))) => Ok(padded_table(&node.shape, v)),
-            _ => Err(self.reject(id, "not a public tensor")),
-        }
+        Ok(padded_table(
+            &self.graph.nodes[id].shape,
+            self.public_values(id)?,
+        ))
     }
 
     fn node(&mut self, id: usize) -> Result<(), CircuitError> {
@@ -374,7 +372,7 @@ impl Walk<'_> {
             }
             Op::MulConst { q, .. } => {
                 if *q == 0 {
-                    if !c.value.is_zero_value() {
+                    if !ark_ff::Zero::is_zero(&c.value) {
                         return Err(self.reject(id, "product by zero claimed non-zero"));
                     }
                 } else {
@@ -501,7 +499,7 @@ impl Walk<'_> {
             .map_err(|e| self.reject(id, e))?;
         let e = vals[0];
         self.t.append_scalar(b"embedding-row", &e);
-        let ids = self.public_table_ints(ids_id)?;
+        let ids = self.public_values(ids_id)?.to_vec();
         let ids_shape = self.graph.nodes[ids_id].shape.clone();
         let eq_t = SplitEq::new(u_t);
         let eq_v = SplitEq::new(&red.point);
@@ -521,12 +519,13 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn public_table_ints(&self, id: usize) -> Result<Vec<i64>, CircuitError> {
+    /// The values of a public node: the statement's token ids or a constant.
+    fn public_values(&self, id: usize) -> Result<&[i64], CircuitError> {
         let node = &self.graph.nodes[id];
         match (&node.op, &node.data) {
-            (Op::Input { .. }, _) => Ok(self.stmt.ids.clone()),
-            (Op::Constant, Some(Data::I64(v))) => Ok(v.clone()),
-            _ => Err(self.reject(id, "embedding indices are not public")),
+            (Op::Input { .. }, _) => Ok(&self.stmt.ids),
+            (Op::Constant, Some(Data::I64(v))) => Ok(v),
+            _ => Err(self.reject(id, "not a public tensor (token ids or a constant)")),
         }
     }
 
@@ -701,15 +700,5 @@ impl Walk<'_> {
             },
         );
         Ok(())
-    }
-}
-
-trait IsZeroValue {
-    fn is_zero_value(&self) -> bool;
-}
-
-impl IsZeroValue for Fr {
-    fn is_zero_value(&self) -> bool {
-        ark_ff::Zero::is_zero(self)
     }
 }
