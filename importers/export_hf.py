@@ -10,7 +10,7 @@ Two modes:
 
 * `--model NAME_OR_DIR`: export a real model (weights from a local directory or
   the hub cache).
-* `--tiny FAMILY` (gpt2, llama, opt, qwen2, neox): build a tiny random-weight
+* `--tiny FAMILY` (gpt2, llama, opt, qwen2, neox, gptj): build a tiny random-weight
   model of that family with *every* parameter randomized (norm gains, biases),
   so tract's declutter cannot fold ones/zeros away. Used for the test fixtures.
 
@@ -55,6 +55,10 @@ def tiny_config(family):
         return tf.GPTNeoXConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                                 num_attention_heads=4, max_position_embeddings=64,
                                 rotary_pct=0.5, **common)
+    if family == "gptj":
+        # interleaved ("rotate every two") rotary on the first 8 of 16 head dims
+        return tf.GPTJConfig(n_embd=64, n_layer=2, n_head=4, n_positions=64,
+                             rotary_dim=8, activation_function="gelu_new", **common)
     raise SystemExit(f"unknown family {family}")
 
 

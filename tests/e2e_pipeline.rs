@@ -21,6 +21,48 @@ fn top2(v: &[f32]) -> (usize, f32) {
     (idx[0], v[idx[0]] - v[idx[1]])
 }
 
+/// The fixtures cover both rotary conventions and grouped-query attention, so
+/// the round trips below prove them (a change in the exporters or in tract's
+/// rewrites that hid them would make those tests vacuous).
+#[test]
+fn fixtures_cover_both_rotary_forms_and_gqa() {
+    use zkllm::ir::Op;
+    let rotary = |name: &str| -> Vec<bool> {
+        let g = pipeline::quantized_graph(&fixtures_dir().join(format!("{name}.onnx")), 8, None)
+            .unwrap();
+        g.nodes
+            .iter()
+            .filter_map(|n| match n.op {
+                Op::Rotary { interleaved, .. } => Some(interleaved),
+                _ => None,
+            })
+            .collect()
+    };
+    for (name, interleaved) in [
+        ("llama_dynamo", false),
+        ("neox_dynamo", false),
+        ("gptj_dynamo", true),
+        ("gptj_legacy", true),
+    ] {
+        let forms = rotary(name);
+        assert_eq!(forms.len(), 4, "{name}: q and k of two layers: {forms:?}");
+        assert!(forms.iter().all(|&f| f == interleaved), "{name}: {forms:?}");
+    }
+    // GQA: LLaMA's K and V projections have half the columns of Q's (2 of 4 heads).
+    let g = pipeline::quantized_graph(&fixtures_dir().join("llama_dynamo.onnx"), 8, None).unwrap();
+    let mut widths: Vec<usize> = g
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, Op::Weight { .. }) && n.shape.len() == 2 && n.shape[0] == 64)
+        .map(|n| n.shape[1])
+        .collect();
+    widths.sort();
+    assert!(
+        widths.contains(&32) && widths.contains(&64),
+        "llama_dynamo is not a GQA export: projection widths {widths:?}"
+    );
+}
+
 #[test]
 fn every_family_proves_and_verifies() {
     for name in [
@@ -29,6 +71,7 @@ fn every_family_proves_and_verifies() {
         "opt_dynamo",
         "qwen2_dynamo",
         "neox_dynamo",
+        "gptj_dynamo",
         "gpt2_legacy_masks",
         "llama_legacy",
     ] {

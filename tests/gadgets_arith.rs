@@ -336,7 +336,18 @@ fn selections_rotate_half_reshape_slice_concat() {
         .map(|(i, j)| x[i * 7 + j])
         .collect();
     check_select(
-        &[index_map::slice(&[3, 7], 1, 2, 3)],
+        &[index_map::slice(&[3, 7], 1, 2, 3, 1)],
+        &[padded(&[3, 7], &x)],
+        &padded(&[3, 3], &y),
+        3,
+    );
+    // Odd columns of [3, 7] (a strided slice, as in interleaved rotary).
+    let y: Vec<i64> = (0..3)
+        .flat_map(|i| (1..7).step_by(2).map(move |j| (i, j)))
+        .map(|(i, j)| x[i * 7 + j])
+        .collect();
+    check_select(
+        &[index_map::slice(&[3, 7], 1, 1, 3, 2)],
         &[padded(&[3, 7], &x)],
         &padded(&[3, 3], &y),
         3,

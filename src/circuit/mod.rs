@@ -319,7 +319,7 @@ pub fn commit_weights<R: ark_std::rand::RngCore + ark_std::rand::CryptoRng>(
     Ok(out)
 }
 
-/// The rotary sumcheck's shape over `[eq, x, cos, rotate_half(x), sin]`.
+/// The rotary sumcheck's shape over `[eq, x, cos, rot(x), sin]`.
 pub(crate) fn rotary_sop() -> crate::poly::SumOfProducts {
     crate::poly::SumOfProducts::new(
         5,
@@ -330,11 +330,12 @@ pub(crate) fn rotary_sop() -> crate::poly::SumOfProducts {
     )
 }
 
-/// `rotate_half` along the last axis (size `2·half`) of a tensor of `shape`,
-/// as a signed selection in the padded layout.
-pub(crate) fn rotate_half_selection(
+/// `rot(x)` of [`crate::ir::Op::Rotary`] along the last axis (size `2·half`)
+/// of a tensor of `shape`, as a signed selection in the padded layout.
+pub(crate) fn rotary_selection(
     shape: &[usize],
     half: usize,
+    interleaved: bool,
 ) -> crate::protocols::index_map::Selection {
     use crate::protocols::index_map::{SelectEntry, Selection};
     let d = *shape.last().unwrap_or(&1);
@@ -342,11 +343,8 @@ pub(crate) fn rotate_half_selection(
     let entries = (0..total)
         .map(|e| {
             let j = e % d;
-            let (src, negate) = if j < half {
-                (e + half, true)
-            } else {
-                (e - half, false)
-            };
+            let (pj, negate) = crate::ir::shape_maps::rotary_partner(j, half, interleaved);
+            let src = e - j + pj;
             SelectEntry {
                 out: layout::padded_index(shape, e) as u32,
                 src: layout::padded_index(shape, src) as u32,
@@ -466,11 +464,17 @@ pub(crate) mod claim_maps {
                 point: index_map::permute_point(&in_shapes[0], perm, &c.point),
                 value: c.value,
             }]),
-            Op::Slice { axis, start, end } => IndexStep::Select(vec![index_map::slice(
+            Op::Slice {
+                axis,
+                start,
+                end,
+                step,
+            } => IndexStep::Select(vec![index_map::slice(
                 &in_shapes[0],
                 *axis,
                 *start,
-                end - start,
+                crate::ir::shape_maps::slice_len(*start, *end, *step),
+                *step,
             )]),
             Op::Concat { axis } => IndexStep::Select(index_map::concat(in_shapes, *axis)),
             _ => return None,

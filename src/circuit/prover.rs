@@ -593,7 +593,7 @@ impl Walk<'_> {
             Op::Softmax { .. } => self.softmax(id, c)?,
             Op::Broadcast => self.unbroadcast(ins[0], id, &c)?,
             Op::Embedding => self.embedding(id, c)?,
-            Op::Rotary { half } => self.rotary(id, *half, c)?,
+            Op::Rotary { half, interleaved } => self.rotary(id, *half, *interleaved, c)?,
             Op::Lookup { .. }
             | Op::Input { .. }
             | Op::Constant
@@ -692,12 +692,18 @@ impl Walk<'_> {
 
     /// Rotary: `y = x∘C + rotate_half(x)∘S` by one eq-weighted sumcheck; the
     /// rotated operand is a signed selection of `x`.
-    fn rotary(&mut self, id: usize, half: usize, c: EvaluationClaim) -> Result<(), CircuitError> {
+    fn rotary(
+        &mut self,
+        id: usize,
+        half: usize,
+        interleaved: bool,
+        c: EvaluationClaim,
+    ) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
         let shape = node.shape.clone();
         let ins = node.inputs.clone();
         let x = self.table(ins[0]);
-        let sel = super::rotate_half_selection(&shape, half);
+        let sel = super::rotary_selection(&shape, half, interleaved);
         let mut xr = vec![Fr::from(0u64); x.len()];
         sel.apply(&x, &mut xr);
         let cs =

@@ -433,7 +433,7 @@ impl Walk<'_> {
             Op::Softmax { .. } => self.softmax(id, c)?,
             Op::Broadcast => self.unbroadcast(ins[0], id, &c)?,
             Op::Embedding => self.embedding(id, c)?,
-            Op::Rotary { half } => self.rotary(id, *half, c)?,
+            Op::Rotary { half, interleaved } => self.rotary(id, *half, *interleaved, c)?,
             Op::Lookup { .. }
             | Op::Input { .. }
             | Op::Constant
@@ -529,7 +529,13 @@ impl Walk<'_> {
         }
     }
 
-    fn rotary(&mut self, id: usize, half: usize, c: EvaluationClaim) -> Result<(), CircuitError> {
+    fn rotary(
+        &mut self,
+        id: usize,
+        half: usize,
+        interleaved: bool,
+        c: EvaluationClaim,
+    ) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
         let shape = node.shape.clone();
         let ins = node.inputs.clone();
@@ -545,7 +551,7 @@ impl Walk<'_> {
         self.t.append_scalars(b"rotary-values", &vals);
         let e = eq_eval(&c.point, &red.point);
         if e * (vals[0] * vals[1] + vals[2] * vals[3]) != red.value {
-            return Err(self.reject(id, "rotary outputs do not match x·cos + rotate_half(x)·sin"));
+            return Err(self.reject(id, "rotary outputs do not match x·cos + rot(x)·sin"));
         }
         let r = red.point;
         self.claim(
@@ -571,7 +577,7 @@ impl Walk<'_> {
                 value: vals[3],
             },
         )?;
-        let sel = super::rotate_half_selection(&shape, half);
+        let sel = super::rotary_selection(&shape, half, interleaved);
         let proof = match self.next(id)?.clone() {
             Step::Select(p) => p,
             s => return Err(self.wrong(id, "select", &s)),

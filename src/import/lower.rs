@@ -369,6 +369,29 @@ impl Lowering<'_> {
                     axis: op.axis,
                     start,
                     end,
+                    step: 1,
+                },
+                vec![x],
+                shape,
+            )));
+        }
+        if let Some(op) = node.op_as::<ops::Downsample>() {
+            let Val::Node(x) = inputs[0] else {
+                return Err("strided slice of a constant".into());
+            };
+            if op.stride < 1 {
+                return Err(format!(
+                    "strided slice with step {} (only positive steps)",
+                    op.stride
+                ));
+            }
+            return Ok(Val::Node(self.emit(
+                name,
+                Op::Slice {
+                    axis: op.axis,
+                    start: op.modulo,
+                    end: self.g.nodes[x].shape[op.axis],
+                    step: op.stride as usize,
                 },
                 vec![x],
                 shape,

@@ -130,11 +130,11 @@ pub fn eval(graph: &Graph, ids: &[i64]) -> Result<Vec<Vec<f64>>, FloatEvalError>
                 out
             }
             Op::Sum { axis } => sum_axis(inp(0), shp(0), *axis),
-            Op::Rotary { half } => {
+            Op::Rotary { half, interleaved } => {
                 let x = inp(0);
                 let mc = broadcast_index_map(shp(1), &node.shape);
                 let ms = broadcast_index_map(shp(2), &node.shape);
-                let rh = super::shape::rotate_half_map(&node.shape, *half);
+                let rh = super::shape::rotary_map(&node.shape, *half, *interleaved);
                 (0..x.len())
                     .map(|i| {
                         let (src, neg) = rh[i];
@@ -156,7 +156,12 @@ pub fn eval(graph: &Graph, ids: &[i64]) -> Result<Vec<Vec<f64>>, FloatEvalError>
                 .iter()
                 .map(|&i| inp(0)[i])
                 .collect(),
-            Op::Slice { axis, start, end } => slice_index_map(shp(0), *axis, *start, *end)
+            Op::Slice {
+                axis,
+                start,
+                end,
+                step,
+            } => slice_index_map(shp(0), *axis, *start, *end, *step)
                 .iter()
                 .map(|&i| inp(0)[i])
                 .collect(),

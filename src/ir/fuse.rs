@@ -50,7 +50,14 @@ fn times_table(g: &Graph, id: NodeId) -> Option<(NodeId, NodeId)> {
 
 fn is_slice_of(g: &Graph, id: NodeId, x: NodeId, axis: usize, start: usize, end: usize) -> bool {
     let n = &g.nodes[id];
-    n.inputs == [x] && n.op == Op::Slice { axis, start, end }
+    n.inputs == [x]
+        && n.op
+            == Op::Slice {
+                axis,
+                start,
+                end,
+                step: 1,
+            }
 }
 
 /// `Concat(−x[h..d], x[0..h])` along the last axis: `Some((x, h))`.
@@ -98,6 +105,78 @@ fn rotate_half_of_concat(g: &Graph, r: NodeId, x: NodeId) -> Option<usize> {
         && rn.inputs[1] == a
         && g.nodes[a].shape == g.nodes[b].shape;
     ok.then_some(g.nodes[a].shape[*axis])
+}
+
+/// Follows Reshapes and `MulConst(−1)`s back from `id`: the node reached and
+/// whether an odd number of negations was passed.
+fn through_reshape_and_neg(g: &Graph, mut id: NodeId) -> (NodeId, bool) {
+    let mut neg = false;
+    loop {
+        let n = &g.nodes[id];
+        match n.op {
+            Op::Reshape => id = n.inputs[0],
+            Op::MulConst { value, .. } if value == -1.0 => {
+                neg = !neg;
+                id = n.inputs[0];
+            }
+            _ => return (id, neg),
+        }
+    }
+}
+
+/// Entries of the last axis a node takes from an earlier node, following
+/// chains of Slices on that axis: `(base, start, step, len)`.
+fn last_axis_slice(g: &Graph, id: NodeId) -> (NodeId, usize, usize, usize) {
+    let n = &g.nodes[id];
+    let last = n.shape.len().saturating_sub(1);
+    match n.op {
+        Op::Slice {
+            axis,
+            start,
+            end,
+            step,
+        } if axis == last && g.nodes[n.inputs[0]].shape.len() == n.shape.len() => {
+            let (base, s0, st0, _) = last_axis_slice(g, n.inputs[0]);
+            (
+                base,
+                s0 + st0 * start,
+                st0 * step,
+                super::shape::slice_len(start, end, step),
+            )
+        }
+        _ => (id, 0, 1, n.shape.get(last).copied().unwrap_or(1)),
+    }
+}
+
+/// GPT-J's `rotate_every_two(x)`: `Reshape(Concat(−x[…, 1::2, None], x[…, ::2, None]))`
+/// along a new last axis, with Reshapes and the negation in any order, and
+/// the strided slices possibly taken from a wider tensor than `x` (tract
+/// moves slices around): `Some(d/2)`.
+fn rotate_pairs_of(g: &Graph, id: NodeId, x: NodeId) -> Option<usize> {
+    let r = &g.nodes[id];
+    if !matches!(r.op, Op::Reshape) || r.shape != g.nodes[x].shape {
+        return None;
+    }
+    let c = &g.nodes[r.inputs[0]];
+    let Op::Concat { axis } = c.op else {
+        return None;
+    };
+    if c.inputs.len() != 2 || axis + 1 != c.shape.len() || c.shape[axis] != 2 {
+        return None;
+    }
+    let (odd, odd_neg) = through_reshape_and_neg(g, c.inputs[0]);
+    let (even, even_neg) = through_reshape_and_neg(g, c.inputs[1]);
+    let (xb, xs, xst, d) = last_axis_slice(g, x);
+    let rank = g.nodes[x].shape.len();
+    let same_rank = |n: NodeId| g.nodes[n].shape.len() == rank;
+    let ok = odd_neg
+        && !even_neg
+        && d % 2 == 0
+        && same_rank(odd)
+        && same_rank(even)
+        && last_axis_slice(g, odd) == (xb, xs + xst, 2 * xst, d / 2)
+        && last_axis_slice(g, even) == (xb, xs, 2 * xst, d / 2);
+    ok.then_some(d / 2)
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -184,7 +263,7 @@ fn gelu_of(g: &Graph, id: NodeId) -> Option<(NodeId, Func)> {
     None
 }
 
-/// Replaces `x∘cos + rotate_half(x)∘sin` by [`Op::Rotary`] and a spelled-out
+/// Replaces `x∘cos + rot(x)∘sin` (either rotary form) by [`Op::Rotary`] and a spelled-out
 /// GELU (tanh or erf form) by one [`Op::Lookup`].
 pub fn fuse(mut g: Graph) -> Graph {
     for id in 0..g.nodes.len() {
@@ -203,18 +282,19 @@ pub fn fuse(mut g: Graph) -> Graph {
             let (Some((x, cos)), Some((r, sin))) = (times_table(&g, p), times_table(&g, q)) else {
                 continue;
             };
-            let half = match rotate_half_of(&g, r) {
-                Some((x2, half)) if x2 == x => half,
-                _ => match rotate_half_of_concat(&g, r, x) {
-                    Some(half) => half,
-                    None => continue,
+            let (half, interleaved) = match rotate_half_of(&g, r) {
+                Some((x2, half)) if x2 == x => (half, false),
+                _ => match (rotate_half_of_concat(&g, r, x), rotate_pairs_of(&g, r, x)) {
+                    (Some(half), _) => (half, false),
+                    (None, Some(half)) => (half, true),
+                    _ => continue,
                 },
             };
             if g.nodes[x].shape != g.nodes[id].shape {
                 continue;
             }
             let node = &mut g.nodes[id];
-            node.op = Op::Rotary { half };
+            node.op = Op::Rotary { half, interleaved };
             node.inputs = vec![x, cos, sin];
             break;
         }

@@ -26,7 +26,8 @@ pub use shape::{broadcast_shape, numel, strides};
 /// Index maps of the free ops (flat source index for each output entry).
 pub mod shape_maps {
     pub use super::shape::{
-        broadcast_index_map, concat, permute_index_map, rotate_half_map, slice_index_map,
+        broadcast_index_map, concat, permute_index_map, rotary_map, rotary_partner,
+        slice_index_map, slice_len,
     };
 }
 
@@ -151,13 +152,18 @@ pub enum Op {
     },
     /// Exact sum over `axis`, which is kept with size 1.
     Sum { axis: usize },
-    /// Rotary embedding, half-split form (LLaMA, Qwen2, NeoX):
-    /// `y = x∘cos + rotate_half(x)∘sin` along the last axis of size `2·half`,
-    /// where `rotate_half(x)[j] = −x[j+half]` for `j < half` and
-    /// `x[j−half]` otherwise. Inputs `[x, cos, sin]` (tables broadcastable to
+    /// Rotary embedding `y = x∘cos + rot(x)∘sin` along the last axis of size
+    /// `2·half`. Half-split form (LLaMA, Qwen2, NeoX): `rot(x)[j] = −x[j+half]`
+    /// for `j < half` and `x[j−half]` otherwise. Interleaved form (GPT-J,
+    /// `rotate_every_two`): `rot(x)[2i] = −x[2i+1]`, `rot(x)[2i+1] = x[2i]`.
+    /// Inputs `[x, cos, sin]` (tables broadcastable to
     /// `x`, committed weights, equal `frac_bits` in fixed point). Fixed point:
     /// exact at `frac_x + frac_cos`. Partial rotary is a Slice/Concat around it.
-    Rotary { half: usize },
+    Rotary {
+        half: usize,
+        #[serde(default)]
+        interleaved: bool,
+    },
     /// Keep-mask added to scores (`-inf` where not kept). Only valid as the
     /// input of a [`Op::Softmax`], into which the importer fuses it.
     Mask(Mask),
@@ -165,11 +171,14 @@ pub enum Op {
     Reshape,
     /// `out` axis `i` is input axis `perm[i]`. Free.
     Permute { perm: Vec<usize> },
-    /// `start..end` along `axis`. Free.
+    /// `start, start+step, …` below `end` along `axis` (`step ≥ 1`; a
+    /// step of 2 is how exports spell GPT-J's interleaved rotary).
     Slice {
         axis: usize,
         start: usize,
         end: usize,
+        #[serde(default = "one")]
+        step: usize,
     },
     /// Concatenation along `axis` (equal `frac_bits`). Free.
     Concat { axis: usize },
@@ -315,4 +324,9 @@ impl Graph {
         }
         out
     }
+}
+
+/// Serde default of [`Op::Slice`]'s `step` (graphs written before it existed).
+fn one() -> usize {
+    1
 }

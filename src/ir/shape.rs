@@ -80,13 +80,19 @@ pub fn permute_index_map(in_shape: &[usize], perm: &[usize]) -> Vec<usize> {
 }
 
 /// Source flat index for each output entry of `start..end` along `axis`.
-pub fn slice_index_map(in_shape: &[usize], axis: usize, start: usize, end: usize) -> Vec<usize> {
+pub fn slice_index_map(
+    in_shape: &[usize],
+    axis: usize,
+    start: usize,
+    end: usize,
+    step: usize,
+) -> Vec<usize> {
     let outer: usize = in_shape[..axis].iter().product();
     let inner: usize = in_shape[axis + 1..].iter().product();
     let d = in_shape[axis];
-    let mut out = Vec::with_capacity(outer * (end - start) * inner);
+    let mut out = Vec::with_capacity(outer * slice_len(start, end, step) * inner);
     for o in 0..outer {
-        for a in start..end {
+        for a in (start..end).step_by(step) {
             for i in 0..inner {
                 out.push((o * d + a) * inner + i);
             }
@@ -95,19 +101,31 @@ pub fn slice_index_map(in_shape: &[usize], axis: usize, start: usize, end: usize
     out
 }
 
-/// `rotate_half` along the last axis (size `2·half`): for each entry, the
-/// flat source index and the sign (`out[j] = −x[j+half]` for `j < half`,
-/// `x[j−half]` otherwise).
-pub fn rotate_half_map(shape: &[usize], half: usize) -> Vec<(usize, bool)> {
+/// Number of entries of `start..end` taken with `step`.
+pub fn slice_len(start: usize, end: usize, step: usize) -> usize {
+    end.saturating_sub(start).div_ceil(step)
+}
+
+/// The rotary partner of position `j` of a last axis of size `2·half`:
+/// `(source position, negated)` of [`super::Op::Rotary`]'s `rot(x)[j]`.
+pub fn rotary_partner(j: usize, half: usize, interleaved: bool) -> (usize, bool) {
+    match (interleaved, j % 2 == 0) {
+        (true, true) => (j + 1, true),
+        (true, false) => (j - 1, false),
+        (false, _) if j < half => (j + half, true),
+        (false, _) => (j - half, false),
+    }
+}
+
+/// `rot(x)` of [`super::Op::Rotary`] along the last axis (size `2·half`):
+/// for each entry, the flat source index and the sign.
+pub fn rotary_map(shape: &[usize], half: usize, interleaved: bool) -> Vec<(usize, bool)> {
     let d = *shape.last().unwrap_or(&1);
     (0..numel(shape))
         .map(|i| {
             let (row, j) = (i / d, i % d);
-            if j < half {
-                (row * d + j + half, true)
-            } else {
-                (row * d + j - half, false)
-            }
+            let (src, neg) = rotary_partner(j, half, interleaved);
+            (row * d + src, neg)
         })
         .collect()
 }
@@ -137,7 +155,8 @@ mod tests {
             vec![0, 0, 0, 1, 1, 1]
         );
         assert_eq!(permute_index_map(&[2, 3], &[1, 0]), vec![0, 3, 1, 4, 2, 5]);
-        assert_eq!(slice_index_map(&[2, 3], 1, 1, 3), vec![1, 2, 4, 5]);
+        assert_eq!(slice_index_map(&[2, 3], 1, 1, 3, 1), vec![1, 2, 4, 5]);
+        assert_eq!(slice_index_map(&[2, 5], 1, 1, 5, 2), vec![1, 3, 6, 8]);
         let a = [1, 2, 3, 4];
         let b = [5, 6];
         assert_eq!(

@@ -348,8 +348,8 @@ pub fn reshape(in_dims: &[usize], out_dims: &[usize]) -> Selection {
 }
 
 /// Slice `[start, start + len)` of axis `axis`.
-pub fn slice(in_dims: &[usize], axis: usize, start: usize, len: usize) -> Selection {
-    assert!(start + len <= in_dims[axis]);
+pub fn slice(in_dims: &[usize], axis: usize, start: usize, len: usize, step: usize) -> Selection {
+    assert!(step >= 1 && (len == 0 || start + (len - 1) * step < in_dims[axis]));
     let mut out_dims = in_dims.to_vec();
     out_dims[axis] = len;
     let total: usize = out_dims.iter().product();
@@ -357,7 +357,7 @@ pub fn slice(in_dims: &[usize], axis: usize, start: usize, len: usize) -> Select
         .map(|e| {
             let mut idx = unravel(&out_dims, e);
             let out = ravel_padded(&out_dims, &idx);
-            idx[axis] += start;
+            idx[axis] = start + idx[axis] * step;
             SelectEntry {
                 out: out as u32,
                 src: ravel_padded(in_dims, &idx) as u32,

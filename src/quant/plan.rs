@@ -500,7 +500,7 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                     },
                 )
             }
-            Op::Rotary { half } => {
+            Op::Rotary { half, interleaved } => {
                 let qx = b.q(ins[0]);
                 let f = b.q(ins[1]).frac_bits.min(b.q(ins[2]).frac_bits);
                 let c = b.down_to(ins[1], f, cfg.weight_bits, format!("{name}/cos"));
@@ -510,7 +510,10 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                     bits: qx.bits + tb,
                     frac_bits: qx.frac_bits + f,
                 };
-                let op = Op::Rotary { half: *half };
+                let op = Op::Rotary {
+                    half: *half,
+                    interleaved: *interleaved,
+                };
                 b.product_then_rescale(&name, op, vec![ins[0], c, s], shape, acc, out_bits)?
             }
             Op::Mask(_) => return Err(unsupported("a mask that does not feed a softmax")),

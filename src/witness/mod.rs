@@ -233,7 +233,7 @@ pub fn generate<'g>(graph: &'g Graph, ids: &[i64]) -> Result<Witness<'g>, Witnes
                 rows.concat()
             }
             Op::Sum { axis } => sum_axis(inp(0), shp(0), *axis),
-            Op::Rotary { half } => {
+            Op::Rotary { half, interleaved } => {
                 if qin(1).frac_bits != qin(2).frac_bits {
                     return Err(arith("cos and sin tables at different scales".into()));
                 }
@@ -241,7 +241,7 @@ pub fn generate<'g>(graph: &'g Graph, ids: &[i64]) -> Result<Witness<'g>, Witnes
                 let (c, s) = (inp(1), inp(2));
                 let mc = broadcast_index_map(shp(1), &node.shape);
                 let ms = broadcast_index_map(shp(2), &node.shape);
-                let rh = rotate_half_map(&node.shape, *half);
+                let rh = rotary_map(&node.shape, *half, *interleaved);
                 (0..x.len())
                     .map(|i| {
                         let (src, neg) = rh[i];
@@ -254,9 +254,12 @@ pub fn generate<'g>(graph: &'g Graph, ids: &[i64]) -> Result<Witness<'g>, Witnes
             }
             Op::Reshape => inp(0).to_vec(),
             Op::Permute { perm } => index_map_apply(inp(0), &permute_index_map(shp(0), perm)),
-            Op::Slice { axis, start, end } => {
-                index_map_apply(inp(0), &slice_index_map(shp(0), *axis, *start, *end))
-            }
+            Op::Slice {
+                axis,
+                start,
+                end,
+                step,
+            } => index_map_apply(inp(0), &slice_index_map(shp(0), *axis, *start, *end, *step)),
             Op::Concat { axis } => {
                 let parts: Vec<(&[i64], &[usize])> = (0..node.inputs.len())
                     .map(|i| {
