@@ -49,23 +49,27 @@ fn zkllm(args: &[&str]) -> std::process::Output {
 fn calibrated_key_proves_and_verifies() {
     let dir = tmp("e2e");
     let model = fixture("llama_dynamo");
-    let calib_ids: Vec<i64> = ascii_ids("pride_and_prejudice_ch1.txt")
-        .into_iter()
-        .take(96)
-        .collect();
-    let eval_ids: Vec<i64> = ascii_ids("tale_of_two_cities_ch1.txt")
-        .into_iter()
-        .take(48)
-        .collect();
-    let (data, eval) = (dir.join("data.json"), dir.join("eval.json"));
-    write_json(&data, &serde_json::json!([calib_ids]));
-    write_json(&eval, &serde_json::json!([eval_ids]));
+    // Text calibration and evaluation data, tokenized by the fixtures' tokenizer.
+    let text = |file: &str, chars: usize| -> String {
+        let t = std::fs::read_to_string(calibration_dir().join(file)).unwrap();
+        t.chars().take(chars).collect()
+    };
+    let (data, eval) = (dir.join("data.txt"), dir.join("eval.txt"));
+    std::fs::write(&data, text("pride_and_prejudice_ch1.txt", 300)).unwrap();
+    std::fs::write(&eval, text("tale_of_two_cities_ch1.txt", 150)).unwrap();
+    let tok_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tokenizer.json");
+    let tok = zkllm::tokenize::TextTokenizer::load(&tok_path).unwrap();
+    let eval_ids = tok
+        .encode(&std::fs::read_to_string(&eval).unwrap(), 128)
+        .unwrap();
     let (out, html) = (dir.join("calib.json"), dir.join("report.html"));
     let o = zkllm(&[
         "calibrate",
         model.to_str().unwrap(),
         "--data",
         data.to_str().unwrap(),
+        "--tokenizer",
+        tok_path.to_str().unwrap(),
         "--eval",
         eval.to_str().unwrap(),
         "--seq-len",
@@ -337,6 +341,33 @@ fn bad_data_files_are_clear_errors() {
         assert!(!o.status.success(), "{file}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(want) && err.contains(file), "{file}: {err}");
+    }
+    // Text data through a tokenizer: an empty text, and a tokenizer that is not one.
+    let tok = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tokenizer.json");
+    let not_tok = dir.join("not_tokenizer.json");
+    std::fs::write(&not_tok, "[1, 2]").unwrap();
+    let (empty, words) = (dir.join("empty.txt"), dir.join("words.txt"));
+    std::fs::write(&empty, " \n").unwrap();
+    std::fs::write(&words, "it is a truth universally acknowledged").unwrap();
+    for (data, tokenizer, want) in [
+        (&empty, &tok, "the text is empty"),
+        (&words, &not_tok, "not a Hugging Face tokenizer.json"),
+    ] {
+        let o = zkllm(&[
+            "calibrate",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--tokenizer",
+            tokenizer.to_str().unwrap(),
+            "--seq-len",
+            "8",
+            "-o",
+            dir.join("c.json").to_str().unwrap(),
+            "-q",
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(want), "{err}");
     }
     assert!(!dir.join("c.json").exists(), "nothing written on error");
 

@@ -1,5 +1,5 @@
-//! `zkllm calibrate MODEL.onnx --data DATA.json --seq-len N -o calib.json
-//! [--eval EVAL.json] [--report report.html] [--json]`.
+//! `zkllm calibrate MODEL.onnx --data DATA [--tokenizer tokenizer.json] --seq-len N
+//! -o calib.json [--eval DATA] [--report report.html] [--json]`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -11,16 +11,20 @@ use zkllm::import::{import, ImportOptions};
 use zkllm::pipeline;
 use zkllm::quant::calibrate::{self, CalibSettings};
 use zkllm::quant::report;
+use zkllm::tokenize::TextTokenizer;
 
 #[derive(Args, Debug)]
 pub struct CalibrateArgs {
     /// The ONNX model.
     pub model: PathBuf,
-    /// Calibration data: a JSON list of token-id sequences (`[[1, 2, 3], [4, 5]]`),
-    /// one list of ids, or `{"input_ids": ...}`. Text input needs a tokenizer
-    /// and is not supported yet: tokenize first.
+    /// Calibration data: a text file (with --tokenizer), or a JSON list of
+    /// token-id sequences (`[[1, 2, 3], [4, 5]]`), one list of ids, or
+    /// `{"input_ids": ...}`.
     #[arg(long)]
     pub data: PathBuf,
+    /// Hugging Face tokenizer.json: --data and --eval are then text files.
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
     /// Held-out evaluation data (same format). Without it the last quarter of
     /// the --data windows is held out.
     #[arg(long)]
@@ -79,14 +83,23 @@ fn settings(args: &CalibrateArgs) -> Result<CalibSettings> {
     Ok(s)
 }
 
-fn read_data(path: &Path, vocab: usize) -> Result<Vec<Vec<i64>>> {
+fn read_data(path: &Path, vocab: usize, tok: Option<&TextTokenizer>) -> Result<Vec<Vec<i64>>> {
     let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let text = String::from_utf8(text).map_err(|_| {
         anyhow!(
-            "{}: not UTF-8 text; --data takes a JSON list of token-id sequences",
+            "{}: not UTF-8 text; --data takes text (with --tokenizer) or a JSON list of token-id sequences",
             path.display()
         )
     })?;
+    if let Some(t) = tok {
+        if text.trim().is_empty() {
+            bail!("{}: the text is empty", path.display());
+        }
+        let ids = t
+            .encode(&text, vocab)
+            .with_context(|| format!("tokenizing {}", path.display()))?;
+        return Ok(vec![ids]);
+    }
     Ok(calibrate::parse_token_data(
         &text,
         &path.display().to_string(),
@@ -107,11 +120,15 @@ pub fn run(args: &CalibrateArgs, common: &super::progress::Common) -> Result<()>
     };
     let graph = import(&args.model, &opts).with_context(|| format!("{}", args.model.display()))?;
     let vocab = pipeline::vocab_size(&graph);
-    let data = read_data(&args.data, vocab)?;
+    let tok = match &args.tokenizer {
+        Some(p) => Some(TextTokenizer::load(p)?),
+        None => None,
+    };
+    let data = read_data(&args.data, vocab, tok.as_ref())?;
     let all = calibrate::windows(&data, args.seq_len);
     let (calib_w, eval_w, eval_source) = match &args.eval {
         Some(p) => {
-            let e = read_data(p, vocab)?;
+            let e = read_data(p, vocab, tok.as_ref())?;
             (
                 all,
                 calibrate::windows(&e, args.seq_len),

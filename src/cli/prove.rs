@@ -1,4 +1,5 @@
-//! `zkllm prove --pk DIR/model.pk --input input.json -o proof.bin [--output out.json]`.
+//! `zkllm prove --pk DIR/model.pk (--input input.json | --prompt TEXT --tokenizer
+//! tokenizer.json) -o proof.bin [--output out.json]`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -9,15 +10,47 @@ use serde::Deserialize;
 
 use zkllm::artifacts::ProvingKey;
 use zkllm::pipeline;
+use zkllm::tokenize::TextTokenizer;
+
+/// Where the token ids come from: a JSON file, or a prompt and a tokenizer.
+#[derive(Args, Debug)]
+pub struct TokenSource {
+    /// JSON file `{"input_ids": [...]}`.
+    #[arg(long, conflicts_with = "prompt")]
+    pub input: Option<PathBuf>,
+    /// Prompt text, tokenized with --tokenizer (instead of --input).
+    #[arg(long, requires = "tokenizer")]
+    pub prompt: Option<String>,
+    /// Hugging Face tokenizer.json: tokenizes --prompt, and names the next token.
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
+}
+
+impl TokenSource {
+    pub fn tokenizer(&self) -> Result<Option<TextTokenizer>> {
+        Ok(match &self.tokenizer {
+            Some(p) => Some(TextTokenizer::load(p)?),
+            None => None,
+        })
+    }
+
+    /// The token ids, if any were given (`vocab`: the model's vocabulary).
+    pub fn ids(&self, tok: Option<&TextTokenizer>, vocab: usize) -> Result<Option<Vec<i64>>> {
+        match (&self.input, &self.prompt, tok) {
+            (Some(p), _, _) => read_input(p).map(Some),
+            (None, Some(text), Some(t)) => Ok(Some(t.encode(text, vocab)?)),
+            _ => Ok(None),
+        }
+    }
+}
 
 #[derive(Args, Debug)]
 pub struct ProveArgs {
     /// Proving key from `zkllm setup`.
     #[arg(long)]
     pub pk: PathBuf,
-    /// JSON file `{"input_ids": [...]}`.
-    #[arg(long)]
-    pub input: PathBuf,
+    #[command(flatten)]
+    pub tokens: TokenSource,
     /// Where to write the proof.
     #[arg(short, long)]
     pub out: PathBuf,
@@ -54,9 +87,15 @@ pub fn read_input(path: &Path) -> Result<Vec<i64>> {
 
 pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
     common.init();
-    let ids = read_input(&args.input)?;
+    let tok = args.tokens.tokenizer()?;
     let start = Instant::now();
     let pk = ProvingKey::load(&args.pk)?;
+    let Some(ids) = args
+        .tokens
+        .ids(tok.as_ref(), pipeline::vocab_size(&pk.graph))?
+    else {
+        bail!("no input: give --input input.json, or --prompt TEXT --tokenizer tokenizer.json");
+    };
     let bars = common.bars();
     let proof = pipeline::prove_with(
         &pk,
@@ -69,7 +108,8 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
     proof.save(&args.out)?;
     let secs = start.elapsed().as_secs_f64();
     let next = pipeline::argmax(proof.statement.last_logits());
-    let output = serde_json::json!({
+    let next_text = tok.as_ref().map(|t| t.decode_one(next));
+    let mut output = serde_json::json!({
         "next_token": next,
         "logits": proof.statement.logits,
         "all_positions": proof.statement.all_positions,
@@ -77,7 +117,11 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
         "position": proof.statement.position,
         "input_len": ids.len(),
         "model_digest": pipeline::hex(&proof.vk_digest),
+        "input_ids": ids,
     });
+    if let Some(text) = &next_text {
+        output["next_token_text"] = text.clone().into();
+    }
     if let Some(p) = &args.output {
         std::fs::write(p, serde_json::to_string_pretty(&output)?)
             .with_context(|| format!("writing {}", p.display()))?;
@@ -86,11 +130,12 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
     if common.json {
         println!(
             "{}",
-            serde_json::json!({"proof": args.out, "proof_bytes": bytes, "seconds": secs, "next_token": next})
+            serde_json::json!({"proof": args.out, "proof_bytes": bytes, "seconds": secs, "next_token": next, "next_token_text": next_text})
         );
     } else if !common.quiet {
+        let shown = next_text.map(|t| format!(" {t:?}")).unwrap_or_default();
         println!(
-            "proved {} tokens in {secs:.2} s: next token {next}; proof {} ({bytes} bytes)",
+            "proved {} tokens in {secs:.2} s: next token {next}{shown}; proof {} ({bytes} bytes)",
             ids.len(),
             args.out.display()
         );

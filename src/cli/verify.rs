@@ -1,4 +1,5 @@
-//! `zkllm verify --vk DIR/model.vk --proof proof.bin [--input input.json]`.
+//! `zkllm verify --vk DIR/model.vk --proof proof.bin [--input input.json |
+//! --prompt TEXT --tokenizer tokenizer.json]`.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -17,9 +18,9 @@ pub struct VerifyArgs {
     /// Proof from `zkllm prove`.
     #[arg(long)]
     pub proof: PathBuf,
-    /// Check that the proof is for these token ids.
-    #[arg(long)]
-    pub input: Option<PathBuf>,
+    /// Check that the proof is for these token ids (or this prompt).
+    #[command(flatten)]
+    pub tokens: super::prove::TokenSource,
 }
 
 pub fn run(args: &VerifyArgs, common: &super::progress::Common) -> Result<()> {
@@ -27,22 +28,24 @@ pub fn run(args: &VerifyArgs, common: &super::progress::Common) -> Result<()> {
     let start = Instant::now();
     let vk = VerifyingKey::load(&args.vk)?;
     let proof = ProofFile::load(&args.proof)?;
-    let ids = match &args.input {
-        Some(p) => Some(super::prove::read_input(p)?),
-        None => None,
-    };
+    let tok = args.tokens.tokenizer()?;
+    let ids = args
+        .tokens
+        .ids(tok.as_ref(), pipeline::vocab_size(&vk.graph))?;
     pipeline::verify(&vk, &proof, ids.as_deref())?;
     let secs = start.elapsed().as_secs_f64();
     let next = pipeline::argmax(proof.statement.last_logits());
+    let next_text = tok.as_ref().map(|t| t.decode_one(next));
     let digest = pipeline::hex(&proof.vk_digest);
     if common.json {
         println!(
             "{}",
-            serde_json::json!({"verified": true, "model_digest": digest, "input_len": proof.statement.position + 1, "next_token": next, "seconds": secs})
+            serde_json::json!({"verified": true, "model_digest": digest, "input_len": proof.statement.position + 1, "next_token": next, "next_token_text": next_text, "seconds": secs})
         );
     } else if !common.quiet {
+        let shown = next_text.map(|t| format!(" {t:?}")).unwrap_or_default();
         println!(
-            "verified: model {digest}, {} input tokens, next token {next} ({secs:.2} s)",
+            "verified: model {digest}, {} input tokens, next token {next}{shown} ({secs:.2} s)",
             proof.statement.position + 1
         );
     }

@@ -115,7 +115,7 @@ fn through_reshape_and_neg(g: &Graph, mut id: NodeId) -> (NodeId, bool) {
         let n = &g.nodes[id];
         match n.op {
             Op::Reshape => id = n.inputs[0],
-            Op::MulConst { value, .. } if value == -1.0 => {
+            Op::MulConst { value: -1.0, .. } => {
                 neg = !neg;
                 id = n.inputs[0];
             }
