@@ -105,7 +105,7 @@ def main():
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--model", help="HF model name or local directory")
     src.add_argument("--gguf", help="a GGUF file (dequantized to float32 by transformers + gguf)")
-    src.add_argument("--tiny", help="family of a tiny random model: gpt2 llama opt qwen2 neox")
+    src.add_argument("--tiny", help="family of a tiny random model: gpt2 llama opt qwen2 neox gptj")
     ap.add_argument("--config", default=None,
                     help='with --tiny: JSON of config overrides, e.g. a GPT-2-small-shaped block: '
                          '\'{"n_embd": 768, "n_head": 12, "n_layer": 1, "vocab_size": 512}\'')

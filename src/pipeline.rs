@@ -12,7 +12,7 @@ use crate::backend::default_backend;
 use crate::circuit::{self, CircuitError, Plan, Statement};
 use crate::commit::Hyrax;
 use crate::import::{import, ImportError, ImportOptions};
-use crate::ir::{float, Graph};
+use crate::ir::{float, Graph, Op};
 use crate::quant::{quantize, Calibration, QuantConfig, QuantError};
 use crate::witness::{self, WitnessError};
 
@@ -51,8 +51,20 @@ fn sample_inputs(vocab: usize, seq: usize, count: usize) -> Vec<Vec<i64>> {
         .collect()
 }
 
-/// Vocabulary size of the model's embedding table.
+/// Vocabulary size: the rows of the embedding table the token ids index
+/// (token ids must be below it); the logits' width where no embedding reads
+/// the ids directly.
 pub fn vocab_size(graph: &Graph) -> usize {
+    graph
+        .nodes
+        .iter()
+        .find(|n| matches!(n.op, Op::Embedding) && n.inputs.get(1) == Some(&graph.input))
+        .map(|n| graph.nodes[n.inputs[0]].shape[0])
+        .unwrap_or_else(|| logits_width(graph))
+}
+
+/// Entries per position of the public output (the logits' vocabulary).
+pub fn logits_width(graph: &Graph) -> usize {
     *graph.nodes[graph.output].shape.last().unwrap_or(&1)
 }
 
@@ -96,19 +108,31 @@ pub fn quantized_graph_with(
         ..Default::default()
     };
     let graph = import(model, &opts)?;
+    quantize_float_graph(&graph, calib, cfg)
+}
+
+/// Quantizes a float graph (imported, or built in code as the benchmarks
+/// do): with `calib`, its scales; otherwise ranges from float runs on
+/// deterministic sample sequences.
+pub fn quantize_float_graph(
+    graph: &Graph,
+    calib: Option<&Calibration>,
+    cfg: &QuantConfig,
+) -> Result<Graph, PipelineError> {
+    let seq_len = graph.seq_len;
     let calib = match calib {
         Some(c) => c.clone(),
         None => {
             let mut c = Calibration::default();
-            for ids in sample_inputs(vocab_size(&graph), seq_len, 8) {
+            for ids in sample_inputs(vocab_size(graph), seq_len, 8) {
                 let v =
-                    float::eval(&graph, &ids).map_err(|e| PipelineError::Float(e.to_string()))?;
-                c.merge_float_run(&graph, &v);
+                    float::eval(graph, &ids).map_err(|e| PipelineError::Float(e.to_string()))?;
+                c.merge_float_run(graph, &v);
             }
             c
         }
     };
-    Ok(quantize(&graph, &calib, cfg)?)
+    Ok(quantize(graph, &calib, cfg)?)
 }
 
 /// Commits the weights: the proving key and the verifying key.
@@ -188,7 +212,7 @@ pub fn prove_with(
     let graph = &pk.graph;
     let (padded, position) = statement_ids(graph, ids)?;
     let wit = witness::generate(graph, &padded)?;
-    let vocab = vocab_size(graph);
+    let vocab = logits_width(graph);
     let out = wit.node(graph.output);
     let logits = if all_positions {
         out.to_vec()
