@@ -798,7 +798,13 @@ fn bar_chart(
         w - r,
         h - b
     );
-    let ticks = 5;
+    // Log scale: one tick per decade (the bounds are whole decades), so no
+    // two ticks round to the same label.
+    let ticks = if log {
+        ((hi - lo).round() as usize).clamp(1, 12)
+    } else {
+        5
+    };
     for i in 0..=ticks {
         let v = lo + (hi - lo) * i as f64 / ticks as f64;
         let label = if log {
