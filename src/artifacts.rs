@@ -130,9 +130,14 @@ impl VerifyingKey {
     }
 
     pub fn load(path: &Path) -> Result<Self, ArtifactError> {
-        let p = path.display().to_string();
         let body = load(path, VK_MAGIC, "verifying key")?;
-        let mut r = Reader::new(&body);
+        Self::from_body(&body, &path.display().to_string())
+    }
+
+    /// Parses a key body (the file after its header; `path` names it in errors).
+    pub fn from_body(body: &[u8], path: &str) -> Result<Self, ArtifactError> {
+        let p = path.to_string();
+        let mut r = Reader::new(body);
         let vk = Self::read_body(&mut r, &p)?;
         r.finish().map_err(|e| ArtifactError::Malformed {
             path: p,
@@ -156,14 +161,19 @@ impl ProvingKey {
     }
 
     pub fn load(path: &Path) -> Result<Self, ArtifactError> {
-        let p = path.display().to_string();
         let body = load(path, PK_MAGIC, "proving key")?;
+        Self::from_body(&body, &path.display().to_string())
+    }
+
+    /// Parses a key body (the file after its header; `path` names it in errors).
+    pub fn from_body(body: &[u8], path: &str) -> Result<Self, ArtifactError> {
+        let p = path.to_string();
         let bad = |why: String| ArtifactError::Malformed {
             path: p.clone(),
             what: "proving key",
             why,
         };
-        let mut r = Reader::new(&body);
+        let mut r = Reader::new(body);
         let graph: Graph = get_json(&mut r).map_err(bad)?;
         let vk = VerifyingKey::read_body(&mut r, &p)?;
         let n = r.get_u32("hint count").map_err(|e| bad(e.to_string()))? as usize;
