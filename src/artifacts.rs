@@ -11,7 +11,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::circuit::{Plan, Statement};
+use crate::circuit::Statement;
 use crate::commit::{HyraxCommitment, HyraxHint};
 use crate::field::Fr;
 use crate::ir::{Graph, Op};
@@ -121,10 +121,6 @@ impl VerifyingKey {
         Sha256::digest(self.body()).into()
     }
 
-    pub fn plan(&self) -> Result<Plan, crate::circuit::CircuitError> {
-        Plan::new(&self.graph)
-    }
-
     pub fn save(&self, path: &Path) -> Result<(), ArtifactError> {
         save(path, VK_MAGIC, &self.body())
     }
@@ -207,7 +203,13 @@ impl ProofFile {
         w.put_bytes(&self.vk_digest);
         put_i64s(&mut w, &self.statement.ids);
         w.put_u32(self.statement.position as u32);
-        w.put_u8(self.statement.all_positions as u8);
+        match self.statement.next_token {
+            Some(t) => {
+                w.put_u8(2);
+                w.put_u32(t as u32);
+            }
+            None => w.put_u8(self.statement.all_positions as u8),
+        }
         put_i64s(&mut w, &self.statement.logits);
         w.put_u32(self.logit_frac_bits as u32);
         self.proof.write(&mut w);
@@ -225,9 +227,10 @@ impl ProofFile {
         vk_digest.copy_from_slice(r.take(32, "vk digest").map_err(bad)?);
         let ids = get_i64s(&mut r).map_err(bad)?;
         let position = r.get_u32("position").map_err(bad)? as usize;
-        let all_positions = match r.get_u8("public-output kind").map_err(bad)? {
-            0 => false,
-            1 => true,
+        let (all_positions, next_token) = match r.get_u8("public-output kind").map_err(bad)? {
+            0 => (false, None),
+            1 => (true, None),
+            2 => (false, Some(r.get_u32("next token").map_err(bad)? as usize)),
             _ => {
                 return Err(bad(WireError::Invalid {
                     what: "public-output kind",
@@ -245,6 +248,7 @@ impl ProofFile {
                 position,
                 all_positions,
                 logits,
+                next_token,
             },
             logit_frac_bits,
             proof,

@@ -198,14 +198,26 @@ pub fn prove(
     seed: Option<u64>,
     progress: Progress<'_>,
 ) -> Result<ProofFile, PipelineError> {
-    prove_with(pk, ids, false, seed, progress)
+    prove_with(pk, ids, Publish::LastLogits, seed, progress)
 }
 
-/// [`prove`], publishing every position's logits when `all_positions`.
+/// What a proof makes public besides the token ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Publish {
+    /// The logits of the last prompt position.
+    LastLogits,
+    /// The logits of every position.
+    AllLogits,
+    /// Only the next token (the first maximum of the last position's
+    /// logits, proven by range checks on the gaps); the logits stay hidden.
+    NextToken,
+}
+
+/// [`prove`], publishing what `publish` says.
 pub fn prove_with(
     pk: &ProvingKey,
     ids: &[i64],
-    all_positions: bool,
+    publish: Publish,
     seed: Option<u64>,
     progress: Progress<'_>,
 ) -> Result<ProofFile, PipelineError> {
@@ -214,18 +226,20 @@ pub fn prove_with(
     let wit = witness::generate(graph, &padded)?;
     let vocab = logits_width(graph);
     let out = wit.node(graph.output);
-    let logits = if all_positions {
-        out.to_vec()
-    } else {
-        out[position * vocab..(position + 1) * vocab].to_vec()
+    let last = &out[position * vocab..(position + 1) * vocab];
+    let (logits, next_token) = match publish {
+        Publish::LastLogits => (last.to_vec(), None),
+        Publish::AllLogits => (out.to_vec(), None),
+        Publish::NextToken => (Vec::new(), Some(argmax(last))),
     };
     let statement = Statement {
         ids: padded,
         position,
-        all_positions,
+        all_positions: publish == Publish::AllLogits,
         logits,
+        next_token,
     };
-    let plan = Plan::new(graph)?;
+    let plan = Plan::for_statement(graph, next_token.is_some())?;
     let pcs = Hyrax::setup(&pk.vk.generator_seed, pk.vk.max_vars);
     let mut rng = match seed {
         Some(s) => ChaCha20Rng::seed_from_u64(s),
@@ -284,7 +298,7 @@ pub fn verify(
             ));
         }
     }
-    let plan = vk.plan()?;
+    let plan = Plan::for_statement(&vk.graph, proof.statement.next_token.is_some())?;
     let pcs = Hyrax::setup(&vk.generator_seed, vk.max_vars);
     circuit::verify(
         default_backend(),
@@ -301,6 +315,12 @@ pub fn verify(
 
 pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The statement's next token: the proven one when the logits are hidden,
+/// otherwise the argmax of the public last-position logits.
+pub fn next_token(s: &Statement) -> usize {
+    s.next_token.unwrap_or_else(|| argmax(s.last_logits()))
 }
 
 /// Index of the largest logit (the lowest index among ties).

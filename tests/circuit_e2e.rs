@@ -54,6 +54,7 @@ fn prove_fixture(name: &str) -> Proven {
         ids: reference.input_ids.clone(),
         position: seq - 1,
         all_positions: false,
+        next_token: None,
         logits,
     };
     let proof = circuit::prove(

@@ -145,6 +145,48 @@ fn prove_and_verify_a_text_prompt() {
         "a proof for another prompt was accepted"
     );
 
+    // Only the next token public: the same token, no logits in the output.
+    let (hproof, hout) = (dir.join("hidden.bin"), dir.join("hidden.json"));
+    let o = zkllm(&[
+        "prove",
+        "--pk",
+        &pk,
+        "--prompt",
+        PROMPT,
+        "--tokenizer",
+        &s(&tok),
+        "--public",
+        "token",
+        "-o",
+        &s(&hproof),
+        "--output",
+        &s(&hout),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let h: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&hout).unwrap()).unwrap();
+    assert_eq!(h["next_token"], j["next_token"]);
+    assert!(
+        h.get("logits").is_none() && h["logits_hidden"] == true,
+        "{h}"
+    );
+    let o = zkllm(&[
+        "verify",
+        "--vk",
+        &vk,
+        "--proof",
+        &s(&hproof),
+        "--prompt",
+        PROMPT,
+        "--tokenizer",
+        &s(&tok),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["next_token"].as_u64().unwrap() as usize, next);
+
     // Errors: a prompt without a tokenizer, no input at all, a prompt longer
     // than the key's sequence length, both --input and --prompt.
     let o = zkllm(&["prove", "--pk", &pk, "--prompt", PROMPT, "-o", &s(&proof)]);

@@ -103,7 +103,14 @@ fn every_family_proves_and_verifies() {
         }
         // Every position's logits can be public too (checked on two families).
         if name == "gpt2_dynamo" || name == "llama_dynamo" {
-            let all = pipeline::prove_with(&pk, ids, true, Some(4), &|_, _, _| {}).unwrap();
+            let all = pipeline::prove_with(
+                &pk,
+                ids,
+                pipeline::Publish::AllLogits,
+                Some(4),
+                &|_, _, _| {},
+            )
+            .unwrap();
             assert_eq!(
                 all.statement.last_logits(),
                 proof.statement.logits.as_slice()

@@ -33,10 +33,11 @@ fn a_wrong_inverse_rms_is_rejected() {
         ids,
         position: 7,
         all_positions: false,
+        next_token: None,
         logits,
     };
     let digest = [1u8; 32];
-    let honest = circuit::committed_values(&g, &plan, &wit).unwrap();
+    let honest = circuit::committed_values(&g, &plan, &wit, &stmt).unwrap();
     let check = |values: Vec<Vec<i64>>| {
         let mut rng = ChaCha20Rng::seed_from_u64(2);
         let proof = circuit::prove_forged(

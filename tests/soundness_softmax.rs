@@ -79,14 +79,15 @@ fn setup() -> Setup {
     );
     let ids = vec![0; N];
     let wit = witness::generate(&g, &ids).unwrap();
-    let values = circuit::committed_values(&g, &plan, &wit).unwrap();
     let logits = wit.node(g.output)[(N - 1) * N..].to_vec();
     let stmt = Statement {
         ids,
         position: N - 1,
         all_positions: false,
+        next_token: None,
         logits,
     };
+    let values = circuit::committed_values(&g, &plan, &wit, &stmt).unwrap();
     Setup {
         g,
         plan,

@@ -76,12 +76,15 @@ impl CircuitError {
 /// The public statement: padded token ids, the last prompt position, and the
 /// published logits (integers at the output's scale): that position's row,
 /// or with `all_positions` every position's (`seq × vocab`, row-major).
+/// With `next_token`, the logits stay hidden (`logits` is empty) and the
+/// proof shows that the token is the first maximum of that position's row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Statement {
     pub ids: Vec<i64>,
     pub position: usize,
     pub all_positions: bool,
     pub logits: Vec<i64>,
+    pub next_token: Option<usize>,
 }
 
 impl Statement {
@@ -105,6 +108,61 @@ pub(crate) fn absorb_statement(t: &mut Transcript, vk_digest: &[u8; 32], s: &Sta
     t.append_u64(b"all-positions", s.all_positions as u64);
     let logits: Vec<u8> = s.logits.iter().flat_map(|v| v.to_le_bytes()).collect();
     t.append_bytes(b"logits", &logits);
+    t.append_u64(b"next-token", s.next_token.map_or(u64::MAX, |v| v as u64));
+}
+
+/// The output's `(seq, vocab)`, checked to be `[1, …, 1, seq, vocab]`.
+pub(crate) fn output_dims(graph: &Graph) -> Result<(usize, usize), CircuitError> {
+    let shape = &graph.nodes[graph.output].shape;
+    let rank = shape.len();
+    if rank < 2 || shape[..rank - 2].iter().any(|&d| d != 1) {
+        return Err(CircuitError::Invalid(format!(
+            "output shape {shape:?} is not [1, seq, vocab]"
+        )));
+    }
+    Ok((shape[rank - 2], shape[rank - 1]))
+}
+
+/// The Boolean point of index `i` on `n` variables (low bit first).
+pub(crate) fn bits_point(i: usize, n: usize) -> Vec<Fr> {
+    (0..n).map(|b| Fr::from(((i >> b) & 1) as u64)).collect()
+}
+
+/// Hidden logits: the challenge points of [`argmax_points`].
+pub(crate) struct ArgmaxPoints {
+    /// Where the committed logits meet the output (vocabulary axis).
+    pub u: Vec<Fr>,
+    /// Where the gaps are tied to the logits.
+    pub r: Vec<Fr>,
+    /// The claim point on the output node: `u`, then the Boolean point of `position`.
+    pub output: Vec<Fr>,
+}
+
+pub(crate) fn argmax_points(
+    graph: &Graph,
+    s: &Statement,
+    token: usize,
+    t: &mut Transcript,
+) -> Result<ArgmaxPoints, CircuitError> {
+    let (seq, vocab) = output_dims(graph)?;
+    if s.position >= seq || token >= vocab || !s.logits.is_empty() || s.all_positions {
+        return Err(CircuitError::Invalid(
+            "next-token statement does not match the model's output shape".into(),
+        ));
+    }
+    let lv = crate::poly::num_vars_for(vocab);
+    let u = t.challenge_scalars(b"output-point", lv);
+    let r = t.challenge_scalars(b"argmax-point", lv);
+    let mut output = u.clone();
+    output.extend(bits_point(s.position, crate::poly::num_vars_for(seq)));
+    Ok(ArgmaxPoints { u, r, output })
+}
+
+/// `G(r)` from the logits: `L_t·[j < vocab](r) − L(r) − [j < t](r)`
+/// (both indicators are prefix indicators the verifier evaluates itself).
+pub(crate) fn argmax_gap_at(vocab: usize, token: usize, r: &[Fr], l_t: Fr, l_r: Fr) -> Fr {
+    use crate::protocols::linear::prefix_indicator;
+    l_t * prefix_indicator(r, vocab) - l_r - prefix_indicator(r, token)
 }
 
 /// The claim on the output node that the public logits make: at a random
@@ -115,14 +173,12 @@ pub(crate) fn output_claim(
     s: &Statement,
     t: &mut Transcript,
 ) -> Result<crate::sumcheck::EvaluationClaim, CircuitError> {
-    let shape = &graph.nodes[graph.output].shape;
-    let rank = shape.len();
-    if rank < 2 || shape[..rank - 2].iter().any(|&d| d != 1) {
-        return Err(CircuitError::Invalid(format!(
-            "output shape {shape:?} is not [1, seq, vocab]"
-        )));
+    let (seq, vocab) = output_dims(graph)?;
+    if s.next_token.is_some() {
+        return Err(CircuitError::Invalid(
+            "a next-token statement has no public logits".into(),
+        ));
     }
-    let (seq, vocab) = (shape[rank - 2], shape[rank - 1]);
     let expected = if s.all_positions { seq * vocab } else { vocab };
     if s.position >= seq || s.logits.len() != expected {
         return Err(CircuitError::Invalid(
@@ -144,7 +200,7 @@ pub(crate) fn output_claim(
         let table = layout::padded_table(&[vocab], &s.logits);
         let value = crate::poly::DenseMle::new(table).evaluate(&u);
         let mut point = u;
-        point.extend((0..ls).map(|b| Fr::from(((s.position >> b) & 1) as u64)));
+        point.extend(bits_point(s.position, ls));
         (point, value)
     };
     Ok(crate::sumcheck::EvaluationClaim { point, value })

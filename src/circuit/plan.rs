@@ -34,6 +34,11 @@ pub enum AuxKind {
     SmExp,
     SmDelta,
     SmSum,
+    /// Hidden logits (only the next token public): the last position's
+    /// logits row `L`, and the gaps `G_j = L_t − L_j − [j < t]` (zero in the
+    /// padding), range-checked to be non-negative.
+    ArgmaxLogits,
+    ArgmaxGap,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +80,14 @@ pub struct SoftmaxPlan {
     pub sum: usize,
 }
 
+/// The argmax of a proof that publishes only the next token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArgmaxPlan {
+    pub logits: usize,
+    pub gap: usize,
+    pub vocab: usize,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Plan {
     /// Graph nodes committed in the proof.
@@ -88,6 +101,8 @@ pub struct Plan {
     /// has `f(0)` in the padding, masked off by a Hadamard with the real-entry
     /// indicator.
     pub masked_output: Vec<bool>,
+    /// Set when the logits stay hidden and the next token is proven.
+    pub argmax: Option<ArgmaxPlan>,
 }
 
 impl Plan {
@@ -124,6 +139,37 @@ impl Plan {
             TensorRef::Node(n) => &graph.nodes[n].shape,
             TensorRef::Aux(a) => &self.aux[a].shape,
         }
+    }
+
+    /// The plan of a statement: [`Plan::new`], plus the argmax tensors when
+    /// only the next token is public.
+    pub fn for_statement(graph: &Graph, next_token_only: bool) -> Result<Plan, CircuitError> {
+        let mut plan = Plan::new(graph)?;
+        if next_token_only {
+            plan.add_argmax(graph)?;
+        }
+        Ok(plan)
+    }
+
+    /// Commits the last position's logits and their gaps to the claimed
+    /// token, and range-checks the gaps into `[0, 2^bits)`: with logits of
+    /// `bits` bits an honest gap is below `2^bits`, and a token that is not
+    /// the first maximum has a negative gap, which is no such field element.
+    fn add_argmax(&mut self, graph: &Graph) -> Result<(), CircuitError> {
+        let out = &graph.nodes[graph.output];
+        let vocab = *out.shape.last().unwrap_or(&1);
+        let bits = out.quant.map(|q| q.bits).unwrap_or(0);
+        if bits == 0 || bits > MAX_TABLE_BITS {
+            return Err(CircuitError::unsupported(
+                out,
+                &format!("next-token proof for {bits}-bit logits"),
+            ));
+        }
+        let logits = self.aux(graph.output, AuxKind::ArgmaxLogits, vec![vocab]);
+        let gap = self.aux(graph.output, AuxKind::ArgmaxGap, vec![vocab]);
+        self.lookup(LookupTable::unsigned_range(bits), TensorRef::Aux(gap), None);
+        self.argmax = Some(ArgmaxPlan { logits, gap, vocab });
+        Ok(())
     }
 
     pub fn new(graph: &Graph) -> Result<Plan, CircuitError> {

@@ -4,11 +4,11 @@
 use ark_std::rand::{CryptoRng, RngCore};
 
 use super::layout::{self, num_vars, padded_table};
-use super::plan::{Plan, TensorRef, LIMB_BITS};
+use super::plan::{ArgmaxPlan, Plan, TensorRef, LIMB_BITS};
 use super::proof::{CircuitProof, Step};
 use super::{
-    absorb_statement, einsum_canon, output_claim, pow2, row_valid, softmax_mask, CircuitError,
-    Statement,
+    absorb_statement, argmax_points, bits_point, einsum_canon, output_claim, pow2, row_valid,
+    softmax_mask, CircuitError, Statement,
 };
 use crate::backend::Backend;
 use crate::claims::{prove_multipoint, OpeningProver, TensorId};
@@ -29,12 +29,23 @@ pub fn committed_values(
     graph: &Graph,
     plan: &Plan,
     wit: &Witness<'_>,
+    stmt: &Statement,
 ) -> Result<Vec<Vec<i64>>, CircuitError> {
     let mut aux: Vec<Vec<i64>> = plan
         .aux
         .iter()
         .map(|a| vec![0; 1 << num_vars(&a.shape)])
         .collect();
+    if let (Some(ap), Some(token)) = (plan.argmax, stmt.next_token) {
+        let row = &wit.node(graph.output)[stmt.position * ap.vocab..(stmt.position + 1) * ap.vocab];
+        let top = row.get(token).copied().unwrap_or(0);
+        // Negative for a token that is not the first maximum: the range check fails.
+        let gaps: Vec<i64> = (0..ap.vocab)
+            .map(|j| top - row[j] - (j < token) as i64)
+            .collect();
+        aux[ap.logits] = layout::padded_ints(&[ap.vocab], row);
+        aux[ap.gap] = layout::padded_ints(&[ap.vocab], &gaps);
+    }
     for (id, sp) in plan.softmax.iter().enumerate() {
         let Some(sp) = sp else { continue };
         let node = &graph.nodes[id];
@@ -190,7 +201,7 @@ pub fn prove<R: RngCore + CryptoRng>(
     rng: &mut R,
     progress: &dyn Fn(&str, usize, usize),
 ) -> Result<CircuitProof, CircuitError> {
-    let values = committed_values(graph, plan, wit)?;
+    let values = committed_values(graph, plan, wit, stmt)?;
     prove_inner(
         be, pcs, graph, plan, weights, vk_digest, wit, stmt, values, false, rng, progress,
     )
@@ -338,7 +349,15 @@ fn prove_inner<R: RngCore + CryptoRng>(
         steps: Vec::new(),
         claims: vec![Vec::new(); graph.nodes.len()],
     };
-    let start = output_claim(graph, stmt, &mut w.t)?;
+    let start = match (plan.argmax, stmt.next_token) {
+        (Some(ap), Some(token)) => w.argmax_output(ap, token, stmt)?,
+        (None, None) => output_claim(graph, stmt, &mut w.t)?,
+        _ => {
+            return Err(CircuitError::Invalid(
+                "plan and statement disagree on the public output".into(),
+            ))
+        }
+    };
     w.claims[graph.output].push(start);
     for id in (0..graph.nodes.len()).rev() {
         progress("prove", graph.nodes.len() - id, graph.nodes.len());
@@ -405,6 +424,42 @@ impl Walk<'_> {
     /// The node's value as a padded table.
     fn table(&self, id: usize) -> Vec<Fr> {
         padded_table(&self.graph.nodes[id].shape, self.values(id))
+    }
+
+    /// Hidden logits: states `L(u)` (the output claim), `G(r)`, `L_t` and
+    /// `L(r)`; the verifier ties `G` to `L` at `r` and `L` to the output at `u`.
+    fn argmax_output(
+        &mut self,
+        ap: ArgmaxPlan,
+        token: usize,
+        stmt: &Statement,
+    ) -> Result<EvaluationClaim, CircuitError> {
+        let super::ArgmaxPoints { u, r, output } =
+            argmax_points(self.graph, stmt, token, &mut self.t)?;
+        let (lid, gid) = (self.aux_tensor[ap.logits], self.aux_tensor[ap.gap]);
+        let l = crate::poly::DenseMle::new(self.openings.table(lid).to_vec());
+        let g = crate::poly::DenseMle::new(self.openings.table(gid).to_vec());
+        let t_point = bits_point(token, r.len());
+        let vals = vec![
+            l.evaluate(&u),
+            g.evaluate(&r),
+            l.evaluate(&t_point),
+            l.evaluate(&r),
+        ];
+        self.t.append_scalars(b"argmax-values", &vals);
+        self.steps.push(Step::Values(vals.clone()));
+        for (id, point, value) in [
+            (lid, u, vals[0]),
+            (gid, r.clone(), vals[1]),
+            (lid, t_point, vals[2]),
+            (lid, r, vals[3]),
+        ] {
+            self.openings.claim(id, EvaluationClaim { point, value });
+        }
+        Ok(EvaluationClaim {
+            point: output,
+            value: vals[0],
+        })
     }
 
     fn state(&mut self, v: Fr) {

@@ -3,11 +3,11 @@
 //! a check, an opening, or a claim handed on.
 
 use super::layout::{self, num_vars, padded_table};
-use super::plan::{Plan, TensorRef};
+use super::plan::{ArgmaxPlan, Plan, TensorRef};
 use super::proof::{CircuitProof, Step};
 use super::{
-    absorb_statement, einsum_canon, output_claim, pow2, row_valid, softmax_mask, CircuitError,
-    Statement,
+    absorb_statement, argmax_gap_at, argmax_points, bits_point, einsum_canon, output_claim, pow2,
+    row_valid, softmax_mask, CircuitError, Statement,
 };
 use crate::backend::Backend;
 use crate::claims::{verify_multipoint, OpeningVerifier, TensorId};
@@ -107,7 +107,15 @@ pub fn verify(
         steps: proof.steps.iter(),
         claims: vec![Vec::new(); graph.nodes.len()],
     };
-    let start = output_claim(graph, stmt, &mut w.t)?;
+    let start = match (plan.argmax, stmt.next_token) {
+        (Some(ap), Some(token)) => w.argmax_output(ap, token)?,
+        (None, None) => output_claim(graph, stmt, &mut w.t)?,
+        _ => {
+            return Err(CircuitError::Invalid(
+                "plan and statement disagree on the public output".into(),
+            ))
+        }
+    };
     w.claims[graph.output].push(start);
     for id in (0..graph.nodes.len()).rev() {
         w.node(id)?;
@@ -183,6 +191,38 @@ impl Walk<'_> {
             &self.graph.nodes[id],
             format!("expected a {want} message, found {}", got.kind()),
         )
+    }
+
+    /// Hidden logits (see the prover's `argmax_output`): `G(r)` must equal
+    /// `L_t·[j < vocab](r) − L(r) − [j < t](r)`; every stated value becomes an
+    /// opening claim on the committed `L` or `G`, and `L(u)` the output claim.
+    fn argmax_output(
+        &mut self,
+        ap: ArgmaxPlan,
+        token: usize,
+    ) -> Result<EvaluationClaim, CircuitError> {
+        let out = self.graph.output;
+        let super::ArgmaxPoints { u, r, output } =
+            argmax_points(self.graph, self.stmt, token, &mut self.t)?;
+        let vals = self.values(out, 4)?;
+        self.t.append_scalars(b"argmax-values", &vals);
+        if vals[1] != argmax_gap_at(ap.vocab, token, &r, vals[2], vals[3]) {
+            return Err(self.reject(out, "the argmax gaps do not match the logits"));
+        }
+        let (lid, gid) = (self.aux_tensor[ap.logits], self.aux_tensor[ap.gap]);
+        let t_point = bits_point(token, r.len());
+        for (id, point, value) in [
+            (lid, u, vals[0]),
+            (gid, r.clone(), vals[1]),
+            (lid, t_point, vals[2]),
+            (lid, r, vals[3]),
+        ] {
+            self.openings.claim(id, EvaluationClaim { point, value });
+        }
+        Ok(EvaluationClaim {
+            point: output,
+            value: vals[0],
+        })
     }
 
     fn value(&mut self, id: usize) -> Result<Fr, CircuitError> {

@@ -9,7 +9,7 @@ use clap::Args;
 use serde::Deserialize;
 
 use zkllm::artifacts::ProvingKey;
-use zkllm::pipeline;
+use zkllm::pipeline::{self, Publish};
 use zkllm::tokenize::TextTokenizer;
 
 /// Where the token ids come from: a JSON file, or a prompt and a tokenizer.
@@ -57,8 +57,10 @@ pub struct ProveArgs {
     /// Where to write the public output as JSON.
     #[arg(long)]
     pub output: Option<PathBuf>,
-    /// Which logits to publish: `last` (the last prompt position) or `all-logits`.
-    #[arg(long, default_value = "last", value_parser = ["last", "all-logits"])]
+    /// What to publish: `last` (the last prompt position's logits),
+    /// `all-logits` (every position's), or `token` (only the next token,
+    /// proven to be the argmax; the logits stay hidden).
+    #[arg(long, default_value = "last", value_parser = ["last", "all-logits", "token"])]
     pub public: String,
     /// Fix the prover's randomness (reproducible proofs; tests only).
     #[arg(long, hide = true)]
@@ -100,14 +102,18 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
     let proof = pipeline::prove_with(
         &pk,
         &ids,
-        args.public == "all-logits",
+        match args.public.as_str() {
+            "all-logits" => Publish::AllLogits,
+            "token" => Publish::NextToken,
+            _ => Publish::LastLogits,
+        },
         args.seed,
         &|s, d, t| bars.update(s, d, t),
     )?;
     bars.finish();
     proof.save(&args.out)?;
     let secs = start.elapsed().as_secs_f64();
-    let next = pipeline::argmax(proof.statement.last_logits());
+    let next = pipeline::next_token(&proof.statement);
     let next_text = tok.as_ref().map(|t| t.decode_one(next));
     let mut output = serde_json::json!({
         "next_token": next,
@@ -119,6 +125,13 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
         "model_digest": pipeline::hex(&proof.vk_digest),
         "input_ids": ids,
     });
+    if proof.statement.next_token.is_some() {
+        // Only the token is public: no logits to show.
+        let o = output.as_object_mut().expect("an object");
+        o.remove("logits");
+        o.remove("all_positions");
+        o.insert("logits_hidden".into(), true.into());
+    }
     if let Some(text) = &next_text {
         output["next_token_text"] = text.clone().into();
     }

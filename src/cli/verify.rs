@@ -34,7 +34,7 @@ pub fn run(args: &VerifyArgs, common: &super::progress::Common) -> Result<()> {
         .ids(tok.as_ref(), pipeline::vocab_size(&vk.graph))?;
     pipeline::verify(&vk, &proof, ids.as_deref())?;
     let secs = start.elapsed().as_secs_f64();
-    let next = pipeline::argmax(proof.statement.last_logits());
+    let next = pipeline::next_token(&proof.statement);
     let next_text = tok.as_ref().map(|t| t.decode_one(next));
     let digest = pipeline::hex(&proof.vk_digest);
     if common.json {
