@@ -41,9 +41,26 @@ fn bench(model: &Path, tokens: usize) {
     let pk = pipeline::setup(graph, &|_, _, _| {}).expect("setup");
     let setup_s = t.elapsed().as_secs_f64();
     let ids: Vec<i64> = (0..tokens).map(|i| ((i * 7 + 3) % vocab) as i64).collect();
+    // Time per prover stage (witness and commitments, the backward walk, the
+    // lookup arguments, the batched openings), from the progress callback.
+    let stages: std::cell::RefCell<Vec<(String, Instant)>> = Default::default();
     let t = Instant::now();
-    let proof = pipeline::prove(&pk, &ids, None, &|_, _, _| {}).expect("prove");
+    let proof = pipeline::prove(&pk, &ids, None, &|s, _, _| {
+        let mut v = stages.borrow_mut();
+        if v.last().is_none_or(|(last, _)| last != s) {
+            v.push((s.to_string(), Instant::now()));
+        }
+    })
+    .expect("prove");
     let prove_s = t.elapsed().as_secs_f64();
+    let end = Instant::now();
+    let stages = stages.into_inner();
+    let first = stages.first().map_or(end, |s| s.1);
+    let mut profile = format!("witness {:.1} s", (first - t).as_secs_f64());
+    for (i, (s, at)) in stages.iter().enumerate() {
+        let next = stages.get(i + 1).map_or(end, |n| n.1);
+        profile += &format!(", {s} {:.1} s", (next - *at).as_secs_f64());
+    }
     let bytes = proof.to_bytes().len() + 44;
     let part = |v: usize| format!("{:.0}%", 100.0 * v as f64 / bytes as f64);
     let p = &proof.proof;
@@ -71,6 +88,7 @@ fn bench(model: &Path, tokens: usize) {
         prove_s / float_s
     );
     println!("{:<20} proof bytes: {breakdown}", "");
+    println!("{:<20} prove time: {profile}", "");
 }
 
 fn main() {

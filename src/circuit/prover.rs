@@ -367,6 +367,7 @@ fn prove_inner<R: RngCore + CryptoRng>(
     // Lookups: one batched argument per table.
     let mut lookups = Vec::new();
     for (ti, table) in plan.tables.iter().enumerate() {
+        progress("lookups", ti, plan.tables.len());
         let uses: Vec<_> = plan.lookups.iter().filter(|u| u.table == ti).collect();
         let xs: Vec<Vec<Fr>> = uses
             .iter()
@@ -402,6 +403,7 @@ fn prove_inner<R: RngCore + CryptoRng>(
         steps,
         ..
     } = w;
+    progress("open", 0, 1);
     let openings = openings
         .prove(be, pcs, &mut t, rng)
         .map_err(|e| CircuitError::Witness(e.to_string()))?;
