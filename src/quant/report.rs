@@ -809,6 +809,8 @@ fn bar_chart(
         let v = lo + (hi - lo) * i as f64 / ticks as f64;
         let label = if log {
             format!("1e{v:.0}")
+        } else if hi >= 100.0 {
+            format!("{v:.0}")
         } else {
             format!("{v:.3}")
         };
