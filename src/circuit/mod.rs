@@ -30,6 +30,7 @@ use crate::field::{from_i64, Fr};
 use crate::ir::{EinsumSpec, Graph, Node, Op};
 use crate::protocols::matmul::MatMulShape;
 use crate::transcript::Transcript;
+use plan::ArgmaxPlan;
 
 #[derive(Debug, Error)]
 pub enum CircuitError {
@@ -134,8 +135,50 @@ pub(crate) struct ArgmaxPoints {
     pub u: Vec<Fr>,
     /// Where the gaps are tied to the logits.
     pub r: Vec<Fr>,
+    /// The Boolean point of the token.
+    pub token: Vec<Fr>,
     /// The claim point on the output node: `u`, then the Boolean point of `position`.
     pub output: Vec<Fr>,
+}
+
+impl ArgmaxPoints {
+    /// The stated values `[L(u), G(r), L_t, L(r)]`, each an opening of an
+    /// auxiliary tensor of `ap`: `(aux index, point)` in that order.
+    pub fn value_points(&self, ap: ArgmaxPlan) -> [(usize, &[Fr]); 4] {
+        [
+            (ap.logits, &self.u),
+            (ap.gap, &self.r),
+            (ap.logits, &self.token),
+            (ap.logits, &self.r),
+        ]
+    }
+
+    /// The opening claims the stated values make (by aux index), and the
+    /// claim on the output node (`L(u)` at `u` and the position).
+    pub fn claims(
+        &self,
+        ap: ArgmaxPlan,
+        vals: &[Fr],
+    ) -> (
+        Vec<(usize, crate::sumcheck::EvaluationClaim)>,
+        crate::sumcheck::EvaluationClaim,
+    ) {
+        use crate::sumcheck::EvaluationClaim;
+        let openings = self
+            .value_points(ap)
+            .iter()
+            .zip(vals)
+            .map(|(&(aux, point), &value)| {
+                let point = point.to_vec();
+                (aux, EvaluationClaim { point, value })
+            })
+            .collect();
+        let output = EvaluationClaim {
+            point: self.output.clone(),
+            value: vals[0],
+        };
+        (openings, output)
+    }
 }
 
 pub(crate) fn argmax_points(
@@ -155,7 +198,12 @@ pub(crate) fn argmax_points(
     let r = t.challenge_scalars(b"argmax-point", lv);
     let mut output = u.clone();
     output.extend(bits_point(s.position, crate::poly::num_vars_for(seq)));
-    Ok(ArgmaxPoints { u, r, output })
+    Ok(ArgmaxPoints {
+        u,
+        r,
+        token: bits_point(token, lv),
+        output,
+    })
 }
 
 /// `G(r)` from the logits: `L_t·[j < vocab](r) − L(r) − [j < t](r)`

@@ -7,8 +7,8 @@ use super::layout::{self, num_vars, padded_table};
 use super::plan::{ArgmaxPlan, Plan, TensorRef, LIMB_BITS};
 use super::proof::{CircuitProof, Step};
 use super::{
-    absorb_statement, argmax_points, bits_point, einsum_canon, output_claim, pow2, row_valid,
-    softmax_mask, CircuitError, Statement,
+    absorb_statement, argmax_points, einsum_canon, output_claim, pow2, row_valid, softmax_mask,
+    CircuitError, Statement,
 };
 use crate::backend::Backend;
 use crate::claims::{prove_multipoint, OpeningProver, TensorId};
@@ -436,32 +436,22 @@ impl Walk<'_> {
         token: usize,
         stmt: &Statement,
     ) -> Result<EvaluationClaim, CircuitError> {
-        let super::ArgmaxPoints { u, r, output } =
-            argmax_points(self.graph, stmt, token, &mut self.t)?;
-        let (lid, gid) = (self.aux_tensor[ap.logits], self.aux_tensor[ap.gap]);
-        let l = crate::poly::DenseMle::new(self.openings.table(lid).to_vec());
-        let g = crate::poly::DenseMle::new(self.openings.table(gid).to_vec());
-        let t_point = bits_point(token, r.len());
-        let vals = vec![
-            l.evaluate(&u),
-            g.evaluate(&r),
-            l.evaluate(&t_point),
-            l.evaluate(&r),
-        ];
+        let pts = argmax_points(self.graph, stmt, token, &mut self.t)?;
+        let vals: Vec<Fr> = pts
+            .value_points(ap)
+            .iter()
+            .map(|&(aux, point)| {
+                let table = self.openings.table(self.aux_tensor[aux]).to_vec();
+                crate::poly::DenseMle::new(table).evaluate(point)
+            })
+            .collect();
         self.t.append_scalars(b"argmax-values", &vals);
         self.steps.push(Step::Values(vals.clone()));
-        for (id, point, value) in [
-            (lid, u, vals[0]),
-            (gid, r.clone(), vals[1]),
-            (lid, t_point, vals[2]),
-            (lid, r, vals[3]),
-        ] {
-            self.openings.claim(id, EvaluationClaim { point, value });
+        let (openings, output) = pts.claims(ap, &vals);
+        for (aux, c) in openings {
+            self.openings.claim(self.aux_tensor[aux], c);
         }
-        Ok(EvaluationClaim {
-            point: output,
-            value: vals[0],
-        })
+        Ok(output)
     }
 
     fn state(&mut self, v: Fr) {

@@ -6,8 +6,8 @@ use super::layout::{self, num_vars, padded_table};
 use super::plan::{ArgmaxPlan, Plan, TensorRef};
 use super::proof::{CircuitProof, Step};
 use super::{
-    absorb_statement, argmax_gap_at, argmax_points, bits_point, einsum_canon, output_claim, pow2,
-    row_valid, softmax_mask, CircuitError, Statement,
+    absorb_statement, argmax_gap_at, argmax_points, einsum_canon, output_claim, pow2, row_valid,
+    softmax_mask, CircuitError, Statement,
 };
 use crate::backend::Backend;
 use crate::claims::{verify_multipoint, OpeningVerifier, TensorId};
@@ -202,27 +202,17 @@ impl Walk<'_> {
         token: usize,
     ) -> Result<EvaluationClaim, CircuitError> {
         let out = self.graph.output;
-        let super::ArgmaxPoints { u, r, output } =
-            argmax_points(self.graph, self.stmt, token, &mut self.t)?;
+        let pts = argmax_points(self.graph, self.stmt, token, &mut self.t)?;
         let vals = self.values(out, 4)?;
         self.t.append_scalars(b"argmax-values", &vals);
-        if vals[1] != argmax_gap_at(ap.vocab, token, &r, vals[2], vals[3]) {
+        if vals[1] != argmax_gap_at(ap.vocab, token, &pts.r, vals[2], vals[3]) {
             return Err(self.reject(out, "the argmax gaps do not match the logits"));
         }
-        let (lid, gid) = (self.aux_tensor[ap.logits], self.aux_tensor[ap.gap]);
-        let t_point = bits_point(token, r.len());
-        for (id, point, value) in [
-            (lid, u, vals[0]),
-            (gid, r.clone(), vals[1]),
-            (lid, t_point, vals[2]),
-            (lid, r, vals[3]),
-        ] {
-            self.openings.claim(id, EvaluationClaim { point, value });
+        let (openings, output) = pts.claims(ap, &vals);
+        for (aux, c) in openings {
+            self.openings.claim(self.aux_tensor[aux], c);
         }
-        Ok(EvaluationClaim {
-            point: output,
-            value: vals[0],
-        })
+        Ok(output)
     }
 
     fn value(&mut self, id: usize) -> Result<Fr, CircuitError> {
