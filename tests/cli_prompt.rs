@@ -84,8 +84,19 @@ fn prove_and_verify_a_text_prompt() {
         dir.join("out.json"),
     );
     let s = |p: &Path| p.to_str().unwrap().to_owned();
-    let o = zkllm(&["setup", &s(&model), "--seq-len", "8", "-o", &s(&keys), "-q"]);
+    let o = zkllm(&["setup", &s(&model), "--seq-len", "8", "-o", &s(&keys)]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // stderr is a pipe here, not a terminal: progress comes as plain lines.
+    let log = stderr(&o);
+    let n = log
+        .lines()
+        .filter(|l| l.starts_with("commit weights: "))
+        .count();
+    assert!(n >= 2, "start and end of the weight commitments: {log}");
+    assert!(
+        log.contains(" s)"),
+        "elapsed time in the progress lines: {log}"
+    );
     let pk = s(&keys.join("model.pk"));
     let vk = s(&keys.join("model.vk"));
     let o = zkllm(&[

@@ -1,26 +1,62 @@
-//! Progress bars for long steps (hidden with `-q` or `--json`).
+//! Progress for long steps (hidden with `-q` or `--json`): bars on a
+//! terminal, plain timestamped lines when stderr is a log file or a pipe
+//! (a 15-minute calibration under `nohup` should still say where it is).
 
 use std::cell::RefCell;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+
+/// How often a plain progress line is written at most, per stage.
+const LINE_EVERY: Duration = Duration::from_secs(10);
 
 pub struct Bars {
     quiet: bool,
     current: RefCell<Option<(String, ProgressBar)>>,
+    /// Not a terminal: the stage plain lines are written for.
+    lines: Option<RefCell<Option<LineStage>>>,
+}
+
+/// The stage a plain progress line is about.
+struct LineStage {
+    name: String,
+    start: Instant,
+    last: Instant,
+    /// Its `done == total` line was written.
+    ended: bool,
+}
+
+impl LineStage {
+    /// The stage's last line, when its callbacks did not reach `total`.
+    fn close(self) {
+        if !self.ended {
+            eprintln!(
+                "{}: done ({:.1} s)",
+                self.name,
+                self.start.elapsed().as_secs_f64()
+            );
+        }
+    }
 }
 
 impl Bars {
     pub fn new(quiet: bool) -> Self {
+        let terminal = std::io::stderr().is_terminal();
         Self {
             quiet,
             current: RefCell::new(None),
+            lines: (!terminal).then(|| RefCell::new(None)),
         }
     }
 
-    /// The callback handed to the pipeline: one bar per stage.
+    /// The callback handed to the pipeline: one bar (or line) per stage.
     pub fn update(&self, stage: &str, done: usize, total: usize) {
         if self.quiet {
             return;
+        }
+        if let Some(lines) = &self.lines {
+            return Self::line(lines, stage, done, total);
         }
         let mut cur = self.current.borrow_mut();
         let same = cur.as_ref().is_some_and(|(s, _)| s == stage);
@@ -43,7 +79,40 @@ impl Bars {
         }
     }
 
+    /// A plain line at a stage's start and end, and every [`LINE_EVERY`].
+    fn line(state: &RefCell<Option<LineStage>>, stage: &str, done: usize, total: usize) {
+        let now = Instant::now();
+        let mut st = state.borrow_mut();
+        if st.as_ref().is_none_or(|s| s.name != stage) {
+            if let Some(old) = st.take() {
+                old.close();
+            }
+            eprintln!("{stage}: {done}/{total}");
+            *st = Some(LineStage {
+                name: stage.to_string(),
+                start: now,
+                last: now,
+                ended: false,
+            });
+            return;
+        }
+        let s = st.as_mut().expect("set above");
+        if done >= total || now.duration_since(s.last) >= LINE_EVERY {
+            s.last = now;
+            s.ended = done >= total;
+            eprintln!(
+                "{stage}: {done}/{total} ({:.1} s)",
+                now.duration_since(s.start).as_secs_f64()
+            );
+        }
+    }
+
     pub fn finish(&self) {
+        if let Some(lines) = &self.lines {
+            if let Some(old) = lines.borrow_mut().take() {
+                old.close();
+            }
+        }
         if let Some((_, bar)) = self.current.borrow_mut().take() {
             bar.finish_and_clear();
         }
