@@ -17,6 +17,7 @@ mod einsum;
 pub mod float;
 mod func;
 mod fuse;
+mod gemm;
 mod shape;
 
 pub use einsum::EinsumSpec;
