@@ -140,6 +140,11 @@ pub fn run(args: &CalibrateArgs, common: &super::progress::Common) -> Result<()>
     let bars = common.bars();
     let progress = |s: &str, d: usize, t: usize| bars.update(s, d, t);
     let cal = calibrate::calibrate(&graph, &calib_w, &settings, &progress)?;
+    // Written before the evaluation: it fits every calibration window, and a
+    // held-out window that overflows should not cost the calibration run.
+    let json = serde_json::to_string_pretty(&cal.file)?;
+    std::fs::write(&args.out, json + "\n")
+        .with_context(|| format!("writing {}", args.out.display()))?;
     let mut rep = report::evaluate(
         &graph,
         &cal.graph,
@@ -147,15 +152,17 @@ pub fn run(args: &CalibrateArgs, common: &super::progress::Common) -> Result<()>
         &cal.file,
         &eval_source,
         &progress,
-    )?;
+    )
+    .with_context(|| {
+        format!(
+            "{} was written (it fits the calibration data); the accuracy report was not",
+            args.out.display()
+        )
+    })?;
     if args.ablate {
         report::ablate(&graph, &cal.file, &mut rep, &eval_w, &progress)?;
     }
     bars.finish();
-
-    let json = serde_json::to_string_pretty(&cal.file)?;
-    std::fs::write(&args.out, json + "\n")
-        .with_context(|| format!("writing {}", args.out.display()))?;
     if let Some(p) = &args.report {
         std::fs::write(p, rep.to_html(&cal.file, &args.model.display().to_string()))
             .with_context(|| format!("writing {}", p.display()))?;

@@ -69,6 +69,21 @@ pub enum CalibError {
         tokens: Vec<i64>,
         err: WitnessError,
     },
+    /// Held-out windows that leave the calibrated ranges: every such window
+    /// is listed (not just the first), with the headroom that would cover
+    /// the worst overflow of a width.
+    #[error(
+        "{failed} of {total} evaluation windows leave the calibrated ranges: {}; {advice}",
+        windows.join("; ")
+    )]
+    EvalOutOfRange {
+        failed: usize,
+        total: usize,
+        /// `window N (tokens [...]...): <the witness error>`, per window.
+        windows: Vec<String>,
+        /// What would cover it (a headroom, or more calibration data).
+        advice: String,
+    },
     #[error("--seq-len must be at least 1")]
     SeqLen,
     #[error("{0}")]

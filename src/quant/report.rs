@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use super::calibrate::{CalibError, CalibrationFile, Progress, Window};
-use super::dequantize;
+use super::{dequantize, QuantConfig};
 use crate::ir::shape_maps::broadcast_index_map;
 use crate::ir::{float, Graph, Op};
 use crate::witness;
@@ -95,7 +95,9 @@ pub fn ablate(
                     mean_kl: r.mean_kl,
                 })
             }
-            Err(CalibError::Witness { err, .. }) => w.default_width_error = Some(err.to_string()),
+            Err(e @ CalibError::EvalOutOfRange { .. }) => {
+                w.default_width_error = Some(e.to_string())
+            }
             Err(e) => return Err(e),
         }
     }
@@ -231,18 +233,25 @@ pub fn evaluate(
     let (mut agree, mut positions, mut targets) = (0usize, 0usize, 0usize);
     let (mut lmax, mut lsum, mut lcount) = (0.0f64, 0.0, 0usize);
     let mut hist = Histogram::new();
+    let (mut overflows, mut worst_factor) = (Vec::<String>::new(), 0.0f64);
     for (wi, w) in windows.iter().enumerate() {
         progress("evaluating", wi, windows.len());
         let fv = float::eval(float_graph, &w.ids).map_err(|e| CalibError::Float {
             window: wi,
             why: e.to_string(),
         })?;
-        let wit = witness::generate(qgraph, &w.ids).map_err(|err| CalibError::Witness {
-            set: "evaluation",
-            window: wi,
-            tokens: w.ids.iter().take(8).copied().collect(),
-            err,
-        })?;
+        let wit = match witness::generate(qgraph, &w.ids) {
+            Ok(wit) => wit,
+            Err(err) => {
+                // Go on: the user learns every window that overflows, and by how much.
+                if let witness::WitnessError::OutOfRange { factor, .. } = &err {
+                    worst_factor = worst_factor.max(*factor);
+                }
+                let tokens: Vec<i64> = w.ids.iter().take(8).copied().collect();
+                overflows.push(format!("window {wi} (tokens {tokens:?}...): {err}"));
+                continue;
+            }
+        };
         let fl = &fv[float_graph.output];
         let ql = wit.logits_f64();
         for p in 0..w.len {
@@ -326,6 +335,26 @@ pub fn evaluate(
         }
     }
     progress("evaluating", windows.len(), windows.len());
+    if !overflows.is_empty() {
+        let headroom = calib
+            .calibration
+            .config
+            .as_ref()
+            .map_or(QuantConfig::default().headroom, |c| c.headroom);
+        let advice = if worst_factor > 1.0 {
+            format!(
+                "the worst value is {worst_factor:.2}x past its range: calibrate on more representative data, or raise --headroom (now {headroom}; a range is a power of two and doubles once max |x| times the headroom passes it)"
+            )
+        } else {
+            format!("calibrate on more representative data, or raise --headroom (now {headroom})")
+        };
+        return Err(CalibError::EvalOutOfRange {
+            failed: overflows.len(),
+            total: windows.len(),
+            windows: overflows,
+            advice,
+        });
+    }
     if targets == 0 {
         return Err(CalibError::Other(
             "the evaluation data has no next-token targets (every window holds a single token)"
