@@ -129,6 +129,26 @@ fn calibrated_key_proves_and_verifies() {
         "-q",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A longer circuit than the calibration windows: accepted, with a warning
+    // that the later positions were never seen.
+    let longer = (SEQ * 2).to_string();
+    let o = zkllm(&[
+        "setup",
+        model.to_str().unwrap(),
+        "--seq-len",
+        &longer,
+        "--calib",
+        out.to_str().unwrap(),
+        "-o",
+        keys.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("calibrated on windows of {SEQ} tokens"))
+            && err.contains("never seen"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

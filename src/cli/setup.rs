@@ -31,10 +31,23 @@ pub fn run(args: &SetupArgs, common: &super::progress::Common) -> Result<()> {
         Some(p) => {
             let s =
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            Some(
-                serde_json::from_str(&s)
-                    .with_context(|| format!("{}: not a calibration file", p.display()))?,
-            )
+            let calib = serde_json::from_str(&s)
+                .with_context(|| format!("{}: not a calibration file", p.display()))?;
+            // A causal model's values at a position do not depend on later
+            // tokens, so windows of n tokens cover every position below n.
+            let seen = serde_json::from_str::<serde_json::Value>(&s)
+                .ok()
+                .and_then(|v| v["seq_len"].as_u64());
+            if let Some(n) = seen.filter(|&n| (n as usize) < args.seq_len) {
+                if !common.quiet {
+                    eprintln!(
+                        "warning: {} was calibrated on windows of {n} tokens; positions {n}..{} were never seen, and a prompt that reaches them may leave a range (zkllm prove reports it before proving)",
+                        p.display(),
+                        args.seq_len
+                    );
+                }
+            }
+            Some(calib)
         }
         None => None,
     };
