@@ -279,7 +279,8 @@ fn prove_inner<R: RngCore + CryptoRng>(
             ));
         };
         c.absorb(b"weight", &mut t);
-        node_tensor[*id] = Some(openings.add(padded_table(&node.shape, v), c.clone(), h.clone()));
+        node_tensor[*id] =
+            Some(openings.add_small(layout::padded_ints(&node.shape, v), c.clone(), h.clone()));
     }
 
     // Commit the plan's tensors, then the multiplicities.
@@ -293,7 +294,7 @@ fn prove_inner<R: RngCore + CryptoRng>(
             .commit_small(be, v, nv, rng)
             .map_err(|e| CircuitError::Witness(e.to_string()))?;
         c.absorb(b"tensor", &mut t);
-        let id = openings.add(to_fr(v), c.clone(), h);
+        let id = openings.add_small(v.clone(), c.clone(), h);
         match tref {
             TensorRef::Node(n) => node_tensor[*n] = Some(id),
             TensorRef::Aux(a) => aux_tensor[*a] = id,
@@ -331,9 +332,8 @@ fn prove_inner<R: RngCore + CryptoRng>(
             .commit_small(be, &m, table.log_size as usize, rng)
             .map_err(|e| CircuitError::Witness(e.to_string()))?;
         c.absorb(b"multiplicities", &mut t);
-        let m = to_fr(&m);
-        mult_ids.push(openings.add(m.clone(), c.clone(), h));
-        mults.push(m);
+        mults.push(to_fr(&m));
+        mult_ids.push(openings.add_small(m, c.clone(), h));
         commitments.push(c);
     }
 
@@ -371,11 +371,11 @@ fn prove_inner<R: RngCore + CryptoRng>(
         let uses: Vec<_> = plan.lookups.iter().filter(|u| u.table == ti).collect();
         let xs: Vec<Vec<Fr>> = uses
             .iter()
-            .map(|u| w.openings.table(w.tensor_id(u.x)).to_vec())
+            .map(|u| w.openings.table(w.tensor_id(u.x)).into_owned())
             .collect();
         let ys: Vec<Option<Vec<Fr>>> = uses
             .iter()
-            .map(|u| u.y.map(|y| w.openings.table(w.tensor_id(y)).to_vec()))
+            .map(|u| u.y.map(|y| w.openings.table(w.tensor_id(y)).into_owned()))
             .collect();
         let wits: Vec<LookupWitness> = xs
             .iter()
@@ -441,7 +441,7 @@ impl Walk<'_> {
             .value_points(ap)
             .iter()
             .map(|&(aux, point)| {
-                let table = self.openings.table(self.aux_tensor[aux]).to_vec();
+                let table = self.openings.table(self.aux_tensor[aux]).into_owned();
                 crate::poly::DenseMle::new(table).evaluate(point)
             })
             .collect();
@@ -482,7 +482,7 @@ impl Walk<'_> {
             if self.plan.masked_output[id] {
                 if let Some(c) = self.reduce(id, claims)? {
                     // node = raw ∘ (real-entry indicator)
-                    let raw = self.openings.table(tid).to_vec();
+                    let raw = self.openings.table(tid).into_owned();
                     let ind = padded_table(&node.shape, &vec![1; node.shape.iter().product()]);
                     let (proof, cl) = hadamard::prove(self.be, &[&raw, &ind], &c, &mut self.t);
                     self.steps.push(Step::Hadamard(proof));
@@ -500,7 +500,7 @@ impl Walk<'_> {
             let rho = self
                 .t
                 .challenge_scalars(b"fresh-point", num_vars(&node.shape));
-            let v = self.be.evaluate(self.openings.table(tid), &rho);
+            let v = self.be.evaluate(&self.openings.table(tid), &rho);
             self.state(v);
             let c = EvaluationClaim {
                 point: rho,
@@ -609,7 +609,7 @@ impl Walk<'_> {
             Op::Rescale { shift } => {
                 let rp = self.plan.rescale[id].clone().expect("planned");
                 let rem_id = self.aux_tensor[rp.rem];
-                let r = self.be.evaluate(self.openings.table(rem_id), &c.point);
+                let r = self.be.evaluate(&self.openings.table(rem_id), &c.point);
                 let mut vals = vec![r];
                 self.openings.claim(
                     rem_id,
@@ -621,7 +621,7 @@ impl Walk<'_> {
                 for (hi, lo) in [rp.rem_limbs, rp.limbs].into_iter().flatten() {
                     for a in [hi, lo] {
                         let tid = self.aux_tensor[a];
-                        let v = self.be.evaluate(self.openings.table(tid), &c.point);
+                        let v = self.be.evaluate(&self.openings.table(tid), &c.point);
                         self.openings.claim(
                             tid,
                             EvaluationClaim {
@@ -814,7 +814,7 @@ impl Walk<'_> {
         let tid = |a: usize| aux[a];
         // 1. Row sums at a fresh point w (on the rows).
         let w = self.t.challenge_scalars(b"softmax-rows", nv - lc);
-        let s_prime = self.be.evaluate(self.openings.table(tid(sp.sum)), &w);
+        let s_prime = self.be.evaluate(&self.openings.table(tid(sp.sum)), &w);
         self.state(s_prime);
         self.openings.claim(
             tid(sp.sum),
@@ -834,8 +834,8 @@ impl Walk<'_> {
         let gtab: Vec<Fr> = (0..1usize << nv)
             .map(|x| eq_u[x] + lambda * eq_w[x >> lc])
             .collect();
-        let e_tab = self.openings.table(tid(sp.exp)).to_vec();
-        let d_tab = self.openings.table(tid(sp.delta)).to_vec();
+        let e_tab = self.openings.table(tid(sp.exp)).into_owned();
+        let d_tab = self.openings.table(tid(sp.delta)).into_owned();
         let (proof, out) = sumcheck::prove(
             self.be,
             vec![gtab, mask.clone(), e_tab, d_tab],
@@ -862,8 +862,8 @@ impl Walk<'_> {
         );
         // 3. The digits decompose the masked shifted scores.
         let rho = self.t.challenge_scalars(b"softmax-digits", nv);
-        let lo = self.be.evaluate(self.openings.table(tid(sp.lo)), &rho);
-        let hi = self.be.evaluate(self.openings.table(tid(sp.hi)), &rho);
+        let lo = self.be.evaluate(&self.openings.table(tid(sp.lo)), &rho);
+        let hi = self.be.evaluate(&self.openings.table(tid(sp.hi)), &rho);
         self.t.append_scalars(b"softmax-digits-values", &[lo, hi]);
         self.steps.push(Step::Values(vec![lo, hi]));
         self.openings.claim(
@@ -880,7 +880,7 @@ impl Walk<'_> {
                 value: hi,
             },
         );
-        let shift_tab = self.openings.table(tid(sp.shift)).to_vec();
+        let shift_tab = self.openings.table(tid(sp.shift)).into_owned();
         let z = self.table(node.inputs[0]);
         let h: Vec<Fr> = (0..1usize << nv)
             .map(|x| shift_tab[x >> lc] - z[x])

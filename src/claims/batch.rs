@@ -5,7 +5,14 @@
 //! `Σ_k γ^k·y_k = Σ_x Σ_i f_i(x)·g_i(x)` with `g_i = Σ_{k on i} γ^k·eq(u_k, ·)`;
 //! one degree-2 sumcheck reduces every claim of the group to the values
 //! `f_i(r)` at one point `r`, and one batched Hyrax opening proves them.
+//!
+//! A group holds at most [`MAX_GROUP_ENTRIES`] table entries (more same-sized
+//! tensors make more groups): the sumcheck folds a copy of every table and
+//! its `g`, and for a 135M-parameter model one group per size would need
+//! more memory than the rest of the prover. The prover keeps small-integer
+//! tensors as `i64` and lifts one group at a time into the field.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use ark_std::rand::{CryptoRng, RngCore};
@@ -87,9 +94,40 @@ pub enum OpeningError {
     Opening { num_vars: usize, source: PcsError },
 }
 
-/// Claims grouped by tensor size: `num_vars → [(tensor, claims)]`, in a
-/// deterministic order both sides derive from the same claim list.
+/// The most table entries (tensors × `2^num_vars`) one group opens at once.
+pub const MAX_GROUP_ENTRIES: usize = 1 << 24;
+
+/// One group: its tensors' `num_vars` and, per tensor, the claims on it.
+type Group = (usize, BTreeMap<TensorId, Vec<EvaluationClaim>>);
+
+/// Claims grouped by tensor size, each size split into groups of at most
+/// [`MAX_GROUP_ENTRIES`] entries, in a deterministic order both sides derive
+/// from the same claim list and commitment sizes.
 fn group_claims(
+    num_vars_of: impl Fn(TensorId) -> Option<usize>,
+    claims: &[(TensorId, EvaluationClaim)],
+    max_entries: usize,
+) -> Result<Vec<Group>, OpeningError> {
+    let by_size = claims_by_size(num_vars_of, claims)?;
+    let mut groups = Vec::new();
+    for (n, tensors) in by_size {
+        let per_group = (max_entries >> n.min(63)).max(1);
+        let mut current = BTreeMap::new();
+        for (id, cs) in tensors {
+            if current.len() == per_group {
+                groups.push((n, std::mem::take(&mut current)));
+            }
+            current.insert(id, cs);
+        }
+        if !current.is_empty() {
+            groups.push((n, current));
+        }
+    }
+    Ok(groups)
+}
+
+/// `num_vars → tensor → claims`, checking every claim's dimension.
+fn claims_by_size(
     num_vars_of: impl Fn(TensorId) -> Option<usize>,
     claims: &[(TensorId, EvaluationClaim)],
 ) -> Result<BTreeMap<usize, BTreeMap<TensorId, Vec<EvaluationClaim>>>, OpeningError> {
@@ -155,16 +193,57 @@ fn group_sop(tensors: usize) -> SumOfProducts {
     SumOfProducts::new(2 * tensors, terms)
 }
 
+/// A committed tensor's padded table, as committed: small integers (the
+/// witness, weights, multiplicities; 4× smaller than field elements) or
+/// field elements.
+enum Table {
+    Small(Vec<i64>),
+    Field(Vec<Fr>),
+}
+
+impl Table {
+    fn len(&self) -> usize {
+        match self {
+            Table::Small(v) => v.len(),
+            Table::Field(v) => v.len(),
+        }
+    }
+
+    fn field(&self) -> Cow<'_, [Fr]> {
+        match self {
+            Table::Small(v) => Cow::Owned(crate::field::from_i64_slice(v)),
+            Table::Field(v) => Cow::Borrowed(v),
+        }
+    }
+}
+
 /// The prover's side: committed tensors (tables, hints) and claims on them.
-#[derive(Default)]
 pub struct OpeningProver {
-    tensors: Vec<(Vec<Fr>, HyraxCommitment, HyraxHint)>,
+    tensors: Vec<(Table, HyraxCommitment, HyraxHint)>,
     claims: Vec<(TensorId, EvaluationClaim)>,
+    max_group_entries: usize,
+}
+
+impl Default for OpeningProver {
+    fn default() -> Self {
+        Self {
+            tensors: Vec::new(),
+            claims: Vec::new(),
+            max_group_entries: MAX_GROUP_ENTRIES,
+        }
+    }
 }
 
 impl OpeningProver {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Groups of at most `entries` table entries instead of
+    /// [`MAX_GROUP_ENTRIES`] (tests; the verifier must use the same).
+    pub fn with_group_limit(mut self, entries: usize) -> Self {
+        self.max_group_entries = entries;
+        self
     }
 
     /// Registers a committed tensor (its padded table of `2^num_vars` entries).
@@ -174,6 +253,20 @@ impl OpeningProver {
         commitment: HyraxCommitment,
         hint: HyraxHint,
     ) -> TensorId {
+        self.push(Table::Field(table), commitment, hint)
+    }
+
+    /// Registers a committed small-integer tensor (padded, `2^num_vars` entries).
+    pub fn add_small(
+        &mut self,
+        table: Vec<i64>,
+        commitment: HyraxCommitment,
+        hint: HyraxHint,
+    ) -> TensorId {
+        self.push(Table::Small(table), commitment, hint)
+    }
+
+    fn push(&mut self, table: Table, commitment: HyraxCommitment, hint: HyraxHint) -> TensorId {
         assert_eq!(
             table.len(),
             1 << commitment.num_vars,
@@ -191,8 +284,9 @@ impl OpeningProver {
         &self.tensors[id].1
     }
 
-    pub fn table(&self, id: TensorId) -> &[Fr] {
-        &self.tensors[id].0
+    /// The tensor's table in the field (converted on the fly when small).
+    pub fn table(&self, id: TensorId) -> Cow<'_, [Fr]> {
+        self.tensors[id].0.field()
     }
 
     pub fn prove<R: RngCore + CryptoRng>(
@@ -205,6 +299,7 @@ impl OpeningProver {
         let groups = group_claims(
             |id| self.tensors.get(id).map(|t| t.1.num_vars),
             &self.claims,
+            self.max_group_entries,
         )?;
         let mut proof = BatchOpeningProof::default();
         for (num_vars, group) in &groups {
@@ -215,7 +310,7 @@ impl OpeningProver {
                 for (c, wk) in claims.iter().zip(w) {
                     backend.axpy(&mut g, *wk, &backend.eq_table(&c.point));
                 }
-                tables.push(self.tensors[*id].0.clone());
+                tables.push(self.table(*id).into_owned());
                 tables.push(g);
             }
             let sop = group_sop(group.len());
@@ -223,10 +318,8 @@ impl OpeningProver {
             let values: Vec<Fr> = out.final_values.iter().step_by(2).copied().collect();
             transcript.append_scalars(b"openings-values", &values);
             let ids: Vec<TensorId> = group.keys().copied().collect();
-            let tabs: Vec<&[Fr]> = ids
-                .iter()
-                .map(|id| self.tensors[*id].0.as_slice())
-                .collect();
+            let lifted: Vec<Cow<'_, [Fr]>> = ids.iter().map(|id| self.table(*id)).collect();
+            let tabs: Vec<&[Fr]> = lifted.iter().map(|t| t.as_ref()).collect();
             let hints: Vec<&HyraxHint> = ids.iter().map(|id| &self.tensors[*id].2).collect();
             let coms: Vec<&HyraxCommitment> = ids.iter().map(|id| &self.tensors[*id].1).collect();
             let opening = pcs
@@ -248,15 +341,31 @@ impl OpeningProver {
 }
 
 /// The verifier's side: commitments and the claims gadgets left on them.
-#[derive(Default)]
 pub struct OpeningVerifier {
     commitments: Vec<HyraxCommitment>,
     claims: Vec<(TensorId, EvaluationClaim)>,
+    max_group_entries: usize,
+}
+
+impl Default for OpeningVerifier {
+    fn default() -> Self {
+        Self {
+            commitments: Vec::new(),
+            claims: Vec::new(),
+            max_group_entries: MAX_GROUP_ENTRIES,
+        }
+    }
 }
 
 impl OpeningVerifier {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// See [`OpeningProver::with_group_limit`].
+    pub fn with_group_limit(mut self, entries: usize) -> Self {
+        self.max_group_entries = entries;
+        self
     }
 
     pub fn add(&mut self, commitment: HyraxCommitment) -> TensorId {
@@ -278,6 +387,7 @@ impl OpeningVerifier {
         let groups = group_claims(
             |id| self.commitments.get(id).map(|c| c.num_vars),
             &self.claims,
+            self.max_group_entries,
         )?;
         if proof.groups.len() != groups.len() {
             return Err(OpeningError::GroupCount {
