@@ -148,6 +148,34 @@ impl<'a> Reader<'a> {
         Ok(items)
     }
 
+    /// A length-prefixed sequence of exactly `expected` G1 points, decoded in
+    /// parallel: decompression (a square root) and the subgroup check are
+    /// most of a large proof's verification time.
+    pub fn get_points_exact(
+        &mut self,
+        what: &'static str,
+        expected: usize,
+    ) -> Result<Vec<G1Affine>, WireError> {
+        use rayon::prelude::*;
+        let len = self.get_u32(what)? as usize;
+        let left = self.remaining();
+        if len.saturating_mul(G1_BYTES) > left {
+            return Err(WireError::LengthTooLarge { what, len, left });
+        }
+        if len != expected {
+            return Err(WireError::Mismatch {
+                what,
+                expected,
+                found: len,
+            });
+        }
+        let bytes = self.take(len * G1_BYTES, what)?;
+        bytes
+            .par_chunks(G1_BYTES)
+            .map(|b| G1Affine::read(&mut Reader::new(b)))
+            .collect()
+    }
+
     /// Fails if any byte is left unread.
     pub fn finish(self) -> Result<(), WireError> {
         if self.bytes.is_empty() {

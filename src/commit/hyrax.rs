@@ -87,7 +87,7 @@ impl Wire for HyraxCommitment {
                 what: "commitment variable count (too large)",
             });
         }
-        let rows = r.get_seq_exact("commitment rows", 1 << shape(num_vars).0)?;
+        let rows = r.get_points_exact("commitment rows", 1 << shape(num_vars).0)?;
         Ok(Self { num_vars, rows })
     }
 }
