@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 mod calib;
 pub mod calibrate;
 mod plan;
+mod plots;
 pub mod report;
 
 pub use calib::{Calibration, NormStats};

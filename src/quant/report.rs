@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use super::calibrate::{CalibError, CalibrationFile, Progress, Window};
-use super::{dequantize, QuantConfig};
+use super::{dequantize, plots, QuantConfig};
 use crate::ir::shape_maps::broadcast_index_map;
 use crate::ir::{float, Graph, Op};
 use crate::witness;
@@ -606,66 +606,14 @@ td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}td:first-child,th
         }
         let _ = writeln!(h, "</table>");
         let _ = writeln!(h, "<h2>Perplexity</h2>");
-        h.push_str(&bar_chart(
-            "float vs quantized perplexity",
-            &["float".to_string(), "quantized".to_string()],
-            &[(
-                "perplexity",
-                "#4a7ab5",
-                vec![self.ppl_float, self.ppl_quant],
-            )],
-            false,
-            300,
-        ));
-        let _ = writeln!(h, "<h2>Error per layer</h2><p>max and mean |quantized − float| of each tensor, in graph order (log scale; hover for names).</p>");
-        let labels: Vec<String> = self
-            .nodes
-            .iter()
-            .map(|n| format!("{} ({})", n.name, n.op))
-            .collect();
-        h.push_str(&bar_chart(
-            "abs error per tensor",
-            &labels,
-            &[
-                (
-                    "max |err|",
-                    "#c0504d",
-                    self.nodes.iter().map(|n| n.max_abs_err).collect(),
-                ),
-                (
-                    "mean |err|",
-                    "#4a7ab5",
-                    self.nodes.iter().map(|n| n.mean_abs_err).collect(),
-                ),
-            ],
-            true,
-            1000,
-        ));
+        h.push_str(&plots::perplexity(self.ppl_float, self.ppl_quant));
+        let _ = writeln!(h, "<h2>Error per layer</h2><p>max and mean |quantized − float| of each tensor, in graph order (log scale; the tensor numbers are those of the table below; exact tensors have no point).</p>");
+        let max_err: Vec<f64> = self.nodes.iter().map(|n| n.max_abs_err).collect();
+        let mean_err: Vec<f64> = self.nodes.iter().map(|n| n.mean_abs_err).collect();
+        h.push_str(&plots::error_per_tensor(&max_err, &mean_err));
         let _ = writeln!(h, "<h2>Logit errors</h2><p>histogram of log10 |quantized − float| over all logits of the evaluated positions ({} exactly zero, {} below, {} above the range).</p>",
             self.logit_error_hist.zeros, self.logit_error_hist.under, self.logit_error_hist.over);
-        let hl: Vec<String> = (0..self.logit_error_hist.counts.len())
-            .map(|i| {
-                format!(
-                    "{:.2}",
-                    self.logit_error_hist.lo + i as f64 * self.logit_error_hist.width
-                )
-            })
-            .collect();
-        h.push_str(&bar_chart(
-            "log10 |logit error|",
-            &hl,
-            &[(
-                "count",
-                "#9bbb59",
-                self.logit_error_hist
-                    .counts
-                    .iter()
-                    .map(|&c| c as f64)
-                    .collect(),
-            )],
-            false,
-            1000,
-        ));
+        h.push_str(&plots::logit_error_histogram(&self.logit_error_hist));
         let _ = writeln!(h, "<h2>Softmax (own error vs bound)</h2><table><tr><th>softmax</th><th>max |err|</th><th>bound</th><th></th></tr>");
         for m in &self.softmax {
             let _ = writeln!(
@@ -698,11 +646,11 @@ td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}td:first-child,th
             }
             let _ = writeln!(h, "</table>");
         }
-        let _ = writeln!(h, "<h2>Tensors</h2><table id=\"tensors\"><tr><th>tensor</th><th>op</th><th>bits</th><th>frac bits</th><th>max |err|</th><th>mean |err|</th><th>max |x|</th></tr>");
-        for n in &self.nodes {
+        let _ = writeln!(h, "<h2>Tensors</h2><table id=\"tensors\"><tr><th>#</th><th>tensor</th><th>op</th><th>bits</th><th>frac bits</th><th>max |err|</th><th>mean |err|</th><th>max |x|</th></tr>");
+        for (i, n) in self.nodes.iter().enumerate() {
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3e}</td><td>{:.3e}</td><td>{:.3e}</td></tr>",
+                "<tr><td>{i}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3e}</td><td>{:.3e}</td><td>{:.3e}</td></tr>",
                 esc(&n.name),
                 n.op,
                 n.bits,
@@ -756,150 +704,9 @@ fn trunc(s: &str, n: usize) -> String {
     }
 }
 
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-/// A grouped bar chart as inline SVG; `log` plots log10 of positive values.
-fn bar_chart(
-    title: &str,
-    labels: &[String],
-    series: &[(&str, &str, Vec<f64>)],
-    log: bool,
-    width: usize,
-) -> String {
-    let (w, h) = (width as f64, 320.0);
-    let (l, r, t, b) = (70.0, 20.0, 30.0, 50.0);
-    let tr = |v: f64| -> Option<f64> {
-        if !v.is_finite() {
-            None
-        } else if log {
-            (v > 0.0).then(|| v.log10())
-        } else {
-            Some(v)
-        }
-    };
-    let vals: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.2.iter().filter_map(|&v| tr(v)))
-        .collect();
-    let (mut lo, mut hi) = if log {
-        (
-            vals.iter().copied().fold(f64::INFINITY, f64::min).floor(),
-            vals.iter()
-                .copied()
-                .fold(f64::NEG_INFINITY, f64::max)
-                .ceil(),
-        )
-    } else {
-        (0.0, vals.iter().copied().fold(0.0, f64::max) * 1.1)
-    };
-    if !lo.is_finite() || !hi.is_finite() || hi <= lo {
-        lo = if lo.is_finite() { lo } else { 0.0 };
-        hi = lo + 1.0;
-    }
-    let y = |v: f64| t + (h - t - b) * (1.0 - (v - lo) / (hi - lo));
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\"><title>{}</title>",
-        esc(title)
-    );
-    let _ = write!(
-        s,
-        "<text x=\"{}\" y=\"18\" font-size=\"14\" text-anchor=\"middle\">{}</text>",
-        w / 2.0,
-        esc(title)
-    );
-    // Axis and ticks.
-    let _ = write!(
-        s,
-        "<line x1=\"{l}\" y1=\"{t}\" x2=\"{l}\" y2=\"{}\" stroke=\"#444\"/>",
-        h - b
-    );
-    let _ = write!(
-        s,
-        "<line x1=\"{l}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#444\"/>",
-        h - b,
-        w - r,
-        h - b
-    );
-    // Log scale: one tick per decade (the bounds are whole decades), so no
-    // two ticks round to the same label.
-    let ticks = if log {
-        ((hi - lo).round() as usize).clamp(1, 12)
-    } else {
-        5
-    };
-    for i in 0..=ticks {
-        let v = lo + (hi - lo) * i as f64 / ticks as f64;
-        let label = if log {
-            format!("1e{v:.0}")
-        } else if hi >= 100.0 {
-            format!("{v:.0}")
-        } else {
-            format!("{v:.3}")
-        };
-        let yy = y(v);
-        let _ = write!(
-            s,
-            "<line x1=\"{}\" y1=\"{yy:.1}\" x2=\"{}\" y2=\"{yy:.1}\" stroke=\"#eee\"/><text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{label}</text>",
-            l,
-            w - r,
-            l - 4.0,
-            yy + 3.0
-        );
-    }
-    let n = labels.len().max(1);
-    let slot = (w - l - r) / n as f64;
-    let bw = (slot * 0.8 / series.len().max(1) as f64).max(0.5);
-    for (k, (name, color, v)) in series.iter().enumerate() {
-        for (i, &x) in v.iter().enumerate() {
-            let Some(tv) = tr(x) else { continue };
-            let x0 = l + slot * i as f64 + slot * 0.1 + bw * k as f64;
-            let (y0, y1) = (y(tv.max(lo)), y(lo));
-            let _ = write!(
-                s,
-                "<rect x=\"{x0:.2}\" y=\"{y0:.2}\" width=\"{bw:.2}\" height=\"{:.2}\" fill=\"{color}\"><title>{}: {name} = {x:.4e}</title></rect>",
-                (y1 - y0).max(0.0),
-                esc(labels.get(i).map(String::as_str).unwrap_or(""))
-            );
-        }
-        let _ = write!(
-            s,
-            "<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{color}\"/><text x=\"{}\" y=\"{}\" font-size=\"11\">{}</text>",
-            w - r - 150.0,
-            t + 14.0 * k as f64,
-            w - r - 136.0,
-            t + 9.0 + 14.0 * k as f64,
-            esc(name)
-        );
-    }
-    if n <= 12 {
-        for (i, lab) in labels.iter().enumerate() {
-            let _ = write!(
-                s,
-                "<text x=\"{:.1}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
-                l + slot * (i as f64 + 0.5),
-                h - b + 14.0,
-                esc(&trunc(lab, 24))
-            );
-        }
-    } else {
-        let step = n.div_ceil(12);
-        for i in (0..n).step_by(step) {
-            let _ = write!(
-                s,
-                "<text x=\"{:.1}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
-                l + slot * (i as f64 + 0.5),
-                h - b + 14.0,
-                esc(&trunc(&labels[i], 12))
-            );
-        }
-    }
-    s.push_str("</svg>\n");
-    s
 }
