@@ -428,5 +428,48 @@ fn bad_data_files_are_clear_errors() {
         err.contains("c.json was written") && dir.join("c.json").exists(),
         "{err}"
     );
+
+    // At prove time with that key, an input that leaves the calibrated ranges
+    // is named (tensor, position, by how much) before any proof is written.
+    let keys = dir.join("keys");
+    let o = zkllm(&[
+        "setup",
+        model.to_str().unwrap(),
+        "--seq-len",
+        "8",
+        "--calib",
+        dir.join("c.json").to_str().unwrap(),
+        "-o",
+        keys.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pk = keys.join("model.pk");
+    let input = dir.join("input.json");
+    let wild = ascii_ids("tale_of_two_cities_ch1.txt");
+    write_json(&input, &serde_json::json!({ "input_ids": &wild[..8] }));
+    let proof = dir.join("proof.bin");
+    let o = zkllm(&[
+        "prove",
+        "--pk",
+        pk.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "-o",
+        proof.to_str().unwrap(),
+        "-q",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "proved out-of-range data: {err}");
+    assert!(
+        (err.contains("does not fit") && err.contains("over by a factor"))
+            || (err.contains("outside the table") && err.contains(" by ")),
+        "{err}"
+    );
+    assert!(err.contains("at position"), "{err}");
+    assert!(
+        !proof.exists(),
+        "no proof written for an input past its ranges"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

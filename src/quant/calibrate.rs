@@ -67,7 +67,7 @@ pub enum CalibError {
         set: &'static str,
         window: usize,
         tokens: Vec<i64>,
-        err: WitnessError,
+        err: Box<WitnessError>,
     },
     /// Held-out windows that leave the calibrated ranges: every such window
     /// is listed (not just the first), with the headroom that would cover
@@ -408,7 +408,7 @@ pub fn calibrate(
             set: "calibration",
             window: i,
             tokens: w.ids.iter().take(8).copied().collect(),
-            err,
+            err: Box::new(err),
         })?;
         for n in &qgraph.nodes {
             if matches!(n.op, Op::Weight { .. } | Op::Constant | Op::Input { .. }) {

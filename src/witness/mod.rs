@@ -23,28 +23,32 @@ pub enum WitnessError {
     InputLength { expected: usize, got: usize },
     #[error("token id {id} at position {pos} is outside the vocabulary (size {vocab})")]
     TokenId { pos: usize, id: i64, vocab: usize },
+    /// `value` is the worst of the `count` values that leave the width.
     #[error(
-        "tensor {name} (node {node}): value {value} at position {pos} does not fit {bits} bits (over by a factor {factor:.2})"
+        "tensor {name} (node {node}): value {value} at position {at} does not fit {bits} bits (over by a factor {factor:.2}; {count} value(s) out of range, this is the worst)"
     )]
     OutOfRange {
         node: NodeId,
         name: String,
-        pos: usize,
+        at: Box<Position>,
         value: i64,
         bits: u32,
         factor: f64,
+        count: usize,
     },
+    /// `value` is the worst of the `count` inputs outside the table.
     #[error(
-        "lookup {name} (node {node}): input {value} at position {pos} is outside the table [{lo}, {hi}) by {by}"
+        "lookup {name} (node {node}): input {value} at position {at} is outside the table [{lo}, {hi}) by {by} ({count} input(s) outside, this is the worst)"
     )]
     OutsideTable {
         node: NodeId,
         name: String,
-        pos: usize,
+        at: Box<Position>,
         value: i64,
         lo: i64,
         hi: i64,
         by: i64,
+        count: usize,
     },
     #[error("node {name} (node {node}): {what}")]
     Arithmetic {
@@ -52,6 +56,66 @@ pub enum WitnessError {
         name: String,
         what: String,
     },
+}
+
+/// Where a value sits in its tensor: its coordinates in the tensor's shape
+/// (for activations the first is usually the token position).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub flat: usize,
+    pub index: Vec<usize>,
+    pub shape: Vec<usize>,
+}
+
+impl Position {
+    pub fn new(flat: usize, shape: &[usize]) -> Self {
+        let mut index = vec![0; shape.len()];
+        let mut rest = flat;
+        for (i, &d) in shape.iter().enumerate().rev() {
+            let d = d.max(1);
+            index[i] = rest % d;
+            rest /= d;
+        }
+        Position {
+            flat,
+            index,
+            shape: shape.to_vec(),
+        }
+    }
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} of shape {:?}", self.index, self.shape)
+    }
+}
+
+/// The worst offender (largest `excess`) among `values` that fail `ok`, and
+/// how many fail. The common case, nothing failing, is one scan.
+fn worst_offender(
+    values: &[i64],
+    ok: impl Fn(i64) -> bool + Sync,
+    excess: impl Fn(i64) -> u64 + Sync,
+) -> Option<(usize, i64, usize)> {
+    values.par_iter().find_any(|&&v| !ok(v))?;
+    let bad = values.iter().enumerate().filter(|(_, &v)| !ok(v));
+    let count = bad.clone().count();
+    let (pos, &value) = bad.max_by_key(|(i, &v)| (excess(v), std::cmp::Reverse(*i)))?;
+    Some((pos, value, count))
+}
+
+/// The error for a tensor with values that leave its `bits`-bit width.
+fn width_error(node: &crate::ir::Node, values: &[i64], bits: u32) -> Option<WitnessError> {
+    let (pos, value, count) = worst_offender(values, |v| fits(v, bits), i64::unsigned_abs)?;
+    Some(WitnessError::OutOfRange {
+        node: node.id,
+        name: node.name.clone(),
+        at: Box::new(Position::new(pos, &node.shape)),
+        value,
+        bits,
+        factor: value.unsigned_abs() as f64 / 2f64.powi(bits as i32 - 1),
+        count,
+    })
 }
 
 /// Every node's integer tensor (indexed by node id), flattened row-major.
@@ -112,17 +176,8 @@ pub fn generate<'g>(graph: &'g Graph, ids: &[i64]) -> Result<Witness<'g>, Witnes
                     node.shape
                 )));
             }
-            if let Some((pos, &value)) = v.iter().enumerate().find(|(_, &x)| !fits(x, q.bits)) {
-                let factor = value.unsigned_abs() as f64 / 2f64.powi(q.bits as i32 - 1);
-                let name = node.name.clone();
-                return Err(WitnessError::OutOfRange {
-                    node: node.id,
-                    name,
-                    pos,
-                    value,
-                    bits: q.bits,
-                    factor,
-                });
+            if let Some(err) = width_error(node, v, q.bits) {
+                return Err(err);
             }
             vals.push(Cow::Borrowed(&v[..]));
             continue;
@@ -192,20 +247,23 @@ pub fn generate<'g>(graph: &'g Graph, ids: &[i64]) -> Result<Witness<'g>, Witnes
                 let table = table.ok_or_else(|| arith("lookup without a table range".into()))?;
                 let x = inp(0);
                 let hi = table.lo + (1i64 << table.log_size);
-                if let Some((pos, &v)) = x.iter().enumerate().find(|(_, &v)| !table.contains(v)) {
-                    let by = if v < table.lo {
-                        table.lo - v
+                let outside = |v: i64| -> u64 {
+                    if v < table.lo {
+                        (table.lo - v) as u64
                     } else {
-                        v - hi + 1
-                    };
+                        (v - hi + 1) as u64
+                    }
+                };
+                if let Some((pos, v, count)) = worst_offender(x, |v| table.contains(v), outside) {
                     return Err(WitnessError::OutsideTable {
                         node: node.id,
                         name: node.name.clone(),
-                        pos,
+                        at: Box::new(Position::new(pos, &graph.nodes[node.inputs[0]].shape)),
                         value: v,
                         lo: table.lo,
                         hi,
-                        by,
+                        by: outside(v) as i64,
+                        count,
                     });
                 }
                 let fi = qin(0).frac_bits;
@@ -283,16 +341,8 @@ pub fn generate<'g>(graph: &'g Graph, ids: &[i64]) -> Result<Witness<'g>, Witnes
                 node.shape
             )));
         }
-        if let Some((pos, &value)) = out.iter().enumerate().find(|(_, &v)| !fits(v, q.bits)) {
-            let factor = value.unsigned_abs() as f64 / 2f64.powi(q.bits as i32 - 1);
-            return Err(WitnessError::OutOfRange {
-                node: node.id,
-                name: node.name.clone(),
-                pos,
-                value,
-                bits: q.bits,
-                factor,
-            });
+        if let Some(err) = width_error(node, &out, q.bits) {
+            return Err(err);
         }
         vals.push(Cow::Owned(out));
     }
@@ -303,4 +353,29 @@ pub fn generate<'g>(graph: &'g Graph, ids: &[i64]) -> Result<Witness<'g>, Witnes
         output_frac_bits: out.quant.expect("checked").frac_bits,
         output_shape: out.shape.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn position_is_row_major_coordinates() {
+        let p = Position::new(61, &[8, 8]);
+        assert_eq!(p.index, vec![7, 5]);
+        assert_eq!(p.to_string(), "[7, 5] of shape [8, 8]");
+        assert_eq!(Position::new(5, &[2, 3, 4]).index, vec![0, 1, 1]);
+    }
+
+    #[test]
+    fn worst_offender_is_the_largest_excess_not_the_first() {
+        let v = [0, 200, -3, -900, 5, 900];
+        let ok = |x: i64| fits(x, 8);
+        // Ties go to the earlier position.
+        assert_eq!(
+            worst_offender(&v, ok, i64::unsigned_abs),
+            Some((3, -900, 3))
+        );
+        assert_eq!(worst_offender(&[1, -2, 127], ok, i64::unsigned_abs), None);
+    }
 }
