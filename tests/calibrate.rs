@@ -265,6 +265,14 @@ fn widening_is_reported_with_its_cost() {
         .widened
         .iter()
         .all(|w| w.extra_limb_lookups > 0 || w.to_bits.div_ceil(16) == w.from_bits.div_ceil(16)));
+    // The tensor's own gain, shown without --ablate: the bits it was widened by.
+    for x in &rep.widened {
+        let gained = x.rel_bits_to - x.rel_bits_from;
+        assert!(
+            x.rel_bits_to.is_finite() && (gained - f64::from(x.to_bits - x.from_bits)).abs() < 1e-9,
+            "{x:?}"
+        );
+    }
     report::ablate(&graph, &cal.file, &mut rep, &w, &|_, _, _| {}).unwrap();
     for x in &rep.widened {
         let a = x.at_default_width.as_ref().expect("measured");

@@ -55,6 +55,13 @@ pub struct Widened {
     pub elements: usize,
     /// Extra 16-bit range-check limbs per proof: `elements × (⌈to/16⌉ − ⌈from/16⌉)`.
     pub extra_limb_lookups: usize,
+    /// Significant bits of the tensor's typical value (`log2(mean|x|·2^frac)`)
+    /// at the default width and as widened: the tensor's own gain, always
+    /// measured (the end-to-end gain needs `--ablate`).
+    #[serde(default)]
+    pub rel_bits_from: f64,
+    #[serde(default)]
+    pub rel_bits_to: f64,
     /// The accuracy with this tensor left at its default width (the others
     /// widened), from [`ablate`]: the gain that the cost buys.
     #[serde(default)]
@@ -409,6 +416,8 @@ pub fn evaluate(
                 to_bits: t.bits,
                 elements: t.elements,
                 extra_limb_lookups: t.elements * (limbs(t.bits) - limbs(from).min(limbs(t.bits))),
+                rel_bits_from: t.rel_bits - f64::from(t.bits.saturating_sub(from)),
+                rel_bits_to: t.rel_bits,
                 at_default_width: None,
                 default_width_error: None,
             })
@@ -552,17 +561,23 @@ impl AccuracyReport {
         } else {
             let _ = writeln!(
                 s,
-                "  {:<44} {:>9} {:>12} {:>26}",
-                "widened tensor", "bits", "extra limbs", "at default width: KL, top-1"
+                "  {:<44} {:>9} {:>12} {:>13} {:>26}",
+                "widened tensor",
+                "bits",
+                "extra limbs",
+                "typical sig.",
+                "at default width: KL, top-1"
             );
             for w in &self.widened {
                 let _ = writeln!(
                     s,
-                    "  {:<44} {:>4}->{:<4} {:>12} {:>26}",
+                    "  {:<44} {:>4}->{:<4} {:>12} {:>5.1}->{:<6.1} {:>26}",
                     trunc(&w.name, 44),
                     w.from_bits,
                     w.to_bits,
                     w.extra_limb_lookups,
+                    w.rel_bits_from,
+                    w.rel_bits_to,
                     w.gain_text()
                 );
             }
@@ -630,17 +645,19 @@ td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}td:first-child,th
         if self.widened.is_empty() {
             let _ = writeln!(h, "<p>No tensor was widened beyond its default width.</p>");
         } else {
-            let _ = writeln!(h, "<table><tr><th>tensor</th><th>bits</th><th>elements</th><th>extra 16-bit limb lookups per proof</th><th>at default width: mean KL, top-1 (vs {:.3e}, {:.2}%)</th></tr>",
+            let _ = writeln!(h, "<table><tr><th>tensor</th><th>bits</th><th>elements</th><th>extra 16-bit limb lookups per proof</th><th>significant bits of a typical value</th><th>at default width: mean KL, top-1 (vs {:.3e}, {:.2}%)</th></tr>",
                 self.mean_kl, self.top1_agreement * 100.0);
             for w in &self.widened {
                 let _ = writeln!(
                     h,
-                    "<tr><td>{}</td><td>{}→{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td>{}→{}</td><td>{}</td><td>{}</td><td>{:.1}→{:.1}</td><td>{}</td></tr>",
                     esc(&w.name),
                     w.from_bits,
                     w.to_bits,
                     w.elements,
                     w.extra_limb_lookups,
+                    w.rel_bits_from,
+                    w.rel_bits_to,
                     esc(&w.gain_text())
                 );
             }
