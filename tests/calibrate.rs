@@ -45,6 +45,29 @@ fn zkllm(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `zkllm setup MODEL --seq-len N --calib CALIB -o KEYS`, plus `extra`.
+fn setup_cli(
+    model: &Path,
+    seq_len: usize,
+    calib: &Path,
+    keys: &Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let n = seq_len.to_string();
+    let mut args = vec![
+        "setup",
+        model.to_str().unwrap(),
+        "--seq-len",
+        &n,
+        "--calib",
+        calib.to_str().unwrap(),
+        "-o",
+        keys.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    zkllm(&args)
+}
+
 #[test]
 fn calibrated_key_proves_and_verifies() {
     let dir = tmp("e2e");
@@ -117,31 +140,11 @@ fn calibrated_key_proves_and_verifies() {
 
     // And the CLI's setup takes the file.
     let keys = dir.join("keys");
-    let o = zkllm(&[
-        "setup",
-        model.to_str().unwrap(),
-        "--seq-len",
-        "8",
-        "--calib",
-        out.to_str().unwrap(),
-        "-o",
-        keys.to_str().unwrap(),
-        "-q",
-    ]);
+    let o = setup_cli(&model, SEQ, &out, &keys, &["-q"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // A longer circuit than the calibration windows: accepted, with a warning
     // that the later positions were never seen.
-    let longer = (SEQ * 2).to_string();
-    let o = zkllm(&[
-        "setup",
-        model.to_str().unwrap(),
-        "--seq-len",
-        &longer,
-        "--calib",
-        out.to_str().unwrap(),
-        "-o",
-        keys.to_str().unwrap(),
-    ]);
+    let o = setup_cli(&model, SEQ * 2, &out, &keys, &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(
@@ -440,17 +443,7 @@ fn bad_data_files_are_clear_errors() {
     // At prove time with that key, an input that leaves the calibrated ranges
     // is named (tensor, position, by how much) before any proof is written.
     let keys = dir.join("keys");
-    let o = zkllm(&[
-        "setup",
-        model.to_str().unwrap(),
-        "--seq-len",
-        "8",
-        "--calib",
-        dir.join("c.json").to_str().unwrap(),
-        "-o",
-        keys.to_str().unwrap(),
-        "-q",
-    ]);
+    let o = setup_cli(&model, 8, &dir.join("c.json"), &keys, &["-q"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let pk = keys.join("model.pk");
     let input = dir.join("input.json");
