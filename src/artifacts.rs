@@ -17,7 +17,8 @@ use crate::field::Fr;
 use crate::ir::{Graph, Op};
 use crate::wire::{Reader, Wire, WireError, Writer};
 
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: commitments carry their row width (rows as wide as the generators).
+pub const FORMAT_VERSION: u32 = 2;
 const PK_MAGIC: &[u8; 8] = b"ZKLLMPK\0";
 const VK_MAGIC: &[u8; 8] = b"ZKLLMVK\0";
 const PROOF_MAGIC: &[u8; 8] = b"ZKLLMPF\0";

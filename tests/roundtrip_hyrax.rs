@@ -46,6 +46,18 @@ fn every_size_from_zero_to_twelve_variables() {
 }
 
 #[test]
+fn tables_larger_than_the_generators_take_more_rows() {
+    // Generators for 12 variables have 2^6 columns; a 15-variable table is
+    // 2^9 rows of them, and opens like any other.
+    let pcs = hyrax();
+    let mut r = rng(3);
+    let values = random_table(&mut r, 1 << 15);
+    let (com, _) = pcs.commit(default_backend(), &values, 15, &mut r).unwrap();
+    assert_eq!((com.col_vars, com.rows.len()), (6, 1 << 9));
+    open_and_verify(&pcs, &values, 15, 4);
+}
+
+#[test]
 fn short_tables_are_zero_padded() {
     let pcs = hyrax();
     let mut r = rng(2);

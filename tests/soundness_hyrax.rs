@@ -318,3 +318,52 @@ fn malformed_bytes_are_errors_not_panics() {
         }
     }
 }
+
+#[test]
+fn rows_are_as_wide_as_the_generators_and_no_other_layout_verifies() {
+    let o = opened();
+    // Generators for 10-variable tables have 2^5 columns: a 7-variable table
+    // is 4 rows of 32, not its square 8 × 16.
+    assert_eq!((o.com.col_vars, o.com.rows.len()), (5, 4));
+    o.pcs
+        .verify(
+            default_backend(),
+            &o.com,
+            &o.point,
+            o.value,
+            &o.proof,
+            &mut transcript(b"ctx"),
+        )
+        .unwrap();
+
+    // The same table committed under narrower generators of the same seed
+    // (rows of 2^3): a valid commitment, but not in this key's layout.
+    let narrow = Hyrax::setup("zkllm-tests", 6);
+    let mut r = rng(5);
+    let (other, _) = narrow
+        .commit(default_backend(), &o.table, N, &mut r)
+        .unwrap();
+    assert_eq!((other.col_vars, other.rows.len()), (3, 16));
+    assert!(matches!(
+        check(&o, &other, &o.point, o.value, &o.proof, b"ctx"),
+        Err(PcsError::WrongLayout {
+            expected: 5,
+            found: 3,
+            ..
+        })
+    ));
+
+    // A commitment relabelled to another row width (rows resized to match).
+    let mut relabelled = o.com.clone();
+    relabelled.col_vars = 4;
+    relabelled.rows.extend(o.com.rows.clone());
+    assert!(matches!(
+        check(&o, &relabelled, &o.point, o.value, &o.proof, b"ctx"),
+        Err(PcsError::WrongLayout { .. })
+    ));
+
+    // On the wire, more column variables than variables is malformed.
+    let mut bytes = o.com.to_bytes();
+    bytes[1] = (N + 1) as u8;
+    assert!(HyraxCommitment::from_bytes(&bytes).is_err());
+}

@@ -16,6 +16,12 @@ pub enum PcsError {
     MixedShapes { first: usize, other: usize },
     #[error("{commitments} commitments but {values} claimed values")]
     BatchLengthMismatch { commitments: usize, values: usize },
+    #[error("a {num_vars}-variable commitment has rows of 2^{found} entries, these generators lay it out in rows of 2^{expected}")]
+    WrongLayout {
+        num_vars: usize,
+        expected: usize,
+        found: usize,
+    },
     #[error("generators support {available} columns, the table needs {needed}")]
     NotEnoughGenerators { needed: usize, available: usize },
     #[error("inner-product argument has {found} rounds, expected {expected}")]

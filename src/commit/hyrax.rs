@@ -4,6 +4,13 @@
 //! (row-major, so the low `col_vars` variables index the column). Each row
 //! gets a hiding Pedersen commitment `C_r = Σ_j M[r][j]·G_j + ρ_r·H`.
 //!
+//! Rows are as wide as the generators allow (`col_vars = min(n, C)`, where
+//! `2^C` generators serve the largest table at its square shape): a proof
+//! commits thousands of tensors far smaller than the largest, and a row
+//! commitment per `2^C` entries rather than per `√2^n` makes their
+//! commitments up to `√2^n` times smaller. The opening argument of a table
+//! is `C` rounds long either way for all but the smallest.
+//!
 //! To open at `u = (u_col, u_row)`, the verifier folds the rows itself,
 //! `C* = Σ_r eq(u_row, r)·C_r`, which commits to `t = Σ_r eq(u_row, r)·M[r]`
 //! with blind `Σ_r eq(u_row, r)·ρ_r`; the prover then shows
@@ -28,16 +35,17 @@ use crate::wire::{Reader, Wire, WireError, Writer};
 /// Largest table (in variables) a commitment may describe; bounds parsing.
 pub const MAX_NUM_VARS: usize = 40;
 
-/// `(row_vars, col_vars)` for an `n`-variable table: columns take the larger half.
-pub fn shape(num_vars: usize) -> (usize, usize) {
-    let col_vars = num_vars.div_ceil(2);
-    (num_vars - col_vars, col_vars)
+/// Column variables of the square shape of an `n`-variable table (columns
+/// take the larger half): what the generators of a key are sized for.
+pub fn square_col_vars(num_vars: usize) -> usize {
+    num_vars.div_ceil(2)
 }
 
-/// The public commitment: one G1 point per row.
+/// The public commitment: one G1 point per row of `2^col_vars` entries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HyraxCommitment {
     pub num_vars: usize,
+    pub col_vars: usize,
     pub rows: Vec<G1Affine>,
 }
 
@@ -54,9 +62,13 @@ pub struct HyraxOpening {
 }
 
 impl HyraxCommitment {
+    fn row_count(&self) -> usize {
+        1usize << self.num_vars.saturating_sub(self.col_vars)
+    }
+
     fn check_shape(&self) -> Result<(), PcsError> {
-        let expected = 1usize << shape(self.num_vars).0;
-        if self.rows.len() != expected {
+        let expected = self.row_count();
+        if self.col_vars > self.num_vars || self.rows.len() != expected {
             return Err(PcsError::WrongRowCount {
                 num_vars: self.num_vars,
                 expected,
@@ -68,15 +80,17 @@ impl HyraxCommitment {
 
     pub fn absorb(&self, label: &'static [u8], transcript: &mut Transcript) {
         transcript.append_u64(label, self.num_vars as u64);
+        transcript.append_u64(label, self.col_vars as u64);
         transcript.append_points(label, &self.rows);
     }
 }
 
 impl Wire for HyraxCommitment {
-    const MIN_BYTES: usize = 5;
+    const MIN_BYTES: usize = 6;
 
     fn write(&self, w: &mut Writer) {
         w.put_u8(self.num_vars as u8);
+        w.put_u8(self.col_vars as u8);
         w.put_seq(&self.rows);
     }
 
@@ -87,8 +101,18 @@ impl Wire for HyraxCommitment {
                 what: "commitment variable count (too large)",
             });
         }
-        let rows = r.get_points_exact("commitment rows", 1 << shape(num_vars).0)?;
-        Ok(Self { num_vars, rows })
+        let col_vars = r.get_u8("commitment column variables")? as usize;
+        if col_vars > num_vars {
+            return Err(WireError::Invalid {
+                what: "commitment column variables (more than its variables)",
+            });
+        }
+        let rows = r.get_points_exact("commitment rows", 1 << (num_vars - col_vars))?;
+        Ok(Self {
+            num_vars,
+            col_vars,
+            rows,
+        })
     }
 }
 
@@ -111,10 +135,11 @@ pub struct Hyrax {
 }
 
 impl Hyrax {
-    /// Generators for tables of up to `2^max_num_vars` entries.
+    /// Generators for rows of a `2^max_num_vars`-entry table at its square
+    /// shape; every table uses rows that wide (or its whole length if shorter).
     pub fn setup(seed: &str, max_num_vars: usize) -> Self {
         Self {
-            gens: Generators::new(seed, shape(max_num_vars).1),
+            gens: Generators::new(seed, square_col_vars(max_num_vars)),
         }
     }
 
@@ -122,15 +147,30 @@ impl Hyrax {
         &self.gens
     }
 
-    fn check_columns(&self, num_vars: usize) -> Result<usize, PcsError> {
-        let cols = 1usize << shape(num_vars).1;
+    /// The column variables of every `num_vars`-variable commitment under
+    /// these generators: `min(n, C)`.
+    pub fn col_vars(&self, num_vars: usize) -> usize {
+        num_vars.min(self.gens.log_len())
+    }
+
+    /// A commitment's layout is the one these generators prescribe.
+    fn check_layout(&self, c: &HyraxCommitment) -> Result<(), PcsError> {
+        let cols = 1usize << c.col_vars.min(usize::BITS as usize - 1);
         if cols > self.gens.g.len() {
             return Err(PcsError::NotEnoughGenerators {
                 needed: cols,
                 available: self.gens.g.len(),
             });
         }
-        Ok(cols)
+        let expected = self.col_vars(c.num_vars);
+        if c.col_vars != expected {
+            return Err(PcsError::WrongLayout {
+                num_vars: c.num_vars,
+                expected,
+                found: c.col_vars,
+            });
+        }
+        c.check_shape()
     }
 
     fn finish_commit<R: RngCore + CryptoRng>(
@@ -139,7 +179,8 @@ impl Hyrax {
         mut rows: Vec<G1Projective>,
         rng: &mut R,
     ) -> (HyraxCommitment, HyraxHint) {
-        let row_count = 1usize << shape(num_vars).0;
+        let col_vars = self.col_vars(num_vars);
+        let row_count = 1usize << (num_vars - col_vars);
         rows.resize(row_count, G1Projective::zero());
         let blinds: Vec<Fr> = (0..row_count).map(|_| Fr::rand(rng)).collect();
         let h = self.gens.h;
@@ -147,7 +188,14 @@ impl Hyrax {
             .zip(blinds.par_iter())
             .for_each(|(c, rho)| *c += h * rho);
         let rows = G1Projective::normalize_batch(&rows);
-        (HyraxCommitment { num_vars, rows }, HyraxHint { blinds })
+        (
+            HyraxCommitment {
+                num_vars,
+                col_vars,
+                rows,
+            },
+            HyraxHint { blinds },
+        )
     }
 
     /// Commits to `values` (zero-padded) as an `num_vars`-variable table.
@@ -158,8 +206,8 @@ impl Hyrax {
         num_vars: usize,
         rng: &mut R,
     ) -> Result<(HyraxCommitment, HyraxHint), PcsError> {
-        let cols = self.check_columns(num_vars)?;
         check_len(values.len(), num_vars)?;
+        let cols = 1usize << self.col_vars(num_vars);
         let rows = backend.msm_rows(&self.gens.g[..cols], values, cols);
         Ok(self.finish_commit(num_vars, rows, rng))
     }
@@ -172,8 +220,8 @@ impl Hyrax {
         num_vars: usize,
         rng: &mut R,
     ) -> Result<(HyraxCommitment, HyraxHint), PcsError> {
-        let cols = self.check_columns(num_vars)?;
         check_len(values.len(), num_vars)?;
+        let cols = 1usize << self.col_vars(num_vars);
         let rows = backend.msm_rows_small(&self.gens.g[..cols], values, cols);
         Ok(self.finish_commit(num_vars, rows, rng))
     }
@@ -232,8 +280,8 @@ impl Hyrax {
     ) -> Result<HyraxOpening, PcsError> {
         assert_eq!(tables.len(), commitments.len());
         assert_eq!(hints.len(), commitments.len());
-        let num_vars = check_batch(commitments, point, values)?;
-        let (_, col_vars) = shape(num_vars);
+        let num_vars = check_batch(self, commitments, point, values)?;
+        let col_vars = self.col_vars(num_vars);
         let cols = 1usize << col_vars;
         let alphas = absorb_batch(commitments, point, values, transcript);
         let row_eq = backend.eq_table(&point[col_vars..]);
@@ -266,9 +314,8 @@ impl Hyrax {
         proof: &HyraxOpening,
         transcript: &mut Transcript,
     ) -> Result<(), PcsError> {
-        let num_vars = check_batch(commitments, point, values)?;
-        let (_, col_vars) = shape(num_vars);
-        self.check_columns(num_vars)?;
+        let num_vars = check_batch(self, commitments, point, values)?;
+        let col_vars = self.col_vars(num_vars);
         let alphas = absorb_batch(commitments, point, values, transcript);
         let row_eq = backend.eq_table(&point[col_vars..]);
         let combined = combined_commitment(backend, commitments, &alphas, &row_eq);
@@ -295,6 +342,7 @@ pub fn evaluate_padded(backend: &dyn Backend, table: &[Fr], point: &[Fr]) -> Res
 }
 
 fn check_batch(
+    pcs: &Hyrax,
     commitments: &[&HyraxCommitment],
     point: &[Fr],
     values: &[Fr],
@@ -314,7 +362,7 @@ fn check_batch(
                 other: c.num_vars,
             });
         }
-        c.check_shape()?;
+        pcs.check_layout(c)?;
     }
     if point.len() != num_vars {
         return Err(PcsError::WrongPointDimension {

@@ -98,7 +98,12 @@ pub fn prove<R: RngCore + CryptoRng>(
     let n = t.len();
     assert!(n.is_power_of_two() && b.len() == n && gens.g.len() >= n);
     let u = begin(gens, commitment, n, &y, transcript);
+    // The folded generators are kept as `scale · g`: a fold
+    // `g_lo·c⁻¹ + g_hi·c = c⁻¹·(g_lo + g_hi·c²)` then costs one scalar
+    // multiplication per pair instead of two, and `scale` goes into the
+    // scalars of the cross terms.
     let mut g: Vec<G1Affine> = gens.g[..n].to_vec();
+    let mut scale = Fr::from(1u64);
     let (mut ls, mut rs) = (Vec::new(), Vec::new());
     while t.len() > 1 {
         let m = t.len() / 2;
@@ -106,8 +111,11 @@ pub fn prove<R: RngCore + CryptoRng>(
         let (b_lo, b_hi) = b.split_at(m);
         let (g_lo, g_hi) = g.split_at(m);
         let (bl, br) = (Fr::rand(rng), Fr::rand(rng));
-        let l = backend.msm(g_hi, t_lo) + u * backend.inner_product(t_lo, b_hi) + gens.h * bl;
-        let r = backend.msm(g_lo, t_hi) + u * backend.inner_product(t_hi, b_lo) + gens.h * br;
+        let scaled = |v: &[Fr]| -> Vec<Fr> { v.par_iter().map(|x| *x * scale).collect() };
+        let l =
+            backend.msm(g_hi, &scaled(t_lo)) + u * backend.inner_product(t_lo, b_hi) + gens.h * bl;
+        let r =
+            backend.msm(g_lo, &scaled(t_hi)) + u * backend.inner_product(t_hi, b_lo) + gens.h * br;
         let lr = G1Projective::normalize_batch(&[l, r]);
         let c = absorb_cross_terms(transcript, &lr[0], &lr[1]);
         let ci = c.inverse().expect("challenge is non-zero");
@@ -121,19 +129,21 @@ pub fn prove<R: RngCore + CryptoRng>(
             .zip(b_hi)
             .map(|(lo, hi)| ci * lo + c * hi)
             .collect();
+        let c2 = c.square();
         let g_new: Vec<G1Projective> = g_lo
             .par_iter()
             .zip(g_hi)
-            .map(|(lo, hi)| *lo * ci + *hi * c)
+            .map(|(lo, hi)| *hi * c2 + lo)
             .collect();
-        blind += c.square() * bl + ci.square() * br;
+        scale *= ci;
+        blind += c2 * bl + ci.square() * br;
         t = t_new;
         b = b_new;
         g = G1Projective::normalize_batch(&g_new);
         ls.push(lr[0]);
         rs.push(lr[1]);
     }
-    let base = g[0] + u * b[0];
+    let base = g[0] * scale + u * b[0];
     let (d, s) = (Fr::rand(rng), Fr::rand(rng));
     let a = (base * d + gens.h * s).into_affine();
     let e = schnorr_challenge(transcript, &a);
