@@ -325,16 +325,7 @@ fn rows_are_as_wide_as_the_generators_and_no_other_layout_verifies() {
     // Generators for 10-variable tables have 2^5 columns: a 7-variable table
     // is 4 rows of 32, not its square 8 × 16.
     assert_eq!((o.com.col_vars, o.com.rows.len()), (5, 4));
-    o.pcs
-        .verify(
-            default_backend(),
-            &o.com,
-            &o.point,
-            o.value,
-            &o.proof,
-            &mut transcript(b"ctx"),
-        )
-        .unwrap();
+    check(&o, &o.com, &o.point, o.value, &o.proof, b"ctx").unwrap();
 
     // The same table committed under narrower generators of the same seed
     // (rows of 2^3): a valid commitment, but not in this key's layout.
