@@ -32,8 +32,15 @@ pub enum ArtifactError {
     },
     #[error("{path}: not a zkllm {what} file (bad magic bytes)")]
     Magic { path: String, what: &'static str },
-    #[error("{path}: format version {found}, this zkllm reads version {FORMAT_VERSION}")]
-    Version { path: String, found: u32 },
+    #[error(
+        "{path}: {what} file format version {found}, this zkllm reads version {FORMAT_VERSION}: {}",
+        redo(what)
+    )]
+    Version {
+        path: String,
+        what: &'static str,
+        found: u32,
+    },
     #[error("{path}: file is truncated or corrupted (checksum mismatch)")]
     Checksum { path: String },
     #[error("{path}: malformed {what}: {why}")]
@@ -288,6 +295,15 @@ pub fn load(path: &Path, magic: &[u8; 8], what: &'static str) -> Result<Vec<u8>,
     check_header(&bytes, magic, what, &p).map(|b| b.to_vec())
 }
 
+/// What to do with a file of another format version.
+fn redo(what: &str) -> &'static str {
+    if what.contains("proof") {
+        "prove again with this version (and keys from its `zkllm setup`)"
+    } else {
+        "run `zkllm setup` again with this version to rebuild the keys"
+    }
+}
+
 /// Checks magic, version and checksum of in-memory file bytes.
 pub fn check_header<'a>(
     bytes: &'a [u8],
@@ -308,6 +324,7 @@ pub fn check_header<'a>(
     if version != FORMAT_VERSION {
         return Err(ArtifactError::Version {
             path: p.into(),
+            what,
             found: version,
         });
     }

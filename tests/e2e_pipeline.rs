@@ -221,6 +221,15 @@ fn security_checks() {
     std::fs::write(&vk_path, &bytes).unwrap();
     let err = VerifyingKey::load(&vk_path).unwrap_err().to_string();
     assert!(err.contains("not a zkllm verifying key"), "{err}");
+    // A key from another format version names it and says what to do.
+    let mut old_version = vk_bytes.clone();
+    old_version[8..12].copy_from_slice(&1u32.to_le_bytes());
+    std::fs::write(&vk_path, &old_version).unwrap();
+    let err = VerifyingKey::load(&vk_path).unwrap_err().to_string();
+    assert!(
+        err.contains("format version 1") && err.contains("run `zkllm setup` again"),
+        "{err}"
+    );
     let pk_path = dir.join("model.pk");
     pk.save(&pk_path).unwrap();
     let mut pkb = std::fs::read(&pk_path).unwrap();
