@@ -123,12 +123,19 @@ impl<'a> Reader<'a> {
     /// bytes (each item needs at least `T::MIN_BYTES`), so nothing large is
     /// allocated for a lying prefix.
     pub fn get_seq<T: Wire>(&mut self, what: &'static str) -> Result<Vec<T>, WireError> {
+        let len = self.get_len(what, T::MIN_BYTES)?;
+        (0..len).map(|_| T::read(self)).collect()
+    }
+
+    /// A sequence's length prefix, if `len` items of at least `item_bytes`
+    /// each fit in the remaining bytes.
+    fn get_len(&mut self, what: &'static str, item_bytes: usize) -> Result<usize, WireError> {
         let len = self.get_u32(what)? as usize;
         let left = self.remaining();
-        if len.saturating_mul(T::MIN_BYTES.max(1)) > left {
+        if len.saturating_mul(item_bytes.max(1)) > left {
             return Err(WireError::LengthTooLarge { what, len, left });
         }
-        (0..len).map(|_| T::read(self)).collect()
+        Ok(len)
     }
 
     /// Like [`Reader::get_seq`], and the length must equal `expected`.
@@ -157,11 +164,7 @@ impl<'a> Reader<'a> {
         expected: usize,
     ) -> Result<Vec<G1Affine>, WireError> {
         use rayon::prelude::*;
-        let len = self.get_u32(what)? as usize;
-        let left = self.remaining();
-        if len.saturating_mul(G1_BYTES) > left {
-            return Err(WireError::LengthTooLarge { what, len, left });
-        }
+        let len = self.get_len(what, G1_BYTES)?;
         if len != expected {
             return Err(WireError::Mismatch {
                 what,

@@ -318,6 +318,9 @@ impl OpeningProver {
             let values: Vec<Fr> = out.final_values.iter().step_by(2).copied().collect();
             transcript.append_scalars(b"openings-values", &values);
             let ids: Vec<TensorId> = group.keys().copied().collect();
+            // Lifted again rather than kept from before the sumcheck: holding
+            // both the lifted tables and the sumcheck's copies would raise
+            // the group's peak memory by half, for a conversion that is cheap.
             let lifted: Vec<Cow<'_, [Fr]>> = ids.iter().map(|id| self.table(*id)).collect();
             let tabs: Vec<&[Fr]> = lifted.iter().map(|t| t.as_ref()).collect();
             let hints: Vec<&HyraxHint> = ids.iter().map(|id| &self.tensors[*id].2).collect();

@@ -31,13 +31,12 @@ pub fn run(args: &SetupArgs, common: &super::progress::Common) -> Result<()> {
         Some(p) => {
             let s =
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            let calib = serde_json::from_str(&s)
-                .with_context(|| format!("{}: not a calibration file", p.display()))?;
+            let not_calib = || format!("{}: not a calibration file", p.display());
+            let json: serde_json::Value = serde_json::from_str(&s).with_context(not_calib)?;
             // A causal model's values at a position do not depend on later
             // tokens, so windows of n tokens cover every position below n.
-            let seen = serde_json::from_str::<serde_json::Value>(&s)
-                .ok()
-                .and_then(|v| v["seq_len"].as_u64());
+            let seen = json["seq_len"].as_u64();
+            let calib = serde_json::from_value(json).with_context(not_calib)?;
             if let Some(n) = seen.filter(|&n| (n as usize) < args.seq_len) {
                 if !common.quiet {
                     eprintln!(
