@@ -14,11 +14,14 @@ use thiserror::Error;
 use crate::circuit::Statement;
 use crate::commit::{HyraxCommitment, HyraxHint};
 use crate::field::Fr;
+use crate::ir::check::{check_graph, WeightData};
 use crate::ir::{Graph, Op};
 use crate::wire::{Reader, Wire, WireError, Writer};
 
 /// 2: commitments carry their row width (rows as wide as the generators).
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: checked key graphs, weight-padding claims, the two-sided zkAttn row
+/// sum, the logit scale in the statement, libm tables.
+pub const FORMAT_VERSION: u32 = 3;
 const PK_MAGIC: &[u8; 8] = b"ZKLLMPK\0";
 const VK_MAGIC: &[u8; 8] = b"ZKLLMVK\0";
 const PROOF_MAGIC: &[u8; 8] = b"ZKLLMPF\0";
@@ -92,7 +95,8 @@ pub fn public_graph(graph: &Graph) -> Graph {
 }
 
 impl VerifyingKey {
-    fn body(&self) -> Vec<u8> {
+    /// The key's body (the file after its header): what [`Self::digest`] hashes.
+    pub fn body(&self) -> Vec<u8> {
         let mut w = Writer::new();
         put_json(&mut w, &self.graph);
         put_str(&mut w, &self.generator_seed);
@@ -110,11 +114,33 @@ impl VerifyingKey {
         let graph: Graph = get_json(r).map_err(bad)?;
         let generator_seed = get_str(r).map_err(|e| bad(e.to_string()))?;
         let max_vars = r.get_u32("max vars").map_err(|e| bad(e.to_string()))? as usize;
-        let weights = r
+        let weights: Vec<HyraxCommitment> = r
             .get_seq("weight commitments")
             .map_err(|e| bad(e.to_string()))?;
         if max_vars > crate::commit::hyrax::MAX_NUM_VARS {
             return Err(bad("generator size out of range".into()));
+        }
+        check_key_graph(&graph, WeightData::Absent).map_err(&bad)?;
+        let weight_nodes: Vec<&crate::ir::Node> = graph
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.op, Op::Weight { .. }))
+            .collect();
+        if weight_nodes.len() != weights.len() {
+            return Err(bad(format!(
+                "{} weight commitments for {} weight nodes",
+                weights.len(),
+                weight_nodes.len()
+            )));
+        }
+        for (n, c) in weight_nodes.iter().zip(&weights) {
+            let nv = crate::circuit::layout::num_vars(&n.shape);
+            if c.num_vars != nv || nv > max_vars {
+                return Err(bad(format!(
+                    "weight commitment of node {} '{}' has {} variables, its shape {:?} needs {nv} (generators: {max_vars})",
+                    n.id, n.name, c.num_vars, n.shape
+                )));
+            }
         }
         Ok(Self {
             graph,
@@ -179,6 +205,7 @@ impl ProvingKey {
         };
         let mut r = Reader::new(body);
         let graph: Graph = get_json(&mut r).map_err(bad)?;
+        check_key_graph(&graph, WeightData::Present).map_err(bad)?;
         let vk = VerifyingKey::read_body(&mut r, &p)?;
         let n = r.get_u32("hint count").map_err(|e| bad(e.to_string()))? as usize;
         if n != vk.weights.len() {
@@ -333,6 +360,17 @@ pub fn check_header<'a>(
         return Err(ArtifactError::Checksum { path: p.into() });
     }
     Ok(body)
+}
+
+/// The graph check every key passes before any use: the structural rules
+/// of [`crate::ir::check`], then the circuit's own limits ([`Plan::new`]:
+/// widths, shifts, table sizes, zkAttn bands), each error naming the node.
+///
+/// [`Plan::new`]: crate::circuit::Plan::new
+pub fn check_key_graph(graph: &Graph, weights: WeightData) -> Result<(), String> {
+    check_graph(graph, weights).map_err(|e| format!("invalid circuit: {e}"))?;
+    crate::circuit::Plan::new(graph).map_err(|e| format!("invalid circuit: {e}"))?;
+    Ok(())
 }
 
 pub const PROOF_FILE_MAGIC: &[u8; 8] = PROOF_MAGIC;

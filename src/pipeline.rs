@@ -32,6 +32,8 @@ pub enum PipelineError {
     Artifact(#[from] ArtifactError),
     #[error("input: {0}")]
     Input(String),
+    #[error("statement: {0}")]
+    Statement(String),
     #[error("proof was made for model digest {proof}, but this verifying key has digest {vk}")]
     WrongModel { proof: String, vk: String },
 }
@@ -268,10 +270,7 @@ pub fn prove_with(
     Ok(ProofFile {
         vk_digest,
         statement,
-        logit_frac_bits: graph.nodes[graph.output]
-            .quant
-            .map(|q| q.frac_bits)
-            .unwrap_or(0),
+        logit_frac_bits: circuit::logit_frac_bits(graph),
         proof,
     })
 }
@@ -289,6 +288,13 @@ pub fn verify(
             proof: hex(&proof.vk_digest),
             vk: hex(&digest),
         });
+    }
+    let key_scale = circuit::logit_frac_bits(&vk.graph);
+    if proof.logit_frac_bits != key_scale {
+        return Err(PipelineError::Statement(format!(
+            "the proof states logit scale 2^-{}, the verifying key's output is at 2^-{key_scale}",
+            proof.logit_frac_bits
+        )));
     }
     if let Some(ids) = expected_ids {
         let (padded, position) = statement_ids(&vk.graph, ids)?;
@@ -310,6 +316,75 @@ pub fn verify(
         &proof.statement,
         &proof.proof,
     )?;
+    Ok(())
+}
+
+/// The public output of a proof as the JSON that `prove --output` writes and
+/// `verify --json` prints: every field is what the statement and the key
+/// fix (the scale is the key's), so a verifier can compare a prover's file
+/// field by field. `next_token_text` is the tokenizer's name for the token.
+pub fn public_output(
+    graph: &Graph,
+    proof: &ProofFile,
+    next_token_text: Option<&str>,
+) -> serde_json::Value {
+    let s = &proof.statement;
+    let input_len = s.position + 1;
+    let mut out = serde_json::json!({
+        "next_token": next_token(s),
+        "logit_scale": 2f64.powi(circuit::logit_frac_bits(graph)),
+        "position": s.position,
+        "input_len": input_len,
+        "model_digest": hex(&proof.vk_digest),
+        "input_ids": &s.ids[..input_len.min(s.ids.len())],
+    });
+    let o = out.as_object_mut().expect("a JSON object");
+    if s.next_token.is_some() {
+        // Only the token is public: no logits to show.
+        o.insert("logits_hidden".into(), true.into());
+    } else {
+        o.insert("logits".into(), s.logits.clone().into());
+        o.insert("all_positions".into(), s.all_positions.into());
+    }
+    if let Some(t) = next_token_text {
+        o.insert("next_token_text".into(), t.into());
+    }
+    out
+}
+
+/// Compares a prover's `out.json` with the verified public output: every
+/// field of the file must be one the proof fixes, with the same value, and
+/// every field the proof fixes must be in the file. Names the first field
+/// that differs.
+pub fn check_public_output(
+    claimed: &serde_json::Value,
+    verified: &serde_json::Value,
+) -> Result<(), String> {
+    let (Some(c), Some(v)) = (claimed.as_object(), verified.as_object()) else {
+        return Err("the output file is not a JSON object".into());
+    };
+    for (k, cv) in c {
+        match v.get(k) {
+            None if k == "next_token_text" => {
+                return Err(
+                    "field next_token_text: give --tokenizer to check the token's text".into(),
+                )
+            }
+            None => return Err(format!("field {k}: not part of what the proof shows")),
+            Some(vv) if vv != cv => {
+                return Err(format!(
+                    "field {k}: the file says {cv}, the proof shows {vv}"
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(k) = v
+        .keys()
+        .find(|k| !c.contains_key(*k) && *k != "next_token_text")
+    {
+        return Err(format!("field {k}: missing from the file"));
+    }
     Ok(())
 }
 

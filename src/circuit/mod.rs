@@ -14,6 +14,7 @@
 //! 5. one batched opening per commitment size (weights included).
 
 pub mod layout;
+pub mod padding;
 pub mod plan;
 pub mod proof;
 pub mod prover;
@@ -21,7 +22,7 @@ pub mod verifier;
 
 pub use plan::Plan;
 pub use proof::CircuitProof;
-pub use prover::{committed_values, prove, prove_forged};
+pub use prover::{committed_values, prove, prove_forged, prove_with_weight_tables};
 pub use verifier::verify;
 
 use thiserror::Error;
@@ -100,8 +101,25 @@ impl Statement {
     }
 }
 
-pub(crate) fn absorb_statement(t: &mut Transcript, vk_digest: &[u8; 32], s: &Statement) {
+/// The scale of the published logits, `2^-frac_bits`: the output node's
+/// format in the key. Part of the statement: the transcript absorbs it and
+/// `verify` refuses a proof file that states another.
+pub fn logit_frac_bits(graph: &Graph) -> i32 {
+    graph
+        .nodes
+        .get(graph.output)
+        .and_then(|n| n.quant)
+        .map_or(0, |q| q.frac_bits)
+}
+
+pub(crate) fn absorb_statement(
+    t: &mut Transcript,
+    vk_digest: &[u8; 32],
+    graph: &Graph,
+    s: &Statement,
+) {
     t.append_bytes(b"vk-digest", vk_digest);
+    t.append_u64(b"logit-frac-bits", logit_frac_bits(graph) as i64 as u64);
     t.append_u64(b"ids-len", s.ids.len() as u64);
     let ids: Vec<u8> = s.ids.iter().flat_map(|v| v.to_le_bytes()).collect();
     t.append_bytes(b"ids", &ids);
@@ -591,5 +609,71 @@ pub(crate) mod claim_maps {
             point: c.point.clone(),
             value: pow2(shift) * c.value + r,
         }
+    }
+}
+
+/// The claims waiting on each node during the walk from the output back to
+/// the inputs. A claim may only go to a node not yet walked (a smaller id):
+/// one pushed onto a walked node would never be checked, so it is recorded
+/// with the node it came from and [`ClaimStack::finish`] fails. The key's
+/// graph check ([`crate::ir::check`]) already refuses forward references;
+/// this is the always-on check that nothing slips past the walk anyway.
+pub(crate) struct ClaimStack {
+    claims: Vec<Vec<crate::sumcheck::EvaluationClaim>>,
+    /// The node being walked; claims go to smaller ids.
+    walking: usize,
+    /// `(target, source)` of claims pushed onto walked nodes.
+    stray: Vec<(usize, usize)>,
+}
+
+impl ClaimStack {
+    pub fn new(nodes: usize) -> Self {
+        Self {
+            claims: vec![Vec::new(); nodes],
+            walking: nodes,
+            stray: Vec::new(),
+        }
+    }
+
+    /// Claims on node `id`, which is walked now.
+    pub fn take(&mut self, id: usize) -> Vec<crate::sumcheck::EvaluationClaim> {
+        self.walking = id;
+        self.claims
+            .get_mut(id)
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    pub fn push(&mut self, id: usize, c: crate::sumcheck::EvaluationClaim) {
+        if id >= self.walking || id >= self.claims.len() {
+            self.stray.push((id, self.walking));
+        } else {
+            self.claims[id].push(c);
+        }
+    }
+
+    /// Fails naming the first claim that was produced and never discharged.
+    pub fn finish(&self, graph: &Graph) -> Result<(), CircuitError> {
+        let name = |id: usize| {
+            graph
+                .nodes
+                .get(id)
+                .map(|n| format!("{id} '{}' ({})", n.name, n.op.kind()))
+                .unwrap_or_else(|| format!("{id} (no such node)"))
+        };
+        if let Some(&(to, from)) = self.stray.first() {
+            return Err(CircuitError::Invalid(format!(
+                "a claim on node {} produced by node {} was never discharged (it names a node already walked)",
+                name(to),
+                name(from)
+            )));
+        }
+        if let Some(id) = self.claims.iter().position(|c| !c.is_empty()) {
+            return Err(CircuitError::Invalid(format!(
+                "a claim on node {} was never discharged",
+                name(id)
+            )));
+        }
+        Ok(())
     }
 }

@@ -27,13 +27,16 @@ pub enum AuxKind {
     LimbHi,
     LimbLo,
     /// zkAttn: the row shift ẑ, digits `lo`/`hi` of `d = ẑ − z`, `E = exp(lo)`,
-    /// `Δ = δ(hi = 0)`, and the shifted row sums `S − (2^f − tol)·v`.
+    /// `Δ = δ(hi = 0)`, the shifted row sums `S' = S − (2^f − tol)·v` and
+    /// their complements `U = 2·tol·v − S'` (`v` the row-valid indicator):
+    /// both in `[0, 2^sum_bits)`, so `S ∈ [2^f − tol, 2^f + tol]`.
     SmShift,
     SmLo,
     SmHi,
     SmExp,
     SmDelta,
     SmSum,
+    SmSumHi,
     /// Hidden logits (only the next token public): the last position's
     /// logits row `L`, and the gaps `G_j = L_t − L_j − [j < t]` (zero in the
     /// padding), range-checked to be non-negative.
@@ -78,6 +81,8 @@ pub struct SoftmaxPlan {
     pub exp: usize,
     pub delta: usize,
     pub sum: usize,
+    /// `U = 2·tol·v − S'`, the upper side of the row-sum band.
+    pub sum_hi: usize,
 }
 
 /// The argmax of a proof that publishes only the next token.
@@ -97,8 +102,13 @@ pub struct Plan {
     pub lookups: Vec<LookupUse>,
     pub rescale: Vec<Option<RescalePlan>>,
     pub softmax: Vec<Option<SoftmaxPlan>>,
-    /// Lookup nodes whose function is non-zero at 0: the committed raw output
-    /// has `f(0)` in the padding, masked off by a Hadamard with the real-entry
+    /// Padding value of each node's committed tensor: for a lookup node the
+    /// raw output's `f(p)`, `p` the padding of its input (so a lookup that
+    /// reads another lookup's raw output looks up `(p, f(p))` in its
+    /// padding); 0 for every other node.
+    pub raw_pad: Vec<i64>,
+    /// Lookup nodes whose raw committed output has a non-zero padding
+    /// ([`Plan::raw_pad`]), masked off by a Hadamard with the real-entry
     /// indicator.
     pub masked_output: Vec<bool>,
     /// Set when the logits stay hidden and the next token is proven.
@@ -178,6 +188,7 @@ impl Plan {
             committed: vec![false; n],
             rescale: vec![None; n],
             softmax: vec![None; n],
+            raw_pad: vec![0; n],
             masked_output: vec![false; n],
             ..Default::default()
         };
@@ -257,15 +268,23 @@ impl Plan {
                         f_out: q.frac_bits,
                         out_bits: q.bits,
                     };
-                    plan.masked_output[node.id] = f.apply(0) != 0;
                     let t = LookupTable {
                         lo: range.lo,
                         log_size: range.log_size,
                         func: Some(f),
                     };
-                    if !t.contains(0) {
-                        return Err(unsupported("lookup table range excludes 0 (padding)"));
+                    // The input's committed padding: 0, or f₁(p) of a lookup it reads.
+                    let pad_in = plan.raw_pad[input];
+                    if !t.contains(pad_in) {
+                        return Err(unsupported(&format!(
+                            "lookup table range [{}, {}) excludes its input's padding value {pad_in}",
+                            t.lo,
+                            t.lo + t.len() as i64
+                        )));
                     }
+                    let pad = t.output(pad_in);
+                    plan.raw_pad[node.id] = pad;
+                    plan.masked_output[node.id] = pad != 0;
                     plan.committed[input] = true;
                     plan.committed[node.id] = true;
                     plan.lookup(t, TensorRef::Node(input), Some(TensorRef::Node(node.id)));
@@ -275,6 +294,14 @@ impl Plan {
                     let qi = graph.nodes[input].quant.expect("quantized");
                     let cols = *node.shape.last().unwrap_or(&1);
                     let params = ZkAttnParams::new(cols, qi.bits, qi.frac_bits, q.frac_bits);
+                    if params.band_too_wide() {
+                        return Err(unsupported(&format!(
+                            "softmax row-sum tolerance {} is over 1/32 of 2^f_out = 2^{} \
+                             (rows of {cols} entries, f_in {}): the output needs more \
+                             fractional bits",
+                            params.tolerance, params.f_out, params.f_in
+                        )));
+                    }
                     if params.lo_bits > MAX_TABLE_BITS || params.sum_bits > MAX_TABLE_BITS {
                         return Err(unsupported("softmax tables above 2^22 entries"));
                     }
@@ -287,7 +314,8 @@ impl Plan {
                     let hi = plan.aux(node.id, AuxKind::SmHi, node.shape.clone());
                     let exp = plan.aux(node.id, AuxKind::SmExp, node.shape.clone());
                     let delta = plan.aux(node.id, AuxKind::SmDelta, node.shape.clone());
-                    let sum = plan.aux(node.id, AuxKind::SmSum, rows);
+                    let sum = plan.aux(node.id, AuxKind::SmSum, rows.clone());
+                    let sum_hi = plan.aux(node.id, AuxKind::SmSumHi, rows);
                     let exp_table = LookupTable {
                         lo: 0,
                         log_size: params.lo_bits,
@@ -303,11 +331,13 @@ impl Plan {
                     };
                     plan.lookup(exp_table, TensorRef::Aux(lo), Some(TensorRef::Aux(exp)));
                     plan.lookup(delta_table, TensorRef::Aux(hi), Some(TensorRef::Aux(delta)));
-                    plan.lookup(
-                        LookupTable::unsigned_range(params.sum_bits),
-                        TensorRef::Aux(sum),
-                        None,
-                    );
+                    for a in [sum, sum_hi] {
+                        plan.lookup(
+                            LookupTable::unsigned_range(params.sum_bits),
+                            TensorRef::Aux(a),
+                            None,
+                        );
+                    }
                     plan.softmax[node.id] = Some(SoftmaxPlan {
                         params,
                         shift,
@@ -316,6 +346,7 @@ impl Plan {
                         exp,
                         delta,
                         sum,
+                        sum_hi,
                     });
                 }
                 Op::Norm { .. } | Op::Mask(_) => {

@@ -54,9 +54,14 @@ pub fn committed_values(
         let z = wit.node(node.inputs[0]);
         let keep = softmax_mask(node);
         let rows_shape = &plan.aux[sp.shift].shape;
-        let (mut lo, mut hi, mut shift, mut sum) =
-            (vec![0i64; z.len()], vec![0i64; z.len()], vec![], vec![]);
-        let tol_base = (1i64 << p.f_out) - p.tolerance;
+        let (mut lo, mut hi, mut shift, mut sum, mut sum_hi) = (
+            vec![0i64; z.len()],
+            vec![0i64; z.len()],
+            vec![],
+            vec![],
+            vec![],
+        );
+        let tol_base = p.sum_lo();
         for r in 0..z.len() / cols.max(1) {
             let zr = &z[r * cols..(r + 1) * cols];
             let kr: Vec<bool> = keep[r * cols..(r + 1) * cols]
@@ -81,7 +86,8 @@ pub fn committed_values(
             let valid = kr.iter().any(|&k| k) as i64;
             let total: i64 = y.iter().sum();
             let s_prime = total - tol_base * valid;
-            if s_prime < 0 || s_prime >= 1 << p.sum_bits {
+            let u = 2 * p.tolerance * valid - s_prime;
+            if s_prime < 0 || u < 0 {
                 return Err(CircuitError::Witness(format!(
                     "softmax node {id} '{}': row {r} sums to {total}, outside the tolerance band",
                     node.name
@@ -89,12 +95,14 @@ pub fn committed_values(
             }
             shift.push(s);
             sum.push(s_prime);
+            sum_hi.push(u);
         }
         let exp_fn = |v: i64| crate::quant::softmax_exp(v, p.f_in, p.f_out);
         let e: Vec<i64> = lo.iter().map(|&v| exp_fn(v)).collect();
         let delta: Vec<i64> = hi.iter().map(|&v| (v == 0) as i64).collect();
         aux[sp.shift] = layout::padded_ints(rows_shape, &shift);
         aux[sp.sum] = layout::padded_ints(rows_shape, &sum);
+        aux[sp.sum_hi] = layout::padded_ints(rows_shape, &sum_hi);
         aux[sp.lo] = layout::padded_ints(&node.shape, &lo);
         aux[sp.hi] = layout::padded_ints(&node.shape, &hi);
         // Padding entries have lo = hi = 0, so E = exp(0) and Δ = 1 there.
@@ -149,14 +157,10 @@ pub fn committed_values(
     Ok(out)
 }
 
-/// `f(0)` of a lookup node's table: the padding of its raw committed output.
+/// The padding of a lookup node's raw committed output: `f(p)`, `p` its
+/// input's padding ([`Plan::raw_pad`]).
 pub(crate) fn raw_pad(plan: &Plan, id: usize) -> i64 {
-    let u = plan
-        .lookups
-        .iter()
-        .find(|u| u.y == Some(TensorRef::Node(id)))
-        .expect("lookup node has a lookup");
-    plan.tables[u.table].output(0)
+    plan.raw_pad[id]
 }
 
 fn padded_with(shape: &[usize], values: &[i64], pad: i64) -> Vec<i64> {
@@ -182,7 +186,7 @@ struct Walk<'a> {
     node_tensor: Vec<Option<TensorId>>,
     aux_tensor: Vec<TensorId>,
     steps: Vec<Step>,
-    claims: Vec<Vec<EvaluationClaim>>,
+    claims: super::ClaimStack,
 }
 
 /// Proves that `wit` is the quantized graph's run on `stmt.ids` and that
@@ -203,7 +207,43 @@ pub fn prove<R: RngCore + CryptoRng>(
 ) -> Result<CircuitProof, CircuitError> {
     let values = committed_values(graph, plan, wit, stmt)?;
     prove_inner(
-        be, pcs, graph, plan, weights, vk_digest, wit, stmt, values, false, rng, progress,
+        be, pcs, graph, plan, weights, None, vk_digest, wit, stmt, values, false, rng, progress,
+    )
+}
+
+/// Soundness-test hook: an honest prover for a crafted key whose weight
+/// commitments hold `weight_tables` (padded, in weight-node order) instead
+/// of the zero-padded weights; e.g. non-zero padding. Its proofs must not
+/// verify unless the tables are the honest ones.
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub fn prove_with_weight_tables<R: RngCore + CryptoRng>(
+    be: &dyn Backend,
+    pcs: &Hyrax,
+    graph: &Graph,
+    plan: &Plan,
+    weights: &[(HyraxCommitment, HyraxHint)],
+    weight_tables: Vec<Vec<i64>>,
+    vk_digest: &[u8; 32],
+    wit: &Witness<'_>,
+    stmt: &Statement,
+    rng: &mut R,
+) -> Result<CircuitProof, CircuitError> {
+    let values = committed_values(graph, plan, wit, stmt)?;
+    prove_inner(
+        be,
+        pcs,
+        graph,
+        plan,
+        weights,
+        Some(weight_tables),
+        vk_digest,
+        wit,
+        stmt,
+        values,
+        false,
+        rng,
+        &|_, _, _| {},
     )
 }
 
@@ -230,6 +270,7 @@ pub fn prove_forged<R: RngCore + CryptoRng>(
         graph,
         plan,
         weights,
+        None,
         vk_digest,
         wit,
         stmt,
@@ -247,6 +288,7 @@ fn prove_inner<R: RngCore + CryptoRng>(
     graph: &Graph,
     plan: &Plan,
     weights: &[(HyraxCommitment, HyraxHint)],
+    weight_tables: Option<Vec<Vec<i64>>>,
     vk_digest: &[u8; 32],
     wit: &Witness<'_>,
     stmt: &Statement,
@@ -256,7 +298,7 @@ fn prove_inner<R: RngCore + CryptoRng>(
     progress: &dyn Fn(&str, usize, usize),
 ) -> Result<CircuitProof, CircuitError> {
     let mut t = Transcript::new(b"zkllm-proof");
-    absorb_statement(&mut t, vk_digest, stmt);
+    absorb_statement(&mut t, vk_digest, graph, stmt);
     let mut openings = OpeningProver::new();
     let mut node_tensor = vec![None; graph.nodes.len()];
     let weight_nodes: Vec<usize> = graph
@@ -265,11 +307,14 @@ fn prove_inner<R: RngCore + CryptoRng>(
         .filter(|n| matches!(n.op, Op::Weight { .. }))
         .map(|n| n.id)
         .collect();
-    assert_eq!(
-        weight_nodes.len(),
-        weights.len(),
-        "one setup commitment per weight"
-    );
+    if weight_nodes.len() != weights.len() {
+        return Err(CircuitError::Invalid(format!(
+            "{} weight commitments for {} weight nodes",
+            weights.len(),
+            weight_nodes.len()
+        )));
+    }
+    let mut forged_tables = weight_tables.map(|v| v.into_iter());
     for (id, (c, h)) in weight_nodes.iter().zip(weights) {
         let node = &graph.nodes[*id];
         let Some(Data::I64(v)) = &node.data else {
@@ -279,8 +324,11 @@ fn prove_inner<R: RngCore + CryptoRng>(
             ));
         };
         c.absorb(b"weight", &mut t);
-        node_tensor[*id] =
-            Some(openings.add_small(layout::padded_ints(&node.shape, v), c.clone(), h.clone()));
+        let table = match forged_tables.as_mut().and_then(|f| f.next()) {
+            Some(forged) => forged,
+            None => layout::padded_ints(&node.shape, v),
+        };
+        node_tensor[*id] = Some(openings.add_small(table, c.clone(), h.clone()));
     }
 
     // Commit the plan's tensors, then the multiplicities.
@@ -336,6 +384,10 @@ fn prove_inner<R: RngCore + CryptoRng>(
         mult_ids.push(openings.add_small(m, c.clone(), h));
         commitments.push(c);
     }
+    for (k, c) in super::padding::weight_zero_claims(graph, &mut t) {
+        let tid = node_tensor[weight_nodes[k]].expect("weights registered");
+        openings.claim(tid, c);
+    }
 
     let mut w = Walk {
         be,
@@ -347,7 +399,7 @@ fn prove_inner<R: RngCore + CryptoRng>(
         node_tensor,
         aux_tensor,
         steps: Vec::new(),
-        claims: vec![Vec::new(); graph.nodes.len()],
+        claims: super::ClaimStack::new(graph.nodes.len()),
     };
     let start = match (plan.argmax, stmt.next_token) {
         (Some(ap), Some(token)) => w.argmax_output(ap, token, stmt)?,
@@ -358,11 +410,12 @@ fn prove_inner<R: RngCore + CryptoRng>(
             ))
         }
     };
-    w.claims[graph.output].push(start);
+    w.claims.push(graph.output, start);
     for id in (0..graph.nodes.len()).rev() {
         progress("prove", graph.nodes.len() - id, graph.nodes.len());
         w.node(id)?;
     }
+    w.claims.finish(graph)?;
 
     // Lookups: one batched argument per table.
     let mut lookups = Vec::new();
@@ -423,8 +476,13 @@ impl Walk<'_> {
         }
     }
 
-    /// The node's value as a padded table.
+    /// The node's value as a padded table; a weight's is its committed table.
     fn table(&self, id: usize) -> Vec<Fr> {
+        if matches!(self.graph.nodes[id].op, Op::Weight { .. }) {
+            if let Some(tid) = self.node_tensor[id] {
+                return self.openings.table(tid).into_owned();
+            }
+        }
         padded_table(&self.graph.nodes[id].shape, self.values(id))
     }
 
@@ -460,12 +518,12 @@ impl Walk<'_> {
     }
 
     fn claim(&mut self, id: usize, c: EvaluationClaim) {
-        self.claims[id].push(c);
+        self.claims.push(id, c);
     }
 
     fn node(&mut self, id: usize) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
-        let claims = std::mem::take(&mut self.claims[id]);
+        let claims = self.claims.take(id);
         match node.op {
             Op::Input { .. } | Op::Constant => return Ok(()), // the verifier evaluates these itself
             Op::Weight { .. } => {
@@ -812,20 +870,25 @@ impl Walk<'_> {
         let mask = padded_table(&shape, &keep);
         let aux = self.aux_tensor.clone();
         let tid = |a: usize| aux[a];
-        // 1. Row sums at a fresh point w (on the rows).
+        // 1. Row sums at a fresh point w (on the rows): S'(w) and U(w),
+        // with S' + U = 2·tol·valid (both range-checked by lookups).
         let w = self.t.challenge_scalars(b"softmax-rows", nv - lc);
         let s_prime = self.be.evaluate(&self.openings.table(tid(sp.sum)), &w);
-        self.state(s_prime);
-        self.openings.claim(
-            tid(sp.sum),
-            EvaluationClaim {
-                point: w.clone(),
-                value: s_prime,
-            },
-        );
+        let u = self.be.evaluate(&self.openings.table(tid(sp.sum_hi)), &w);
+        self.t.append_scalars(b"softmax-row-sums", &[s_prime, u]);
+        self.steps.push(Step::Values(vec![s_prime, u]));
+        for (a, value) in [(sp.sum, s_prime), (sp.sum_hi, u)] {
+            self.openings.claim(
+                tid(a),
+                EvaluationClaim {
+                    point: w.clone(),
+                    value,
+                },
+            );
+        }
         let valid = padded_table(&self.plan.aux[sp.sum].shape, &row_valid(&keep, cols));
         let v_w = self.be.evaluate(&valid, &w);
-        let base = from_i64((1i64 << p.f_out) - p.tolerance);
+        let base = from_i64(p.sum_lo());
         let row_sum = s_prime + base * v_w;
         // 2. One sumcheck for the claim on y and the row sums.
         let lambda = self.t.challenge_scalar(b"softmax-lambda");

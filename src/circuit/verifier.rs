@@ -13,6 +13,7 @@ use crate::backend::Backend;
 use crate::claims::{verify_multipoint, OpeningVerifier, TensorId};
 use crate::commit::{Hyrax, HyraxCommitment};
 use crate::field::{from_i64, Fr};
+use crate::ir::check::{check_graph, WeightData};
 use crate::ir::{Data, Graph, Op};
 use crate::poly::{eq_eval, DenseMle, SumOfProducts};
 use crate::protocols::index_map::{self, SplitEq};
@@ -30,7 +31,7 @@ struct Walk<'a> {
     node_tensor: Vec<Option<TensorId>>,
     aux_tensor: Vec<TensorId>,
     steps: std::slice::Iter<'a, Step>,
-    claims: Vec<Vec<EvaluationClaim>>,
+    claims: super::ClaimStack,
 }
 
 /// Verifies `proof` for the statement against the verifying key's graph
@@ -46,8 +47,10 @@ pub fn verify(
     stmt: &Statement,
     proof: &CircuitProof,
 ) -> Result<(), CircuitError> {
+    // The walk indexes nodes, inputs and shapes: only a checked graph.
+    check_graph(graph, WeightData::Any).map_err(|e| CircuitError::Invalid(e.to_string()))?;
     let mut t = Transcript::new(b"zkllm-proof");
-    absorb_statement(&mut t, vk_digest, stmt);
+    absorb_statement(&mut t, vk_digest, graph, stmt);
     if stmt.ids.len() != graph.nodes[graph.input].shape.iter().product::<usize>() {
         return Err(CircuitError::Invalid(
             "token ids do not match the model's input length".into(),
@@ -95,6 +98,11 @@ pub fn verify(
         c.absorb(b"multiplicities", &mut t);
         mult_ids.push(openings.add(c.clone()));
     }
+    for (k, c) in super::padding::weight_zero_claims(graph, &mut t) {
+        let tid = node_tensor[weight_nodes[k]]
+            .ok_or_else(|| CircuitError::Invalid("weight without a commitment".into()))?;
+        openings.claim(tid, c);
+    }
 
     let mut w = Walk {
         graph,
@@ -105,7 +113,7 @@ pub fn verify(
         node_tensor,
         aux_tensor,
         steps: proof.steps.iter(),
-        claims: vec![Vec::new(); graph.nodes.len()],
+        claims: super::ClaimStack::new(graph.nodes.len()),
     };
     let start = match (plan.argmax, stmt.next_token) {
         (Some(ap), Some(token)) => w.argmax_output(ap, token)?,
@@ -116,10 +124,11 @@ pub fn verify(
             ))
         }
     };
-    w.claims[graph.output].push(start);
+    w.claims.push(graph.output, start);
     for id in (0..graph.nodes.len()).rev() {
         w.node(id)?;
     }
+    w.claims.finish(graph)?;
     if w.steps.next().is_some() {
         return Err(CircuitError::Invalid(
             "proof has more steps than the circuit".into(),
@@ -146,9 +155,9 @@ pub fn verify(
         let claims = lookup::verify(table, &shapes, &proof.lookups[ti], &mut w.t)
             .map_err(|e| CircuitError::Invalid(format!("lookup table {ti}: {e}")))?;
         for (k, u) in uses.iter().enumerate() {
-            w.openings.claim(w.tensor_id(u.x), claims.x[k].clone());
+            w.openings.claim(w.tensor_id(u.x)?, claims.x[k].clone());
             if let Some(y) = u.y {
-                w.openings.claim(w.tensor_id(y), claims.y[k].clone());
+                w.openings.claim(w.tensor_id(y)?, claims.y[k].clone());
             }
         }
         w.openings.claim(mult_ids[ti], claims.multiplicities);
@@ -172,11 +181,12 @@ fn check_shape(c: &HyraxCommitment, nv: usize, what: &str) -> Result<(), Circuit
 }
 
 impl Walk<'_> {
-    fn tensor_id(&self, r: TensorRef) -> TensorId {
-        match r {
-            TensorRef::Node(n) => self.node_tensor[n].expect("committed node"),
-            TensorRef::Aux(a) => self.aux_tensor[a],
-        }
+    fn tensor_id(&self, r: TensorRef) -> Result<TensorId, CircuitError> {
+        let id = match r {
+            TensorRef::Node(n) => self.node_tensor.get(n).copied().flatten(),
+            TensorRef::Aux(a) => self.aux_tensor.get(a).copied(),
+        };
+        id.ok_or_else(|| CircuitError::Invalid(format!("{r:?} has no commitment")))
     }
 
     fn next(&mut self, id: usize) -> Result<&Step, CircuitError> {
@@ -244,7 +254,7 @@ impl Walk<'_> {
     }
 
     fn claim(&mut self, id: usize, c: EvaluationClaim) {
-        self.claims[id].push(c);
+        self.claims.push(id, c);
     }
 
     fn reject(&self, id: usize, why: impl ToString) -> CircuitError {
@@ -261,7 +271,7 @@ impl Walk<'_> {
 
     fn node(&mut self, id: usize) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
-        let claims = std::mem::take(&mut self.claims[id]);
+        let claims = self.claims.take(id);
         match node.op {
             Op::Input { .. } | Op::Constant => {
                 if !claims.is_empty() {
@@ -275,7 +285,7 @@ impl Walk<'_> {
                 return Ok(());
             }
             Op::Weight { .. } => {
-                let tid = self.node_tensor[id].expect("weight registered");
+                let tid = self.tensor_id(TensorRef::Node(id))?;
                 for c in claims {
                     self.openings.claim(tid, c);
                 }
@@ -284,7 +294,7 @@ impl Walk<'_> {
             _ => {}
         }
         if self.plan.committed[id] {
-            let tid = self.node_tensor[id].expect("committed");
+            let tid = self.tensor_id(TensorRef::Node(id))?;
             if self.plan.masked_output[id] {
                 if let Some(c) = self.reduce(id, claims)? {
                     let proof = match self.next(id)?.clone() {
@@ -406,7 +416,8 @@ impl Walk<'_> {
                         return Err(self.reject(id, "product by zero claimed non-zero"));
                     }
                 } else {
-                    let inv = ark_ff::Field::inverse(&from_i64(*q)).expect("non-zero");
+                    let inv = ark_ff::Field::inverse(&from_i64(*q))
+                        .ok_or_else(|| self.reject(id, "constant is zero mod p"))?;
                     self.claim(
                         ins[0],
                         EvaluationClaim {
@@ -417,7 +428,9 @@ impl Walk<'_> {
                 }
             }
             Op::Rescale { shift } => {
-                let rp = self.plan.rescale[id].clone().expect("planned");
+                let rp = self.plan.rescale[id]
+                    .clone()
+                    .ok_or_else(|| self.reject(id, "rescale missing from the plan"))?;
                 let n = 1 + 2 * rp.rem_limbs.is_some() as usize + 2 * rp.limbs.is_some() as usize;
                 let vals = self.values(id, n)?;
                 self.t.append_scalars(b"rescale-values", &vals);
@@ -472,7 +485,9 @@ impl Walk<'_> {
             | Op::Reshape
             | Op::Permute { .. }
             | Op::Slice { .. }
-            | Op::Concat { .. } => unreachable!("handled before"),
+            | Op::Concat { .. } => {
+                return Err(self.reject(id, "op has no relation of its own (handled before)"))
+            }
             Op::Norm { .. } | Op::Mask(_) => {
                 return Err(CircuitError::unsupported(node, "float-only op"))
             }
@@ -624,7 +639,9 @@ impl Walk<'_> {
 
     fn softmax(&mut self, id: usize, c: EvaluationClaim) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
-        let sp = self.plan.softmax[id].clone().expect("planned");
+        let sp = self.plan.softmax[id]
+            .clone()
+            .ok_or_else(|| self.reject(id, "softmax missing from the plan"))?;
         let p = sp.params;
         let shape = node.shape.clone();
         let cols = *shape.last().unwrap_or(&1);
@@ -633,30 +650,41 @@ impl Walk<'_> {
         let keep = softmax_mask(node);
         let mask = DenseMle::new(padded_table(&shape, &keep));
         let tid = |a: usize| self.aux_tensor[a];
-        let (t_sum, t_exp, t_delta, t_lo, t_hi, t_shift) = (
+        let (t_sum, t_sum_hi, t_exp, t_delta, t_lo, t_hi, t_shift) = (
             tid(sp.sum),
+            tid(sp.sum_hi),
             tid(sp.exp),
             tid(sp.delta),
             tid(sp.lo),
             tid(sp.hi),
             tid(sp.shift),
         );
-        // 1. Row sums at a fresh point.
+        // 1. Row sums at a fresh point: S'(w) and U(w), each opened (and
+        // range-checked in [0, 2^sum_bits) by its lookup), with
+        // S' + U = 2·tol·valid, so every valid row sums into [2^f − tol, 2^f + tol].
         let w = self.t.challenge_scalars(b"softmax-rows", nv - lc);
-        let s_prime = self.value(id)?;
-        self.openings.claim(
-            t_sum,
-            EvaluationClaim {
-                point: w.clone(),
-                value: s_prime,
-            },
-        );
+        let sums = self.values(id, 2)?;
+        let (s_prime, u) = (sums[0], sums[1]);
+        self.t.append_scalars(b"softmax-row-sums", &[s_prime, u]);
+        for (t, value) in [(t_sum, s_prime), (t_sum_hi, u)] {
+            self.openings.claim(
+                t,
+                EvaluationClaim {
+                    point: w.clone(),
+                    value,
+                },
+            );
+        }
         let valid = DenseMle::new(padded_table(
             &self.plan.aux[sp.sum].shape,
             &row_valid(&keep, cols),
         ));
-        let base = from_i64((1i64 << p.f_out) - p.tolerance);
-        let row_sum = s_prime + base * valid.evaluate(&w);
+        let v_w = valid.evaluate(&w);
+        if s_prime + u != from_i64(2 * p.tolerance) * v_w {
+            return Err(self.reject(id, "softmax row sums outside the two-sided band"));
+        }
+        let base = from_i64(p.sum_lo());
+        let row_sum = s_prime + base * v_w;
         // 2. y = M∘E∘Δ against the claim and the row sums.
         let lambda = self.t.challenge_scalar(b"softmax-lambda");
         let (proof, vals) = self.sumcheck_step(id, 2)?;

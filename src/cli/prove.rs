@@ -115,26 +115,7 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
     let secs = start.elapsed().as_secs_f64();
     let next = pipeline::next_token(&proof.statement);
     let next_text = tok.as_ref().map(|t| t.decode_one(next));
-    let mut output = serde_json::json!({
-        "next_token": next,
-        "logits": proof.statement.logits,
-        "all_positions": proof.statement.all_positions,
-        "logit_scale": 2f64.powi(proof.logit_frac_bits),
-        "position": proof.statement.position,
-        "input_len": ids.len(),
-        "model_digest": pipeline::hex(&proof.vk_digest),
-        "input_ids": ids,
-    });
-    if proof.statement.next_token.is_some() {
-        // Only the token is public: no logits to show.
-        let o = output.as_object_mut().expect("an object");
-        o.remove("logits");
-        o.remove("all_positions");
-        o.insert("logits_hidden".into(), true.into());
-    }
-    if let Some(text) = &next_text {
-        output["next_token_text"] = text.clone().into();
-    }
+    let output = pipeline::public_output(&pk.graph, &proof, next_text.as_deref());
     if let Some(p) = &args.output {
         std::fs::write(p, serde_json::to_string_pretty(&output)?)
             .with_context(|| format!("writing {}", p.display()))?;

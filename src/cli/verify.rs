@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 
 use zkllm::artifacts::{ProofFile, VerifyingKey};
@@ -21,6 +21,10 @@ pub struct VerifyArgs {
     /// Check that the proof is for these token ids (or this prompt).
     #[command(flatten)]
     pub tokens: super::prove::TokenSource,
+    /// A prover's `out.json`: every field is checked against what the proof
+    /// shows (logits, next token, scale, position, input, model digest).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
 }
 
 pub fn run(args: &VerifyArgs, common: &super::progress::Common) -> Result<()> {
@@ -33,19 +37,36 @@ pub fn run(args: &VerifyArgs, common: &super::progress::Common) -> Result<()> {
         .tokens
         .ids(tok.as_ref(), pipeline::vocab_size(&vk.graph))?;
     pipeline::verify(&vk, &proof, ids.as_deref())?;
-    let secs = start.elapsed().as_secs_f64();
     let next = pipeline::next_token(&proof.statement);
     let next_text = tok.as_ref().map(|t| t.decode_one(next));
+    let public = pipeline::public_output(&vk.graph, &proof, next_text.as_deref());
+    if let Some(p) = &args.output {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let claimed: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{}: not JSON", p.display()))?;
+        pipeline::check_public_output(&claimed, &public)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+    }
+    let secs = start.elapsed().as_secs_f64();
     let digest = pipeline::hex(&proof.vk_digest);
     if common.json {
-        println!(
-            "{}",
-            serde_json::json!({"verified": true, "model_digest": digest, "input_len": proof.statement.position + 1, "next_token": next, "next_token_text": next_text, "seconds": secs})
-        );
+        let mut j = serde_json::json!({"verified": true, "seconds": secs, "output_checked": args.output.is_some()});
+        j["public_output"] = public;
+        j["model_digest"] = digest.into();
+        j["input_len"] = (proof.statement.position + 1).into();
+        j["next_token"] = next.into();
+        j["next_token_text"] = next_text.into();
+        println!("{j}");
     } else if !common.quiet {
         let shown = next_text.map(|t| format!(" {t:?}")).unwrap_or_default();
+        let checked = args
+            .output
+            .as_ref()
+            .map(|p| format!("; {} matches", p.display()))
+            .unwrap_or_default();
         println!(
-            "verified: model {digest}, {} input tokens, next token {next}{shown} ({secs:.2} s)",
+            "verified: model {digest}, {} input tokens, next token {next}{shown}{checked} ({secs:.2} s)",
             proof.statement.position + 1
         );
     }

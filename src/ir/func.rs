@@ -36,18 +36,20 @@ pub enum Func {
 }
 
 impl Func {
-    /// The real function.
+    /// The real function. Tables are recomputed by the verifier, so every
+    /// transcendental comes from the pure-software `libm` (bit-identical on
+    /// every platform), never from std's platform `exp`/`tanh`/`powf`.
     pub fn eval(&self, x: f64) -> f64 {
         match *self {
             Func::Gelu => 0.5 * x * (1.0 + erf(x / std::f64::consts::SQRT_2)),
             Func::GeluTanh => {
-                let c = (2.0 / std::f64::consts::PI).sqrt();
-                0.5 * x * (1.0 + (c * (x + 0.044715 * x * x * x)).tanh())
+                let c = libm::sqrt(2.0 / std::f64::consts::PI);
+                0.5 * x * (1.0 + libm::tanh(c * (x + 0.044715 * x * x * x)))
             }
-            Func::Silu => x / (1.0 + (-x).exp()),
-            Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
-            Func::Tanh => x.tanh(),
-            Func::Exp => x.exp(),
+            Func::Silu => x / (1.0 + libm::exp(-x)),
+            Func::Sigmoid => 1.0 / (1.0 + libm::exp(-x)),
+            Func::Tanh => libm::tanh(x),
+            Func::Exp => libm::exp(x),
             Func::Reciprocal => {
                 if x == 0.0 {
                     0.0
@@ -59,14 +61,14 @@ impl Func {
                 if x <= 0.0 {
                     0.0
                 } else {
-                    1.0 / x.sqrt()
+                    1.0 / libm::sqrt(x)
                 }
             }
-            Func::Sqrt => x.max(0.0).sqrt(),
+            Func::Sqrt => libm::sqrt(x.max(0.0)),
             Func::Relu => x.max(0.0),
             Func::Erf => erf(x),
-            Func::Pow { exponent } => x.powf(exponent),
-            Func::RsqrtMean { n, eps } => 1.0 / (x.max(0.0) / n as f64 + eps).sqrt(),
+            Func::Pow { exponent } => libm::pow(x, exponent),
+            Func::RsqrtMean { n, eps } => 1.0 / libm::sqrt(x.max(0.0) / n as f64 + eps),
         }
     }
 
@@ -79,61 +81,10 @@ impl Func {
     }
 }
 
-/// Error function (Abramowitz–Stegun 7.1.26 is too coarse for tables; this is
-/// the W. J. Cody rational approximation via erfc, accurate to ~1e-15).
+/// The error function, `libm::erf` (pure software, bit-identical on every
+/// platform; accurate to about 1 ulp).
 pub fn erf(x: f64) -> f64 {
-    // Use the complementary error function's continued fraction for |x| > 3
-    // and the Taylor series below: both converge fast in double precision.
-    let ax = x.abs();
-    let r = if ax < 3.0 {
-        // Taylor series: erf(x) = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1))
-        let mut sum = 0.0;
-        let mut term = ax;
-        let mut n = 0.0;
-        loop {
-            let t = term / (2.0 * n + 1.0);
-            sum += t;
-            if t.abs() < 1e-17 * sum.abs() {
-                break;
-            }
-            n += 1.0;
-            term *= -ax * ax / n;
-            if n > 200.0 {
-                break;
-            }
-        }
-        2.0 / std::f64::consts::PI.sqrt() * sum
-    } else {
-        // erfc continued fraction (Lentz), then erf = 1 - erfc.
-        let z = ax;
-        let mut f = z;
-        let tiny = 1e-300;
-        let mut c = z;
-        let mut d = 0.0;
-        for k in 1..200 {
-            let a = k as f64 / 2.0;
-            d = z + a * d;
-            if d.abs() < tiny {
-                d = tiny;
-            }
-            c = z + a / c;
-            if c.abs() < tiny {
-                c = tiny;
-            }
-            d = 1.0 / d;
-            let delta = c * d;
-            f *= delta;
-            if (delta - 1.0).abs() < 1e-16 {
-                break;
-            }
-        }
-        1.0 - (-z * z).exp() / (f * std::f64::consts::PI.sqrt())
-    };
-    if x < 0.0 {
-        -r
-    } else {
-        r
-    }
+    libm::erf(x)
 }
 
 #[cfg(test)]

@@ -13,6 +13,9 @@
 //! [`Op::Broadcast`]) cost nothing in the proof. The whole graph is serde
 //! serialisable so the proving key can embed it.
 
+pub mod check;
+#[doc(hidden)]
+pub mod mutate;
 mod einsum;
 pub mod float;
 mod func;

@@ -32,16 +32,18 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// The real function, in the pure-software `libm` so that tables are
+    /// bit-identical on every platform.
     pub fn eval(self, x: f64) -> f64 {
         match self {
             Activation::GeluErf => 0.5 * x * (1.0 + libm::erf(x / std::f64::consts::SQRT_2)),
             Activation::GeluTanh => {
-                let c = (2.0 / std::f64::consts::PI).sqrt();
-                0.5 * x * (1.0 + (c * (x + 0.044715 * x * x * x)).tanh())
+                let c = libm::sqrt(2.0 / std::f64::consts::PI);
+                0.5 * x * (1.0 + libm::tanh(c * (x + 0.044715 * x * x * x)))
             }
-            Activation::Silu => x / (1.0 + (-x).exp()),
-            Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
-            Activation::Exp => x.exp(),
+            Activation::Silu => x / (1.0 + libm::exp(-x)),
+            Activation::Sigmoid => 1.0 / (1.0 + libm::exp(-x)),
+            Activation::Exp => libm::exp(x),
             Activation::Reciprocal => {
                 if x == 0.0 {
                     0.0
@@ -53,10 +55,10 @@ impl Activation {
                 if x <= 0.0 {
                     0.0
                 } else {
-                    1.0 / x.sqrt()
+                    1.0 / libm::sqrt(x)
                 }
             }
-            Activation::Tanh => x.tanh(),
+            Activation::Tanh => libm::tanh(x),
         }
     }
 

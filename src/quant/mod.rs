@@ -124,9 +124,10 @@ pub fn softmax_exp_domain(f_in: i32, f_exp: i32) -> i64 {
     d
 }
 
-/// `round(2^f_exp · exp(-d / 2^f_in))` for a shifted score `d ≥ 0`.
+/// `round(2^f_exp · exp(-d / 2^f_in))` for a shifted score `d ≥ 0` (`libm::exp`:
+/// the table is bit-identical on every platform).
 pub fn softmax_exp(d: i64, f_in: i32, f_exp: i32) -> i64 {
-    quantize_value((-dequantize(d, f_in)).exp(), f_exp)
+    quantize_value(libm::exp(-dequantize(d, f_in)), f_exp)
 }
 
 /// The integer softmax of one row (scores `z` at `f_in`, output at `f_out`):
@@ -181,6 +182,15 @@ pub fn softmax_row(
 
 /// Parameters of the zkAttn softmax of a row of `n` scores at `f_in`
 /// fractional bits with outputs at `f_out` (see [`zkattn_row`]).
+///
+/// The proof accepts a row (with a kept entry) whose sum `S` lies in the band
+/// `[2^f_out − tolerance, 2^f_out + tolerance]`, both ends checked: the
+/// committed `S' = S − (2^f_out − tolerance)` and `2·tolerance − S'` are each
+/// range-checked in `[0, 2^sum_bits)`, `2^sum_bits > 2·tolerance`, and the
+/// verifier checks that they add up to `2·tolerance`. A fully masked row must
+/// sum to 0. The circuit refuses parameters with `32·tolerance > 2^f_out`
+/// (a band wider than ±1/32 of the scale): such outputs need more fractional
+/// bits ([`ZkAttnParams::band_too_wide`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ZkAttnParams {
     pub f_in: i32,
@@ -189,8 +199,9 @@ pub struct ZkAttnParams {
     pub lo_bits: u32,
     /// `hi` must be in `[0, 2^hi_bits)` and only `hi = 0` gives a non-zero output.
     pub hi_bits: u32,
-    /// Accepted row sums: `[2^f_out − tolerance, 2^f_out − tolerance + 2^sum_bits)`.
+    /// Accepted row sums: `[2^f_out − tolerance, 2^f_out + tolerance]`.
     pub tolerance: i64,
+    /// Bits of `2·tolerance`: both shifted sums are range-checked in `[0, 2^sum_bits)`.
     pub sum_bits: u32,
 }
 
@@ -202,7 +213,7 @@ impl ZkAttnParams {
         let hi_bits = (in_bits + 2).saturating_sub(lo_bits).clamp(1, 16);
         // Shift rounding (|ε| ≤ 1/2 step) scales the row by e^{±ε}; each entry rounds by ≤ 1/2.
         let scale = 2f64.powi(f_out);
-        let tolerance = (scale * ((0.5 / 2f64.powi(f_in)).exp() - 1.0)).ceil() as i64
+        let tolerance = (scale * (libm::exp(0.5 / 2f64.powi(f_in)) - 1.0)).ceil() as i64
             + n.div_ceil(2) as i64
             + 1;
         let sum_bits = 64 - (2 * tolerance as u64).leading_zeros();
@@ -214,6 +225,23 @@ impl ZkAttnParams {
             tolerance,
             sum_bits,
         }
+    }
+
+    /// Lowest accepted row sum, `2^f_out − tolerance`.
+    pub fn sum_lo(&self) -> i64 {
+        (1i64 << self.f_out) - self.tolerance
+    }
+
+    /// Highest accepted row sum, `2^f_out + tolerance`.
+    pub fn sum_hi(&self) -> i64 {
+        (1i64 << self.f_out) + self.tolerance
+    }
+
+    /// Whether the band is wider than ±1/32 of `2^f_out` (`32·tolerance >
+    /// 2^f_out`): the circuit refuses such parameters (the output needs more
+    /// fractional bits).
+    pub fn band_too_wide(&self) -> bool {
+        self.f_out < 0 || self.f_out > 100 || 32 * self.tolerance as i128 > 1i128 << self.f_out
     }
 }
 
@@ -236,9 +264,9 @@ pub fn zkattn_row(z: &[i64], keep: Option<&[bool]>, p: &ZkAttnParams) -> (i64, V
     let s = 2f64.powi(p.f_in);
     let lse: f64 = (0..z.len())
         .filter(|&j| kept(j))
-        .map(|j| ((z[j] - m) as f64 / s).exp())
-        .sum::<f64>()
-        .ln();
+        .map(|j| libm::exp((z[j] - m) as f64 / s))
+        .sum::<f64>();
+    let lse = libm::log(lse);
     let shift = m + (lse * s).round() as i64;
     let y = (0..z.len())
         .map(|j| {

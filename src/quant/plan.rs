@@ -395,14 +395,20 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                     mask: mask.clone(),
                     exp_frac_bits: Some(cfg.softmax_exp_frac_bits),
                 };
+                // zkAttn accepts row sums within a band of about n/2 + 1 of
+                // 2^f_out (see `ZkAttnParams`), refused above 2^f_out/32: long
+                // rows get more fractional bits (≥ log2(n) + 6).
+                let n = *shape.last().unwrap_or(&1);
+                let row_bits = n.max(1).next_power_of_two().trailing_zeros() as i32;
+                let frac_bits = (out_bits as i32 - 2).max(row_bits + 6);
                 b.push(
                     name,
                     op,
                     ins,
                     shape,
                     Quant {
-                        bits: out_bits,
-                        frac_bits: out_bits as i32 - 2,
+                        bits: frac_bits as u32 + 2,
+                        frac_bits,
                     },
                 )
             }
