@@ -250,6 +250,19 @@ fn verify_checks_the_output_file_from_the_cli() {
         &os("-q"),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // `inspect --vk` shows what the key commits to.
+    let o = run(&[
+        &os("inspect"),
+        &os("--vk"),
+        keys.join("model.vk").as_os_str(),
+        &os("--json"),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let shown: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let vk = VerifyingKey::load(&keys.join("model.vk")).unwrap();
+    assert_eq!(shown["parameters"], vk.graph.parameter_count());
+    assert_eq!(shown["model_digest"], pipeline::hex(&vk.digest()));
+    assert_eq!(shown["nodes"].as_array().unwrap().len(), vk.graph.nodes.len());
     let (proof, out) = (dir.join("proof.bin"), dir.join("out.json"));
     let o = run(&[
         &os("prove"),

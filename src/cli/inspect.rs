@@ -15,7 +15,13 @@ use zkllm::quant::{quantize, Calibration, QuantConfig};
 #[derive(Args, Debug)]
 pub struct InspectArgs {
     /// The ONNX model (external `.onnx.data` files next to it are resolved).
-    pub model: PathBuf,
+    #[arg(required_unless_present = "vk")]
+    pub model: Option<PathBuf>,
+    /// Show what a verifying key commits to instead: its model digest,
+    /// architecture (op counts and the node list), parameter count, and the
+    /// public constants it carries.
+    #[arg(long, conflicts_with = "model")]
+    pub vk: Option<PathBuf>,
     /// Sequence length to fix (the length of `input_ids`).
     #[arg(long, default_value_t = 16)]
     pub seq_len: usize,
@@ -122,26 +128,151 @@ fn estimate(q: &Graph) -> Estimates {
     est
 }
 
+/// One row per node, as the tables and `--json` show them.
+fn node_rows(q: &Graph) -> Vec<NodeRow> {
+    q.nodes
+        .iter()
+        .map(|n| NodeRow {
+            id: n.id,
+            name: n.name.clone(),
+            op: match &n.op {
+                Op::Lookup { func, .. } => format!("Lookup({})", func.name()),
+                Op::EinSum { spec, .. } => format!("EinSum({spec})"),
+                Op::Rescale { shift } => format!("Rescale({shift})"),
+                Op::Softmax { mask, .. } => {
+                    format!("Softmax{}", if mask.is_some() { "(masked)" } else { "" })
+                }
+                other => other.kind().to_string(),
+            },
+            gadget: n.op.gadget(),
+            shape: n.shape.clone(),
+            inputs: n.inputs.clone(),
+            bits: n.quant.map(|q| q.bits),
+            frac_bits: n.quant.map(|q| q.frac_bits),
+        })
+        .collect()
+}
+
+fn print_rows(rows: &[NodeRow]) {
+    println!(
+        "{:>5}  {:<44} {:<28} {:<18} {:>4} {:>5}  gadget",
+        "id", "name", "op", "shape", "bits", "frac"
+    );
+    for n in rows {
+        let name: String = if n.name.len() > 44 {
+            format!("…{}", &n.name[n.name.len() - 43..])
+        } else {
+            n.name.clone()
+        };
+        println!(
+            "{:>5}  {:<44} {:<28} {:<18} {:>4} {:>5}  {}",
+            n.id,
+            name,
+            n.op,
+            format!("{:?}", n.shape),
+            n.bits.map_or("-".into(), |b| b.to_string()),
+            n.frac_bits.map_or("-".into(), |b| b.to_string()),
+            n.gadget
+        );
+    }
+}
+
+/// `inspect --vk`: what the key commits to and what it makes public. The
+/// key is loaded (and so checked) like `verify` loads it.
+fn run_vk(path: &std::path::Path, json: bool) -> Result<()> {
+    let vk = zkllm::artifacts::VerifyingKey::load(path)?;
+    let g = &vk.graph;
+    let mut op_counts = BTreeMap::new();
+    for n in &g.nodes {
+        *op_counts.entry(n.op.kind().to_string()).or_insert(0usize) += 1;
+    }
+    let constants: Vec<serde_json::Value> = g
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, Op::Constant))
+        .map(|n| {
+            let values = match &n.data {
+                Some(zkllm::ir::Data::I64(v)) if v.len() <= 8 => serde_json::json!(v),
+                Some(d) => serde_json::json!(format!("{} entries", d.len())),
+                None => serde_json::Value::Null,
+            };
+            serde_json::json!({"id": n.id, "name": n.name, "shape": n.shape, "values": values})
+        })
+        .collect();
+    let (seq, vocab) = {
+        let s = &g.nodes[g.output].shape;
+        (s[s.len() - 2], s[s.len() - 1])
+    };
+    let weights = g
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, Op::Weight { .. }))
+        .count();
+    let rows = node_rows(g);
+    let digest = zkllm::pipeline::hex(&vk.digest());
+    if json {
+        let doc = serde_json::json!({
+            "verifying_key": path.display().to_string(),
+            "model_digest": digest,
+            "seq_len": seq,
+            "vocab": vocab,
+            "parameters": g.parameter_count(),
+            "weight_tensors": weights,
+            "op_counts": op_counts,
+            "public_constants": constants,
+            "nodes": rows,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    println!("verifying key {}", path.display());
+    println!("model digest  {digest}");
+    println!("circuit       {seq} positions, vocabulary {vocab}");
+    println!(
+        "parameters    {} in {weights} committed weight tensors (hidden)",
+        g.parameter_count()
+    );
+    println!(
+        "public        {} constant tensors (in the key, in the clear)",
+        constants.len()
+    );
+    println!();
+    print_rows(&rows);
+    println!();
+    println!("ops           {op_counts:?}");
+    for c in &constants {
+        println!("constant      {c}");
+    }
+    Ok(())
+}
+
 pub fn run(args: &InspectArgs) -> Result<()> {
-    let desc = describe(&args.model)?;
+    if let Some(vk) = &args.vk {
+        return run_vk(vk, args.json);
+    }
+    let model = args
+        .model
+        .clone()
+        .context("give MODEL.onnx or --vk model.vk")?;
+    let desc = describe(&model)?;
     let opts = ImportOptions {
         seq_len: args.seq_len,
         dims: args.dims.iter().cloned().collect(),
     };
-    let graph = match import(&args.model, &opts) {
+    let graph = match import(&model, &opts) {
         Ok(g) => g,
         Err(ImportError::Unsupported(list)) if args.json => {
             let rows: Vec<serde_json::Value> = list
                 .iter()
                 .map(|u| serde_json::json!({"node": u.node, "op": u.op, "why": u.why}))
                 .collect();
-            let doc = serde_json::json!({"model": args.model.display().to_string(), "error": "unsupported ops", "unsupported": rows});
+            let doc = serde_json::json!({"model": model.display().to_string(), "error": "unsupported ops", "unsupported": rows});
             println!("{}", serde_json::to_string_pretty(&doc)?);
             return Err(anyhow::Error::new(ImportError::Unsupported(list)));
         }
         Err(e @ ImportError::Unsupported(_)) => {
             return Err(
-                anyhow::Error::new(e).context(format!("{} cannot be proven", args.model.display()))
+                anyhow::Error::new(e).context(format!("{} cannot be proven", model.display()))
             )
         }
         Err(e) => return Err(e.into()),
@@ -182,7 +313,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         }
     }
     let report = Report {
-        model: args.model.display().to_string(),
+        model: model.display().to_string(),
         producer: desc.producer.clone(),
         opset: desc.opset,
         inputs: desc
@@ -196,28 +327,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         float_nodes: graph.nodes.len(),
         op_counts,
         lookup_tables,
-        nodes: q
-            .nodes
-            .iter()
-            .map(|n| NodeRow {
-                id: n.id,
-                name: n.name.clone(),
-                op: match &n.op {
-                    Op::Lookup { func, .. } => format!("Lookup({})", func.name()),
-                    Op::EinSum { spec, .. } => format!("EinSum({spec})"),
-                    Op::Rescale { shift } => format!("Rescale({shift})"),
-                    Op::Softmax { mask, .. } => {
-                        format!("Softmax{}", if mask.is_some() { "(masked)" } else { "" })
-                    }
-                    other => other.kind().to_string(),
-                },
-                gadget: n.op.gadget(),
-                shape: n.shape.clone(),
-                inputs: n.inputs.clone(),
-                bits: n.quant.map(|q| q.bits),
-                frac_bits: n.quant.map(|q| q.frac_bits),
-            })
-            .collect(),
+        nodes: node_rows(&q),
         estimates: estimate(&q),
     };
     if args.json {
@@ -237,27 +347,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     );
     println!("parameters {}", report.parameters);
     println!();
-    println!(
-        "{:>5}  {:<44} {:<28} {:<18} {:>4} {:>5}  gadget",
-        "id", "name", "op", "shape", "bits", "frac"
-    );
-    for n in &report.nodes {
-        let name: String = if n.name.len() > 44 {
-            format!("…{}", &n.name[n.name.len() - 43..])
-        } else {
-            n.name.clone()
-        };
-        println!(
-            "{:>5}  {:<44} {:<28} {:<18} {:>4} {:>5}  {}",
-            n.id,
-            name,
-            n.op,
-            format!("{:?}", n.shape),
-            n.bits.map_or("-".into(), |b| b.to_string()),
-            n.frac_bits.map_or("-".into(), |b| b.to_string()),
-            n.gadget
-        );
-    }
+    print_rows(&report.nodes);
     println!();
     println!("ops        {:?}", report.op_counts);
     println!(

@@ -14,13 +14,13 @@
 //! serialisable so the proving key can embed it.
 
 pub mod check;
-#[doc(hidden)]
-pub mod mutate;
 mod einsum;
 pub mod float;
 mod func;
 mod fuse;
 mod gemm;
+#[doc(hidden)]
+pub mod mutate;
 mod shape;
 
 pub use einsum::EinsumSpec;

@@ -10,21 +10,58 @@ use super::{Graph, Op, Quant};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Edit {
     /// Input slot `slot` of node `node` now names `to` (any id, even past the end).
-    Input { node: usize, slot: usize, to: usize },
-    DropInput { node: usize },
-    AddInput { node: usize, to: usize },
-    Dim { node: usize, axis: usize, size: usize },
+    Input {
+        node: usize,
+        slot: usize,
+        to: usize,
+    },
+    DropInput {
+        node: usize,
+    },
+    AddInput {
+        node: usize,
+        to: usize,
+    },
+    Dim {
+        node: usize,
+        axis: usize,
+        size: usize,
+    },
     /// Adds a leading 1 (odd `node`) or removes the first axis.
-    Rank { node: usize },
-    Shift { node: usize, shift: u32 },
-    TableSize { node: usize, log_size: u32 },
+    Rank {
+        node: usize,
+    },
+    Shift {
+        node: usize,
+        shift: u32,
+    },
+    TableSize {
+        node: usize,
+        log_size: u32,
+    },
     /// The op's axis, first permutation entry or rotary half.
-    Axis { node: usize, value: usize },
-    Format { node: usize, bits: u32, frac_bits: i32 },
-    Output { to: usize },
-    GraphInput { to: usize },
-    Swap { a: usize, b: usize },
-    Truncate { keep: usize },
+    Axis {
+        node: usize,
+        value: usize,
+    },
+    Format {
+        node: usize,
+        bits: u32,
+        frac_bits: i32,
+    },
+    Output {
+        to: usize,
+    },
+    GraphInput {
+        to: usize,
+    },
+    Swap {
+        a: usize,
+        b: usize,
+    },
+    Truncate {
+        keep: usize,
+    },
 }
 
 /// Bytes per encoded edit: kind, node, two arguments.
