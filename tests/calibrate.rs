@@ -474,3 +474,113 @@ fn bad_data_files_are_clear_errors() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The fixpoint: with ranges too tight for the exact integer run (headroom
+/// below 1, so the float ranges cannot cover it), calibration still
+/// succeeds, says which ranges it widened, and the result fits every
+/// calibration window. With a comfortable headroom it changes nothing.
+#[test]
+fn calibration_reaches_a_fixpoint_on_its_own_data() {
+    for family in ["llama_dynamo", "gpt2_dynamo", "odd_dims"] {
+        let model = fixture(family);
+        let graph = import(
+            &model,
+            &ImportOptions {
+                seq_len: SEQ,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let vocab = pipeline::vocab_size(&graph) as i64;
+        let ids: Vec<i64> = ascii_ids("pride_and_prejudice_ch1.txt")[..64]
+            .iter()
+            .map(|t| t % vocab)
+            .collect();
+        let w = calibrate::windows(&[ids], SEQ);
+        let mut tight = CalibSettings::default();
+        tight.quant.headroom = 0.8;
+        let cal = calibrate::calibrate(&graph, &w, &tight, &|_, _, _| {})
+            .unwrap_or_else(|e| panic!("{family}: {e}"));
+        assert!(
+            !cal.file.fixpoint.is_empty(),
+            "{family}: a headroom of 0.8 needs widened ranges"
+        );
+        let rounds = cal.file.fixpoint.iter().map(|c| c.round).max().unwrap_or(0);
+        eprintln!(
+            "{family}: {} ranges widened in {rounds} round(s)",
+            cal.file.fixpoint.len()
+        );
+        for c in &cal.file.fixpoint {
+            assert!(c.factor > 1.0, "{family}: {c:?}");
+            assert!(
+                cal.file.calibration.max_abs.contains_key(&c.tensor)
+                    || cal.file.calibration.norms.contains_key(&c.tensor),
+                "{family}: {c:?} names a calibrated tensor"
+            );
+        }
+        for (i, win) in w.iter().enumerate() {
+            zkllm::witness::generate(&cal.graph, &win.ids)
+                .unwrap_or_else(|e| panic!("{family}: window {i} does not fit: {e}"));
+        }
+        let cal =
+            calibrate::calibrate(&graph, &w, &CalibSettings::default(), &|_, _, _| {}).unwrap();
+        assert!(
+            cal.file.fixpoint.is_empty(),
+            "{family}: {:?}",
+            cal.file.fixpoint
+        );
+    }
+}
+
+/// A JSON list of token-id windows given with `--tokenizer` is read as ids
+/// (with a note), not tokenized as prose; JSON ids outside the vocabulary
+/// are an error naming the position, not text.
+#[test]
+fn token_id_json_is_not_tokenized_as_text() {
+    let d = tmp("json-ids");
+    let data = d.join("ids.json");
+    let ids: Vec<Vec<i64>> = (0..3)
+        .map(|w| (0..8).map(|i| (w * 8 + i) % 128).collect())
+        .collect();
+    write_json(&data, &serde_json::json!(ids));
+    let tok = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tokenizer.json");
+    let out = d.join("calib.json");
+    let o = zkllm(&[
+        "calibrate",
+        fixture("llama_dynamo").to_str().unwrap(),
+        "--tokenizer",
+        tok.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--seq-len",
+        "8",
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("JSON list of token ids"), "{err}");
+    let file: CalibrationFile =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(
+        file.tokens, 16,
+        "the ids themselves (3 windows of 8, one held out)"
+    );
+    write_json(&data, &serde_json::json!([[1, 2, 500]]));
+    let o = zkllm(&[
+        "calibrate",
+        fixture("llama_dynamo").to_str().unwrap(),
+        "--tokenizer",
+        tok.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--seq-len",
+        "8",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("outside the model's vocabulary"), "{err}");
+}

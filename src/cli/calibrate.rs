@@ -92,6 +92,19 @@ fn read_data(path: &Path, vocab: usize, tok: Option<&TextTokenizer>) -> Result<V
         )
     })?;
     if let Some(t) = tok {
+        // A JSON list of token ids is token ids, tokenizer or not: read as
+        // prose its digits and brackets would be tokenized.
+        if let Ok(ids) = calibrate::parse_token_data(&text, &path.display().to_string(), vocab) {
+            eprintln!(
+                "note: {} is a JSON list of token ids; read as ids, not tokenized with --tokenizer",
+                path.display()
+            );
+            return Ok(ids);
+        }
+        if looks_like_token_json(&text) {
+            // JSON ids that do not parse (e.g. out of the vocabulary): say why.
+            calibrate::parse_token_data(&text, &path.display().to_string(), vocab)?;
+        }
         if text.trim().is_empty() {
             bail!("{}: the text is empty", path.display());
         }
@@ -105,6 +118,16 @@ fn read_data(path: &Path, vocab: usize, tok: Option<&TextTokenizer>) -> Result<V
         &path.display().to_string(),
         vocab,
     )?)
+}
+
+/// JSON whose shape is that of token data (a list, or an object with
+/// `input_ids`), whatever its entries.
+fn looks_like_token_json(text: &str) -> bool {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Array(_)) => true,
+        Ok(serde_json::Value::Object(o)) => o.contains_key("input_ids"),
+        _ => false,
+    }
 }
 
 pub fn run(args: &CalibrateArgs, common: &super::progress::Common) -> Result<()> {
@@ -140,6 +163,18 @@ pub fn run(args: &CalibrateArgs, common: &super::progress::Common) -> Result<()>
     let bars = common.bars();
     let progress = |s: &str, d: usize, t: usize| bars.update(s, d, t);
     let cal = calibrate::calibrate(&graph, &calib_w, &settings, &progress)?;
+    if !common.quiet && !cal.file.fixpoint.is_empty() {
+        bars.println(&format!(
+            "calibration fixpoint: {} range(s) widened so that every calibration window fits the exact integer run",
+            cal.file.fixpoint.len()
+        ));
+        for c in &cal.file.fixpoint {
+            bars.println(&format!(
+                "  round {}: {} {} x{:.3} (window {})",
+                c.round, c.tensor, c.range, c.factor, c.window
+            ));
+        }
+    }
     // Written before the evaluation: it fits every calibration window, and a
     // held-out window that overflows should not cost the calibration run.
     let json = serde_json::to_string_pretty(&cal.file)?;
@@ -175,6 +210,7 @@ pub fn run(args: &CalibrateArgs, common: &super::progress::Common) -> Result<()>
                 "report_html": args.report,
                 "seconds": start.elapsed().as_secs_f64(),
                 "widened": cal.file.tensors.iter().filter(|t| t.widened_from.is_some()).count(),
+                "fixpoint": cal.file.fixpoint,
                 "report": rep,
             }))?
         );

@@ -107,6 +107,14 @@ impl Bars {
         }
     }
 
+    /// A message on stderr that does not break a bar in progress.
+    pub fn println(&self, msg: &str) {
+        match self.current.borrow().as_ref() {
+            Some((_, bar)) => bar.println(msg),
+            None => eprintln!("{msg}"),
+        }
+    }
+
     pub fn finish(&self) {
         if let Some(lines) = &self.lines {
             if let Some(old) = lines.borrow_mut().take() {

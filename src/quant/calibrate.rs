@@ -84,6 +84,13 @@ pub enum CalibError {
         /// What would cover it (a headroom, or more calibration data).
         advice: String,
     },
+    /// The fixpoint did not converge: these tensors still leave their
+    /// ranges after the last round.
+    #[error(
+        "calibration did not reach a fixpoint in {rounds} rounds: {} still leave their ranges on the calibration data",
+        tensors.join(", ")
+    )]
+    NoFixpoint { rounds: usize, tensors: Vec<String> },
     #[error("--seq-len must be at least 1")]
     SeqLen,
     #[error("{0}")]
@@ -297,6 +304,194 @@ pub struct CalibrationFile {
     pub min_rel_bits: f64,
     pub tensors: Vec<TensorInfo>,
     pub lookups: Vec<LookupInfo>,
+    /// What the fixpoint changed, round by round (empty when the float
+    /// ranges already fit every calibration window).
+    #[serde(default)]
+    pub fixpoint: Vec<FixpointChange>,
+}
+
+/// One range the calibration fixpoint widened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FixpointChange {
+    pub round: usize,
+    /// The float-graph tensor whose range was widened.
+    pub tensor: String,
+    /// Which range: `max_abs` or `mean_sq_max` (a norm's sum of squares).
+    pub range: String,
+    /// The factor it was multiplied by.
+    pub factor: f64,
+    /// The calibration window with the largest overflow.
+    pub window: usize,
+}
+
+/// Rounds of the calibration fixpoint before it gives up.
+pub const MAX_FIXPOINT_ROUNDS: usize = 12;
+/// A widened range covers the worst overflow with this margin.
+pub const FIXPOINT_MARGIN: f64 = 1.05;
+
+/// A range of the [`Calibration`] that the fixpoint can widen.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum RangeKey {
+    /// `max_abs` of a float-graph tensor.
+    Range(String),
+    /// `mean_sq_max` of a norm (its sum of squares, rescaled into the table).
+    NormSquares(String),
+}
+
+impl RangeKey {
+    fn name(&self) -> &str {
+        match self {
+            RangeKey::Range(n) | RangeKey::NormSquares(n) => n,
+        }
+    }
+    fn what(&self) -> &'static str {
+        match self {
+            RangeKey::Range(_) => "max_abs",
+            RangeKey::NormSquares(_) => "mean_sq_max",
+        }
+    }
+}
+
+/// The range to widen, and by what factor, for a quantized run's range
+/// error: the failing node's own range when it has one, a norm's squares
+/// for its rescaled sum of squares and table input, else the range of the
+/// nearest input that has one (nodes quantization adds, such as a lookup's
+/// input rescale, are named `source/part`). `None` for errors no range fixes.
+fn range_fix(qgraph: &Graph, calib: &Calibration, err: &WitnessError) -> Option<(RangeKey, f64)> {
+    let (node, factor) = match err {
+        WitnessError::OutOfRange { node, factor, .. } => (*node, *factor),
+        WitnessError::OutsideTable {
+            node,
+            value,
+            lo,
+            hi,
+            ..
+        } => {
+            let span = (hi - lo).max(1) as f64;
+            let over = if value < lo {
+                (hi - value) as f64
+            } else {
+                (value - lo + 1) as f64
+            };
+            (*node, (over / span).max(1.0))
+        }
+        _ => return None,
+    };
+    let mut id = node;
+    for _ in 0..8 {
+        let name = &qgraph.nodes.get(id)?.name;
+        if calib.max_abs.contains_key(name) {
+            return Some((RangeKey::Range(name.clone()), factor.max(1.0)));
+        }
+        // Nodes that quantization adds are `source/part` (ONNX names may
+        // hold slashes too, so only the last component is a part).
+        if let Some((base, part)) = name.rsplit_once('/') {
+            if calib.norms.contains_key(base) && matches!(part, "sumsq_rescaled" | "rsqrt") {
+                return Some((RangeKey::NormSquares(base.to_string()), factor * factor));
+            }
+        }
+        id = *qgraph.nodes[id].inputs.first()?;
+    }
+    None
+}
+
+/// Widths: quantize at the defaults, widen the tensors that lack precision
+/// (`min_rel_bits`). Returns the configuration and the widened tensors'
+/// default widths.
+fn choose_widths(
+    graph: &Graph,
+    calib: &Calibration,
+    stats: &AbsStats,
+    settings: &CalibSettings,
+) -> Result<(QuantConfig, BTreeMap<String, u32>), CalibError> {
+    let mut cfg = settings.quant.clone();
+    let mut widened: BTreeMap<String, u32> = BTreeMap::new();
+    if settings.min_rel_bits <= 0.0 {
+        return Ok((cfg, widened));
+    }
+    let base = quantize(graph, calib, &cfg)?;
+    let base_q: HashMap<&str, crate::ir::Quant> = base
+        .nodes
+        .iter()
+        .filter_map(|n| n.quant.map(|q| (n.name.as_str(), q)))
+        .collect();
+    for n in &graph.nodes {
+        if !widenable(&n.op) || cfg.overrides.contains_key(&n.name) {
+            continue;
+        }
+        let (Some(q), mean) = (base_q.get(n.name.as_str()), stats.mean(&n.name)) else {
+            continue;
+        };
+        if mean <= 0.0 || q.bits >= MAX_BITS {
+            continue;
+        }
+        let rel = mean.log2() + q.frac_bits as f64;
+        if rel < settings.min_rel_bits {
+            let extra = (settings.min_rel_bits - rel).ceil() as u32;
+            let bits = (q.bits + extra).min(MAX_BITS);
+            cfg.overrides.insert(n.name.clone(), bits);
+            widened.insert(n.name.clone(), q.bits);
+        }
+    }
+    Ok((cfg, widened))
+}
+
+/// Per quantized node: the largest `|q| / 2^(bits-1)` seen.
+type Fill = HashMap<usize, f64>;
+/// Per lookup node: the smallest and largest input seen.
+type LookupSpan = HashMap<usize, (i64, i64)>;
+
+/// The exact integer runs of every window: their fill and lookup spans,
+/// or every window's range error.
+fn quantized_runs(
+    qgraph: &Graph,
+    windows: &[Window],
+    round: usize,
+    progress: Progress<'_>,
+) -> Result<(Fill, LookupSpan), Vec<(usize, WitnessError)>> {
+    let stage = if round == 1 {
+        "quantized runs".to_string()
+    } else {
+        format!("quantized runs (fixpoint round {round})")
+    };
+    let mut fill: Fill = HashMap::new();
+    let mut lk: LookupSpan = HashMap::new();
+    let mut failures = Vec::new();
+    for (i, w) in windows.iter().enumerate() {
+        progress(&stage, i, windows.len());
+        let wit = match witness::generate(qgraph, &w.ids) {
+            Ok(wit) => wit,
+            Err(e) => {
+                failures.push((i, e));
+                continue;
+            }
+        };
+        for n in &qgraph.nodes {
+            if matches!(n.op, Op::Weight { .. } | Op::Constant | Op::Input { .. }) {
+                continue;
+            }
+            let q = n.quant.expect("quantized");
+            let v = wit.node(n.id);
+            let m = v.iter().map(|x| x.unsigned_abs()).max().unwrap_or(0);
+            let f = m as f64 / 2f64.powi(q.bits as i32 - 1);
+            let e = fill.entry(n.id).or_insert(0.0);
+            *e = e.max(f);
+            if let Op::Lookup { .. } = n.op {
+                let x = wit.node(n.inputs[0]);
+                let lo = x.iter().copied().min().unwrap_or(0);
+                let hi = x.iter().copied().max().unwrap_or(0);
+                let e = lk.entry(n.id).or_insert((lo, hi));
+                e.0 = e.0.min(lo);
+                e.1 = e.1.max(hi);
+            }
+        }
+    }
+    progress(&stage, windows.len(), windows.len());
+    if failures.is_empty() {
+        Ok((fill, lk))
+    } else {
+        Err(failures)
+    }
 }
 
 /// Result of [`calibrate`]: the file and the quantized graph it gives.
@@ -368,69 +563,64 @@ pub fn calibrate(
     }
     progress("float ranges", windows.len(), windows.len());
 
-    // Widths: quantize at the defaults, widen the tensors that lack precision.
-    let mut cfg = settings.quant.clone();
-    let base = quantize(graph, &calib, &cfg)?;
-    let base_q: HashMap<&str, crate::ir::Quant> = base
-        .nodes
-        .iter()
-        .filter_map(|n| n.quant.map(|q| (n.name.as_str(), q)))
-        .collect();
-    let mut widened: BTreeMap<String, u32> = BTreeMap::new();
-    if settings.min_rel_bits > 0.0 {
-        for n in &graph.nodes {
-            if !widenable(&n.op) || cfg.overrides.contains_key(&n.name) {
-                continue;
-            }
-            let (Some(q), mean) = (base_q.get(n.name.as_str()), stats.mean(&n.name)) else {
-                continue;
-            };
-            if mean <= 0.0 || q.bits >= MAX_BITS {
-                continue;
-            }
-            let rel = mean.log2() + q.frac_bits as f64;
-            if rel < settings.min_rel_bits {
-                let extra = (settings.min_rel_bits - rel).ceil() as u32;
-                let bits = (q.bits + extra).min(MAX_BITS);
-                cfg.overrides.insert(n.name.clone(), bits);
-                widened.insert(n.name.clone(), q.bits);
-            }
-        }
-    }
-    let qgraph = quantize(graph, &calib, &cfg)?;
-
-    // The exact integer runs: every calibration window must fit.
-    let mut fill: HashMap<usize, f64> = HashMap::new();
-    let mut lk: HashMap<usize, (i64, i64)> = HashMap::new();
-    for (i, w) in windows.iter().enumerate() {
-        progress("quantized runs", i, windows.len());
-        let wit = witness::generate(&qgraph, &w.ids).map_err(|err| CalibError::Witness {
-            set: "calibration",
-            window: i,
-            tokens: w.ids.iter().take(8).copied().collect(),
-            err: Box::new(err),
-        })?;
-        for n in &qgraph.nodes {
-            if matches!(n.op, Op::Weight { .. } | Op::Constant | Op::Input { .. }) {
-                continue;
-            }
-            let q = n.quant.expect("quantized");
-            let v = wit.node(n.id);
-            let m = v.iter().map(|x| x.unsigned_abs()).max().unwrap_or(0);
-            let f = m as f64 / 2f64.powi(q.bits as i32 - 1);
-            let e = fill.entry(n.id).or_insert(0.0);
-            *e = e.max(f);
-            if let Op::Lookup { .. } = n.op {
-                let x = wit.node(n.inputs[0]);
-                let lo = x.iter().copied().min().unwrap_or(0);
-                let hi = x.iter().copied().max().unwrap_or(0);
-                let e = lk.entry(n.id).or_insert((lo, hi));
-                e.0 = e.0.min(lo);
-                e.1 = e.1.max(hi);
+    // The fixpoint: quantize, run every calibration window exactly, and
+    // widen the range of each tensor the integer pass drove past it, until
+    // every window fits (bounded rounds). Ranges thus come from the exact
+    // integer pass, not only the float pass.
+    let mut fixpoint: Vec<FixpointChange> = Vec::new();
+    let mut round = 0;
+    let (qgraph, cfg, widened, fill, lk) = loop {
+        round += 1;
+        let (cfg, widened) = choose_widths(graph, &calib, &stats, settings)?;
+        let qgraph = quantize(graph, &calib, &cfg)?;
+        let failures = match quantized_runs(&qgraph, windows, round, progress) {
+            Ok((fill, lk)) => break (qgraph, cfg, widened, fill, lk),
+            Err(f) => f,
+        };
+        // One fix per tensor per round: the largest overflow over the windows.
+        let mut fixes: BTreeMap<RangeKey, (f64, usize)> = BTreeMap::new();
+        for (window, err) in &failures {
+            let fix = range_fix(&qgraph, &calib, err).ok_or_else(|| CalibError::Witness {
+                set: "calibration",
+                window: *window,
+                tokens: windows[*window].ids.iter().take(8).copied().collect(),
+                err: Box::new(err.clone()),
+            })?;
+            let e = fixes.entry(fix.0).or_insert((1.0, *window));
+            if fix.1 > e.0 {
+                *e = (fix.1, *window);
             }
         }
-    }
-    progress("quantized runs", windows.len(), windows.len());
+        if round >= MAX_FIXPOINT_ROUNDS {
+            let names: Vec<String> = fixes.keys().map(|k| k.name().to_string()).collect();
+            return Err(CalibError::NoFixpoint {
+                rounds: round,
+                tensors: names,
+            });
+        }
+        for (key, (factor, window)) in fixes {
+            let factor = factor * FIXPOINT_MARGIN;
+            match &key {
+                RangeKey::Range(n) => {
+                    if let Some(m) = calib.max_abs.get_mut(n) {
+                        *m *= factor;
+                    }
+                }
+                RangeKey::NormSquares(n) => {
+                    if let Some(st) = calib.norms.get_mut(n) {
+                        st.mean_sq_max *= factor;
+                    }
+                }
+            }
+            fixpoint.push(FixpointChange {
+                round,
+                tensor: key.name().to_string(),
+                range: key.what().into(),
+                factor,
+                window,
+            });
+        }
+    };
 
     let qid: HashMap<&str, usize> = qgraph
         .nodes
@@ -499,6 +689,7 @@ pub fn calibrate(
         min_rel_bits: settings.min_rel_bits,
         tensors,
         lookups,
+        fixpoint,
     };
     Ok(Calibrated {
         file,

@@ -15,7 +15,7 @@ use crate::ir::float::sum_axis;
 use crate::ir::{numel, Data, Graph, NodeId, Op};
 use crate::quant::{dequantize, fits, lookup_value, rescale, zkattn_row, ZkAttnParams};
 
-#[derive(Debug, Error, PartialEq)]
+#[derive(Clone, Debug, Error, PartialEq)]
 pub enum WitnessError {
     #[error("the graph is not quantized")]
     NotQuantized,
@@ -153,6 +153,28 @@ fn index_map_apply(x: &[i64], map: &[usize]) -> Vec<i64> {
 
 /// Runs the fixed-point graph on token ids.
 pub fn generate<'g>(graph: &'g Graph, ids: &[i64]) -> Result<Witness<'g>, WitnessError> {
+    generate_inner(graph, ids, None)
+}
+
+/// Soundness-test hook: [`generate`], except that node `node`'s output is
+/// `values` (row-major, unchecked against the node's width) and every later
+/// node is computed from it, so a forging prover built on the witness is
+/// consistent everywhere but at `node` itself.
+#[doc(hidden)]
+pub fn generate_with_override<'g>(
+    graph: &'g Graph,
+    ids: &[i64],
+    node: NodeId,
+    values: Vec<i64>,
+) -> Result<Witness<'g>, WitnessError> {
+    generate_inner(graph, ids, Some((node, values)))
+}
+
+fn generate_inner<'g>(
+    graph: &'g Graph,
+    ids: &[i64],
+    mut replace: Option<(NodeId, Vec<i64>)>,
+) -> Result<Witness<'g>, WitnessError> {
     use crate::ir::shape_maps::*;
     if !graph.is_quantized() {
         return Err(WitnessError::NotQuantized);
@@ -165,6 +187,17 @@ pub fn generate<'g>(graph: &'g Graph, ids: &[i64]) -> Result<Witness<'g>, Witnes
             name: node.name.clone(),
             what,
         };
+        if let Some((_, v)) = replace.take_if(|(id, _)| *id == node.id) {
+            if v.len() != numel(&node.shape) {
+                return Err(arith(format!(
+                    "override of {} values for shape {:?}",
+                    v.len(),
+                    node.shape
+                )));
+            }
+            vals.push(Cow::Owned(v));
+            continue;
+        }
         let inp = |i: usize| -> &[i64] { &vals[node.inputs[i]] };
         let shp = |i: usize| &graph.nodes[node.inputs[i]].shape;
         let qin = |i: usize| graph.nodes[node.inputs[i]].quant.expect("checked");
