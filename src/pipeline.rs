@@ -337,6 +337,9 @@ pub fn public_output(
         "input_len": input_len,
         "model_digest": hex(&proof.vk_digest),
         "input_ids": &s.ids[..input_len.min(s.ids.len())],
+        // Sumcheck messages and opening values are in the clear (see the
+        // README's threat model): stated so that no reader assumes otherwise.
+        "zero_knowledge": false,
     });
     let o = out.as_object_mut().expect("a JSON object");
     if s.next_token.is_some() {

@@ -677,3 +677,64 @@ impl ClaimStack {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Quant;
+
+    fn graph(n: usize) -> Graph {
+        let mut g = Graph::default();
+        for i in 0..n {
+            let id = g.push(format!("n{i}"), Op::Constant, vec![], vec![1]);
+            g.nodes[id].quant = Some(Quant {
+                bits: 8,
+                frac_bits: 0,
+            });
+        }
+        g
+    }
+
+    fn claim() -> crate::sumcheck::EvaluationClaim {
+        crate::sumcheck::EvaluationClaim {
+            point: vec![],
+            value: Fr::from(1u64),
+        }
+    }
+
+    /// A claim onto a node already walked is never checked by the walk:
+    /// the stack names it and where it came from.
+    #[test]
+    fn a_claim_on_a_walked_node_fails_the_walk() {
+        let g = graph(4);
+        let mut st = ClaimStack::new(4);
+        st.push(3, claim());
+        assert_eq!(st.take(3).len(), 1);
+        st.push(2, claim());
+        assert_eq!(st.take(2).len(), 1);
+        st.push(3, claim()); // from node 2 back onto node 3
+        st.take(1);
+        st.take(0);
+        let e = st.finish(&g).unwrap_err().to_string();
+        assert!(e.contains("node 3 'n3'"), "{e}");
+        assert!(e.contains("produced by node 2 'n2'"), "{e}");
+        assert!(e.contains("never discharged"), "{e}");
+    }
+
+    #[test]
+    fn a_claim_left_on_a_node_fails_the_walk() {
+        let g = graph(3);
+        let mut st = ClaimStack::new(3);
+        st.take(2);
+        st.push(1, claim());
+        st.push(0, claim());
+        st.take(1);
+        let e = st.finish(&g).unwrap_err().to_string();
+        assert!(e.contains("node 0 'n0'"), "{e}");
+        st.take(0);
+        st.finish(&g).expect("every claim taken");
+        let mut st = ClaimStack::new(3);
+        st.push(7, claim());
+        assert!(st.finish(&g).unwrap_err().to_string().contains("no such node"));
+    }
+}
