@@ -223,9 +223,39 @@ pub fn prove_with(
     seed: Option<u64>,
     progress: Progress<'_>,
 ) -> Result<ProofFile, PipelineError> {
+    prove_strict(pk, ids, publish, false, seed, progress)
+}
+
+/// [`prove_with`]; with `strict`, a prompt that drives any value of a
+/// saturating rescale past its width is refused (naming the tensors)
+/// instead of proven with the clamp.
+pub fn prove_strict(
+    pk: &ProvingKey,
+    ids: &[i64],
+    publish: Publish,
+    strict: bool,
+    seed: Option<u64>,
+    progress: Progress<'_>,
+) -> Result<ProofFile, PipelineError> {
     let graph = &pk.graph;
     let (padded, position) = statement_ids(graph, ids)?;
     let wit = witness::generate(graph, &padded)?;
+    if strict && !wit.clamped.is_empty() {
+        let list: Vec<String> = wit
+            .clamped
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} (node {}): {} above, {} below",
+                    graph.nodes[c.node].name, c.node, c.above, c.below
+                )
+            })
+            .collect();
+        return Err(PipelineError::Input(format!(
+            "--strict: the prompt drives values past their calibrated range, which the circuit would clamp: {}",
+            list.join("; ")
+        )));
+    }
     let vocab = logits_width(graph);
     let out = wit.node(graph.output);
     let last = &out[position * vocab..(position + 1) * vocab];
@@ -340,6 +370,9 @@ pub fn public_output(
         // Sumcheck messages and opening values are in the clear (see the
         // README's threat model): stated so that no reader assumes otherwise.
         "zero_knowledge": false,
+        "saturating": graph.saturating,
+        "clamped_values": proof.proof.clamp_counts.iter().map(|[a, b]| a + b).sum::<u64>(),
+        "clamped": clamped_by_tensor(graph, &proof.proof.clamp_counts),
     });
     let o = out.as_object_mut().expect("a JSON object");
     if s.next_token.is_some() {
@@ -353,6 +386,22 @@ pub fn public_output(
         o.insert("next_token_text".into(), t.into());
     }
     out
+}
+
+/// The proven clamp counts by tensor name (only tensors with a clamp):
+/// `{"name": {"above": a, "below": b}}`.
+fn clamped_by_tensor(graph: &Graph, counts: &[[u64; 2]]) -> serde_json::Value {
+    let nodes = circuit::saturating_rescales(graph);
+    let mut m = serde_json::Map::new();
+    for (id, [a, b]) in nodes.iter().zip(counts) {
+        if a + b > 0 {
+            m.insert(
+                graph.nodes[*id].name.clone(),
+                serde_json::json!({"above": a, "below": b}),
+            );
+        }
+    }
+    m.into()
 }
 
 /// Compares a prover's `out.json` with the verified public output: every

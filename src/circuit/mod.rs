@@ -18,11 +18,14 @@ pub mod padding;
 pub mod plan;
 pub mod proof;
 pub mod prover;
+pub mod saturation;
 pub mod verifier;
 
 pub use plan::Plan;
 pub use proof::CircuitProof;
-pub use prover::{committed_values, prove, prove_forged, prove_with_weight_tables};
+pub use prover::{
+    committed_values, prove, prove_forged, prove_forged_counts, prove_with_weight_tables,
+};
 pub use verifier::verify;
 
 use thiserror::Error;
@@ -99,6 +102,20 @@ impl Statement {
             &self.logits
         }
     }
+}
+
+/// The rescales that saturate, in node order: the order of a proof's clamp
+/// counts (as [`Plan::saturating`]).
+pub fn saturating_rescales(graph: &Graph) -> Vec<usize> {
+    if !graph.saturating {
+        return Vec::new();
+    }
+    graph
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, Op::Rescale { .. }))
+        .map(|n| n.id)
+        .collect()
 }
 
 /// The scale of the published logits, `2^-frac_bits`: the output node's
@@ -735,6 +752,10 @@ mod tests {
         st.finish(&g).expect("every claim taken");
         let mut st = ClaimStack::new(3);
         st.push(7, claim());
-        assert!(st.finish(&g).unwrap_err().to_string().contains("no such node"));
+        assert!(st
+            .finish(&g)
+            .unwrap_err()
+            .to_string()
+            .contains("no such node"));
     }
 }

@@ -37,6 +37,13 @@ pub enum AuxKind {
     SmDelta,
     SmSum,
     SmSumHi,
+    /// Saturation of a rescale (`Q` the quotient before the clamp, `Y` the
+    /// output): `P = max(Q − top, 0) = P' + I_P` with `I_P = [P > 0]`, and
+    /// `N = max(bot − Q, 0) = N' + I_N` likewise (see [`super::saturation`]).
+    SatPos,
+    SatPosInd,
+    SatNeg,
+    SatNegInd,
     /// Hidden logits (only the next token public): the last position's
     /// logits row `L`, and the gaps `G_j = L_t − L_j − [j < t]` (zero in the
     /// padding), range-checked to be non-negative.
@@ -70,6 +77,25 @@ pub struct RescalePlan {
     pub rem_limbs: Option<(usize, usize)>,
     /// Limbs of an output wider than 16 bits.
     pub limbs: Option<(usize, usize)>,
+    /// The clamp of a saturating graph's rescale.
+    pub sat: Option<SatPlan>,
+}
+
+/// The auxiliaries of a saturating rescale (aux indices).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SatPlan {
+    /// `P'` and `N'`, range-checked in `[0, 2^excess_bits)`.
+    pub pos: usize,
+    pub neg: usize,
+    /// `I_P`, `I_N`: Boolean, by the zero-check.
+    pub pos_ind: usize,
+    pub neg_ind: usize,
+    /// Limbs of `P'` and `N'` when `excess_bits` is above 16.
+    pub pos_limbs: Option<(usize, usize)>,
+    pub neg_limbs: Option<(usize, usize)>,
+    pub excess_bits: u32,
+    /// Index among the saturating rescales (its entry of the clamp counts).
+    pub index: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -113,6 +139,8 @@ pub struct Plan {
     pub masked_output: Vec<bool>,
     /// Set when the logits stay hidden and the next token is proven.
     pub argmax: Option<ArgmaxPlan>,
+    /// The saturating rescale nodes, in node order (the clamp counts' order).
+    pub saturating: Vec<NodeId>,
 }
 
 impl Plan {
@@ -132,6 +160,60 @@ impl Plan {
     fn lookup(&mut self, table: LookupTable, x: TensorRef, y: Option<TensorRef>) {
         let table = self.table(table);
         self.lookups.push(LookupUse { table, x, y });
+    }
+
+    /// A range check of `aux` in `[0, 2^bits)`: one lookup up to 16 bits,
+    /// else limbs `2^12·hi + lo` (returned) checked in `[0, 2^(bits−12))`
+    /// and `[0, 2^12)`.
+    fn unsigned_check(&mut self, owner: NodeId, aux: usize, bits: u32) -> Option<(usize, usize)> {
+        if bits <= 16 {
+            self.lookup(LookupTable::unsigned_range(bits), TensorRef::Aux(aux), None);
+            return None;
+        }
+        let shape = self.aux[aux].shape.clone();
+        let hi = self.aux(owner, AuxKind::LimbHi, shape.clone());
+        let lo = self.aux(owner, AuxKind::LimbLo, shape);
+        self.lookup(
+            LookupTable::unsigned_range(bits - LIMB_BITS),
+            TensorRef::Aux(hi),
+            None,
+        );
+        self.lookup(
+            LookupTable::unsigned_range(LIMB_BITS),
+            TensorRef::Aux(lo),
+            None,
+        );
+        Some((hi, lo))
+    }
+
+    /// The auxiliaries and range checks of a saturating rescale of an
+    /// `xbits`-wide input by `shift`: the input may exceed its width by the
+    /// witness's slack, so the excess over the output's edge is below
+    /// `2^(xbits + slack − shift + 1)` (capped at 28 bits: the limbs' reach).
+    /// The bound only serves completeness; soundness needs any bound far
+    /// below the field's size.
+    fn saturation(&mut self, node: &crate::ir::Node, xbits: u32, shift: u32) -> SatPlan {
+        let slack = crate::witness::SATURATION_SLACK_BITS;
+        let excess_bits = ((xbits + slack).saturating_sub(shift) + 1).clamp(1, 2 * LIMB_BITS + 4);
+        let shape = node.shape.clone();
+        let pos = self.aux(node.id, AuxKind::SatPos, shape.clone());
+        let pos_ind = self.aux(node.id, AuxKind::SatPosInd, shape.clone());
+        let neg = self.aux(node.id, AuxKind::SatNeg, shape.clone());
+        let neg_ind = self.aux(node.id, AuxKind::SatNegInd, shape);
+        let pos_limbs = self.unsigned_check(node.id, pos, excess_bits);
+        let neg_limbs = self.unsigned_check(node.id, neg, excess_bits);
+        let index = self.saturating.len();
+        self.saturating.push(node.id);
+        SatPlan {
+            pos,
+            neg,
+            pos_ind,
+            neg_ind,
+            pos_limbs,
+            neg_limbs,
+            excess_bits,
+            index,
+        }
     }
 
     /// Committed tensors in commitment order: nodes, then auxiliaries.
@@ -249,10 +331,17 @@ impl Plan {
                         );
                         Some((hi, lo))
                     };
+                    let sat = if graph.saturating {
+                        let xbits = graph.nodes[node.inputs[0]].quant.map_or(q.bits, |q| q.bits);
+                        Some(plan.saturation(node, xbits, *shift))
+                    } else {
+                        None
+                    };
                     plan.rescale[node.id] = Some(RescalePlan {
                         rem,
                         rem_limbs,
                         limbs,
+                        sat,
                     });
                 }
                 Op::Lookup { func, table } => {

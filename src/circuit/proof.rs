@@ -106,6 +106,10 @@ pub struct CircuitProof {
     /// One per distinct table, in plan order.
     pub lookups: Vec<LookupProof>,
     pub openings: BatchOpeningProof,
+    /// Per saturating rescale (plan order): how many values were clamped to
+    /// the top and to the bottom of its width. Public and proven
+    /// ([`super::saturation`]).
+    pub clamp_counts: Vec<[u64; 2]>,
 }
 
 impl Wire for CircuitProof {
@@ -115,13 +119,42 @@ impl Wire for CircuitProof {
         w.put_seq(&self.steps);
         w.put_seq(&self.lookups);
         self.openings.write(w);
+        w.put_u32(self.clamp_counts.len() as u32);
+        for [a, b] in &self.clamp_counts {
+            w.put_bytes(&a.to_le_bytes());
+            w.put_bytes(&b.to_le_bytes());
+        }
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let commitments = r.get_seq("commitments")?;
+        let steps = r.get_seq("steps")?;
+        let lookups = r.get_seq("lookup proofs")?;
+        let openings = r.get()?;
+        let n = r.get_u32("clamp count entries")? as usize;
+        if n.saturating_mul(16) > r.remaining() {
+            return Err(WireError::LengthTooLarge {
+                what: "clamp counts",
+                len: n,
+                left: r.remaining(),
+            });
+        }
+        let mut clamp_counts = Vec::with_capacity(n);
+        for _ in 0..n {
+            let mut pair = [0u64; 2];
+            for v in &mut pair {
+                let b = r.take(8, "clamp count")?;
+                *v = u64::from_le_bytes(b.try_into().map_err(|_| WireError::Invalid {
+                    what: "clamp count",
+                })?);
+            }
+            clamp_counts.push(pair);
+        }
         Ok(Self {
-            commitments: r.get_seq("commitments")?,
-            steps: r.get_seq("steps")?,
-            lookups: r.get_seq("lookup proofs")?,
-            openings: r.get()?,
+            commitments,
+            steps,
+            lookups,
+            openings,
+            clamp_counts,
         })
     }
 }

@@ -135,6 +135,27 @@ pub fn committed_values(
             aux[hi] = layout::padded_ints(&node.shape, &h);
             aux[lo] = layout::padded_ints(&node.shape, &l);
         }
+        if let Some(sp) = &rp.sat {
+            let bits = node.quant.map_or(1, |q| q.bits);
+            let parts: Vec<[i64; 4]> = x
+                .iter()
+                .map(|&v| super::saturation::split(crate::quant::rescale(v, shift), bits))
+                .collect();
+            let tensors = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind];
+            for (k, &a) in tensors.iter().enumerate() {
+                let col: Vec<i64> = parts.iter().map(|p| p[k]).collect();
+                aux[a] = layout::padded_ints(&node.shape, &col);
+            }
+            for (limbs, k) in [(sp.pos_limbs, 0), (sp.neg_limbs, 2)] {
+                let Some((hi, lo)) = limbs else { continue };
+                let (h, l): (Vec<i64>, Vec<i64>) = parts
+                    .iter()
+                    .map(|p| crate::protocols::rescale::limbs::split(p[k], LIMB_BITS))
+                    .unzip();
+                aux[hi] = layout::padded_ints(&node.shape, &h);
+                aux[lo] = layout::padded_ints(&node.shape, &l);
+            }
+        }
     }
     let mut out = Vec::new();
     for t in plan.committed_tensors() {
@@ -187,6 +208,8 @@ struct Walk<'a> {
     aux_tensor: Vec<TensorId>,
     steps: Vec<Step>,
     claims: super::ClaimStack,
+    /// Per saturating rescale: the clamped counts (above, below).
+    clamp_counts: Vec<[u64; 2]>,
 }
 
 /// Proves that `wit` is the quantized graph's run on `stmt.ids` and that
@@ -207,7 +230,43 @@ pub fn prove<R: RngCore + CryptoRng>(
 ) -> Result<CircuitProof, CircuitError> {
     let values = committed_values(graph, plan, wit, stmt)?;
     prove_inner(
-        be, pcs, graph, plan, weights, None, vk_digest, wit, stmt, values, false, rng, progress,
+        be, pcs, graph, plan, weights, None, None, vk_digest, wit, stmt, values, false, rng,
+        progress,
+    )
+}
+
+/// Soundness-test hook: [`prove_forged`], stating `counts` as the clamp
+/// counts instead of the committed indicators' sums.
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub fn prove_forged_counts<R: RngCore + CryptoRng>(
+    be: &dyn Backend,
+    pcs: &Hyrax,
+    graph: &Graph,
+    plan: &Plan,
+    weights: &[(HyraxCommitment, HyraxHint)],
+    vk_digest: &[u8; 32],
+    wit: &Witness<'_>,
+    stmt: &Statement,
+    values: Vec<Vec<i64>>,
+    counts: Vec<[u64; 2]>,
+    rng: &mut R,
+) -> Result<CircuitProof, CircuitError> {
+    prove_inner(
+        be,
+        pcs,
+        graph,
+        plan,
+        weights,
+        None,
+        Some(counts),
+        vk_digest,
+        wit,
+        stmt,
+        values,
+        true,
+        rng,
+        &|_, _, _| {},
     )
 }
 
@@ -237,6 +296,7 @@ pub fn prove_with_weight_tables<R: RngCore + CryptoRng>(
         plan,
         weights,
         Some(weight_tables),
+        None,
         vk_digest,
         wit,
         stmt,
@@ -271,6 +331,7 @@ pub fn prove_forged<R: RngCore + CryptoRng>(
         plan,
         weights,
         None,
+        None,
         vk_digest,
         wit,
         stmt,
@@ -289,6 +350,7 @@ fn prove_inner<R: RngCore + CryptoRng>(
     plan: &Plan,
     weights: &[(HyraxCommitment, HyraxHint)],
     weight_tables: Option<Vec<Vec<i64>>>,
+    stated_counts: Option<Vec<[u64; 2]>>,
     vk_digest: &[u8; 32],
     wit: &Witness<'_>,
     stmt: &Statement,
@@ -384,6 +446,18 @@ fn prove_inner<R: RngCore + CryptoRng>(
         mult_ids.push(openings.add_small(m, c.clone(), h));
         commitments.push(c);
     }
+    // The clamp counts: how many ones each saturating rescale's indicators hold.
+    let clamp_counts: Vec<[u64; 2]> = plan
+        .saturating
+        .iter()
+        .map(|&id| {
+            let sp = plan.rescale[id].as_ref().and_then(|r| r.sat.as_ref());
+            let ones = |a: usize| value_of(TensorRef::Aux(a)).iter().sum::<i64>() as u64;
+            sp.map_or([0, 0], |sp| [ones(sp.pos_ind), ones(sp.neg_ind)])
+        })
+        .collect();
+    let clamp_counts = stated_counts.unwrap_or(clamp_counts);
+    super::saturation::absorb_counts(&mut t, &clamp_counts);
     for (k, c) in super::padding::weight_zero_claims(graph, &mut t) {
         let tid = node_tensor[weight_nodes[k]].expect("weights registered");
         openings.claim(tid, c);
@@ -400,6 +474,7 @@ fn prove_inner<R: RngCore + CryptoRng>(
         aux_tensor,
         steps: Vec::new(),
         claims: super::ClaimStack::new(graph.nodes.len()),
+        clamp_counts: clamp_counts.clone(),
     };
     let start = match (plan.argmax, stmt.next_token) {
         (Some(ap), Some(token)) => w.argmax_output(ap, token, stmt)?,
@@ -465,6 +540,7 @@ fn prove_inner<R: RngCore + CryptoRng>(
         steps,
         lookups,
         openings,
+        clamp_counts,
     })
 }
 
@@ -690,9 +766,33 @@ impl Walk<'_> {
                         vals.push(v);
                     }
                 }
+                let mut q = c.clone();
+                if let Some(sp) = &rp.sat {
+                    let ids = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind];
+                    let limbs = [sp.pos_limbs, sp.neg_limbs];
+                    let parts = limbs.into_iter().flatten().flat_map(|(h, l)| [h, l]);
+                    let mut sat_vals = Vec::new();
+                    for a in ids.into_iter().chain(parts) {
+                        let tid = self.aux_tensor[a];
+                        let v = self.be.evaluate(&self.openings.table(tid), &c.point);
+                        self.openings.claim(
+                            tid,
+                            EvaluationClaim {
+                                point: c.point.clone(),
+                                value: v,
+                            },
+                        );
+                        sat_vals.push(v);
+                    }
+                    q.value = super::saturation::quotient(c.value, &sat_vals);
+                    vals.extend(sat_vals);
+                }
                 self.t.append_scalars(b"rescale-values", &vals);
                 self.steps.push(Step::Values(vals));
-                let x = super::claim_maps::rescale_input(*shift, &c, r);
+                if let Some(sp) = rp.sat.clone() {
+                    self.saturation(id, &sp)?;
+                }
+                let x = super::claim_maps::rescale_input(*shift, &q, r);
                 self.claim(ins[0], x);
             }
             Op::Softmax { .. } => self.softmax(id, c)?,
@@ -858,6 +958,45 @@ impl Walk<'_> {
 
     /// zkAttn: `y = M∘E∘Δ`, row sums in the tolerance band, and
     /// `M∘(ẑ − z) = lo + 2^b·hi` (see [`crate::quant::zkattn_row`]).
+    /// The clamp of a saturating rescale ([`super::saturation`]): the
+    /// zero-check at a fresh point, and the clamp counts' openings.
+    fn saturation(&mut self, id: usize, sp: &super::plan::SatPlan) -> Result<(), CircuitError> {
+        let node = &self.graph.nodes[id];
+        let bits = node.quant.map_or(1, |q| q.bits);
+        let nv = num_vars(&node.shape);
+        let (top, bot) = super::saturation::edges(bits);
+        let rho = self.t.challenge_scalars(b"saturation-point", nv);
+        let lambda = self.t.challenge_scalar(b"saturation-lambda");
+        let ytid = self.tensor_id(TensorRef::Node(id));
+        let y = self.openings.table(ytid).into_owned();
+        let ids = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind].map(|a| self.aux_tensor[a]);
+        let mut tables = vec![self.be.eq_table(&rho)];
+        tables.extend(ids.iter().map(|&t| self.openings.table(t).into_owned()));
+        tables.push(y.iter().map(|&v| from_i64(top) - v).collect());
+        tables.push(y.iter().map(|&v| v - from_i64(bot)).collect());
+        let sop = super::saturation::zero_check(lambda);
+        let (proof, out) = sumcheck::prove(self.be, tables, &sop, Fr::from(0u64), &mut self.t);
+        let mut vals: Vec<Fr> = out.final_values[1..5].to_vec();
+        vals.push(from_i64(top) - out.final_values[5]);
+        self.t.append_scalars(b"saturation-values", &vals);
+        for (k, &tid) in ids.iter().chain([&ytid]).enumerate() {
+            self.openings.claim(
+                tid,
+                EvaluationClaim {
+                    point: out.point.clone(),
+                    value: vals[k],
+                },
+            );
+        }
+        self.steps.push(Step::Sumcheck(proof, vals));
+        let counts = self.clamp_counts[sp.index];
+        for (tid, count) in [(ids[1], counts[0]), (ids[3], counts[1])] {
+            self.openings
+                .claim(tid, super::saturation::count_claim(nv, count));
+        }
+        Ok(())
+    }
+
     fn softmax(&mut self, id: usize, c: EvaluationClaim) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
         let sp = self.plan.softmax[id].clone().expect("planned");

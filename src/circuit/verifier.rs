@@ -32,6 +32,7 @@ struct Walk<'a> {
     aux_tensor: Vec<TensorId>,
     steps: std::slice::Iter<'a, Step>,
     claims: super::ClaimStack,
+    clamp_counts: &'a [[u64; 2]],
 }
 
 /// Verifies `proof` for the statement against the verifying key's graph
@@ -98,6 +99,14 @@ pub fn verify(
         c.absorb(b"multiplicities", &mut t);
         mult_ids.push(openings.add(c.clone()));
     }
+    if proof.clamp_counts.len() != plan.saturating.len() {
+        return Err(CircuitError::Invalid(format!(
+            "proof has {} clamp counts, the circuit has {} saturating rescales",
+            proof.clamp_counts.len(),
+            plan.saturating.len()
+        )));
+    }
+    super::saturation::absorb_counts(&mut t, &proof.clamp_counts);
     for (k, c) in super::padding::weight_zero_claims(graph, &mut t) {
         let tid = node_tensor[weight_nodes[k]]
             .ok_or_else(|| CircuitError::Invalid("weight without a commitment".into()))?;
@@ -114,6 +123,7 @@ pub fn verify(
         aux_tensor,
         steps: proof.steps.iter(),
         claims: super::ClaimStack::new(graph.nodes.len()),
+        clamp_counts: &proof.clamp_counts,
     };
     let start = match (plan.argmax, stmt.next_token) {
         (Some(ap), Some(token)) => w.argmax_output(ap, token)?,
@@ -431,7 +441,13 @@ impl Walk<'_> {
                 let rp = self.plan.rescale[id]
                     .clone()
                     .ok_or_else(|| self.reject(id, "rescale missing from the plan"))?;
-                let n = 1 + 2 * rp.rem_limbs.is_some() as usize + 2 * rp.limbs.is_some() as usize;
+                let sat_n = rp.sat.as_ref().map_or(0, |sp| {
+                    4 + 2 * sp.pos_limbs.is_some() as usize + 2 * sp.neg_limbs.is_some() as usize
+                });
+                let n = 1
+                    + 2 * rp.rem_limbs.is_some() as usize
+                    + 2 * rp.limbs.is_some() as usize
+                    + sat_n;
                 let vals = self.values(id, n)?;
                 self.t.append_scalars(b"rescale-values", &vals);
                 let r = vals[0];
@@ -470,7 +486,45 @@ impl Walk<'_> {
                         },
                     );
                 }
-                let x = super::claim_maps::rescale_input(*shift, &c, r);
+                let mut q = c.clone();
+                if let Some(sp) = &rp.sat {
+                    let sat = &vals[k..k + 4];
+                    for (a, &v) in [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind].iter().zip(sat) {
+                        self.openings.claim(
+                            self.aux_tensor[*a],
+                            EvaluationClaim {
+                                point: c.point.clone(),
+                                value: v,
+                            },
+                        );
+                    }
+                    q.value = super::saturation::quotient(c.value, sat);
+                    let mut j = k + 4;
+                    for (limbs, whole, what) in [
+                        (sp.pos_limbs, sat[0], "excess above"),
+                        (sp.neg_limbs, sat[2], "excess below"),
+                    ] {
+                        let Some((hi, lo)) = limbs else { continue };
+                        let (h, l) = (vals[j], vals[j + 1]);
+                        j += 2;
+                        if pow2(super::plan::LIMB_BITS) * h + l != whole {
+                            return Err(
+                                self.reject(id, format!("limbs do not recombine to the {what}"))
+                            );
+                        }
+                        for (a, v) in [(hi, h), (lo, l)] {
+                            self.openings.claim(
+                                self.aux_tensor[a],
+                                EvaluationClaim {
+                                    point: c.point.clone(),
+                                    value: v,
+                                },
+                            );
+                        }
+                    }
+                    self.saturation(id, sp)?;
+                }
+                let x = super::claim_maps::rescale_input(*shift, &q, r);
                 self.claim(ins[0], x);
             }
             Op::Softmax { .. } => self.softmax(id, c)?,
@@ -634,6 +688,51 @@ impl Walk<'_> {
         let cl = index_map::verify_select(&[sel], &rc, &proof, &mut self.t)
             .map_err(|e| self.reject(id, e))?;
         self.claim(ins[0], cl[0].clone());
+        Ok(())
+    }
+
+    /// The clamp of a saturating rescale (see the prover's `saturation`):
+    /// the zero-check holds at the final point, and each clamp count is an
+    /// opening of its indicator at `(½, …, ½)`.
+    fn saturation(&mut self, id: usize, sp: &super::plan::SatPlan) -> Result<(), CircuitError> {
+        let node = &self.graph.nodes[id];
+        let bits = node.quant.map_or(1, |q| q.bits);
+        let nv = num_vars(&node.shape);
+        let rho = self.t.challenge_scalars(b"saturation-point", nv);
+        let lambda = self.t.challenge_scalar(b"saturation-lambda");
+        let (proof, vals) = self.sumcheck_step(id, 5)?;
+        let sop = super::saturation::zero_check(lambda);
+        let red = sumcheck::verify(nv, &sop, Fr::from(0u64), &proof, &mut self.t).map_err(|e| {
+            self.reject(
+                id,
+                format!("the clamp is not proven (saturation zero-check): {e}"),
+            )
+        })?;
+        self.t.append_scalars(b"saturation-values", &vals);
+        let v: [Fr; 5] = [vals[0], vals[1], vals[2], vals[3], vals[4]];
+        let e = eq_eval(&rho, &red.point);
+        if super::saturation::final_value(e, lambda, &v, bits) != red.value {
+            return Err(self.reject(id, "the clamp is not proven (saturation zero-check)"));
+        }
+        let ytid = self.tensor_id(TensorRef::Node(id))?;
+        let ids = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind].map(|a| self.aux_tensor[a]);
+        for (k, &tid) in ids.iter().chain([&ytid]).enumerate() {
+            self.openings.claim(
+                tid,
+                EvaluationClaim {
+                    point: red.point.clone(),
+                    value: v[k],
+                },
+            );
+        }
+        let counts = *self
+            .clamp_counts
+            .get(sp.index)
+            .ok_or_else(|| self.reject(id, "no clamp count for this rescale"))?;
+        for (tid, count) in [(ids[1], counts[0]), (ids[3], counts[1])] {
+            self.openings
+                .claim(tid, super::saturation::count_claim(nv, count));
+        }
         Ok(())
     }
 

@@ -62,6 +62,10 @@ pub struct ProveArgs {
     /// proven to be the argmax; the logits stay hidden).
     #[arg(long, default_value = "last", value_parser = ["last", "all-logits", "token"])]
     pub public: String,
+    /// Refuse a prompt that drives any value past its calibrated range
+    /// (instead of proving it with the value clamped to the range's edge).
+    #[arg(long)]
+    pub strict: bool,
     /// Fix the prover's randomness (reproducible proofs; tests only).
     #[arg(long, hide = true)]
     pub seed: Option<u64>,
@@ -99,7 +103,7 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
         bail!("no input: give --input input.json, or --prompt TEXT --tokenizer tokenizer.json");
     };
     let bars = common.bars();
-    let proof = pipeline::prove_with(
+    let proof = pipeline::prove_strict(
         &pk,
         &ids,
         match args.public.as_str() {
@@ -107,6 +111,7 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
             "token" => Publish::NextToken,
             _ => Publish::LastLogits,
         },
+        args.strict,
         args.seed,
         &|s, d, t| bars.update(s, d, t),
     )?;
@@ -124,7 +129,7 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
     if common.json {
         println!(
             "{}",
-            serde_json::json!({"proof": args.out, "proof_bytes": bytes, "seconds": secs, "next_token": next, "next_token_text": next_text})
+            serde_json::json!({"proof": args.out, "proof_bytes": bytes, "seconds": secs, "next_token": next, "next_token_text": next_text, "clamped_values": output["clamped_values"], "clamped": output["clamped"]})
         );
     } else if !common.quiet {
         let shown = next_text.map(|t| format!(" {t:?}")).unwrap_or_default();
@@ -133,6 +138,20 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
             ids.len(),
             args.out.display()
         );
+        println!("{}", clamp_line(&output));
     }
     Ok(())
+}
+
+/// One line on the values the proof clamped (public, proven).
+pub fn clamp_line(output: &serde_json::Value) -> String {
+    let n = output["clamped_values"].as_u64().unwrap_or(0);
+    let tensors = output["clamped"].as_object().map_or(0, |m| m.len());
+    match (output["saturating"].as_bool(), n) {
+        (Some(true), 0) => "clamped: none (every value within its calibrated range)".into(),
+        (Some(true), n) => format!(
+            "clamped: {n} value(s) in {tensors} tensor(s) saturated at their range's edge (listed in the output JSON; prove --strict refuses such prompts)"
+        ),
+        _ => "clamped: not applicable (a key that refuses out-of-range prompts)".into(),
+    }
 }

@@ -69,6 +69,7 @@ pub fn run(args: &VerifyArgs, common: &super::progress::Common) -> Result<()> {
             "verified: model {digest}, {} input tokens, next token {next}{shown}{checked} ({secs:.2} s)",
             proof.statement.position + 1
         );
+        println!("{}", super::prove::clamp_line(&public));
     }
     Ok(())
 }

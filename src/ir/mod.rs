@@ -268,6 +268,12 @@ pub struct Graph {
     pub output: NodeId,
     /// Sequence length the graph was built for.
     pub seq_len: usize,
+    /// Rescale outputs saturate at the edges of their width (clamped, and
+    /// the clamp proven) instead of being refused; see
+    /// [`crate::circuit::saturation`]. Keys written before it existed do not
+    /// saturate.
+    #[serde(default)]
+    pub saturating: bool,
 }
 
 impl Graph {

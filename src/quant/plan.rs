@@ -30,6 +30,15 @@ pub struct QuantConfig {
     /// Ranges are multiplied by this before picking scales (margin for
     /// inputs other than the calibration ones).
     pub headroom: f64,
+    /// Rescale outputs past their width are clamped to its edge, and the
+    /// clamp proven (`zkllm prove` then never refuses a prompt for a rescale
+    /// range); false refuses such prompts.
+    #[serde(default = "saturate_default")]
+    pub saturate: bool,
+}
+
+fn saturate_default() -> bool {
+    true
 }
 
 impl Default for QuantConfig {
@@ -43,6 +52,7 @@ impl Default for QuantConfig {
             norm_table_bits: 22,
             softmax_exp_frac_bits: 15,
             headroom: 1.25,
+            saturate: true,
         }
     }
 }
@@ -212,6 +222,7 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
         cfg,
         g: Graph {
             seq_len: src.seq_len,
+            saturating: cfg.saturate,
             ..Graph::default()
         },
     };

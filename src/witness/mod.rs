@@ -118,6 +118,11 @@ fn width_error(node: &crate::ir::Node, values: &[i64], bits: u32) -> Option<Witn
     })
 }
 
+/// In a saturating graph, how far (in bits) a tensor that no range check
+/// reads may exceed its declared width; the excess range of each rescale is
+/// sized to cover it ([`crate::circuit::plan`]).
+pub const SATURATION_SLACK_BITS: u32 = 4;
+
 /// Every node's integer tensor (indexed by node id), flattened row-major.
 /// Weights and constants are borrowed from the graph, not copied.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,6 +132,17 @@ pub struct Witness<'g> {
     /// `frac_bits` of the output.
     pub output_frac_bits: i32,
     pub output_shape: Vec<usize>,
+    /// Saturating rescales that clamped values, in node order.
+    pub clamped: Vec<Clamped>,
+}
+
+/// How many values of a saturating rescale were clamped to the top and to
+/// the bottom of its width.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Clamped {
+    pub node: NodeId,
+    pub above: usize,
+    pub below: usize,
 }
 
 impl Witness<'_> {
@@ -180,6 +196,7 @@ fn generate_inner<'g>(
         return Err(WitnessError::NotQuantized);
     }
     let mut vals: Vec<Cow<'g, [i64]>> = Vec::with_capacity(graph.nodes.len());
+    let mut clamped = Vec::new();
     for node in &graph.nodes {
         let q = node.quant.expect("checked");
         let arith = |what: String| WitnessError::Arithmetic {
@@ -275,6 +292,27 @@ fn generate_inner<'g>(
                 .map(|&x| x.checked_mul(*c))
                 .collect::<Option<Vec<i64>>>()
                 .ok_or_else(|| arith("i64 overflow".into()))?,
+            Op::Rescale { shift } if graph.saturating => {
+                let (top, bot) = ((1i64 << (q.bits - 1)) - 1, -(1i64 << (q.bits - 1)));
+                let out: Vec<i64> = inp(0)
+                    .par_iter()
+                    .map(|&x| rescale(x, *shift).clamp(bot, top))
+                    .collect();
+                let (mut above, mut below) = (0, 0);
+                for &x in inp(0) {
+                    let v = rescale(x, *shift);
+                    above += (v > top) as usize;
+                    below += (v < bot) as usize;
+                }
+                if above + below > 0 {
+                    clamped.push(Clamped {
+                        node: node.id,
+                        above,
+                        below,
+                    });
+                }
+                out
+            }
             Op::Rescale { shift } => inp(0).par_iter().map(|&x| rescale(x, *shift)).collect(),
             Op::Lookup { func, table } => {
                 let table = table.ok_or_else(|| arith("lookup without a table range".into()))?;
@@ -374,7 +412,16 @@ fn generate_inner<'g>(
                 node.shape
             )));
         }
-        if let Some(err) = width_error(node, &out, q.bits) {
+        // A saturating graph range-checks only rescale outputs (clamped
+        // above) and lookup inputs: elsewhere a width is the quantizer's
+        // bound on accumulators, and values may exceed it by
+        // [`SATURATION_SLACK_BITS`], which the next rescale's clamp absorbs.
+        let allowed = if graph.saturating && !matches!(node.op, Op::Rescale { .. }) {
+            q.bits + SATURATION_SLACK_BITS
+        } else {
+            q.bits
+        };
+        if let Some(err) = width_error(node, &out, allowed) {
             return Err(err);
         }
         vals.push(Cow::Owned(out));
@@ -385,6 +432,7 @@ fn generate_inner<'g>(
         output: graph.output,
         output_frac_bits: out.quant.expect("checked").frac_bits,
         output_shape: out.shape.clone(),
+        clamped,
     })
 }
 

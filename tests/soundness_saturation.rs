@@ -1,0 +1,325 @@
+//! Saturating rescales (`src/circuit/saturation.rs`): a key whose ranges
+//! are too tight for the prompt (calibrated at half the float range) still
+//! proves and verifies, with the clamp counts public and proven; `--strict`
+//! refuses the prompt instead; and each way of not clamping honestly is a
+//! transcript-consistent forgery rejected by the check that names it.
+
+use std::sync::OnceLock;
+
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use zkllm::artifacts::ProvingKey;
+use zkllm::backend::default_backend;
+use zkllm::circuit::plan::{SatPlan, TensorRef};
+use zkllm::circuit::{self, layout, Plan, Statement};
+use zkllm::commit::Hyrax;
+use zkllm::import::{import, ImportOptions};
+use zkllm::ir::Op;
+use zkllm::pipeline::{self, Publish};
+use zkllm::witness::{self, generate_with_override, Witness};
+
+struct Fixture {
+    pk: ProvingKey,
+    plan: Plan,
+    pcs: Hyrax,
+    ids: Vec<i64>,
+    position: usize,
+}
+
+const PROMPT: [i64; 8] = [3, 1, 4, 1, 5, 9, 2, 6];
+
+/// LLaMA at seq 8, its ranges half of what the float runs saw.
+fn tight() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let path =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/llama_dynamo.onnx");
+        let float = import(
+            &path,
+            &ImportOptions {
+                seq_len: 8,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let cfg = zkllm::quant::QuantConfig {
+            headroom: 0.5,
+            ..pipeline::default_quant_config(false)
+        };
+        let g = pipeline::quantize_float_graph(&float, None, &cfg).unwrap();
+        assert!(g.saturating, "saturation is the default");
+        let pk = pipeline::setup(g, &|_, _, _| {}).unwrap();
+        let plan = Plan::new(&pk.graph).unwrap();
+        let pcs = Hyrax::setup(&pk.vk.generator_seed, pk.vk.max_vars);
+        let (ids, position) = pipeline::statement_ids(&pk.graph, &PROMPT).unwrap();
+        Fixture {
+            pk,
+            plan,
+            pcs,
+            ids,
+            position,
+        }
+    })
+}
+
+impl Fixture {
+    fn statement(&self, wit: &Witness<'_>) -> Statement {
+        let g = &self.pk.graph;
+        let vocab = pipeline::logits_width(g);
+        Statement {
+            ids: self.ids.clone(),
+            position: self.position,
+            all_positions: false,
+            logits: wit.node(g.output)[self.position * vocab..(self.position + 1) * vocab].to_vec(),
+            next_token: None,
+        }
+    }
+
+    /// Proves with the forging prover (committed `values`, stated `counts`)
+    /// and verifies against the key: the error, or `Ok`.
+    fn run(
+        &self,
+        wit: &Witness<'_>,
+        values: Vec<Vec<i64>>,
+        counts: Option<Vec<[u64; 2]>>,
+    ) -> Result<(), String> {
+        let stmt = self.statement(wit);
+        let weights: Vec<_> = self
+            .pk
+            .vk
+            .weights
+            .iter()
+            .cloned()
+            .zip(self.pk.weight_hints.iter().cloned())
+            .collect();
+        let digest = self.pk.vk.digest();
+        let be = default_backend();
+        let g = &self.pk.graph;
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        let counts = counts.unwrap_or_else(|| honest_counts(&self.plan, &values));
+        let proof = circuit::prove_forged_counts(
+            be, &self.pcs, g, &self.plan, &weights, &digest, wit, &stmt, values, counts, &mut rng,
+        )
+        .map_err(|e| format!("prover: {e}"))?;
+        circuit::verify(
+            be,
+            &self.pcs,
+            &self.pk.vk.graph,
+            &self.plan,
+            &self.pk.vk.weights,
+            &digest,
+            &stmt,
+            &proof,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// A saturating rescale with an entry clamped from above by at least 2,
+    /// its plan, the entry and `Q` there.
+    fn clamped_entry(&self, wit: &Witness<'_>) -> (usize, SatPlan, usize, i64) {
+        let g = &self.pk.graph;
+        let consumers = g.consumers();
+        for c in &wit.clamped {
+            let node = &g.nodes[c.node];
+            // A changed output must not leave a lookup table downstream.
+            if consumers[c.node]
+                .iter()
+                .any(|&k| matches!(g.nodes[k].op, Op::Lookup { .. }))
+            {
+                continue;
+            }
+            let Op::Rescale { shift } = node.op else {
+                continue;
+            };
+            let top = (1i64 << (node.quant.unwrap().bits - 1)) - 1;
+            let x = wit.node(node.inputs[0]);
+            if let Some(e) = x
+                .iter()
+                .position(|&v| zkllm::quant::rescale(v, shift) >= top + 3)
+            {
+                let sp = self.plan.rescale[c.node].clone().unwrap().sat.unwrap();
+                return (c.node, sp, e, zkllm::quant::rescale(x[e], shift));
+            }
+        }
+        panic!("the tight key clamps an entry by at least 3");
+    }
+
+    /// Sets `P'` (or `N'` with `neg`) at padded index `i`, and its limbs.
+    fn set_excess(&self, values: &mut [Vec<i64>], sp: &SatPlan, neg: bool, i: usize, v: i64) {
+        let (aux, limbs) = if neg {
+            (sp.neg, sp.neg_limbs)
+        } else {
+            (sp.pos, sp.pos_limbs)
+        };
+        values[self.slot(aux)][i] = v;
+        if let Some((hi, lo)) = limbs {
+            let (h, l) =
+                zkllm::protocols::rescale::limbs::split(v, zkllm::circuit::plan::LIMB_BITS);
+            values[self.slot(hi)][i] = h;
+            values[self.slot(lo)][i] = l;
+        }
+    }
+
+    /// The committed-values slot of auxiliary `aux`.
+    fn slot(&self, aux: usize) -> usize {
+        self.plan
+            .committed_tensors()
+            .iter()
+            .position(|t| *t == TensorRef::Aux(aux))
+            .unwrap()
+    }
+}
+
+fn honest_counts(plan: &Plan, values: &[Vec<i64>]) -> Vec<[u64; 2]> {
+    let tensors = plan.committed_tensors();
+    let sum = |a: usize| {
+        let k = tensors
+            .iter()
+            .position(|t| *t == TensorRef::Aux(a))
+            .unwrap();
+        values[k].iter().sum::<i64>() as u64
+    };
+    plan.saturating
+        .iter()
+        .map(|&id| {
+            let sp = plan.rescale[id].as_ref().unwrap().sat.as_ref().unwrap();
+            [sum(sp.pos_ind), sum(sp.neg_ind)]
+        })
+        .collect()
+}
+
+#[test]
+fn a_prompt_past_the_ranges_proves_with_proven_clamp_counts() {
+    let f = tight();
+    let wit = witness::generate(&f.pk.graph, &f.ids).unwrap();
+    assert!(!wit.clamped.is_empty(), "the tight key clamps this prompt");
+    let proof = pipeline::prove(&f.pk, &PROMPT, Some(1), &|_, _, _| {}).unwrap();
+    pipeline::verify(&f.pk.vk, &proof, Some(&PROMPT)).expect("a clamped prompt verifies");
+    let total: usize = wit.clamped.iter().map(|c| c.above + c.below).sum();
+    let proven: u64 = proof.proof.clamp_counts.iter().map(|[a, b]| a + b).sum();
+    assert_eq!(
+        proven, total as u64,
+        "the proof states the witness's clamps"
+    );
+    let out = pipeline::public_output(&f.pk.vk.graph, &proof, None);
+    assert_eq!(out["saturating"], true);
+    assert_eq!(out["clamped_values"], total);
+    let named = out["clamped"].as_object().unwrap();
+    assert_eq!(named.len(), wit.clamped.len());
+    for c in &wit.clamped {
+        let e = &named[&f.pk.graph.nodes[c.node].name];
+        assert_eq!(
+            (e["above"].as_u64(), e["below"].as_u64()),
+            (Some(c.above as u64), Some(c.below as u64))
+        );
+    }
+    eprintln!(
+        "clamped {total} values in {} tensors; proof of {} bytes",
+        wit.clamped.len(),
+        proof.to_bytes().len()
+    );
+}
+
+#[test]
+fn strict_refuses_a_prompt_that_would_clamp() {
+    let f = tight();
+    let e = pipeline::prove_strict(
+        &f.pk,
+        &PROMPT,
+        Publish::LastLogits,
+        true,
+        Some(1),
+        &|_, _, _| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("--strict"), "{e}");
+    let wit = witness::generate(&f.pk.graph, &f.ids).unwrap();
+    let first = &f.pk.graph.nodes[wit.clamped[0].node].name;
+    assert!(e.contains(first.as_str()), "names the clamped tensor: {e}");
+}
+
+/// The honest forging path verifies (control for the forgeries below).
+#[test]
+fn the_forging_prover_is_honest_by_default() {
+    let f = tight();
+    let wit = witness::generate(&f.pk.graph, &f.ids).unwrap();
+    let stmt = f.statement(&wit);
+    let values = circuit::committed_values(&f.pk.graph, &f.plan, &wit, &stmt).unwrap();
+    f.run(&wit, values, None).expect("honest values verify");
+}
+
+/// A stated clamp count one short, everything else honest: only the
+/// count's opening (the indicator at (½, …, ½)) can catch it.
+#[test]
+fn a_wrong_clamp_count_is_caught_by_its_opening() {
+    let f = tight();
+    let wit = witness::generate(&f.pk.graph, &f.ids).unwrap();
+    let stmt = f.statement(&wit);
+    let values = circuit::committed_values(&f.pk.graph, &f.plan, &wit, &stmt).unwrap();
+    let mut counts = honest_counts(&f.plan, &values);
+    let k = counts.iter().position(|c| c[0] > 0).unwrap();
+    counts[k][0] -= 1;
+    let e = f.run(&wit, values, Some(counts)).unwrap_err();
+    assert!(e.contains("openings"), "{e}");
+}
+
+/// The output one below the edge for a quotient above it, the excess grown
+/// by one so that `X = 2^s·(Y + P − N) + R` still holds and every range
+/// check passes: only the zero-check's `P·(top − Y) = 0` can catch it.
+#[test]
+fn an_output_below_the_edge_with_an_excess_is_caught_by_the_zero_check() {
+    let f = tight();
+    let g = &f.pk.graph;
+    let wit = witness::generate(g, &f.ids).unwrap();
+    let (node, sp, e, _) = f.clamped_entry(&wit);
+    let mut y = wit.node(node).to_vec();
+    y[e] -= 1;
+    let forged = generate_with_override(g, &f.ids, node, y).unwrap();
+    let stmt = f.statement(&forged);
+    let mut values = circuit::committed_values(g, &f.plan, &forged, &stmt).unwrap();
+    let i = layout::padded_index(&g.nodes[node].shape, e);
+    let p = values[f.slot(sp.pos)][i];
+    f.set_excess(&mut values, &sp, false, i, p + 1);
+    let e = f.run(&forged, values, None).unwrap_err();
+    assert!(e.contains(&format!("node {node} ")), "{e}");
+    assert!(e.contains("saturation zero-check"), "{e}");
+}
+
+/// An indicator of 2 (the excess one smaller): the relation and the ranges
+/// hold, the count follows the indicator; `I − I² = 0` catches it.
+#[test]
+fn a_non_boolean_indicator_is_caught_by_the_zero_check() {
+    let f = tight();
+    let g = &f.pk.graph;
+    let wit = witness::generate(g, &f.ids).unwrap();
+    let (node, sp, e, _) = f.clamped_entry(&wit);
+    let stmt = f.statement(&wit);
+    let mut values = circuit::committed_values(g, &f.plan, &wit, &stmt).unwrap();
+    let i = layout::padded_index(&g.nodes[node].shape, e);
+    let p = values[f.slot(sp.pos)][i];
+    f.set_excess(&mut values, &sp, false, i, p - 1);
+    values[f.slot(sp.pos_ind)][i] += 1;
+    let e = f.run(&wit, values, None).unwrap_err();
+    assert!(e.contains("saturation zero-check"), "{e}");
+}
+
+/// No clamp at all: the output is the raw quotient (past the width) with no
+/// excess. The relation holds; the output's own range check catches it.
+#[test]
+fn an_unclamped_output_is_caught_by_its_range_check() {
+    let f = tight();
+    let g = &f.pk.graph;
+    let wit = witness::generate(g, &f.ids).unwrap();
+    let (node, sp, e, q) = f.clamped_entry(&wit);
+    let mut y = wit.node(node).to_vec();
+    y[e] = q;
+    let forged = generate_with_override(g, &f.ids, node, y).unwrap();
+    let stmt = f.statement(&forged);
+    let mut values = circuit::committed_values(g, &f.plan, &forged, &stmt).unwrap();
+    let i = layout::padded_index(&g.nodes[node].shape, e);
+    f.set_excess(&mut values, &sp, false, i, 0);
+    values[f.slot(sp.pos_ind)][i] = 0;
+    let e = f.run(&forged, values, None).unwrap_err();
+    assert!(e.contains("lookup table"), "{e}");
+}
