@@ -5,6 +5,8 @@
 //! cargo bench --bench e2e                      # every fixture in fixtures/
 //! cargo bench --bench e2e -- MODEL.onnx 32     # one model, 32 tokens
 //! ```
+//! Each model is measured twice: with the default saturating key (clamps
+//! proven) and with the refusing one (`setup --no-saturate`), marked `(r)`.
 //! Prints setup/prove/verify seconds, proof bytes, peak RSS and the ratio of
 //! proving time to float inference time.
 
@@ -26,11 +28,17 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn bench(model: &Path, tokens: usize) {
-    let name = model.file_stem().unwrap().to_string_lossy().to_string();
+fn bench(model: &Path, tokens: usize, saturate: bool) {
+    let mut name = model.file_stem().unwrap().to_string_lossy().to_string();
+    if !saturate {
+        name += " (r)";
+    }
     let t = Instant::now();
     let graph = match pipeline::quantized_graph(model, tokens, None) {
-        Ok(g) => g,
+        Ok(mut g) => {
+            g.saturating = saturate;
+            g
+        }
         Err(e) => {
             println!("{name:<20} skipped: {e}");
             return;
@@ -111,7 +119,9 @@ fn main() {
     );
     if let Some(model) = args.first() {
         let tokens = args.get(1).and_then(|t| t.parse().ok()).unwrap_or(32);
-        bench(Path::new(model), tokens);
+        for saturate in [true, false] {
+            bench(Path::new(model), tokens, saturate);
+        }
         return;
     }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -126,6 +136,8 @@ fn main() {
         .collect();
     models.sort();
     for m in models {
-        bench(&m, 8);
+        for saturate in [true, false] {
+            bench(&m, 8, saturate);
+        }
     }
 }

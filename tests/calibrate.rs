@@ -402,7 +402,8 @@ fn bad_data_files_are_clear_errors() {
     }
     assert!(!dir.join("c.json").exists(), "nothing written on error");
 
-    // Ranges from too little data: the value that leaves its range is named before any proof.
+    // Ranges from too little data: every held-out window is evaluated, the
+    // values past their ranges are clamped, and the report gives the rate.
     let (one, eval) = (dir.join("one.json"), dir.join("eval.json"));
     std::fs::write(&one, "[[1, 2, 3, 4, 5, 6, 7, 8]]").unwrap();
     write_json(
@@ -423,43 +424,84 @@ fn bad_data_files_are_clear_errors() {
         "1",
         "-o",
         dir.join("c.json").to_str().unwrap(),
-        "-q",
+        "--json",
     ]);
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rep = &j["report"];
+    let clamped = rep["clamped_values"].as_u64().unwrap();
     assert!(
-        err.contains("evaluation windows leave the calibrated ranges")
-            && err.contains("does not fit")
-            && err.contains("at position")
-            && err.contains("--headroom"),
-        "{err}"
+        clamped > 0,
+        "held-out data past the ranges is clamped: {rep}"
     );
-    // The calibration itself fits its data and is kept.
+    assert!(rep["rescaled_values"].as_u64().unwrap() > clamped);
     assert!(
-        err.contains("c.json was written") && dir.join("c.json").exists(),
-        "{err}"
+        rep["windows"].as_u64().unwrap() > 1,
+        "every window evaluated"
     );
 
-    // At prove time with that key, an input that leaves the calibrated ranges
-    // is named (tensor, position, by how much) before any proof is written.
+    // At prove time with that key, a prompt past its ranges is proven with
+    // the clamp (counts in out.json, verified); --strict refuses it, naming
+    // the tensor; the refusing circuit (setup --no-saturate) names the
+    // worst value (tensor, position, by how much) before any proof.
     let keys = dir.join("keys");
     let o = setup_cli(&model, 8, &dir.join("c.json"), &keys, &["-q"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let pk = keys.join("model.pk");
     let input = dir.join("input.json");
     let wild = ascii_ids("tale_of_two_cities_ch1.txt");
     write_json(&input, &serde_json::json!({ "input_ids": &wild[..8] }));
-    let proof = dir.join("proof.bin");
+    let (proof, out) = (dir.join("proof.bin"), dir.join("out.json"));
+    let prove = |keys: &Path, extra: &[&str]| {
+        let pk = keys.join("model.pk");
+        let mut args = vec![
+            "prove",
+            "--pk",
+            pk.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "-o",
+            proof.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        zkllm(&args)
+    };
+    let o = prove(&keys, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert!(written["clamped_values"].as_u64().unwrap() > 0, "{written}");
+    let vk = keys.join("model.vk");
     let o = zkllm(&[
-        "prove",
-        "--pk",
-        pk.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "-o",
+        "verify",
+        "--vk",
+        vk.to_str().unwrap(),
+        "--proof",
         proof.to_str().unwrap(),
-        "-q",
+        "--output",
+        out.to_str().unwrap(),
+        "--json",
     ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["public_output"]["clamped"], written["clamped"]);
+    std::fs::remove_file(&proof).unwrap();
+    let o = prove(&keys, &["--strict"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("--strict"), "{err}");
+    assert!(!proof.exists(), "no proof written under --strict");
+    let refusing = dir.join("refusing");
+    let o = setup_cli(
+        &model,
+        8,
+        &dir.join("c.json"),
+        &refusing,
+        &["-q", "--no-saturate"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = prove(&refusing, &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success(), "proved out-of-range data: {err}");
     assert!(

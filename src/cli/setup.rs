@@ -22,6 +22,11 @@ pub struct SetupArgs {
     /// Output directory for model.pk and model.vk.
     #[arg(short, long)]
     pub out: PathBuf,
+    /// Build the refusing circuit: rescale outputs are range-checked but
+    /// not clamped, so a prompt past a calibrated range cannot be proven
+    /// (smaller, faster proofs; the default saturates and proves the clamp).
+    #[arg(long)]
+    pub no_saturate: bool,
 }
 
 pub fn run(args: &SetupArgs, common: &super::progress::Common) -> Result<()> {
@@ -50,8 +55,11 @@ pub fn run(args: &SetupArgs, common: &super::progress::Common) -> Result<()> {
         }
         None => None,
     };
-    let graph = pipeline::quantized_graph(&args.model, args.seq_len, calib.as_ref())
+    let mut graph = pipeline::quantized_graph(&args.model, args.seq_len, calib.as_ref())
         .with_context(|| format!("{}", args.model.display()))?;
+    if args.no_saturate {
+        graph.saturating = false;
+    }
     let bars = common.bars();
     let pk = pipeline::setup(graph, &|s, d, t| bars.update(s, d, t))?;
     bars.finish();

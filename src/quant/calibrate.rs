@@ -357,7 +357,15 @@ impl RangeKey {
 /// for its rescaled sum of squares and table input, else the range of the
 /// nearest input that has one (nodes quantization adds, such as a lookup's
 /// input rescale, are named `source/part`). `None` for errors no range fixes.
-fn range_fix(qgraph: &Graph, calib: &Calibration, err: &WitnessError) -> Option<(RangeKey, f64)> {
+fn range_fix(qgraph: &Graph, calib: &Calibration, err: &RunFailure) -> Option<(RangeKey, f64)> {
+    let err = match err {
+        RunFailure::Clamped(c) => {
+            let bits = qgraph.nodes.get(c.node)?.quant?.bits;
+            let factor = c.peak as f64 / 2f64.powi(bits as i32 - 1);
+            return range_fix_at(qgraph, calib, c.node, factor);
+        }
+        RunFailure::Error(e) => e,
+    };
     let (node, factor) = match err {
         WitnessError::OutOfRange { node, factor, .. } => (*node, *factor),
         WitnessError::OutsideTable {
@@ -377,6 +385,16 @@ fn range_fix(qgraph: &Graph, calib: &Calibration, err: &WitnessError) -> Option<
         }
         _ => return None,
     };
+    range_fix_at(qgraph, calib, node, factor)
+}
+
+/// [`range_fix`] for node `node` over its range by `factor`.
+fn range_fix_at(
+    qgraph: &Graph,
+    calib: &Calibration,
+    node: usize,
+    factor: f64,
+) -> Option<(RangeKey, f64)> {
     let mut id = node;
     for _ in 0..8 {
         let name = &qgraph.nodes.get(id)?.name;
@@ -441,14 +459,23 @@ type Fill = HashMap<usize, f64>;
 /// Per lookup node: the smallest and largest input seen.
 type LookupSpan = HashMap<usize, (i64, i64)>;
 
+/// Why a calibration window does not fit: the witness refused it, or a
+/// saturating rescale clamped (which costs accuracy on the calibration data
+/// itself, so the fixpoint widens that range too).
+#[derive(Debug)]
+enum RunFailure {
+    Error(WitnessError),
+    Clamped(witness::Clamped),
+}
+
 /// The exact integer runs of every window: their fill and lookup spans,
-/// or every window's range error.
+/// or every window's range error (or clamps).
 fn quantized_runs(
     qgraph: &Graph,
     windows: &[Window],
     round: usize,
     progress: Progress<'_>,
-) -> Result<(Fill, LookupSpan), Vec<(usize, WitnessError)>> {
+) -> Result<(Fill, LookupSpan), Vec<(usize, RunFailure)>> {
     let stage = if round == 1 {
         "quantized runs".to_string()
     } else {
@@ -462,10 +489,14 @@ fn quantized_runs(
         let wit = match witness::generate(qgraph, &w.ids) {
             Ok(wit) => wit,
             Err(e) => {
-                failures.push((i, e));
+                failures.push((i, RunFailure::Error(e)));
                 continue;
             }
         };
+        if !wit.clamped.is_empty() {
+            failures.extend(wit.clamped.iter().map(|c| (i, RunFailure::Clamped(*c))));
+            continue;
+        }
         for n in &qgraph.nodes {
             if matches!(n.op, Op::Weight { .. } | Op::Constant | Op::Input { .. }) {
                 continue;
@@ -580,11 +611,17 @@ pub fn calibrate(
         // One fix per tensor per round: the largest overflow over the windows.
         let mut fixes: BTreeMap<RangeKey, (f64, usize)> = BTreeMap::new();
         for (window, err) in &failures {
-            let fix = range_fix(&qgraph, &calib, err).ok_or_else(|| CalibError::Witness {
-                set: "calibration",
-                window: *window,
-                tokens: windows[*window].ids.iter().take(8).copied().collect(),
-                err: Box::new(err.clone()),
+            let fix = range_fix(&qgraph, &calib, err).ok_or_else(|| match err {
+                RunFailure::Error(e) => CalibError::Witness {
+                    set: "calibration",
+                    window: *window,
+                    tokens: windows[*window].ids.iter().take(8).copied().collect(),
+                    err: Box::new(e.clone()),
+                },
+                RunFailure::Clamped(c) => CalibError::Other(format!(
+                    "calibration window {window}: node {} '{}' clamps and no range governs it",
+                    c.node, qgraph.nodes[c.node].name
+                )),
             })?;
             let e = fixes.entry(fix.0).or_insert((1.0, *window));
             if fix.1 > e.0 {

@@ -180,6 +180,12 @@ pub struct AccuracyReport {
     pub nodes: Vec<NodeError>,
     pub softmax: Vec<SoftmaxError>,
     pub widened: Vec<Widened>,
+    /// Values the saturating rescales clamped over the evaluation windows,
+    /// out of every value they produced (the clamp rate's terms).
+    #[serde(default)]
+    pub clamped_values: usize,
+    #[serde(default)]
+    pub rescaled_values: usize,
 }
 
 fn log_softmax(x: &[f64]) -> Vec<f64> {
@@ -241,6 +247,11 @@ pub fn evaluate(
     let (mut lmax, mut lsum, mut lcount) = (0.0f64, 0.0, 0usize);
     let mut hist = Histogram::new();
     let (mut overflows, mut worst_factor) = (Vec::<String>::new(), 0.0f64);
+    let (mut clamped_values, mut rescaled_values) = (0usize, 0usize);
+    let per_window_rescaled: usize = crate::circuit::saturating_rescales(qgraph)
+        .iter()
+        .map(|&id| crate::ir::numel(&qgraph.nodes[id].shape))
+        .sum();
     for (wi, w) in windows.iter().enumerate() {
         progress("evaluating", wi, windows.len());
         let fv = float::eval(float_graph, &w.ids).map_err(|e| CalibError::Float {
@@ -259,6 +270,8 @@ pub fn evaluate(
                 continue;
             }
         };
+        clamped_values += wit.clamped.iter().map(|c| c.above + c.below).sum::<usize>();
+        rescaled_values += per_window_rescaled;
         let fl = &fv[float_graph.output];
         let ql = wit.logits_f64();
         for p in 0..w.len {
@@ -440,10 +453,18 @@ pub fn evaluate(
         nodes,
         softmax,
         widened,
+        clamped_values,
+        rescaled_values,
     })
 }
 
 impl AccuracyReport {
+    /// Share of the saturating rescales' values that were clamped (0 for a
+    /// refusing key).
+    pub fn clamp_rate(&self) -> f64 {
+        self.clamped_values as f64 / self.rescaled_values.max(1) as f64
+    }
+
     /// The summary metrics as `(name, value)`: every one must be finite.
     pub fn metrics(&self) -> Vec<(&'static str, f64)> {
         vec![
@@ -484,6 +505,17 @@ impl AccuracyReport {
             self.top1_agreement * 100.0
         );
         let _ = writeln!(s, "  {:<24} {:>44.3e}", "mean KL (nats)", self.mean_kl);
+        let _ = writeln!(
+            s,
+            "  {:<24} {:>44}",
+            "clamped values",
+            format!(
+                "{} of {} ({:.3e})",
+                self.clamped_values,
+                self.rescaled_values,
+                self.clamp_rate()
+            )
+        );
         let _ = writeln!(s, "  {:<24} {:>44.3e}", "max KL (nats)", self.max_kl);
         let _ = writeln!(
             s,
@@ -610,6 +642,15 @@ td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}td:first-child,th
                 format!("{:.4}%", self.top1_agreement * 100.0),
             ),
             ("mean KL (nats)", format!("{:.3e}", self.mean_kl)),
+            (
+                "clamped values (rate)",
+                format!(
+                    "{} of {} ({:.3e})",
+                    self.clamped_values,
+                    self.rescaled_values,
+                    self.clamp_rate()
+                ),
+            ),
             ("max KL (nats)", format!("{:.3e}", self.max_kl)),
             ("logit max |err|", format!("{:.3e}", self.logit_max_abs_err)),
             (

@@ -143,6 +143,8 @@ pub struct Clamped {
     pub node: NodeId,
     pub above: usize,
     pub below: usize,
+    /// The largest `|Q|` clamped (how far past the width: `peak / 2^(bits−1)`).
+    pub peak: u64,
 }
 
 impl Witness<'_> {
@@ -298,17 +300,21 @@ fn generate_inner<'g>(
                     .par_iter()
                     .map(|&x| rescale(x, *shift).clamp(bot, top))
                     .collect();
-                let (mut above, mut below) = (0, 0);
+                let (mut above, mut below, mut peak) = (0, 0, 0u64);
                 for &x in inp(0) {
                     let v = rescale(x, *shift);
                     above += (v > top) as usize;
                     below += (v < bot) as usize;
+                    if v > top || v < bot {
+                        peak = peak.max(v.unsigned_abs());
+                    }
                 }
                 if above + below > 0 {
                     clamped.push(Clamped {
                         node: node.id,
                         above,
                         below,
+                        peak,
                     });
                 }
                 out
