@@ -12,7 +12,7 @@ use zkllm::circuit::{self, CircuitProof, Plan, Statement};
 use zkllm::commit::{Hyrax, HyraxCommitment};
 use zkllm::import::{import, ImportOptions};
 use zkllm::ir::{float, Graph};
-use zkllm::quant::{quantize, Calibration, QuantConfig};
+use zkllm::quant::{quantize, Calibration};
 use zkllm::wire::Wire;
 use zkllm::witness;
 
@@ -135,47 +135,25 @@ fn gpt2_and_llama_fixtures_prove_and_verify() {
             check(&p, &p.stmt, &proof, &w).is_err(),
             "{name}: swapped weights accepted"
         );
-        // Flipped proof bytes.
-        for i in (0..bytes.len()).step_by(bytes.len() / 12 + 1) {
+        // Flipped proof bytes: most still parse (sumcheck scalars), and each
+        // of those must be rejected by the circuit verifier.
+        let (mut tried, mut parsed) = (0, 0);
+        for i in (0..bytes.len()).step_by(bytes.len() / 24 + 1) {
+            tried += 1;
             let mut b = bytes.clone();
             b[i] ^= 1;
             if let Ok(pr) = CircuitProof::from_bytes(&b) {
+                parsed += 1;
                 assert!(
                     check(&p, &p.stmt, &pr, &p.weights).is_err(),
                     "{name}: flip at {i} accepted"
                 );
             }
         }
-    }
-}
-
-#[test]
-#[ignore]
-fn dump_graph() {
-    let name = std::env::var("FIXTURE").unwrap_or("gpt2_dynamo".into());
-    let reference = load_ref(&name);
-    let path = fixtures_dir().join(format!("{name}.onnx"));
-    let opts = ImportOptions {
-        seq_len: reference.input_ids.len(),
-        ..Default::default()
-    };
-    let graph = import(&path, &opts).unwrap();
-    let values = float::eval(&graph, &reference.input_ids).unwrap();
-    let calib = Calibration::from_float_run(&graph, &values);
-    let q = quantize(&graph, &calib, &QuantConfig::default()).unwrap();
-    for n in &q.nodes {
-        let op = match &n.op {
-            zkllm::ir::Op::EinSum { spec, .. } => format!("EinSum {spec}"),
-            o => format!("{:?}", o).chars().take(60).collect(),
-        };
-        println!(
-            "{:>3} {:<40} {:<50} {:?} {:?} {:?}",
-            n.id,
-            n.name.chars().take(40).collect::<String>(),
-            op,
-            n.inputs,
-            n.shape,
-            n.quant
+        println!("{name}: {parsed} of {tried} flipped proofs parsed");
+        assert!(
+            2 * parsed >= tried,
+            "{name}: only {parsed} of {tried} flipped proofs parsed"
         );
     }
 }

@@ -4,9 +4,12 @@
 mod import_common;
 
 use import_common::{fixtures_dir, load_ref};
-use zkllm::artifacts::{check_header, ProofFile, ProvingKey, VerifyingKey, PROOF_FILE_MAGIC};
+use zkllm::artifacts::{
+    check_header, ArtifactError, ProofFile, ProvingKey, VerifyingKey, PROOF_FILE_MAGIC,
+};
 use zkllm::import::{tract_logits, ImportOptions};
 use zkllm::pipeline::{self, PipelineError};
+use zkllm::wire::Wire;
 
 fn setup(name: &str, seq: usize) -> ProvingKey {
     let path = fixtures_dir().join(format!("{name}.onnx"));
@@ -135,6 +138,17 @@ fn rewrap(body: &[u8]) -> ProofFile {
     ProofFile::from_body(body, "tampered").expect("still parses")
 }
 
+/// Which check of `pipeline::verify` refused a proof.
+fn refused_by(e: &PipelineError) -> &'static str {
+    match e {
+        PipelineError::WrongModel { .. } => "key digest",
+        PipelineError::Statement(_) => "statement",
+        PipelineError::Input(_) => "input",
+        PipelineError::Circuit(_) => "circuit",
+        _ => "other",
+    }
+}
+
 #[test]
 fn security_checks() {
     let dir = std::env::temp_dir().join(format!("zkllm-sec-{}", std::process::id()));
@@ -145,42 +159,113 @@ fn security_checks() {
     let proof_path = dir.join("proof.bin");
     proof.save(&proof_path).unwrap();
     let bytes = std::fs::read(&proof_path).unwrap();
-
-    // 1. Flipping any of 240 bytes spread over the file is rejected.
-    for k in 0..240 {
-        let i = k * (bytes.len() - 1) / 239;
-        let mut b = bytes.clone();
-        b[i] ^= 0x10;
-        let p = dir.join("flipped.bin");
-        std::fs::write(&p, &b).unwrap();
-        let ok = ProofFile::load(&p)
-            .ok()
-            .is_some_and(|pf| pipeline::verify(&pk.vk, &pf, None).is_ok());
-        assert!(!ok, "flip at byte {i} accepted");
-    }
-    // 2. Tampering inside the body, with a recomputed checksum, is rejected by the verifier.
     let body = check_header(&bytes, PROOF_FILE_MAGIC, "proof", "x")
         .unwrap()
         .to_vec();
-    for k in 0..16 {
-        let i = 32 + k * (body.len() - 33) / 15;
+    assert_eq!(body, proof.to_bytes());
+
+    // 1. The file's header: a flipped byte anywhere in the file is caught
+    //    before the body is parsed (magic, version, or the SHA-256 of the body).
+    let p = dir.join("flipped.bin");
+    for i in [
+        0,
+        7,
+        8,
+        11,
+        12,
+        43,
+        44,
+        44 + body.len() / 2,
+        bytes.len() - 1,
+    ] {
+        let mut b = bytes.clone();
+        b[i] ^= 0x10;
+        std::fs::write(&p, &b).unwrap();
+        let e = ProofFile::load(&p).unwrap_err();
+        let want = match i {
+            0..8 => matches!(e, ArtifactError::Magic { .. }),
+            8..12 => matches!(e, ArtifactError::Version { .. }),
+            _ => matches!(e, ArtifactError::Checksum { .. }),
+        };
+        assert!(want, "flip at file byte {i}: {e}");
+    }
+
+    // 2. The body, re-wrapped with a valid header (as an attacker would):
+    //    240 flips spread over the body. Most still parse (scalars of the
+    //    proof; a flipped point rarely stays in the subgroup); every one that
+    //    parses must be refused by `pipeline::verify`, a flip in the key
+    //    digest by the digest check, and a flip in the circuit proof by the
+    //    circuit verifier (so the loop fails if `circuit::verify` is stubbed).
+    let proof_at = body.len() - proof.proof.to_bytes().len();
+    let (mut parsed, mut in_proof, mut in_proof_parsed) = (0, 0, 0);
+    let mut tally = std::collections::BTreeMap::<&str, usize>::new();
+    for k in 0..240 {
+        let i = k * (body.len() - 1) / 239;
         let mut b = body.clone();
-        b[i] ^= 0x01;
-        if let Ok(pf) = ProofFile::from_body(&b, "tampered") {
-            assert!(
-                pipeline::verify(&pk.vk, &pf, None).is_err(),
-                "body flip at {i} accepted"
-            );
+        b[i] ^= 0x10;
+        in_proof += usize::from(i >= proof_at);
+        let Ok(pf) = ProofFile::from_body(&b, "tampered") else {
+            continue;
+        };
+        parsed += 1;
+        let e = pipeline::verify(&pk.vk, &pf, None)
+            .map(|()| format!("body flip at {i} accepted"))
+            .unwrap_err();
+        let by = refused_by(&e);
+        *tally.entry(by).or_default() += 1;
+        if i < 32 {
+            assert_eq!(by, "key digest", "flip at {i} (key digest): {e}");
+        } else if i >= proof_at {
+            in_proof_parsed += 1;
+            assert_eq!(by, "circuit", "flip at {i} (circuit proof): {e}");
         }
     }
+    println!(
+        "body flips: {parsed} of 240 parsed ({in_proof_parsed} of {in_proof} in the circuit proof), refused by {tally:?}"
+    );
+    assert!(
+        2 * parsed >= 240,
+        "only {parsed} of 240 flipped bodies parsed"
+    );
+    assert!(
+        2 * in_proof_parsed >= in_proof,
+        "only {in_proof_parsed} of {in_proof} flips in the circuit proof parsed"
+    );
+    //    The statement (ids, position, output kind, logits, scale) is a
+    //    small part of the body: flips across all of it, each refused.
+    let statement = 32..proof_at;
+    let step = (statement.len() / 40).max(1);
+    let (mut tried, mut st_parsed) = (0, 0);
+    let mut st_tally = std::collections::BTreeMap::<&str, usize>::new();
+    for i in statement.step_by(step) {
+        tried += 1;
+        let mut b = body.clone();
+        b[i] ^= 0x01;
+        let Ok(pf) = ProofFile::from_body(&b, "tampered") else {
+            continue;
+        };
+        st_parsed += 1;
+        let e = pipeline::verify(&pk.vk, &pf, None)
+            .map(|()| format!("statement flip at {i} accepted"))
+            .unwrap_err();
+        *st_tally.entry(refused_by(&e)).or_default() += 1;
+    }
+    println!("statement flips: {st_parsed} of {tried} parsed, refused by {st_tally:?}");
+    assert!(2 * st_parsed >= tried, "only {st_parsed} of {tried} parsed");
     // 3. Edited public logits.
     let mut pf = rewrap(&body);
     pf.statement.logits[3] += 1;
-    assert!(pipeline::verify(&pk.vk, &pf, None).is_err());
+    assert!(matches!(
+        pipeline::verify(&pk.vk, &pf, None),
+        Err(PipelineError::Circuit(_))
+    ));
     // 4. Changed input ids: in the proof, or as the verifier's expected input.
     let mut pf = rewrap(&body);
     pf.statement.ids[0] = (pf.statement.ids[0] + 1) % 100;
-    assert!(pipeline::verify(&pk.vk, &pf, None).is_err());
+    assert!(matches!(
+        pipeline::verify(&pk.vk, &pf, None),
+        Err(PipelineError::Circuit(_))
+    ));
     let mut other = ids.clone();
     other[1] = (other[1] + 1) % 100;
     assert!(matches!(
@@ -203,21 +288,89 @@ fn security_checks() {
         })
         .unwrap();
     vk.weights.swap(0, j);
-    assert!(pipeline::verify(&vk, &proof, None).is_err());
+    assert!(matches!(
+        pipeline::verify(&vk, &proof, None),
+        Err(PipelineError::WrongModel { .. })
+    ));
     let mut rebound = proof.clone();
     rebound.vk_digest = vk.digest();
-    assert!(pipeline::verify(&vk, &rebound, None).is_err());
+    assert!(matches!(
+        pipeline::verify(&vk, &rebound, None),
+        Err(PipelineError::Circuit(_))
+    ));
     // 7. Truncated or corrupted key files are clear errors.
     let vk_path = dir.join("model.vk");
     pk.vk.save(&vk_path).unwrap();
     let vk_bytes = std::fs::read(&vk_path).unwrap();
+    let vk_body = pk.vk.body();
     for cut in [0, 7, 20, 44, vk_bytes.len() / 2, vk_bytes.len() - 1] {
         std::fs::write(&vk_path, &vk_bytes[..cut]).unwrap();
+        let e = VerifyingKey::load(&vk_path).unwrap_err();
         assert!(
-            VerifyingKey::load(&vk_path).is_err(),
-            "truncated vk at {cut} accepted"
+            matches!(
+                e,
+                ArtifactError::Magic { .. } | ArtifactError::Checksum { .. }
+            ),
+            "truncated vk file at {cut}: {e}"
         );
     }
+    //    Truncated key bodies (re-wrapped): the encoding is length-prefixed
+    //    throughout, so no strict prefix parses; each is refused by the body
+    //    parser (not the header), at many different places.
+    let mut whys = std::collections::BTreeSet::new();
+    for k in 0..40 {
+        let cut = k * (vk_body.len() - 1) / 39;
+        let e = VerifyingKey::from_body(&vk_body[..cut], "cut.vk").unwrap_err();
+        let ArtifactError::Malformed { why, .. } = &e else {
+            panic!("truncated vk body at {cut}: {e}");
+        };
+        whys.insert(why.split(" at line").next().unwrap().to_string());
+    }
+    println!(
+        "truncated vk bodies refused by {} distinct errors",
+        whys.len()
+    );
+    assert!(whys.len() >= 3, "{whys:?}");
+    //    Flipped key bodies (re-wrapped): a flip that keeps the JSON valid
+    //    (a digit, a letter) often still loads, as another key. That key has
+    //    another digest, so the proof is refused by the digest check, and the
+    //    proof re-bound to the new digest by the circuit verifier (the digest
+    //    is absorbed into the transcript).
+    let (mut vk_parsed, mut vk_same) = (0, 0);
+    let json_len = u32::from_le_bytes(vk_body[..4].try_into().unwrap()) as usize;
+    for k in 0..80 {
+        let i = 4 + k * (json_len - 1) / 79;
+        let mut b = vk_body.clone();
+        b[i] ^= 0x01;
+        let Ok(vk2) = VerifyingKey::from_body(&b, "flipped.vk") else {
+            continue;
+        };
+        vk_parsed += 1;
+        if vk2 == pk.vk {
+            vk_same += 1;
+            continue;
+        }
+        assert!(
+            matches!(
+                pipeline::verify(&vk2, &proof, None),
+                Err(PipelineError::WrongModel { .. })
+            ),
+            "vk flip at {i}: not refused by the digest check"
+        );
+        let mut rebound = proof.clone();
+        rebound.vk_digest = vk2.digest();
+        let r = pipeline::verify(&vk2, &rebound, None);
+        assert!(
+            matches!(r, Err(PipelineError::Circuit(_))),
+            "vk flip at {i}, proof re-bound: {r:?}"
+        );
+    }
+    println!("vk body flips: {vk_parsed} of 80 parsed ({vk_same} the same key)");
+    assert!(
+        vk_parsed - vk_same >= 8,
+        "only {} of 80 flipped vk bodies loaded as another key",
+        vk_parsed - vk_same
+    );
     std::fs::write(&vk_path, &bytes).unwrap();
     let err = VerifyingKey::load(&vk_path).unwrap_err().to_string();
     assert!(err.contains("not a zkllm verifying key"), "{err}");

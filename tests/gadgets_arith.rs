@@ -7,12 +7,12 @@ mod common;
 use ark_ff::One;
 use common::{claim_on, eval, matmul_i64, padded, random_small, rng, transcript};
 use zkllm::backend::default_backend;
-use zkllm::claims::{OpeningProver, OpeningVerifier};
-use zkllm::commit::Hyrax;
+use zkllm::claims::{BatchOpeningProof, OpeningError, OpeningProver, OpeningVerifier};
+use zkllm::commit::{Hyrax, HyraxCommitment, HyraxHint, PcsError};
 use zkllm::field::{from_i64, Fr};
 use zkllm::protocols::index_map::{self, permute_point, reshape_is_free};
 use zkllm::protocols::matmul::{self, MatMulShape};
-use zkllm::protocols::{hadamard, linear};
+use zkllm::protocols::{hadamard, linear, ProtocolError};
 use zkllm::sumcheck::EvaluationClaim;
 
 fn log(d: usize) -> usize {
@@ -117,45 +117,87 @@ fn matmul_tampering_is_rejected() {
     assert!(matmul::verify(&case.shape, &c, &proof, &mut transcript(b"other")).is_err());
 }
 
+/// Where a [`matmul_with_committed_weights_and_swapped_commitment`] check failed.
+#[derive(Debug)]
+enum Caught {
+    MatMul(ProtocolError),
+    Opening(OpeningError),
+}
+
+/// `C = A·B` with `B` a committed weight: the honest proof verifies; a
+/// prover who commits to another tensor `B'` (a swapped weight commitment)
+/// but proves the product with the true `B`, consistently (the transcript
+/// absorbs `B'`'s commitment on both sides, the matmul sumcheck and the
+/// opening's claim reduction are honest runs on `B`, the opening uses `B'`'s
+/// commitment and blinds), passes every check but the Hyrax opening, which
+/// rejects it.
 #[test]
 fn matmul_with_committed_weights_and_swapped_commitment() {
     let case = matmul_case(1, 4, 8, 8, 9);
     let pcs = Hyrax::setup("gadgets", 8);
     let be = default_backend();
-    let mut r = rng(3);
-    let (com, hint) = pcs
-        .commit(be, &case.b, case.shape.b_vars(), &mut r)
-        .unwrap();
+    let b_vars = case.shape.b_vars();
+    let (com, hint) = pcs.commit(be, &case.b, b_vars, &mut rng(3)).unwrap();
+    let mut other_b = case.b.clone();
+    other_b[0] += Fr::one();
+    let (other, other_hint) = pcs.commit(be, &other_b, b_vars, &mut rng(5)).unwrap();
+    assert_ne!(com, other);
     let c = claim_on(&mut rng(4), &case.c);
 
-    let mut t = transcript(b"mm");
-    com.absorb(b"weights", &mut t);
-    let (proof, claims) = matmul::prove(be, &case.shape, &case.a, &case.b, &c, &mut t);
-    let mut openings = OpeningProver::new();
-    let id = openings.add(case.b.clone(), com.clone(), hint);
-    openings.claim(id, claims.b.clone());
-    let opening = openings.prove(be, &pcs, &mut t, &mut r).unwrap();
-
-    let verify_with = |com: &zkllm::commit::HyraxCommitment| {
+    // The prover: absorbs `com`, proves the product with the true `B`, and
+    // opens the table `table` against `com` with `hint`.
+    let prove_with = |com: &HyraxCommitment, hint: &HyraxHint, table: &[Fr]| {
         let mut t = transcript(b"mm");
         com.absorb(b"weights", &mut t);
-        let claims = matmul::verify(&case.shape, &c, &proof, &mut t).map_err(|e| e.to_string())?;
+        let (proof, claims) = matmul::prove(be, &case.shape, &case.a, &case.b, &c, &mut t);
+        let mut openings = OpeningProver::new();
+        let id = openings.add(table.to_vec(), com.clone(), hint.clone());
+        openings.claim(id, claims.b.clone());
+        let opening = openings.prove(be, &pcs, &mut t, &mut rng(6)).unwrap();
+        (proof, claims, opening)
+    };
+    let verify_with = |com: &HyraxCommitment,
+                       proof: &matmul::MatMulProof,
+                       opening: &BatchOpeningProof|
+     -> Result<(), Caught> {
+        let mut t = transcript(b"mm");
+        com.absorb(b"weights", &mut t);
+        let claims = matmul::verify(&case.shape, &c, proof, &mut t).map_err(Caught::MatMul)?;
         let mut v = OpeningVerifier::new();
         let id = v.add(com.clone());
         v.claim(id, claims.b);
-        v.verify(be, &pcs, &opening, &mut t)
-            .map_err(|e| e.to_string())
+        v.verify(be, &pcs, opening, &mut t).map_err(Caught::Opening)
     };
-    verify_with(&com).expect("honest proof with committed weights verifies");
-    let mut other_b = case.b.clone();
-    other_b[0] += Fr::one();
-    let (other, _) = pcs
-        .commit(be, &other_b, case.shape.b_vars(), &mut rng(5))
-        .unwrap();
-    assert!(
-        verify_with(&other).is_err(),
-        "swapped weight commitment accepted"
+
+    let (proof, _, opening) = prove_with(&com, &hint, &case.b);
+    verify_with(&com, &proof, &opening).expect("honest proof with committed weights verifies");
+
+    // The forgery: `B'` committed, the relation proven with `B`.
+    let (forged, claims, forged_opening) = prove_with(&other, &other_hint, &case.b);
+    assert_eq!(
+        eval(&case.b, &claims.b.point),
+        claims.b.value,
+        "the claim is true of B"
     );
+    assert_ne!(
+        eval(&other_b, &claims.b.point),
+        claims.b.value,
+        "and false of the committed B'"
+    );
+    match verify_with(&other, &forged, &forged_opening) {
+        Err(Caught::Opening(OpeningError::Opening {
+            num_vars,
+            source: PcsError::OpeningRejected,
+        })) => assert_eq!(num_vars, b_vars),
+        other => panic!("swapped commitment not caught by the Hyrax opening: {other:?}"),
+    }
+
+    // Swapping the commitment after the fact (the honest proof checked against
+    // `B'`) changes the transcript, so the matmul sumcheck already fails.
+    assert!(matches!(
+        verify_with(&other, &proof, &opening),
+        Err(Caught::MatMul(ProtocolError::Sumcheck { .. }))
+    ));
 }
 
 #[test]

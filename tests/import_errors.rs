@@ -129,8 +129,9 @@ fn witness_rejects_bad_tokens_and_reports_ranges() {
         Err(WitnessError::InputLength { .. })
     ));
 
-    // Scales picked from ranges 4x too small: the witness names the first
-    // tensor that leaves its width or its table, with the position and amount.
+    // Scales picked from ranges 4x too small: the refusing circuit's
+    // witness names the first tensor that leaves its width or its table,
+    // with the position and amount (a saturating one clamps instead).
     let mut small = calib.clone();
     small.max_abs.values_mut().for_each(|m| *m /= 4.0);
     let q = quantize(
@@ -138,6 +139,7 @@ fn witness_rejects_bad_tokens_and_reports_ranges() {
         &small,
         &QuantConfig {
             headroom: 1.0,
+            saturate: false,
             ..QuantConfig::default()
         },
     )

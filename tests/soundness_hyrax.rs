@@ -3,7 +3,7 @@
 mod common;
 
 use ark_ec::{AffineRepr, CurveGroup};
-use ark_ff::One;
+use ark_ff::{One, Zero};
 use common::{random_point, random_table, rng, transcript};
 use zkllm::backend::default_backend;
 use zkllm::commit::hyrax::evaluate_padded;
@@ -295,29 +295,91 @@ fn malformed_bytes_are_errors_not_panics() {
             "commitment cut at {cut}"
         );
     }
+    // Byte flips: a compressed point with a flipped byte is almost never
+    // still in the subgroup, so of these only flips in the two scalars (the
+    // last 64 bytes) parse; each of those must reach the verifier and be
+    // rejected there.
     let bytes = o.proof.to_bytes();
+    let scalars = bytes.len() - 64;
+    let (mut tried, mut parsed, mut in_scalars) = (0, 0, 0);
     for i in (0..bytes.len()).step_by(5) {
+        tried += 1;
+        in_scalars += usize::from(i >= scalars);
         let mut b = bytes.clone();
         b[i] ^= 0x21;
         if let Ok(p) = HyraxOpening::from_bytes(&b) {
+            parsed += 1;
             assert!(
                 check(&o, &o.com, &o.point, o.value, &p, b"ctx").is_err(),
                 "flip at {i} accepted"
             );
         }
     }
+    println!("{parsed} of {tried} flipped openings parsed ({in_scalars} flips in the scalars)");
+    // All but (at most) the scalars' top bytes, where a flip can pass the modulus.
+    assert!(
+        parsed + 2 >= in_scalars && in_scalars >= 10,
+        "{parsed} of {tried} flipped openings parsed, {in_scalars} flips in the scalars"
+    );
+    // Points' sign bits: negating any point of the opening keeps it a valid
+    // encoding, so every one parses and must be rejected by the verifier.
+    let k = o.proof.ipa.l.len();
+    let points: Vec<(usize, zkllm::G1Affine)> = (0..k)
+        .map(|i| (4 + 48 * i, o.proof.ipa.l[i]))
+        .chain((0..k).map(|i| (8 + 48 * (k + i), o.proof.ipa.r[i])))
+        .chain([(8 + 96 * k, o.proof.ipa.a)])
+        .collect();
+    let rejected = points
+        .iter()
+        .map(|&(at, p)| {
+            assert_eq!(bytes[at..at + 48], p.to_bytes()[..], "point at {at}");
+            let mut b = bytes.clone();
+            b[at] ^= SIGN;
+            let q = HyraxOpening::from_bytes(&b).expect("a negated point parses");
+            assert!(
+                check(&o, &o.com, &o.point, o.value, &q, b"ctx").is_err(),
+                "negated point at {at} accepted"
+            );
+        })
+        .count();
+    assert_eq!(rejected, 2 * k + 1);
+
+    // The commitment: its rows are points, so byte flips parse only where
+    // they land on a sign bit; negating each row parses and is rejected.
     let bytes = o.com.to_bytes();
+    let (mut tried, mut parsed) = (0, 0);
     for i in (0..bytes.len()).step_by(3) {
+        tried += 1;
         let mut b = bytes.clone();
         b[i] ^= 0x21;
         if let Ok(c) = HyraxCommitment::from_bytes(&b) {
+            parsed += 1;
             assert!(
                 check(&o, &c, &o.point, o.value, &o.proof, b"ctx").is_err(),
                 "flip at {i} accepted"
             );
         }
     }
+    println!("{parsed} of {tried} flipped commitments parsed");
+    let mut negated = 0;
+    for (r, row) in o.com.rows.iter().enumerate() {
+        let at = 6 + 48 * r;
+        assert_eq!(bytes[at..at + 48], row.to_bytes()[..], "row {r}");
+        let mut b = bytes.clone();
+        b[at] ^= SIGN;
+        let c = HyraxCommitment::from_bytes(&b).expect("a negated row parses");
+        assert_eq!(c.rows[r], -*row);
+        assert!(
+            check(&o, &c, &o.point, o.value, &o.proof, b"ctx").is_err(),
+            "negated row {r} accepted"
+        );
+        negated += 1;
+    }
+    assert_eq!(negated, o.com.rows.len());
 }
+
+/// The sign flag of a compressed BLS12-381 point (top bits of its first byte).
+const SIGN: u8 = 0x20;
 
 #[test]
 fn rows_are_as_wide_as_the_generators_and_no_other_layout_verifies() {
@@ -357,4 +419,113 @@ fn rows_are_as_wide_as_the_generators_and_no_other_layout_verifies() {
     let mut bytes = o.com.to_bytes();
     bytes[1] = (N + 1) as u8;
     assert!(HyraxCommitment::from_bytes(&bytes).is_err());
+}
+
+/// `Σ_j row[j]·G_j` for every row of `table` (zero-padded to `2^num_vars`):
+/// the commitment the generators exposed by `pcs` give with every blind zero,
+/// computed here by hand.
+fn zero_blind_rows(pcs: &Hyrax, table: &[Fr], num_vars: usize) -> Vec<zkllm::G1Affine> {
+    let cols = 1usize << pcs.col_vars(num_vars);
+    let g = &pcs.generators().g[..cols];
+    let mut padded = table.to_vec();
+    padded.resize(1 << num_vars, Fr::zero());
+    padded
+        .chunks(cols)
+        .map(|row| {
+            row.iter()
+                .zip(g)
+                .map(|(v, gj)| *gj * v)
+                .sum::<zkllm::G1Projective>()
+                .into_affine()
+        })
+        .collect()
+}
+
+/// Hiding: the same table committed twice with fresh randomness gives
+/// commitments with no row in common (and different blinds).
+#[test]
+fn recommitting_the_same_table_gives_unrelated_rows() {
+    let pcs = Hyrax::setup("zkllm-tests", 10);
+    let b = default_backend();
+    let table = random_table(&mut rng(40), 1 << N);
+    let (c1, h1) = pcs.commit(b, &table, N, &mut rng(41)).unwrap();
+    let (c2, h2) = pcs.commit(b, &table, N, &mut rng(42)).unwrap();
+    assert_eq!(c1.rows.len(), 4);
+    assert_eq!((c1.num_vars, c1.col_vars), (c2.num_vars, c2.col_vars));
+    for (r, (x, y)) in c1.rows.iter().zip(&c2.rows).enumerate() {
+        assert_ne!(x, y, "row {r} is the same in both commitments");
+        assert_ne!(h1.blinds[r], h2.blinds[r], "row {r}: the same blind twice");
+    }
+    // Small-integer tables (the fast path) likewise.
+    let small: Vec<i64> = (0..1 << N).map(|i| (i % 17) - 8).collect();
+    let (s1, _) = pcs.commit_small(b, &small, N, &mut rng(43)).unwrap();
+    let (s2, _) = pcs.commit_small(b, &small, N, &mut rng(44)).unwrap();
+    for (r, (x, y)) in s1.rows.iter().zip(&s2.rows).enumerate() {
+        assert_ne!(x, y, "small table: row {r} is the same in both commitments");
+    }
+}
+
+/// Hiding: with every blind zero, a row's commitment is the plain MSM
+/// `Σ_j M[r][j]·G_j`, a deterministic function of the row, so equal rows
+/// (and all-zero padding rows, which commit to the identity) would show. The
+/// honest commitment is that MSM plus `ρ_r·H` with `ρ_r ≠ 0` in every row, so
+/// it differs from the zero-blind commitment of the same table in every row,
+/// and equal rows get unrelated commitments.
+#[test]
+fn honest_blinds_are_nonzero_and_hide_equal_rows() {
+    let pcs = Hyrax::setup("zkllm-tests", 10);
+    let b = default_backend();
+    let h = pcs.generators().h;
+    // 4 rows of 32: rows 0 and 1 equal, row 2 random, row 3 zero padding
+    // (the table is 96 entries long).
+    let mut r = rng(50);
+    let row = random_table(&mut r, 32);
+    let mut table = row.clone();
+    table.extend(&row);
+    table.extend(random_table(&mut r, 32));
+    let zero_blind = zero_blind_rows(&pcs, &table, N);
+    assert_eq!(zero_blind.len(), 4);
+    assert_eq!(
+        zero_blind[0], zero_blind[1],
+        "zero blinds reveal equal rows"
+    );
+    assert!(
+        zero_blind[3].is_zero(),
+        "a zero row commits to the identity"
+    );
+
+    let (com, hint) = pcs.commit(b, &table, N, &mut rng(51)).unwrap();
+    assert_eq!(com.rows.len(), zero_blind.len());
+    for (i, (c, z)) in com.rows.iter().zip(&zero_blind).enumerate() {
+        assert!(!hint.blinds[i].is_zero(), "row {i}: zero blind");
+        assert_ne!(c, z, "row {i}: the honest commitment is the unblinded MSM");
+        assert!(!c.is_zero(), "row {i}: commitment is the identity");
+        // C_r = MSM(row) + ρ_r·H: the hint's blind is the one used.
+        assert_eq!(*c, (*z + h * hint.blinds[i]).into_affine(), "row {i}");
+    }
+    assert_ne!(com.rows[0], com.rows[1], "equal rows, equal commitments");
+
+    // The small-integer path adds the same blinding.
+    let small: Vec<i64> = (0..96).map(|i| (i % 32) - 16).collect();
+    let small_fr: Vec<Fr> = small.iter().map(|&v| zkllm::field::from_i64(v)).collect();
+    let zero_blind = zero_blind_rows(&pcs, &small_fr, N);
+    assert_eq!(zero_blind[0], zero_blind[1]);
+    let (com, hint) = pcs.commit_small(b, &small, N, &mut rng(52)).unwrap();
+    for (i, (c, z)) in com.rows.iter().zip(&zero_blind).enumerate() {
+        assert!(
+            !hint.blinds[i].is_zero(),
+            "small table, row {i}: zero blind"
+        );
+        assert_ne!(c, z, "small table, row {i}: the unblinded MSM");
+        assert_eq!(
+            *c,
+            (*z + h * hint.blinds[i]).into_affine(),
+            "small, row {i}"
+        );
+    }
+    assert_ne!(com.rows[0], com.rows[1]);
+    assert_ne!(
+        com.rows[1], com.rows[2],
+        "equal rows 1 and 2, equal commitments"
+    );
 }

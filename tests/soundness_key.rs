@@ -202,6 +202,14 @@ fn every_edited_output_field_is_named() {
                 serde_json::Value::Number(n) => (n.as_f64().unwrap() * 2.0).into(),
                 serde_json::Value::Bool(b) => (!b).into(),
                 serde_json::Value::String(s) => format!("{s}x").into(),
+                serde_json::Value::Object(o) => {
+                    let mut o = o.clone();
+                    o.insert(
+                        "a tensor".into(),
+                        serde_json::json!({"above": 1, "below": 0}),
+                    );
+                    o.into()
+                }
                 serde_json::Value::Array(a) => {
                     let mut a = a.clone();
                     let v = a[0].as_i64().unwrap();
@@ -262,7 +270,10 @@ fn verify_checks_the_output_file_from_the_cli() {
     let vk = VerifyingKey::load(&keys.join("model.vk")).unwrap();
     assert_eq!(shown["parameters"], vk.graph.parameter_count());
     assert_eq!(shown["model_digest"], pipeline::hex(&vk.digest()));
-    assert_eq!(shown["nodes"].as_array().unwrap().len(), vk.graph.nodes.len());
+    assert_eq!(
+        shown["nodes"].as_array().unwrap().len(),
+        vk.graph.nodes.len()
+    );
     let (proof, out) = (dir.join("proof.bin"), dir.join("out.json"));
     let o = run(&[
         &os("prove"),

@@ -121,8 +121,18 @@ const DIGEST: [u8; 32] = [3; 32];
 
 /// Proves with (possibly forged) committed values and statement; `Ok` if the verifier accepts.
 fn run(s: &Setup, values: Vec<Vec<i64>>, stmt: &Statement) -> Result<(), String> {
-    let be = default_backend();
     let wit = witness::generate(&s.g, &stmt.ids).unwrap();
+    run_with(s, &wit, values, stmt)
+}
+
+/// [`run`] on a given (possibly forged) witness.
+fn run_with(
+    s: &Setup,
+    wit: &witness::Witness<'_>,
+    values: Vec<Vec<i64>>,
+    stmt: &Statement,
+) -> Result<(), String> {
+    let be = default_backend();
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     // The cheating prover always produces a proof: a rejection must come from the verifier.
     let proof = circuit::prove_forged(
@@ -132,7 +142,7 @@ fn run(s: &Setup, values: Vec<Vec<i64>>, stmt: &Statement) -> Result<(), String>
         &s.plan,
         &[],
         &DIGEST,
-        &wit,
+        wit,
         stmt,
         values,
         &mut rng,
@@ -233,42 +243,140 @@ fn shifted(s: &Setup, r: usize, k: i64) -> (Vec<Vec<i64>>, Statement) {
 #[test]
 fn a_wrong_row_shift_is_rejected() {
     let s = setup();
+    let sp = s.plan.softmax[s.g.output].clone().unwrap();
+    // Everything is recomputed from the wrong shift, so every sumcheck holds:
+    // a shift up drops the row sum below the band (the lower sum range), one
+    // down makes a shifted score negative (its high digit leaves the δ table,
+    // which is checked before the sum ranges, which it may also leave).
+    let sum_range = range_table_of(&s, sp.sum);
+    let delta = table_with_output(&s, sp.delta);
     for (r, k) in [(3, 256), (3, 64), (3, -128), (2, 256), (0, 512)] {
         let (v, stmt) = shifted(&s, r, k);
+        let e = run(&s, v, &stmt).expect_err(&format!("row {r} shifted by {k} accepted"));
+        let want = if k > 0 { sum_range } else { delta };
         assert!(
-            run(&s, v, &stmt).is_err(),
-            "row {r} shifted by {k} accepted"
+            e.starts_with(&format!("proof rejected: lookup table {want}:")),
+            "row {r} shifted by {k}: {e}"
         );
     }
 }
 
+/// The lookup table whose output column is the auxiliary `aux`.
+fn table_with_output(s: &Setup, aux: usize) -> usize {
+    s.plan
+        .lookups
+        .iter()
+        .find(|u| u.y == Some(TensorRef::Aux(aux)))
+        .expect("a lookup output")
+        .table
+}
+
+/// Each forgery is proven under its own statement (the transcript is the
+/// prover's), and each asserts the check that catches it.
 #[test]
 fn out_of_range_digits_wrong_exp_and_wrong_row_sums_are_rejected() {
     let s = setup();
     let sp = s.plan.softmax[s.g.output].clone().unwrap();
     let b = 1i64 << sp.params.lo_bits;
-    // Digit out of range with the same recombination: lo + 2^b, hi − 1.
+    let at_softmax = |e: String, why: &str| {
+        assert!(
+            e.starts_with("proof rejected at node 2 'softmax' (Softmax): ") && e.contains(why),
+            "expected the softmax's {why:?}: {e}"
+        )
+    };
+    // Digit out of range with the same recombination: lo + 2^b, hi − 1. The
+    // decomposition sumcheck holds; `lo` leaves the exp table's inputs and
+    // `hi` (0 here) the δ table's, and the first of the two tables rejects.
     let mut v = s.values.clone();
     let e = N * (N - 1) + 1;
+    assert_eq!(v[slot(&s, sp.hi)][e], 0);
     v[slot(&s, sp.lo)][e] += b;
     v[slot(&s, sp.hi)][e] -= 1;
-    assert!(run(&s, v, &s.stmt).is_err(), "out-of-range digit accepted");
-    // An exp value that is not exp(lo), with the published row to match.
+    let err = run(&s, v, &s.stmt).expect_err("out-of-range digit accepted");
+    let first = table_with_output(&s, sp.exp).min(table_with_output(&s, sp.delta));
+    assert!(
+        err.starts_with(&format!("proof rejected: lookup table {first}:")),
+        "{err}"
+    );
+    // An exp value that is not exp(lo), with the published row to match but
+    // the committed row sum left alone: the row-sum term of the softmax's
+    // sumcheck (see the next test for the row sum adjusted too).
     let mut v = s.values.clone();
     v[slot(&s, sp.exp)][e] += 1;
     let mut stmt = s.stmt.clone();
     stmt.logits[1] += 1;
-    assert!(run(&s, v, &stmt).is_err(), "wrong exp value accepted");
-    // A committed row sum that is not the row's sum.
+    at_softmax(
+        run(&s, v, &stmt).expect_err("wrong exp value accepted"),
+        "round 0",
+    );
+    // A committed row sum that is not the row's sum (its complement left
+    // alone): the band identity `S' + U = 2·tol·v`.
     let mut v = s.values.clone();
     v[slot(&s, sp.sum)][2] += 1;
-    assert!(run(&s, v, &s.stmt).is_err(), "wrong row sum accepted");
-    // The published row edited alone.
+    at_softmax(
+        run(&s, v, &s.stmt).expect_err("wrong row sum accepted"),
+        "outside the two-sided band",
+    );
+    // The published row edited alone (proven under the edited statement):
+    // the softmax is the output, its sumcheck starts from the false claim.
     let mut stmt = s.stmt.clone();
     stmt.logits[0] += 1;
+    at_softmax(
+        run(&s, s.values.clone(), &stmt).expect_err("edited output accepted"),
+        "round 0",
+    );
+}
+
+/// One exp value `E = exp(lo)` off by one, with everything that depends on
+/// it recomputed: the output `y = E·Δ` (the override hook, so the published
+/// row follows), the committed row sum `S'` and its complement `U`, still
+/// inside the band. Every sumcheck of the softmax then holds; only the pair
+/// `(lo, E')` of the exp table's lookup is wrong.
+#[test]
+fn a_wrong_exp_digit_with_the_row_sum_adjusted_fails_only_the_exp_lookup() {
+    let s = setup();
+    let sp = s.plan.softmax[s.g.output].clone().unwrap();
+    let shape = s.g.nodes[s.g.output].shape.clone();
+    let (r, j) = (N - 1, 1);
+    let e = r * N + j;
+    let at = zkllm::circuit::layout::padded_index(&shape, e);
+    let (_, keep) = scores_and_keep(&s);
+    assert!(keep[e], "a kept entry");
+    assert_eq!(s.values[slot(&s, sp.delta)][at], 1, "an entry with δ = 1");
+    let forge = |d: i64| {
+        let mut v = s.values.clone();
+        v[slot(&s, sp.exp)][at] += d;
+        v[slot(&s, sp.sum)][r] += d;
+        v[slot(&s, sp.sum_hi)][r] -= d;
+        let honest = witness::generate(&s.g, &s.stmt.ids).unwrap();
+        let mut y = honest.node(s.g.output).to_vec();
+        y[e] += d;
+        let wit = witness::generate_with_override(&s.g, &s.stmt.ids, s.g.output, y).unwrap();
+        let mut stmt = s.stmt.clone();
+        stmt.logits = wit.node(s.g.output)[r * N..].to_vec();
+        (run_with(&s, &wit, v, &stmt), stmt)
+    };
+    let (r0, _) = forge(0);
+    r0.expect("the unforged path verifies");
+    // The direction that keeps both row-sum auxiliaries in range.
+    let d = if s.values[slot(&s, sp.sum_hi)][r] >= 1 {
+        1
+    } else {
+        -1
+    };
+    let (res, stmt) = forge(d);
+    assert_ne!(stmt.logits, s.stmt.logits, "the published row follows E");
+    let e = res.expect_err("a wrong exp value accepted");
+    let ti = s
+        .plan
+        .lookups
+        .iter()
+        .find(|u| u.y == Some(TensorRef::Aux(sp.exp)))
+        .expect("E is the exp table's output")
+        .table;
     assert!(
-        run(&s, s.values.clone(), &stmt).is_err(),
-        "edited output accepted"
+        e.starts_with(&format!("proof rejected: lookup table {ti}:")),
+        "a wrong exp value caught by another check than the exp table {ti}: {e}"
     );
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use ark_ff::One;
+use ark_ff::{Field, One};
 use common::{random_table, rng, transcript};
 use zkllm::backend::default_backend;
 use zkllm::field::Fr;
@@ -164,27 +164,121 @@ fn replay_under_another_context_is_rejected() {
     ));
 }
 
+/// The shape is absorbed before the first challenge, so a proof made for one
+/// shape fails under another even where every round message is also the
+/// honest message for that other shape: the two shapes below are the same
+/// polynomial (`f0·f1·f2`), written differently, so the sum, every round
+/// polynomial and the final evaluation agree; only the transcript differs.
+/// Round 0 is checked against the claimed sum alone and passes; round 1 is
+/// checked against round 0's polynomial at the challenge, which the verifier
+/// draws after absorbing its own shape, and fails.
 #[test]
 fn shape_is_part_of_the_statement() {
-    // The same proof checked against a different expression is rejected.
     let inst = instance();
-    let other = SumOfProducts::new(3, vec![(Fr::from(2u64), vec![0, 1, 2])]);
-    let r = sumcheck::verify(
-        inst.num_vars,
-        &other,
-        inst.sum,
-        &inst.proof,
-        &mut transcript(b"ctx"),
-    );
-    let ok = r.is_ok_and(|claim| {
+    let verify_under = |num_vars: usize, sop: &SumOfProducts| {
+        sumcheck::verify(
+            num_vars,
+            sop,
+            inst.sum,
+            &inst.proof,
+            &mut transcript(b"ctx"),
+        )
+    };
+    let final_check = |sop: &SumOfProducts, claim: &zkllm::sumcheck::EvaluationClaim| {
         let evals: Vec<Fr> = inst
             .tables
             .iter()
             .map(|t| DenseMle::new(t.clone()).evaluate(&claim.point))
             .collect();
-        other.evaluate(&evals) == claim.value
-    });
-    assert!(!ok);
+        sop.evaluate(&evals) == claim.value
+    };
+    // Control: under the shape it was proven for, the proof verifies and the
+    // final check holds.
+    let claim = verify_under(inst.num_vars, &inst.sop).expect("verifies under its own shape");
+    assert!(final_check(&inst.sop, &claim));
+
+    let two = Fr::from(2u64);
+    let half = two.inverse().unwrap();
+    let same_polynomial = [
+        // The factors in another order.
+        (
+            "factors reordered",
+            SumOfProducts::new(3, vec![(Fr::one(), vec![2, 0, 1])]),
+        ),
+        // The coefficient split over two equal terms.
+        (
+            "coefficient split",
+            SumOfProducts::new(3, vec![(half, vec![0, 1, 2]), (half, vec![0, 1, 2])]),
+        ),
+        // Twice the product, minus the product.
+        (
+            "2x - x",
+            SumOfProducts::new(3, vec![(two, vec![0, 1, 2]), (-Fr::one(), vec![0, 1, 2])]),
+        ),
+    ];
+    for (what, other) in &same_polynomial {
+        assert_eq!(other.degree(), inst.sop.degree());
+        let evals = [Fr::from(3u64), Fr::from(5u64), Fr::from(7u64)];
+        assert_eq!(other.evaluate(&evals), inst.sop.evaluate(&evals), "{what}");
+        // An honest proof under `other` has the same round-0 message (it
+        // depends on no challenge) and differs from round 1 on: the only
+        // difference between the two statements is what the transcript absorbed.
+        let (honest_other, _) = sumcheck::prove(
+            default_backend(),
+            inst.tables.clone(),
+            other,
+            inst.sum,
+            &mut transcript(b"ctx"),
+        );
+        assert_eq!(honest_other.rounds[0], inst.proof.rounds[0], "{what}");
+        assert_ne!(honest_other.rounds[1], inst.proof.rounds[1], "{what}");
+        assert_eq!(
+            verify_under(inst.num_vars, other).unwrap_err(),
+            SumcheckError::RoundSumMismatch { round: 1 },
+            "{what}: the proof for f0·f1·f2 was not caught by the transcript-bound round check"
+        );
+        // And the honest proof for `other` is accepted under `other` only.
+        let claim = sumcheck::verify(
+            inst.num_vars,
+            other,
+            inst.sum,
+            &honest_other,
+            &mut transcript(b"ctx"),
+        )
+        .unwrap_or_else(|e| panic!("{what}: honest proof for its own shape: {e}"));
+        assert!(final_check(other, &claim), "{what}");
+        assert_eq!(
+            sumcheck::verify(
+                inst.num_vars,
+                &inst.sop,
+                inst.sum,
+                &honest_other,
+                &mut transcript(b"ctx")
+            )
+            .unwrap_err(),
+            SumcheckError::RoundSumMismatch { round: 1 },
+            "{what}: the other way round"
+        );
+    }
+
+    // Another degree: caught by the message length before any transcript check.
+    let degree_two = SumOfProducts::new(3, vec![(Fr::one(), vec![0, 1])]);
+    assert!(matches!(
+        verify_under(inst.num_vars, &degree_two),
+        Err(SumcheckError::WrongDegree {
+            round: 0,
+            degree: 2,
+            found: 4
+        })
+    ));
+    // Another number of variables: caught by the round count.
+    assert_eq!(
+        verify_under(inst.num_vars - 1, &inst.sop).unwrap_err(),
+        SumcheckError::WrongRoundCount {
+            expected: inst.num_vars - 1,
+            found: inst.num_vars
+        }
+    );
 }
 
 #[test]
@@ -204,15 +298,25 @@ fn malformed_bytes_are_errors_not_panics() {
     let mut lying = bytes.clone();
     lying[..4].copy_from_slice(&u32::MAX.to_le_bytes());
     assert!(<SumcheckProof>::from_bytes(&lying).is_err());
-    // Every single-byte flip either fails to parse or fails to verify.
+    // Every single-byte flip either fails to parse or fails to verify. Most
+    // flips land in a round value and still parse (a scalar's low bytes), so
+    // the loop reaches the verifier, not just the parser.
+    let (mut tried, mut parsed) = (0, 0);
     for i in (0..bytes.len()).step_by(7) {
+        tried += 1;
         let mut b = bytes.clone();
         b[i] ^= 0x5a;
         if let Ok(p) = <SumcheckProof>::from_bytes(&b) {
+            parsed += 1;
             assert!(
                 !accepts(&inst, &inst.tables, inst.sum, &p, b"ctx"),
                 "flip at {i} accepted"
             );
         }
     }
+    println!("{parsed} of {tried} flipped sumcheck proofs parsed");
+    assert!(
+        2 * parsed >= tried,
+        "only {parsed} of {tried} flips parsed: the loop barely reaches the verifier"
+    );
 }

@@ -66,9 +66,6 @@ pub struct ProveArgs {
     /// (instead of proving it with the value clamped to the range's edge).
     #[arg(long)]
     pub strict: bool,
-    /// Fix the prover's randomness (reproducible proofs; tests only).
-    #[arg(long, hide = true)]
-    pub seed: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -112,7 +109,9 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
             _ => Publish::LastLogits,
         },
         args.strict,
-        args.seed,
+        // Blinds and nonces always come from the OS generator: a known seed
+        // would let anyone unblind the commitments.
+        None,
         &|s, d, t| bars.update(s, d, t),
     )?;
     bars.finish();

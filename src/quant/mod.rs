@@ -109,11 +109,24 @@ pub struct SoftmaxRow {
     pub out: Vec<i64>,
 }
 
+/// Above this estimate [`softmax_exp_domain`] does not search (2^32: ten
+/// bits past the largest table).
+pub const SOFTMAX_DOMAIN_SEARCH_LIMIT: f64 = 4294967296.0;
+
 /// Smallest `d ≥ 0` with `round(2^f_exp · exp(-d / 2^f_in)) = 0`: the exp
 /// table covers `[0, D)` and is 0 beyond (exactly, not by clipping).
 pub fn softmax_exp_domain(f_in: i32, f_exp: i32) -> i64 {
     // exp(-d/2^f_in)·2^f_exp < 1/2  ⟺  d > 2^f_in · (f_exp + 1)·ln 2
-    let mut d = (2f64.powi(f_in) * (f_exp as f64 + 1.0) * std::f64::consts::LN_2).floor() as i64;
+    let estimate = 2f64.powi(f_in) * (f_exp as f64 + 1.0) * std::f64::consts::LN_2;
+    // Far past any table the circuit builds (2^22 entries): return the
+    // estimate, which callers refuse by its size, without the exact search
+    // (near 2^62 neighbouring integers round to one float, and the search
+    // would step through them one by one: a key's scales must not make
+    // loading hang).
+    if estimate > SOFTMAX_DOMAIN_SEARCH_LIMIT {
+        return estimate.min(i64::MAX as f64) as i64;
+    }
+    let mut d = estimate.floor() as i64;
     d = d.max(0);
     while softmax_exp(d, f_in, f_exp) != 0 {
         d += 1;
