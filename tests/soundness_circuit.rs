@@ -355,16 +355,20 @@ fn weights_that_are_not_the_committed_ones_fail_the_openings() {
             })
             .collect();
         let mut rng = ChaCha20Rng::seed_from_u64(9);
-        let proof = circuit::prove_with_weight_tables(
+        let forgery = circuit::Forgery {
+            weight_tables: Some(tables),
+            ..Default::default()
+        };
+        let proof = circuit::prove_forgery(
             default_backend(),
             &f.pcs,
             substituted,
             &f.plan,
             &f.weights(),
-            tables,
             &f.digest,
             &wit,
             &stmt,
+            forgery,
             &mut rng,
         )
         .expect("the prover runs");

@@ -383,8 +383,12 @@ fn a_key_with_non_zero_weight_padding_fails_to_verify() {
         let mut vk = pk.vk.clone();
         vk.weights = committed.iter().map(|c| c.0.clone()).collect();
         let digest = vk.digest();
-        let proof = circuit::prove_with_weight_tables(
-            be, &pcs, g, &plan, &committed, tables, &digest, &wit, &stmt, rng,
+        let forgery = circuit::Forgery {
+            weight_tables: Some(tables),
+            ..Default::default()
+        };
+        let proof = circuit::prove_forgery(
+            be, &pcs, g, &plan, &committed, &digest, &wit, &stmt, forgery, rng,
         )
         .expect("the prover runs");
         circuit::verify(

@@ -97,8 +97,13 @@ impl Fixture {
         let g = &self.pk.graph;
         let mut rng = ChaCha20Rng::seed_from_u64(7);
         let counts = counts.unwrap_or_else(|| honest_counts(&self.plan, &values));
-        let proof = circuit::prove_forged_counts(
-            be, &self.pcs, g, &self.plan, &weights, &digest, wit, &stmt, values, counts, &mut rng,
+        let forgery = circuit::Forgery {
+            values: Some(values),
+            clamp_counts: Some(counts),
+            ..Default::default()
+        };
+        let proof = circuit::prove_forgery(
+            be, &self.pcs, g, &self.plan, &weights, &digest, wit, &stmt, forgery, &mut rng,
         )
         .map_err(|e| format!("prover: {e}"))?;
         circuit::verify(

@@ -23,9 +23,7 @@ pub mod verifier;
 
 pub use plan::Plan;
 pub use proof::CircuitProof;
-pub use prover::{
-    committed_values, prove, prove_forged, prove_forged_counts, prove_with_weight_tables,
-};
+pub use prover::{committed_values, prove, prove_forged, prove_forgery, Forgery};
 pub use verifier::verify;
 
 use thiserror::Error;

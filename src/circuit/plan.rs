@@ -162,22 +162,32 @@ impl Plan {
         self.lookups.push(LookupUse { table, x, y });
     }
 
-    /// A range check of `aux` in `[0, 2^bits)`: one lookup up to 16 bits,
-    /// else limbs `2^12·hi + lo` (returned) checked in `[0, 2^(bits−12))`
-    /// and `[0, 2^12)`.
-    fn unsigned_check(&mut self, owner: NodeId, aux: usize, bits: u32) -> Option<(usize, usize)> {
+    /// A range check of tensor `t` (of `shape`) in `[-2^(bits−1), 2^(bits−1))`
+    /// (`signed`) or `[0, 2^bits)`: one lookup up to 16 bits, else limbs
+    /// `t = 2^12·hi + lo` (returned, committed auxiliaries of `owner`) with
+    /// `hi` in the range of `bits − 12` bits and `lo` in `[0, 2^12)`.
+    fn range_check(
+        &mut self,
+        owner: NodeId,
+        t: TensorRef,
+        shape: &[usize],
+        bits: u32,
+        signed: bool,
+    ) -> Option<(usize, usize)> {
+        let range = |b: u32| {
+            if signed {
+                LookupTable::signed_range(b)
+            } else {
+                LookupTable::unsigned_range(b)
+            }
+        };
         if bits <= 16 {
-            self.lookup(LookupTable::unsigned_range(bits), TensorRef::Aux(aux), None);
+            self.lookup(range(bits), t, None);
             return None;
         }
-        let shape = self.aux[aux].shape.clone();
-        let hi = self.aux(owner, AuxKind::LimbHi, shape.clone());
-        let lo = self.aux(owner, AuxKind::LimbLo, shape);
-        self.lookup(
-            LookupTable::unsigned_range(bits - LIMB_BITS),
-            TensorRef::Aux(hi),
-            None,
-        );
+        let hi = self.aux(owner, AuxKind::LimbHi, shape.to_vec());
+        let lo = self.aux(owner, AuxKind::LimbLo, shape.to_vec());
+        self.lookup(range(bits - LIMB_BITS), TensorRef::Aux(hi), None);
         self.lookup(
             LookupTable::unsigned_range(LIMB_BITS),
             TensorRef::Aux(lo),
@@ -200,8 +210,9 @@ impl Plan {
         let pos_ind = self.aux(node.id, AuxKind::SatPosInd, shape.clone());
         let neg = self.aux(node.id, AuxKind::SatNeg, shape.clone());
         let neg_ind = self.aux(node.id, AuxKind::SatNegInd, shape);
-        let pos_limbs = self.unsigned_check(node.id, pos, excess_bits);
-        let neg_limbs = self.unsigned_check(node.id, neg, excess_bits);
+        let shape = &node.shape;
+        let pos_limbs = self.range_check(node.id, TensorRef::Aux(pos), shape, excess_bits, false);
+        let neg_limbs = self.range_check(node.id, TensorRef::Aux(neg), shape, excess_bits, false);
         let index = self.saturating.len();
         self.saturating.push(node.id);
         SatPlan {
@@ -287,50 +298,17 @@ impl Plan {
                     if q.bits > 2 * LIMB_BITS + 4 {
                         return Err(unsupported("rescale output wider than 28 bits"));
                     }
+                    if *shift == 0 {
+                        // Its remainder would have no range to be checked in.
+                        return Err(unsupported("rescale shift 0"));
+                    }
                     plan.committed[node.id] = true;
                     let rem = plan.aux(node.id, AuxKind::RescaleRem, node.shape.clone());
-                    let rem_limbs = if *shift == 0 {
-                        None
-                    } else if *shift <= 16 {
-                        plan.lookup(LookupTable::signed_range(*shift), TensorRef::Aux(rem), None);
-                        None
-                    } else {
-                        let hi = plan.aux(node.id, AuxKind::LimbHi, node.shape.clone());
-                        let lo = plan.aux(node.id, AuxKind::LimbLo, node.shape.clone());
-                        plan.lookup(
-                            LookupTable::signed_range(*shift - LIMB_BITS),
-                            TensorRef::Aux(hi),
-                            None,
-                        );
-                        plan.lookup(
-                            LookupTable::unsigned_range(LIMB_BITS),
-                            TensorRef::Aux(lo),
-                            None,
-                        );
-                        Some((hi, lo))
-                    };
-                    let limbs = if q.bits <= 16 {
-                        plan.lookup(
-                            LookupTable::signed_range(q.bits),
-                            TensorRef::Node(node.id),
-                            None,
-                        );
-                        None
-                    } else {
-                        let hi = plan.aux(node.id, AuxKind::LimbHi, node.shape.clone());
-                        let lo = plan.aux(node.id, AuxKind::LimbLo, node.shape.clone());
-                        plan.lookup(
-                            LookupTable::signed_range(q.bits - LIMB_BITS),
-                            TensorRef::Aux(hi),
-                            None,
-                        );
-                        plan.lookup(
-                            LookupTable::unsigned_range(LIMB_BITS),
-                            TensorRef::Aux(lo),
-                            None,
-                        );
-                        Some((hi, lo))
-                    };
+                    let shape = node.shape.clone();
+                    let rem_limbs =
+                        plan.range_check(node.id, TensorRef::Aux(rem), &shape, *shift, true);
+                    let limbs =
+                        plan.range_check(node.id, TensorRef::Node(node.id), &shape, q.bits, true);
                     let sat = if graph.saturating {
                         let xbits = graph.nodes[node.inputs[0]].quant.map_or(q.bits, |q| q.bits);
                         Some(plan.saturation(node, xbits, *shift))

@@ -228,18 +228,33 @@ pub fn prove<R: RngCore + CryptoRng>(
     rng: &mut R,
     progress: &dyn Fn(&str, usize, usize),
 ) -> Result<CircuitProof, CircuitError> {
-    let values = committed_values(graph, plan, wit, stmt)?;
+    let forgery = Forgery::default();
     prove_inner(
-        be, pcs, graph, plan, weights, None, None, vk_digest, wit, stmt, values, false, rng,
-        progress,
+        be, pcs, graph, plan, weights, vk_digest, wit, stmt, forgery, rng, progress,
     )
 }
 
-/// Soundness-test hook: [`prove_forged`], stating `counts` as the clamp
-/// counts instead of the committed indicators' sums.
+/// Soundness-test hooks: what a cheating prover puts in place of the
+/// honest prover's data. Everything not forged is computed honestly, so its
+/// proofs are transcript-consistent forgeries; none must verify unless the
+/// forged data is the honest data.
+#[doc(hidden)]
+#[derive(Clone, Debug, Default)]
+pub struct Forgery {
+    /// The committed tensors (see [`committed_values`]); the multiplicities
+    /// then count only the entries that are in their tables.
+    pub values: Option<Vec<Vec<i64>>>,
+    /// The weights' padded tables (weight-node order), as a crafted key
+    /// would commit them, e.g. with non-zero padding.
+    pub weight_tables: Option<Vec<Vec<i64>>>,
+    /// The clamp counts stated instead of the committed indicators' sums.
+    pub clamp_counts: Option<Vec<[u64; 2]>>,
+}
+
+/// Soundness-test hook: a prover honest but for `forgery`.
 #[doc(hidden)]
 #[allow(clippy::too_many_arguments)]
-pub fn prove_forged_counts<R: RngCore + CryptoRng>(
+pub fn prove_forgery<R: RngCore + CryptoRng>(
     be: &dyn Backend,
     pcs: &Hyrax,
     graph: &Graph,
@@ -248,8 +263,7 @@ pub fn prove_forged_counts<R: RngCore + CryptoRng>(
     vk_digest: &[u8; 32],
     wit: &Witness<'_>,
     stmt: &Statement,
-    values: Vec<Vec<i64>>,
-    counts: Vec<[u64; 2]>,
+    forgery: Forgery,
     rng: &mut R,
 ) -> Result<CircuitProof, CircuitError> {
     prove_inner(
@@ -258,58 +272,17 @@ pub fn prove_forged_counts<R: RngCore + CryptoRng>(
         graph,
         plan,
         weights,
-        None,
-        Some(counts),
         vk_digest,
         wit,
         stmt,
-        values,
-        true,
+        forgery,
         rng,
         &|_, _, _| {},
     )
 }
 
-/// Soundness-test hook: an honest prover for a crafted key whose weight
-/// commitments hold `weight_tables` (padded, in weight-node order) instead
-/// of the zero-padded weights; e.g. non-zero padding. Its proofs must not
-/// verify unless the tables are the honest ones.
-#[doc(hidden)]
-#[allow(clippy::too_many_arguments)]
-pub fn prove_with_weight_tables<R: RngCore + CryptoRng>(
-    be: &dyn Backend,
-    pcs: &Hyrax,
-    graph: &Graph,
-    plan: &Plan,
-    weights: &[(HyraxCommitment, HyraxHint)],
-    weight_tables: Vec<Vec<i64>>,
-    vk_digest: &[u8; 32],
-    wit: &Witness<'_>,
-    stmt: &Statement,
-    rng: &mut R,
-) -> Result<CircuitProof, CircuitError> {
-    let values = committed_values(graph, plan, wit, stmt)?;
-    prove_inner(
-        be,
-        pcs,
-        graph,
-        plan,
-        weights,
-        Some(weight_tables),
-        None,
-        vk_digest,
-        wit,
-        stmt,
-        values,
-        false,
-        rng,
-        &|_, _, _| {},
-    )
-}
-
-/// Soundness-test hook: a cheating prover that commits `values` in place of
-/// the honest committed tensors (see [`committed_values`]) and counts only
-/// the entries that are in their tables. Its proofs must not verify.
+/// Soundness-test hook: [`prove_forgery`] with only the committed tensors
+/// forged (`values`).
 #[doc(hidden)]
 #[allow(clippy::too_many_arguments)]
 pub fn prove_forged<R: RngCore + CryptoRng>(
@@ -324,21 +297,12 @@ pub fn prove_forged<R: RngCore + CryptoRng>(
     values: Vec<Vec<i64>>,
     rng: &mut R,
 ) -> Result<CircuitProof, CircuitError> {
-    prove_inner(
-        be,
-        pcs,
-        graph,
-        plan,
-        weights,
-        None,
-        None,
-        vk_digest,
-        wit,
-        stmt,
-        values,
-        true,
-        rng,
-        &|_, _, _| {},
+    let forgery = Forgery {
+        values: Some(values),
+        ..Forgery::default()
+    };
+    prove_forgery(
+        be, pcs, graph, plan, weights, vk_digest, wit, stmt, forgery, rng,
     )
 }
 
@@ -349,16 +313,23 @@ fn prove_inner<R: RngCore + CryptoRng>(
     graph: &Graph,
     plan: &Plan,
     weights: &[(HyraxCommitment, HyraxHint)],
-    weight_tables: Option<Vec<Vec<i64>>>,
-    stated_counts: Option<Vec<[u64; 2]>>,
     vk_digest: &[u8; 32],
     wit: &Witness<'_>,
     stmt: &Statement,
-    values: Vec<Vec<i64>>,
-    lenient: bool,
+    forgery: Forgery,
     rng: &mut R,
     progress: &dyn Fn(&str, usize, usize),
 ) -> Result<CircuitProof, CircuitError> {
+    let Forgery {
+        values,
+        weight_tables,
+        clamp_counts: stated_counts,
+    } = forgery;
+    let lenient = values.is_some();
+    let values = match values {
+        Some(v) => v,
+        None => committed_values(graph, plan, wit, stmt)?,
+    };
     let mut t = Transcript::new(b"zkllm-proof");
     absorb_statement(&mut t, vk_digest, graph, stmt);
     let mut openings = OpeningProver::new();
