@@ -113,6 +113,15 @@ impl VerifyingKey {
         };
         let graph: Graph = get_json(r).map_err(bad)?;
         let generator_seed = get_str(r).map_err(|e| bad(e.to_string()))?;
+        // Generators are hashed to the curve from the seed, so no seed gives
+        // their owner discrete logs; the standard one leaves the key's
+        // writer no choice at all.
+        if generator_seed != crate::circuit::GENERATOR_SEED {
+            return Err(bad(format!(
+                "generator seed {generator_seed:?} is not zkllm's ({:?})",
+                crate::circuit::GENERATOR_SEED
+            )));
+        }
         let max_vars = r.get_u32("max vars").map_err(|e| bad(e.to_string()))? as usize;
         let weights: Vec<HyraxCommitment> = r
             .get_seq("weight commitments")

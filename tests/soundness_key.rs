@@ -113,6 +113,17 @@ fn out_of_range_indices_are_refused_without_a_panic() {
 }
 
 #[test]
+fn a_foreign_generator_seed_is_refused() {
+    let pk = llama_pk();
+    let mut vk = pk.vk.clone();
+    vk.generator_seed = "my-own-generators".into();
+    let e = VerifyingKey::from_body(&vk.body(), "crafted.vk")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("generator seed"), "{e}");
+}
+
+#[test]
 fn shapes_are_inferred_again_and_compared() {
     let pk = llama_pk();
     let mm = first(&pk.vk.graph, |n| matches!(n.op, Op::EinSum { .. }));
