@@ -587,19 +587,23 @@ fn token_id_json_is_not_tokenized_as_text() {
     write_json(&data, &serde_json::json!(ids));
     let tok = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tokenizer.json");
     let out = d.join("calib.json");
-    let o = zkllm(&[
-        "calibrate",
-        fixture("llama_dynamo").to_str().unwrap(),
-        "--tokenizer",
-        tok.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--seq-len",
-        "8",
-        "-o",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
+    let model = fixture("llama_dynamo");
+    let calibrate = || {
+        zkllm(&[
+            "calibrate",
+            model.to_str().unwrap(),
+            "--tokenizer",
+            tok.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--seq-len",
+            "8",
+            "-o",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+    };
+    let o = calibrate();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("JSON list of token ids"), "{err}");
@@ -610,18 +614,7 @@ fn token_id_json_is_not_tokenized_as_text() {
         "the ids themselves (3 windows of 8, one held out)"
     );
     write_json(&data, &serde_json::json!([[1, 2, 500]]));
-    let o = zkllm(&[
-        "calibrate",
-        fixture("llama_dynamo").to_str().unwrap(),
-        "--tokenizer",
-        tok.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--seq-len",
-        "8",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let o = calibrate();
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("outside the model's vocabulary"), "{err}");
