@@ -81,6 +81,38 @@ pub struct RescalePlan {
     pub sat: Option<SatPlan>,
 }
 
+impl RescalePlan {
+    /// The auxiliaries whose values the prover states at a claim on the
+    /// rescale's output, in proof order: the remainder, its limbs, the
+    /// output's limbs, then for a saturating rescale `P'`, `I_P`, `N'`, `I_N`
+    /// and the limbs of `P'` and `N'`. Prover and verifier both read it.
+    pub fn stated(&self) -> Vec<usize> {
+        let pairs = |l: Option<(usize, usize)>| l.into_iter().flat_map(|(h, lo)| [h, lo]);
+        let mut v = vec![self.rem];
+        v.extend(pairs(self.rem_limbs));
+        v.extend(pairs(self.limbs));
+        if let Some(sp) = &self.sat {
+            v.extend([sp.pos, sp.pos_ind, sp.neg, sp.neg_ind]);
+            v.extend(pairs(sp.pos_limbs));
+            v.extend(pairs(sp.neg_limbs));
+        }
+        v
+    }
+
+    /// Each limb pair `(hi, lo)` and the stated auxiliary it recombines to
+    /// (`None`: the rescale's output itself), with the name errors use.
+    pub fn limb_pairs(&self) -> Vec<((usize, usize), Option<usize>, &'static str)> {
+        let mut v = Vec::new();
+        v.extend(self.rem_limbs.map(|l| (l, Some(self.rem), "remainder")));
+        v.extend(self.limbs.map(|l| (l, None, "rescaled value")));
+        if let Some(sp) = &self.sat {
+            v.extend(sp.pos_limbs.map(|l| (l, Some(sp.pos), "excess above")));
+            v.extend(sp.neg_limbs.map(|l| (l, Some(sp.neg), "excess below")));
+        }
+        v
+    }
+}
+
 /// The auxiliaries of a saturating rescale (aux indices).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SatPlan {

@@ -713,50 +713,26 @@ impl Walk<'_> {
             }
             Op::Rescale { shift } => {
                 let rp = self.plan.rescale[id].clone().expect("planned");
-                let rem_id = self.aux_tensor[rp.rem];
-                let r = self.be.evaluate(&self.openings.table(rem_id), &c.point);
-                let mut vals = vec![r];
-                self.openings.claim(
-                    rem_id,
-                    EvaluationClaim {
-                        point: c.point.clone(),
-                        value: r,
-                    },
-                );
-                for (hi, lo) in [rp.rem_limbs, rp.limbs].into_iter().flatten() {
-                    for a in [hi, lo] {
-                        let tid = self.aux_tensor[a];
-                        let v = self.be.evaluate(&self.openings.table(tid), &c.point);
-                        self.openings.claim(
-                            tid,
-                            EvaluationClaim {
-                                point: c.point.clone(),
-                                value: v,
-                            },
-                        );
-                        vals.push(v);
-                    }
+                let stated = rp.stated();
+                let mut vals = Vec::with_capacity(stated.len());
+                for &a in &stated {
+                    let tid = self.aux_tensor[a];
+                    let v = self.be.evaluate(&self.openings.table(tid), &c.point);
+                    self.openings.claim(
+                        tid,
+                        EvaluationClaim {
+                            point: c.point.clone(),
+                            value: v,
+                        },
+                    );
+                    vals.push(v);
                 }
+                let r = vals[0];
                 let mut q = c.clone();
                 if let Some(sp) = &rp.sat {
-                    let ids = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind];
-                    let limbs = [sp.pos_limbs, sp.neg_limbs];
-                    let parts = limbs.into_iter().flatten().flat_map(|(h, l)| [h, l]);
-                    let mut sat_vals = Vec::new();
-                    for a in ids.into_iter().chain(parts) {
-                        let tid = self.aux_tensor[a];
-                        let v = self.be.evaluate(&self.openings.table(tid), &c.point);
-                        self.openings.claim(
-                            tid,
-                            EvaluationClaim {
-                                point: c.point.clone(),
-                                value: v,
-                            },
-                        );
-                        sat_vals.push(v);
-                    }
-                    q.value = super::saturation::quotient(c.value, &sat_vals);
-                    vals.extend(sat_vals);
+                    let at = |a: usize| vals[stated.iter().position(|&s| s == a).expect("stated")];
+                    let parts = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind].map(at);
+                    q.value = super::saturation::quotient(c.value, &parts);
                 }
                 self.t.append_scalars(b"rescale-values", &vals);
                 self.steps.push(Step::Values(vals));

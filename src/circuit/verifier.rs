@@ -441,87 +441,40 @@ impl Walk<'_> {
                 let rp = self.plan.rescale[id]
                     .clone()
                     .ok_or_else(|| self.reject(id, "rescale missing from the plan"))?;
-                let sat_n = rp.sat.as_ref().map_or(0, |sp| {
-                    4 + 2 * sp.pos_limbs.is_some() as usize + 2 * sp.neg_limbs.is_some() as usize
-                });
-                let n = 1
-                    + 2 * rp.rem_limbs.is_some() as usize
-                    + 2 * rp.limbs.is_some() as usize
-                    + sat_n;
-                let vals = self.values(id, n)?;
+                let stated = rp.stated();
+                let vals = self.values(id, stated.len())?;
                 self.t.append_scalars(b"rescale-values", &vals);
+                for (&a, &v) in stated.iter().zip(&vals) {
+                    self.openings.claim(
+                        self.aux_tensor[a],
+                        EvaluationClaim {
+                            point: c.point.clone(),
+                            value: v,
+                        },
+                    );
+                }
+                let at = |a: usize| stated.iter().position(|&s| s == a).map(|i| vals[i]);
                 let r = vals[0];
-                self.openings.claim(
-                    self.aux_tensor[rp.rem],
-                    EvaluationClaim {
-                        point: c.point.clone(),
-                        value: r,
-                    },
-                );
-                let mut k = 1;
-                for (limbs, whole, what) in [
-                    (rp.rem_limbs, r, "remainder"),
-                    (rp.limbs, c.value, "rescaled value"),
-                ] {
-                    let Some((hi, lo)) = limbs else { continue };
-                    let (h, l) = (vals[k], vals[k + 1]);
-                    k += 2;
+                for ((hi, lo), whole, what) in rp.limb_pairs() {
+                    let whole = whole.map_or(Some(c.value), at);
+                    let (Some(h), Some(l), Some(whole)) = (at(hi), at(lo), whole) else {
+                        return Err(self.reject(id, format!("the {what}'s limbs are not stated")));
+                    };
                     if pow2(super::plan::LIMB_BITS) * h + l != whole {
                         return Err(
                             self.reject(id, format!("limbs do not recombine to the {what}"))
                         );
                     }
-                    self.openings.claim(
-                        self.aux_tensor[hi],
-                        EvaluationClaim {
-                            point: c.point.clone(),
-                            value: h,
-                        },
-                    );
-                    self.openings.claim(
-                        self.aux_tensor[lo],
-                        EvaluationClaim {
-                            point: c.point.clone(),
-                            value: l,
-                        },
-                    );
                 }
                 let mut q = c.clone();
                 if let Some(sp) = &rp.sat {
-                    let sat = &vals[k..k + 4];
-                    for (a, &v) in [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind].iter().zip(sat) {
-                        self.openings.claim(
-                            self.aux_tensor[*a],
-                            EvaluationClaim {
-                                point: c.point.clone(),
-                                value: v,
-                            },
-                        );
-                    }
-                    q.value = super::saturation::quotient(c.value, sat);
-                    let mut j = k + 4;
-                    for (limbs, whole, what) in [
-                        (sp.pos_limbs, sat[0], "excess above"),
-                        (sp.neg_limbs, sat[2], "excess below"),
-                    ] {
-                        let Some((hi, lo)) = limbs else { continue };
-                        let (h, l) = (vals[j], vals[j + 1]);
-                        j += 2;
-                        if pow2(super::plan::LIMB_BITS) * h + l != whole {
-                            return Err(
-                                self.reject(id, format!("limbs do not recombine to the {what}"))
-                            );
-                        }
-                        for (a, v) in [(hi, h), (lo, l)] {
-                            self.openings.claim(
-                                self.aux_tensor[a],
-                                EvaluationClaim {
-                                    point: c.point.clone(),
-                                    value: v,
-                                },
-                            );
-                        }
-                    }
+                    let parts: Option<Vec<Fr>> = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind]
+                        .map(at)
+                        .into_iter()
+                        .collect();
+                    let parts =
+                        parts.ok_or_else(|| self.reject(id, "the clamp's excess is not stated"))?;
+                    q.value = super::saturation::quotient(c.value, &parts);
                     self.saturation(id, sp)?;
                 }
                 let x = super::claim_maps::rescale_input(*shift, &q, r);
