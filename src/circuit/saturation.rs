@@ -35,10 +35,7 @@ use crate::poly::SumOfProducts;
 pub const TABLES: [&str; 7] = ["eq", "P'", "I_P", "N'", "I_N", "top − Y", "Y − bot"];
 
 /// The edges of a `bits`-wide signed value.
-pub fn edges(bits: u32) -> (i64, i64) {
-    let h = 1i64 << (bits - 1);
-    (h - 1, -h)
-}
+pub use crate::quant::signed_edges as edges;
 
 /// The prover's auxiliaries of one entry: `(P', I_P, N', I_N)` for the
 /// quotient `q` before the clamp.
@@ -114,16 +111,9 @@ pub fn absorb_counts(t: &mut crate::transcript::Transcript, counts: &[[u64; 2]])
 /// with `C` ones opens to.
 pub fn count_claim(n: usize, count: u64) -> crate::sumcheck::EvaluationClaim {
     let half = ark_ff::Field::inverse(&Fr::from(2u64)).expect("2 is invertible");
-    let scale = ark_ff::Field::inverse(&crate::field::from_i64(1i64 << n.min(62)))
-        .expect("non-zero")
-        * if n > 62 {
-            ark_ff::Field::pow(&half, [(n - 62) as u64])
-        } else {
-            Fr::from(1u64)
-        };
     crate::sumcheck::EvaluationClaim {
         point: vec![half; n],
-        value: Fr::from(count) * scale,
+        value: Fr::from(count) * ark_ff::Field::pow(&half, [n as u64]),
     }
 }
 

@@ -42,6 +42,13 @@ pub fn dequantize(q: i64, frac_bits: i32) -> f64 {
 }
 
 /// Whether `q` lies in the signed range of `bits` bits, `[-2^(bits-1), 2^(bits-1))`.
+/// `(top, bottom)`: the largest and smallest `bits`-bit signed integers, the
+/// edges a saturating rescale clamps to.
+pub fn signed_edges(bits: u32) -> (i64, i64) {
+    let h = 1i64 << (bits - 1);
+    (h - 1, -h)
+}
+
 pub fn fits(q: i64, bits: u32) -> bool {
     if bits >= 64 {
         return true;

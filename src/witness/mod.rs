@@ -295,18 +295,15 @@ fn generate_inner<'g>(
                 .collect::<Option<Vec<i64>>>()
                 .ok_or_else(|| arith("i64 overflow".into()))?,
             Op::Rescale { shift } if graph.saturating => {
-                let (top, bot) = ((1i64 << (q.bits - 1)) - 1, -(1i64 << (q.bits - 1)));
-                let out: Vec<i64> = inp(0)
-                    .par_iter()
-                    .map(|&x| rescale(x, *shift).clamp(bot, top))
-                    .collect();
+                let (top, bot) = crate::quant::signed_edges(q.bits);
+                let mut out: Vec<i64> = inp(0).par_iter().map(|&x| rescale(x, *shift)).collect();
                 let (mut above, mut below, mut peak) = (0, 0, 0u64);
-                for &x in inp(0) {
-                    let v = rescale(x, *shift);
-                    above += (v > top) as usize;
-                    below += (v < bot) as usize;
-                    if v > top || v < bot {
+                for v in &mut out {
+                    above += (*v > top) as usize;
+                    below += (*v < bot) as usize;
+                    if *v > top || *v < bot {
                         peak = peak.max(v.unsigned_abs());
+                        *v = (*v).clamp(bot, top);
                     }
                 }
                 if above + below > 0 {
