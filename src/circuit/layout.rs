@@ -84,11 +84,7 @@ pub fn real_indicator(shape: &[usize], point: &[Fr]) -> Fr {
 }
 
 /// Aligns `in_shape` to the rank of `out_shape` (numpy broadcasting).
-pub fn align(in_shape: &[usize], rank: usize) -> Vec<usize> {
-    let mut s = vec![1; rank.saturating_sub(in_shape.len())];
-    s.extend_from_slice(in_shape);
-    s
-}
+pub use crate::ir::align_rank as align;
 
 /// A claim on `broadcast(input)` (to `out_shape`) at `point` with value `v`
 /// is the claim on `input` at the kept blocks with value `v / Π ind`, where

@@ -12,7 +12,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops;
 
 use super::{ImportError, Unsupported};
-use crate::ir::{EinsumSpec, Func, Graph, Mask, NodeId, NormKind, Op};
+use crate::ir::{align_rank, EinsumSpec, Func, Graph, Mask, NodeId, NormKind, Op};
 
 /// Values below this in an additive constant are a mask (`-inf`, `finfo.min`).
 const MASK_THRESHOLD: f32 = -1e4;
@@ -62,13 +62,6 @@ fn is_mask_constant(t: &Tensor) -> Option<Vec<bool>> {
     let keep: Vec<bool> = v.iter().map(|&x| x > MASK_THRESHOLD).collect();
     let valid = v.iter().all(|&x| x == 0.0 || x <= MASK_THRESHOLD);
     (valid && keep.iter().any(|k| !k)).then_some(keep)
-}
-
-/// Prepends size-1 axes so that `shape` has `rank` axes.
-fn align_rank(shape: &[usize], rank: usize) -> Vec<usize> {
-    let mut s = vec![1; rank.saturating_sub(shape.len())];
-    s.extend_from_slice(shape);
-    s
 }
 
 impl Lowering<'_> {

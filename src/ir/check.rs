@@ -25,7 +25,7 @@
 
 use std::fmt;
 
-use super::shape::{broadcast_shape, numel, slice_len};
+use super::shape::{align_rank, broadcast_shape, numel, slice_len};
 use super::{Data, Func, Graph, Node, Op};
 
 /// Largest padded tensor the circuit handles (variables of its MLE).
@@ -264,8 +264,8 @@ fn check_node(g: &Graph, node: &Node, weights: WeightData) -> Result<(), GraphEr
             arity(2)?;
             broadcastable(shape_of(0), &node.shape).map_err(&err)?;
             broadcastable(shape_of(1), &node.shape).map_err(&err)?;
-            let a = aligned(shape_of(0), node.shape.len());
-            let b = aligned(shape_of(1), node.shape.len());
+            let a = align_rank(shape_of(0), node.shape.len());
+            let b = align_rank(shape_of(1), node.shape.len());
             expect_shape(broadcast_shape(&a, &b), "broadcasting the inputs")?;
             if !matches!(node.op, Op::Hadamard) && frac_of(0) != frac_of(1) {
                 return Err(err("operands at different scales".into()));
@@ -442,16 +442,9 @@ fn check_size(shape: &[usize]) -> Result<(), String> {
     Ok(())
 }
 
-/// `shape` with leading 1s up to `rank`.
-fn aligned(shape: &[usize], rank: usize) -> Vec<usize> {
-    let mut s = vec![1; rank.saturating_sub(shape.len())];
-    s.extend_from_slice(shape);
-    s
-}
-
 /// `input` broadcasts to `out`: no higher rank, and each aligned axis equal or 1.
 fn broadcastable(input: &[usize], out: &[usize]) -> Result<(), String> {
-    let a = aligned(input, out.len());
+    let a = align_rank(input, out.len());
     if input.len() > out.len() || a.iter().zip(out).any(|(&i, &o)| i != o && i != 1) {
         return Err(format!(
             "input of shape {input:?} does not broadcast to {out:?}"

@@ -25,7 +25,7 @@ mod shape;
 
 pub use einsum::EinsumSpec;
 pub use func::Func;
-pub use shape::{broadcast_shape, numel, strides};
+pub use shape::{align_rank, broadcast_shape, numel, strides};
 
 /// Index maps of the free ops (flat source index for each output entry).
 pub mod shape_maps {

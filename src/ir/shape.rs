@@ -14,6 +14,13 @@ pub fn strides(shape: &[usize]) -> Vec<usize> {
     s
 }
 
+/// Prepends size-1 axes so that `shape` has `rank` axes (numpy broadcasting).
+pub fn align_rank(shape: &[usize], rank: usize) -> Vec<usize> {
+    let mut s = vec![1; rank.saturating_sub(shape.len())];
+    s.extend_from_slice(shape);
+    s
+}
+
 /// Numpy-style broadcast of two shapes of equal rank; `None` if incompatible.
 pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     if a.len() != b.len() {
