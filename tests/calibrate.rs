@@ -619,3 +619,116 @@ fn token_id_json_is_not_tokenized_as_text() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("outside the model's vocabulary"), "{err}");
 }
+
+/// `--headroom auto`: calibrated on the first three quarters of the
+/// windows, each headroom tried is run on the held-back quarter. The chosen
+/// one clamps nothing there (re-checked here, independently of the trial's
+/// own count), every smaller candidate tried clamps, the file records the
+/// choice, and the calibration of all windows uses it. With one window
+/// there is nothing to hold back: a clear error, not a guess.
+#[test]
+fn headroom_auto_picks_the_smallest_clamp_free_candidate() {
+    let model = fixture("llama_dynamo");
+    let graph = import(
+        &model,
+        &ImportOptions {
+            seq_len: SEQ,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let ids = ascii_ids("tale_of_two_cities_ch1.txt")[..96].to_vec();
+    let w = calibrate::windows(&[ids], SEQ);
+    let settings = CalibSettings::default();
+    let cal = calibrate::choose_headroom(&graph, &w, &settings, &|_, _, _| {}).unwrap();
+    let auto = cal
+        .file
+        .headroom_auto
+        .clone()
+        .expect("the choice is recorded");
+    eprintln!("{auto:?}");
+    assert_eq!(auto.fit_windows + auto.held_back_windows, w.len());
+    assert_eq!(auto.held_back_windows, w.len().div_ceil(4));
+    assert!(calibrate::AUTO_HEADROOMS.contains(&auto.chosen));
+    assert_eq!(cal.file.calibration.config.unwrap().headroom, auto.chosen);
+    assert!(
+        auto.clamp_free,
+        "some candidate clamps nothing on this data"
+    );
+    for t in &auto.trials {
+        let fits = t.clamped_values == 0 && t.refused_windows == 0;
+        if t.headroom < auto.chosen {
+            assert!(
+                !fits,
+                "a smaller clamp-free candidate was passed over: {t:?}"
+            );
+        }
+        if t.headroom == auto.chosen {
+            assert!(fits, "{t:?}");
+        }
+    }
+    // The chosen headroom, calibrated on the fitting part alone, clamps
+    // nothing on the held-back part.
+    let (fit, back) = w.split_at(auto.fit_windows);
+    let mut s = settings.clone();
+    s.quant.headroom = auto.chosen;
+    let part = calibrate::calibrate(&graph, fit, &s, &|_, _, _| {}).unwrap();
+    for win in back {
+        let wit = zkllm::witness::generate(&part.graph, &win.ids).unwrap();
+        assert!(wit.clamped.is_empty(), "{:?}", wit.clamped);
+    }
+
+    let err = calibrate::choose_headroom(&graph, &w[..1], &settings, &|_, _, _| {})
+        .err()
+        .expect("one window cannot be split")
+        .to_string();
+    assert!(
+        err.contains("--headroom auto") && err.contains("1 window"),
+        "{err}"
+    );
+}
+
+/// `calibrate --headroom auto` on the command line reports the choice and
+/// writes it to calib.json; a headroom that is neither a number nor `auto`
+/// is refused naming the flag.
+#[test]
+fn headroom_auto_on_the_command_line() {
+    let d = tmp("headroom-auto");
+    let data = d.join("ids.json");
+    let ids: Vec<i64> = ascii_ids("pride_and_prejudice_ch1.txt")[..64].to_vec();
+    write_json(&data, &serde_json::json!([ids]));
+    let out = d.join("calib.json");
+    let model = fixture("gpt2_dynamo");
+    let run = |h: &str| {
+        zkllm(&[
+            "calibrate",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--seq-len",
+            "8",
+            "--headroom",
+            h,
+            "-o",
+            out.to_str().unwrap(),
+        ])
+    };
+    let o = run("auto");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("headroom auto: chose"), "{stderr}");
+    let file: CalibrationFile =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let auto = file.headroom_auto.expect("recorded in calib.json");
+    assert_eq!(file.calibration.config.unwrap().headroom, auto.chosen);
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("auto chose {}", auto.chosen)));
+
+    let o = run("lots");
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("--headroom") && stderr.contains("lots"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

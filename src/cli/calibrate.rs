@@ -41,9 +41,11 @@ pub struct CalibrateArgs {
     /// Settings preset: a built-in name (default, accurate, compact) or a JSON file.
     #[arg(long, default_value = "default")]
     pub preset: String,
-    /// Range margin (overrides the preset's `headroom`).
+    /// Range margin (overrides the preset's `headroom`): a number >= 1, or
+    /// `auto` for the smallest candidate that clamps nothing on a held-back
+    /// part of the calibration data.
     #[arg(long)]
-    pub headroom: Option<f64>,
+    pub headroom: Option<String>,
     /// Measure each widened tensor's accuracy gain: re-evaluate with it at its default width.
     #[arg(long)]
     pub ablate: bool,
@@ -71,11 +73,17 @@ fn settings(args: &CalibrateArgs) -> Result<CalibSettings> {
                 .map_err(|e| anyhow!("preset {}: {e}", p.display()))?
         }
     };
-    if let Some(h) = args.headroom {
-        if !(h.is_finite() && h >= 1.0) {
-            bail!("--headroom must be a number >= 1, got {h}");
+    match args.headroom.as_deref() {
+        None | Some("auto") => {}
+        Some(text) => {
+            let h: f64 = text
+                .parse()
+                .map_err(|_| anyhow!("--headroom must be a number >= 1 or `auto`, got {text}"))?;
+            if !(h.is_finite() && h >= 1.0) {
+                bail!("--headroom must be a number >= 1 or `auto`, got {h}");
+            }
+            s.quant.headroom = h;
         }
-        s.quant.headroom = h;
     }
     if let Some(b) = args.min_rel_bits {
         s.min_rel_bits = b;
@@ -162,7 +170,30 @@ pub fn run(args: &CalibrateArgs, common: &super::progress::Common) -> Result<()>
     };
     let bars = common.bars();
     let progress = |s: &str, d: usize, t: usize| bars.update(s, d, t);
-    let cal = calibrate::calibrate(&graph, &calib_w, &settings, &progress)?;
+    let cal = if args.headroom.as_deref() == Some("auto") {
+        calibrate::choose_headroom(&graph, &calib_w, &settings, &progress)?
+    } else {
+        calibrate::calibrate(&graph, &calib_w, &settings, &progress)?
+    };
+    if let (Some(a), false) = (&cal.file.headroom_auto, common.quiet) {
+        let tried: Vec<String> = a
+            .trials
+            .iter()
+            .map(|t| format!("{} → {} clamped", t.headroom, t.clamped_values))
+            .collect();
+        bars.println(&format!(
+            "headroom auto: chose {} ({}; calibrated on {} window(s), tested on {} held back: {})",
+            a.chosen,
+            if a.clamp_free {
+                "the smallest candidate that clamps nothing held back"
+            } else {
+                "the largest candidate; it still clamps on the held-back windows"
+            },
+            a.fit_windows,
+            a.held_back_windows,
+            tried.join(", ")
+        ));
+    }
     if !common.quiet && !cal.file.fixpoint.is_empty() {
         bars.println(&format!(
             "calibration fixpoint: {} range(s) widened so that every calibration window fits the exact integer run",
@@ -211,6 +242,7 @@ pub fn run(args: &CalibrateArgs, common: &super::progress::Common) -> Result<()>
                 "seconds": start.elapsed().as_secs_f64(),
                 "widened": cal.file.tensors.iter().filter(|t| t.widened_from.is_some()).count(),
                 "fixpoint": cal.file.fixpoint,
+                "headroom_auto": cal.file.headroom_auto,
                 "report": rep,
             }))?
         );

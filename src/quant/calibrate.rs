@@ -308,6 +308,9 @@ pub struct CalibrationFile {
     /// ranges already fit every calibration window).
     #[serde(default)]
     pub fixpoint: Vec<FixpointChange>,
+    /// How `--headroom auto` chose the headroom (absent when it was given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headroom_auto: Option<AutoHeadroom>,
 }
 
 /// One range the calibration fixpoint widened.
@@ -547,7 +550,7 @@ fn widenable(op: &Op) -> bool {
 }
 
 /// Per-node `Σ|x|` and element counts of float runs.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct AbsStats {
     sum: HashMap<String, (f64, usize)>,
 }
@@ -581,19 +584,51 @@ pub fn calibrate(
             what: "the calibration data".into(),
         }));
     }
-    let mut calib = Calibration::default();
-    let mut stats = AbsStats::default();
-    for (i, w) in windows.iter().enumerate() {
-        progress("float ranges", i, windows.len());
-        let vals = float::eval(graph, &w.ids).map_err(|e| CalibError::Float {
-            window: i,
-            why: e.to_string(),
-        })?;
-        calib.merge_float_run(graph, &vals);
-        stats.add(graph, &vals);
-    }
-    progress("float ranges", windows.len(), windows.len());
+    let mut pass = FloatPass::default();
+    pass.extend(graph, windows, 0, progress)?;
+    calibrate_from(graph, windows, pass, settings, progress)
+}
 
+/// The float ranges and `|x|` statistics of some windows: computed once and
+/// shared by every headroom [`choose_headroom`] tries.
+#[derive(Clone, Default)]
+pub struct FloatPass {
+    calib: Calibration,
+    stats: AbsStats,
+}
+
+impl FloatPass {
+    /// Merges the float runs of `windows` (numbered from `first` in errors).
+    fn extend(
+        &mut self,
+        graph: &Graph,
+        windows: &[Window],
+        first: usize,
+        progress: Progress<'_>,
+    ) -> Result<(), CalibError> {
+        for (i, w) in windows.iter().enumerate() {
+            progress("float ranges", i, windows.len());
+            let vals = float::eval(graph, &w.ids).map_err(|e| CalibError::Float {
+                window: first + i,
+                why: e.to_string(),
+            })?;
+            self.calib.merge_float_run(graph, &vals);
+            self.stats.add(graph, &vals);
+        }
+        progress("float ranges", windows.len(), windows.len());
+        Ok(())
+    }
+}
+
+/// [`calibrate`] from the float pass of the same `windows`.
+fn calibrate_from(
+    graph: &Graph,
+    windows: &[Window],
+    pass: FloatPass,
+    settings: &CalibSettings,
+    progress: Progress<'_>,
+) -> Result<Calibrated, CalibError> {
+    let FloatPass { mut calib, stats } = pass;
     // The fixpoint: quantize, run every calibration window exactly, and
     // widen the range of each tensor the integer pass drove past it, until
     // every window fits (bounded rounds). Ranges thus come from the exact
@@ -727,11 +762,127 @@ pub fn calibrate(
         tensors,
         lookups,
         fixpoint,
+        headroom_auto: None,
     };
     Ok(Calibrated {
         file,
         graph: qgraph,
     })
+}
+
+/// The headrooms `--headroom auto` chooses from, smallest first.
+pub const AUTO_HEADROOMS: &[f64] = &[
+    1.0, 1.05, 1.1, 1.2, 1.35, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0,
+];
+
+/// One headroom `--headroom auto` tried: calibrated on the fitting part, run
+/// on the held-back part.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HeadroomTrial {
+    pub headroom: f64,
+    /// Values the saturating rescales clamped on the held-back windows.
+    pub clamped_values: usize,
+    /// Held-back windows the quantized model refused outright (a range no
+    /// rescale saturates, e.g. a lookup fed by an unrescaled tensor).
+    pub refused_windows: usize,
+}
+
+impl HeadroomTrial {
+    fn fits(&self) -> bool {
+        self.clamped_values == 0 && self.refused_windows == 0
+    }
+}
+
+/// What `--headroom auto` did: the split, the trials, the choice.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AutoHeadroom {
+    pub chosen: f64,
+    /// Whether the chosen headroom clamps nothing on the held-back part
+    /// (false only when even the largest candidate clamps).
+    pub clamp_free: bool,
+    pub fit_windows: usize,
+    pub held_back_windows: usize,
+    /// In the order tried (a bisection of [`AUTO_HEADROOMS`]).
+    pub trials: Vec<HeadroomTrial>,
+}
+
+/// `--headroom auto`: the smallest of [`AUTO_HEADROOMS`] whose calibration
+/// on the first part of `windows` clamps nothing on the held-back part (the
+/// last quarter, at least one window), then the calibration of all of
+/// `windows` at that headroom.
+///
+/// Clamps fall as the headroom rises, so the candidates are bisected
+/// (about four calibrations, not thirteen): the choice clamps nothing and
+/// the candidate below it, when tried, clamps. When even the largest
+/// candidate clamps, it is chosen and `clamp_free` says so.
+pub fn choose_headroom(
+    graph: &Graph,
+    windows: &[Window],
+    settings: &CalibSettings,
+    progress: Progress<'_>,
+) -> Result<Calibrated, CalibError> {
+    if windows.len() < 2 {
+        return Err(CalibError::Other(format!(
+            "--headroom auto holds back part of the calibration data to test each headroom on, and the data gives {} window(s); give at least 2 windows (more --data) or a number for --headroom",
+            windows.len()
+        )));
+    }
+    let held = windows.len().div_ceil(4).max(1);
+    let (fit, back) = windows.split_at(windows.len() - held);
+    let mut fit_pass = FloatPass::default();
+    fit_pass.extend(graph, fit, 0, progress)?;
+    let mut trials: Vec<HeadroomTrial> = Vec::new();
+    let mut trial = |i: usize| -> Result<bool, CalibError> {
+        if let Some(t) = trials.iter().find(|t| t.headroom == AUTO_HEADROOMS[i]) {
+            return Ok(t.fits());
+        }
+        let mut s = settings.clone();
+        s.quant.headroom = AUTO_HEADROOMS[i];
+        let cal = calibrate_from(graph, fit, fit_pass.clone(), &s, progress)?;
+        let mut t = HeadroomTrial {
+            headroom: AUTO_HEADROOMS[i],
+            clamped_values: 0,
+            refused_windows: 0,
+        };
+        let stage = format!("headroom {} on held-back windows", AUTO_HEADROOMS[i]);
+        for (k, w) in back.iter().enumerate() {
+            progress(&stage, k, back.len());
+            match witness::generate(&cal.graph, &w.ids) {
+                Ok(wit) => {
+                    t.clamped_values += wit.clamped.iter().map(|c| c.above + c.below).sum::<usize>()
+                }
+                Err(_) => t.refused_windows += 1,
+            }
+        }
+        progress(&stage, back.len(), back.len());
+        let fits = t.fits();
+        trials.push(t);
+        Ok(fits)
+    };
+    let (mut lo, mut hi) = (0, AUTO_HEADROOMS.len() - 1);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if trial(mid)? {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let clamp_free = trial(lo)?;
+    let chosen = AUTO_HEADROOMS[lo];
+    let mut all_pass = fit_pass;
+    all_pass.extend(graph, back, fit.len(), progress)?;
+    let mut s = settings.clone();
+    s.quant.headroom = chosen;
+    let mut cal = calibrate_from(graph, windows, all_pass, &s, progress)?;
+    cal.file.headroom_auto = Some(AutoHeadroom {
+        chosen,
+        clamp_free,
+        fit_windows: fit.len(),
+        held_back_windows: back.len(),
+        trials,
+    });
+    Ok(cal)
 }
 
 /// Built-in presets (`calibration/presets/*.json`).

@@ -487,6 +487,19 @@ impl AccuracyReport {
             "calibration: {} window(s) of {} tokens ({} tokens); evaluation: {} window(s), {} positions ({})",
             calib.windows, calib.seq_len, calib.tokens, self.windows, self.positions, self.eval_source
         );
+        if let Some(a) = &calib.headroom_auto {
+            let _ = writeln!(
+                s,
+                "headroom: auto chose {} ({} on {} held-back calibration window(s))",
+                a.chosen,
+                if a.clamp_free {
+                    "clamps nothing"
+                } else {
+                    "the largest candidate, still clamping"
+                },
+                a.held_back_windows
+            );
+        }
         let _ = writeln!(s);
         let _ = writeln!(
             s,
