@@ -28,6 +28,7 @@ pub mod tokenize;
 pub mod transcript;
 pub mod wire;
 pub mod witness;
+pub mod zk;
 
 pub use error::Error;
 pub use field::{Fr, G1Affine, G1Projective};

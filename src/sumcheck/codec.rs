@@ -35,6 +35,10 @@ pub trait RoundCodec {
         transcript: &mut Transcript,
     ) -> Result<(Fr, Self::Claim), SumcheckError>;
 
+    /// Prover: the round's challenge `r`, once drawn (a committed codec
+    /// derives the next claim's blind from it).
+    fn bind(&mut self, _r: Fr) {}
+
     /// Prover: the claim as the verifier will see it, for the claimed sum.
     fn claim(&mut self, sum: Fr) -> Self::Claim;
 

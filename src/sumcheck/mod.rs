@@ -48,21 +48,31 @@ pub(crate) fn round_challenge(transcript: &mut Transcript) -> Fr {
     transcript.challenge_scalar(b"sumcheck-challenge")
 }
 
+/// The Lagrange weights `L_j(r)` of the nodes `0, 1, …, n − 1`: a
+/// polynomial of degree `n − 1` with values `v_j` there is `Σ_j L_j(r)·v_j`
+/// at `r` (so committed values interpolate homomorphically).
+pub fn lagrange_weights(n: usize, r: Fr) -> Vec<Fr> {
+    (0..n)
+        .map(|i| {
+            let mut num = Fr::from(1u64);
+            let mut den = Fr::from(1u64);
+            for j in 0..n {
+                if i != j {
+                    num *= r - Fr::from(j as u64);
+                    den *= crate::field::from_i64(i as i64 - j as i64);
+                }
+            }
+            num * ark_ff::Field::inverse(&den).expect("distinct nodes")
+        })
+        .collect()
+}
+
 /// Evaluates the polynomial of degree `evals.len() − 1` given by its values at
 /// `0, 1, …` at the point `r` (Lagrange interpolation).
 pub fn interpolate(evals: &[Fr], r: Fr) -> Fr {
-    let d = evals.len();
-    let mut total = Fr::from(0u64);
-    for i in 0..d {
-        let mut num = Fr::from(1u64);
-        let mut den = Fr::from(1u64);
-        for j in 0..d {
-            if i != j {
-                num *= r - Fr::from(j as u64);
-                den *= crate::field::from_i64(i as i64 - j as i64);
-            }
-        }
-        total += evals[i] * num * ark_ff::Field::inverse(&den).expect("distinct nodes");
-    }
-    total
+    lagrange_weights(evals.len(), r)
+        .iter()
+        .zip(evals)
+        .map(|(w, v)| *w * v)
+        .sum()
 }

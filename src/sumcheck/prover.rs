@@ -61,6 +61,7 @@ pub fn prove_with<C: RoundCodec>(
         let evals = backend.round_evals(&tables, sop);
         rounds.push(codec.send(&evals, transcript));
         let r = round_challenge(transcript);
+        codec.bind(r);
         for t in tables.iter_mut() {
             backend.fold_low(t, r);
         }

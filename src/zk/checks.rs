@@ -1,0 +1,67 @@
+//! Group equations the verifier collects and checks at once.
+//!
+//! Every Σ-protocol check is an equation `Σ_j s_j·P_j = 0` in G1. The
+//! verifier records each one and, at the end, checks `Σ_i w_i·(equation i)`
+//! for independent uniform weights `w_i` of its own: one multi-scalar
+//! multiplication for all of them. If any equation fails, the combination
+//! is zero with probability at most `1/|Fr|` over the weights (they are the
+//! verifier's private coins, drawn after the proof is fixed), so batching
+//! costs no soundness beyond that.
+
+use ark_ec::{CurveGroup, VariableBaseMSM};
+use ark_ff::{UniformRand, Zero};
+use ark_std::rand::{CryptoRng, RngCore};
+
+use crate::field::{Fr, G1Affine, G1Projective};
+
+/// The verifier's pending group equations, each named for the error.
+#[derive(Default)]
+pub struct Checks {
+    equations: Vec<(&'static str, Vec<(Fr, G1Projective)>)>,
+}
+
+impl Checks {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `Σ s_j·P_j = 0`.
+    pub fn require_zero(&mut self, what: &'static str, terms: Vec<(Fr, G1Projective)>) {
+        self.equations.push((what, terms));
+    }
+
+    pub fn len(&self) -> usize {
+        self.equations.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.equations.is_empty()
+    }
+
+    /// Checks every recorded equation with one multi-scalar multiplication.
+    /// On failure, checks them one by one to name the first that fails
+    /// (only a cheating prover pays for that).
+    pub fn verify<R: RngCore + CryptoRng>(self, rng: &mut R) -> Result<(), &'static str> {
+        let total: usize = self.equations.iter().map(|(_, t)| t.len()).sum();
+        let mut points = Vec::with_capacity(total);
+        let mut scalars = Vec::with_capacity(total);
+        for (_, terms) in &self.equations {
+            let w = Fr::rand(rng);
+            for (s, p) in terms {
+                points.push(*p);
+                scalars.push(*s * w);
+            }
+        }
+        let affine: Vec<G1Affine> = G1Projective::normalize_batch(&points);
+        if G1Projective::msm_unchecked(&affine, &scalars).is_zero() {
+            return Ok(());
+        }
+        for (what, terms) in &self.equations {
+            let sum: G1Projective = terms.iter().map(|(s, p)| *p * s).sum();
+            if !sum.is_zero() {
+                return Err(what);
+            }
+        }
+        Err("batched group check")
+    }
+}

@@ -1,0 +1,44 @@
+//! Zero knowledge: value commitments, Σ-protocols and the committed
+//! sumcheck (the Hyrax construction, Wahby et al., S&P 2018, §4 and §A).
+//!
+//! # Construction
+//! Every value that would travel in the clear is a Pedersen commitment
+//! `v·U + ρ·H` with a fresh uniform blind ([`pedersen`]). A sumcheck sends
+//! commitments to its round polynomials' values and the verifier reduces the
+//! committed claim homomorphically ([`sumcheck::Committed`]); the final
+//! relation between the committed table values is closed by proofs of
+//! product and one batched proof that a list of commitments opens to zero
+//! ([`sigma`]); every group equation the verifier needs is checked in one
+//! random-weighted multi-scalar multiplication ([`checks`]).
+//!
+//! # What is hidden
+//! Round messages, final values and partial products are perfectly hiding
+//! commitments (uniform points whatever the witness). The Σ-protocol
+//! responses are `mask + challenge·witness` with a fresh uniform mask, so
+//! uniform. The challenges are transcript outputs.
+//!
+//! # Simulator
+//! Given the challenges (it programs the transcript), the simulator commits
+//! to zeros in place of every value, and produces each Σ-proof with
+//! [`sigma::simulate_zero`] / [`sigma::simulate_product`]: responses
+//! uniform, first messages solved from the verification equations. Its
+//! output has the distribution of an honest proof.
+//!
+//! # Soundness
+//! Binding of the commitments (no known relation between `U`, `H` and the
+//! vector generators: hash-to-curve) fixes one value per commitment, so the
+//! committed sumcheck is the plain one run on values the prover cannot
+//! change afterwards; the Σ-protocols are special-sound; the batched zero
+//! proof fails unless every combined commitment opens to zero, except with
+//! probability `n/|Fr|` over its weight; the batched group check fails
+//! unless every equation holds, except with probability `1/|Fr|`.
+
+pub mod checks;
+pub mod pedersen;
+pub mod sigma;
+pub mod sumcheck;
+
+pub use checks::Checks;
+pub use pedersen::{Pedersen, Secret};
+pub use sigma::{ProductProof, ZeroProof, ZeroProver, ZeroVerifier};
+pub use sumcheck::{Committed, CommittedRound, FinalProof};

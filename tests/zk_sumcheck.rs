@@ -1,0 +1,434 @@
+//! The committed (zero-knowledge) sumcheck and its Σ-protocols: honest
+//! proofs verify and hand on commitments to the true table values;
+//! transcript-consistent forgeries are rejected by the named check; two
+//! proofs of one statement share no element; the Σ-protocols' simulators
+//! produce accepting transcripts without the witness.
+
+use ark_ec::CurveGroup;
+use ark_ff::UniformRand;
+use ark_std::rand::{rngs::StdRng, SeedableRng};
+
+use zkllm::backend::default_backend;
+use zkllm::commit::Generators;
+use zkllm::field::{Fr, G1Affine, G1Projective};
+use zkllm::poly::{eq_eval, eq_table, DenseMle, SumOfProducts};
+use zkllm::sumcheck::{prove_with, verify_with, RoundCodec, SumcheckError, SumcheckProof};
+use zkllm::transcript::Transcript;
+use zkllm::zk::sigma::{
+    product_accepts, prove_product, simulate_product, simulate_zero, zero_accepts, ProductProof,
+};
+use zkllm::zk::sumcheck::{prove_final, verify_final, CommittedRound, FinalProof};
+use zkllm::zk::{Checks, Committed, Pedersen, Secret, ZeroProof, ZeroProver, ZeroVerifier};
+
+const N: usize = 4;
+
+fn ped() -> Pedersen {
+    Pedersen::new(&Generators::new("zk-test", 1))
+}
+
+/// `Σ_x eq(u, x)·a(x)·b(x) + 3·a(x)·b(x)·c(x)`: one term with a public
+/// factor, one with three committed ones (two product steps).
+fn shape() -> SumOfProducts {
+    SumOfProducts::new(
+        4,
+        vec![
+            (Fr::from(1u64), vec![0, 1, 2]),
+            (Fr::from(3u64), vec![1, 2, 3]),
+        ],
+    )
+}
+
+struct Instance {
+    u: Vec<Fr>,
+    tables: Vec<Vec<Fr>>,
+    sum: Fr,
+}
+
+fn instance(seed: u64) -> Instance {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let u: Vec<Fr> = (0..N).map(|_| Fr::rand(&mut rng)).collect();
+    let mut tables = vec![eq_table(&u)];
+    for _ in 0..3 {
+        tables.push((0..1 << N).map(|_| Fr::rand(&mut rng)).collect());
+    }
+    let sum = (0..1 << N)
+        .map(|x| {
+            tables[0][x] * tables[1][x] * tables[2][x]
+                + Fr::from(3u64) * tables[1][x] * tables[2][x] * tables[3][x]
+        })
+        .sum();
+    Instance { u, tables, sum }
+}
+
+/// What a forging prover changes; all else honest.
+#[derive(Clone, Copy, Default)]
+struct Forge {
+    /// Claims `sum + δ`.
+    sum: Option<Fr>,
+    /// Sends `g(0) + δ` (and so an implied `g(1) − δ`) in this round.
+    round: Option<(usize, Fr)>,
+    /// Commits to `f_k(r) + δ` for this table.
+    value: Option<(usize, Fr)>,
+}
+
+/// The committed codec with one round's polynomial shifted by `δ` at 0 and
+/// `−δ` at 1 (still summing to the claim), otherwise honest.
+struct ShiftRound {
+    inner: Committed,
+    at: Option<(usize, Fr)>,
+    round: usize,
+}
+
+impl RoundCodec for ShiftRound {
+    type Claim = G1Projective;
+    type Round = CommittedRound;
+    fn send(&mut self, evals: &[Fr], t: &mut Transcript) -> CommittedRound {
+        let mut e = evals.to_vec();
+        if let Some((i, d)) = self.at {
+            if i == self.round {
+                e[0] += d;
+                e[1] -= d;
+            }
+        }
+        self.round += 1;
+        self.inner.send(&e, t)
+    }
+    fn bind(&mut self, r: Fr) {
+        self.inner.bind(r)
+    }
+    fn receive(
+        c: &G1Projective,
+        r: &CommittedRound,
+        i: usize,
+        d: usize,
+        t: &mut Transcript,
+    ) -> Result<(Fr, G1Projective), SumcheckError> {
+        Committed::receive(c, r, i, d, t)
+    }
+    fn claim(&mut self, sum: Fr) -> G1Projective {
+        self.inner.claim(sum)
+    }
+    fn absorb_claim(c: &G1Projective, t: &mut Transcript) {
+        Committed::absorb_claim(c, t)
+    }
+}
+
+struct Proof {
+    claim: G1Projective,
+    rounds: SumcheckProof<Committed>,
+    finals: FinalProof,
+    zero: ZeroProof,
+    /// The prover's secrets of the handed-on values, and the point.
+    handed: Vec<Secret>,
+    point: Vec<Fr>,
+}
+
+fn prove(inst: &Instance, forge: Forge, seed: u64) -> Proof {
+    let ped = ped();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let claimed = inst.sum + forge.sum.unwrap_or_default();
+    let claim_secret = Secret::fresh(claimed, &mut rng);
+    let mut codec = ShiftRound {
+        inner: Committed::new(ped, claim_secret, &mut rng),
+        at: forge.round,
+        round: 0,
+    };
+    let mut t = Transcript::new(b"zk-sumcheck-test");
+    let (p, out) = prove_with(
+        &mut codec,
+        default_backend(),
+        inst.tables.clone(),
+        &shape(),
+        claimed,
+        &mut t,
+    );
+    let mut values = out.final_values.clone();
+    if let Some((k, d)) = forge.value {
+        values[k] += d;
+    }
+    let mut zeros = ZeroProver::new();
+    let (finals, handed) = prove_final(
+        &ped,
+        &shape(),
+        &values,
+        &[true, false, false, false],
+        codec.inner.claim_secret(),
+        &mut zeros,
+        &mut t,
+        &mut rng,
+    );
+    let zero = zeros.prove(&ped, &mut t, &mut rng);
+    Proof {
+        claim: ped.commit(&claim_secret),
+        rounds: SumcheckProof { rounds: p.rounds },
+        finals,
+        zero,
+        handed,
+        point: out.point,
+    }
+}
+
+/// The verifier: returns the handed-on commitments, or the failed check.
+fn verify(inst: &Instance, claim: G1Projective, p: &Proof) -> Result<Vec<G1Projective>, String> {
+    let ped = ped();
+    let mut t = Transcript::new(b"zk-sumcheck-test");
+    let ec = verify_with::<Committed>(N, &shape(), claim, &p.rounds, &mut t)
+        .map_err(|e| e.to_string())?;
+    let public = [Some(eq_eval(&inst.u, &ec.point)), None, None, None];
+    let mut zeros = ZeroVerifier::new();
+    let mut checks = Checks::new();
+    let handed = verify_final(
+        &ped,
+        &shape(),
+        &public,
+        ec.value,
+        &p.finals,
+        &mut zeros,
+        &mut checks,
+        &mut t,
+    )
+    .map_err(|e| e.to_string())?;
+    zeros.verify(&ped, &p.zero, &mut t, &mut checks);
+    checks
+        .verify(&mut StdRng::seed_from_u64(99))
+        .map_err(|e| e.to_string())?;
+    Ok(handed)
+}
+
+#[test]
+fn honest_committed_sumcheck_hands_on_the_true_values() {
+    let inst = instance(1);
+    let p = prove(&inst, Forge::default(), 7);
+    let handed = verify(&inst, p.claim, &p).expect("honest proof verifies");
+    assert_eq!(handed.len(), 3);
+    let ped = ped();
+    for (k, (c, s)) in handed.iter().zip(&p.handed).enumerate() {
+        assert_eq!(
+            *c,
+            ped.commit(s),
+            "table {}: commitment opens to the secret",
+            k + 1
+        );
+        let truth = DenseMle::new(inst.tables[k + 1].clone()).evaluate(&p.point);
+        assert_eq!(
+            s.value,
+            truth,
+            "table {}: the committed value is f(r)",
+            k + 1
+        );
+    }
+}
+
+/// Each forgery proves the false statement honestly but for the one thing
+/// forged; each is caught, and the test names the check that catches it.
+#[test]
+fn forged_committed_sumchecks_are_rejected_by_the_named_check() {
+    let inst = instance(2);
+    let one = Fr::from(1u64);
+    let zero_check = "commitments that must open to zero";
+    let cases: Vec<(&str, Forge, &str)> = vec![
+        (
+            "wrong claimed sum",
+            Forge {
+                sum: Some(one),
+                ..Default::default()
+            },
+            zero_check,
+        ),
+        (
+            "changed round message (first round)",
+            Forge {
+                round: Some((0, one)),
+                ..Default::default()
+            },
+            zero_check,
+        ),
+        (
+            "changed round message (last round)",
+            Forge {
+                round: Some((N - 1, Fr::from(5u64))),
+                ..Default::default()
+            },
+            zero_check,
+        ),
+        (
+            "wrong final value (a table handed on)",
+            Forge {
+                value: Some((1, one)),
+                ..Default::default()
+            },
+            zero_check,
+        ),
+        (
+            "wrong final value (the public eq table)",
+            Forge {
+                value: Some((0, one)),
+                ..Default::default()
+            },
+            zero_check,
+        ),
+    ];
+    for (what, forge, check) in cases {
+        let p = prove(&inst, forge, 11);
+        let err = verify(&inst, p.claim, &p).expect_err(what);
+        eprintln!("{what}: rejected: {err}");
+        assert_eq!(err, check, "{what}");
+    }
+    // A swapped commitment: the honest proof checked against the claim
+    // commitment of another instance's sum.
+    let other = prove(&instance(3), Forge::default(), 11);
+    let p = prove(&inst, Forge::default(), 11);
+    // The claim commitment is absorbed before the first challenge, so every
+    // challenge moves and the first Σ-proof recorded (a product) fails.
+    let err = verify(&inst, other.claim, &p).expect_err("swapped claim");
+    eprintln!("swapped claim commitment: rejected: {err}");
+    assert_eq!(err, "proof of product");
+    // A partial product committed wrong (proved with the same formulas):
+    // the proof of product catches it before the zero check.
+    let ped = ped();
+    let mut rng = StdRng::seed_from_u64(5);
+    let x = Secret::fresh(Fr::from(6u64), &mut rng);
+    let y = Secret::fresh(Fr::from(7u64), &mut rng);
+    let z = Secret::fresh(Fr::from(43u64), &mut rng);
+    let mut t = Transcript::new(b"product");
+    let proof = prove_product(&ped, &x, &y, &z, &mut t, &mut rng);
+    let mut t = Transcript::new(b"product");
+    let mut checks = Checks::new();
+    zkllm::zk::sigma::verify_product(
+        &ped,
+        [ped.commit(&x), ped.commit(&y), ped.commit(&z)],
+        &proof,
+        &mut t,
+        &mut checks,
+    );
+    assert_eq!(checks.verify(&mut rng), Err("proof of product"));
+    // A wrong-degree round is refused before any group work.
+    let mut p = prove(&inst, Forge::default(), 11);
+    p.rounds.rounds[1].0.pop();
+    let err = verify(&inst, p.claim, &p).expect_err("short round");
+    assert!(err.contains("degree"), "{err}");
+}
+
+/// Every group element and scalar of a proof, as bytes.
+fn elements(p: &Proof) -> Vec<Vec<u8>> {
+    use ark_serialize::CanonicalSerialize;
+    let mut out = Vec::new();
+    let mut pt = |a: &G1Affine| {
+        let mut b = Vec::new();
+        a.serialize_compressed(&mut b).unwrap();
+        out.push(b);
+    };
+    for r in &p.rounds.rounds {
+        r.0.iter().for_each(&mut pt);
+    }
+    p.finals.values.iter().for_each(&mut pt);
+    p.finals.products.iter().for_each(&mut pt);
+    for q in &p.finals.product_proofs {
+        pt(&q.alpha);
+        pt(&q.beta);
+        pt(&q.delta);
+    }
+    pt(&p.zero.a);
+    let mut sc = |s: &Fr| {
+        let mut b = Vec::new();
+        s.serialize_compressed(&mut b).unwrap();
+        out.push(b);
+    };
+    for q in &p.finals.product_proofs {
+        q.z.iter().for_each(&mut sc);
+    }
+    sc(&p.zero.z);
+    out
+}
+
+/// Test (a) at the sumcheck level: two proofs of one statement (the same
+/// claim commitment) from different prover randomness share no element.
+#[test]
+fn two_proofs_of_one_statement_share_no_element() {
+    let inst = instance(4);
+    let a = prove(&inst, Forge::default(), 100);
+    let mut b = prove(&inst, Forge::default(), 200);
+    assert!(verify(&inst, a.claim, &a).is_ok());
+    // The same statement: b re-proved under a's claim commitment.
+    let ped = ped();
+    let mut rng = StdRng::seed_from_u64(100);
+    let claim_secret = Secret::fresh(inst.sum, &mut rng);
+    assert_eq!(ped.commit(&claim_secret), a.claim);
+    let mut rng = StdRng::seed_from_u64(200);
+    let _ = Secret::fresh(inst.sum, &mut rng);
+    let mut codec = Committed::new(ped, claim_secret, &mut rng);
+    let mut t = Transcript::new(b"zk-sumcheck-test");
+    let (p, out) = prove_with(
+        &mut codec,
+        default_backend(),
+        inst.tables.clone(),
+        &shape(),
+        inst.sum,
+        &mut t,
+    );
+    let mut zeros = ZeroProver::new();
+    let (finals, _) = prove_final(
+        &ped,
+        &shape(),
+        &out.final_values,
+        &[true, false, false, false],
+        codec.claim_secret(),
+        &mut zeros,
+        &mut t,
+        &mut rng,
+    );
+    b.rounds = p;
+    b.finals = finals;
+    b.zero = zeros.prove(&ped, &mut t, &mut rng);
+    b.claim = a.claim;
+    assert!(
+        verify(&inst, b.claim, &b).is_ok(),
+        "b verifies under a's claim"
+    );
+    let ea = elements(&a);
+    let eb = elements(&b);
+    assert_eq!(ea.len(), eb.len());
+    let shared: Vec<_> = ea.iter().filter(|x| eb.contains(x)).collect();
+    assert!(shared.is_empty(), "{} shared elements", shared.len());
+}
+
+/// Test (b) for the Σ-protocols and the commitments.
+///
+/// Shows: (1) for a challenge the simulator picks, it outputs accepting
+/// product and zero proofs without the witness, even for false statements
+/// (so accepting transcripts carry no knowledge of one), with uniform
+/// responses as in an honest proof; (2) the round and value commitments
+/// are perfectly hiding: with a trapdoor `H = τ·U` (known only in this
+/// test), a commitment to one value is also a commitment to any other
+/// under another blind, so they are independent of the witness.
+#[test]
+fn simulators_accept_without_the_witness() {
+    let mut rng = StdRng::seed_from_u64(9);
+    let ped = ped();
+    let c = Fr::rand(&mut rng);
+    let x = Secret::fresh(Fr::from(6u64), &mut rng);
+    let y = Secret::fresh(Fr::from(7u64), &mut rng);
+    let wrong = Secret::fresh(Fr::from(41u64), &mut rng);
+    let xyz = [ped.commit(&x), ped.commit(&y), ped.commit(&wrong)];
+    let sim: ProductProof = simulate_product(&ped, xyz, c, &mut rng);
+    assert!(product_accepts(&ped, xyz, &sim, c));
+    assert!(!product_accepts(&ped, xyz, &sim, c + Fr::from(1u64)));
+    let nonzero = ped.commit(&Secret::fresh(Fr::from(3u64), &mut rng));
+    let z = simulate_zero(&ped, nonzero, c, &mut rng);
+    assert!(zero_accepts(&ped, nonzero, c, &z));
+    assert!(!zero_accepts(&ped, nonzero, c + Fr::from(1u64), &z));
+
+    let tau = Fr::rand(&mut rng);
+    let u = ped.u;
+    let trapdoor = Pedersen {
+        u,
+        h: (G1Projective::from(u) * tau).into_affine(),
+    };
+    let a = Secret::fresh(Fr::from(1234u64), &mut rng);
+    let v = Fr::from(987_654u64);
+    let b = Secret {
+        value: v,
+        blind: a.blind + (a.value - v) * ark_ff::Field::inverse(&tau).unwrap(),
+    };
+    assert_eq!(trapdoor.commit(&a), trapdoor.commit(&b));
+}
