@@ -432,3 +432,124 @@ fn simulators_accept_without_the_witness() {
     };
     assert_eq!(trapdoor.commit(&a), trapdoor.commit(&b));
 }
+
+/// The claim flow end to end, in zero knowledge: tables committed with
+/// Hyrax, the committed sumcheck hands on commitments to their values at
+/// its point, and one hidden batch opening proves them against the table
+/// commitments — no value of a table appears anywhere. Forgeries: a
+/// handed-on commitment to another value, two commitments swapped, and the
+/// honest opening checked against another table's commitment.
+#[test]
+fn committed_claims_close_in_a_hidden_opening() {
+    use zkllm::commit::Hyrax;
+    let inst = instance(6);
+    let be = default_backend();
+    let pcs = Hyrax::setup("zk-test", N);
+    // The codec's generators must be the opening's (U and H).
+    let ped = Pedersen::new(pcs.generators());
+    let mut rng = StdRng::seed_from_u64(8);
+    let committed: Vec<_> = (1..4)
+        .map(|k| pcs.commit(be, &inst.tables[k], N, &mut rng).unwrap())
+        .collect();
+
+    let prove_all = |shift: Option<(usize, Fr)>, swap: bool, rng: &mut StdRng| {
+        let claim_secret = Secret::fresh(inst.sum, rng);
+        let mut codec = Committed::new(ped, claim_secret, rng);
+        let mut t = Transcript::new(b"zk-flow");
+        let (p, out) = prove_with(
+            &mut codec,
+            be,
+            inst.tables.clone(),
+            &shape(),
+            inst.sum,
+            &mut t,
+        );
+        let mut zeros = ZeroProver::new();
+        let (finals, handed) = prove_final(
+            &ped,
+            &shape(),
+            &out.final_values,
+            &[true, false, false, false],
+            codec.claim_secret(),
+            &mut zeros,
+            &mut t,
+            rng,
+        );
+        let zero = zeros.prove(&ped, &mut t, rng);
+        // The opening: of the handed-on secrets (or a forged one).
+        let mut secrets = handed.clone();
+        if let Some((k, d)) = shift {
+            secrets[k].value += d;
+        }
+        let mut coms: Vec<G1Projective> = secrets.iter().map(|s| ped.commit(s)).collect();
+        if swap {
+            coms.swap(0, 1);
+            secrets.swap(0, 1);
+        }
+        let tables: Vec<&[Fr]> = (1..4).map(|k| inst.tables[k].as_slice()).collect();
+        let hints: Vec<_> = committed.iter().map(|c| &c.1).collect();
+        let cs: Vec<_> = committed.iter().map(|c| &c.0).collect();
+        let values: Vec<Fr> = secrets.iter().map(|s| s.value).collect();
+        let blinds: Vec<Fr> = secrets.iter().map(|s| s.blind).collect();
+        let opening = pcs
+            .open_batch_hidden(
+                be, &tables, &hints, &cs, &out.point, &values, &coms, &blinds, &mut t, rng,
+            )
+            .unwrap();
+        (ped.commit(&claim_secret), p, finals, zero, coms, opening)
+    };
+    let check = |claim,
+                 p: &SumcheckProof<Committed>,
+                 finals: &FinalProof,
+                 zero: &ZeroProof,
+                 coms: &[G1Projective],
+                 opening,
+                 table_order: [usize; 3]|
+     -> Result<(), String> {
+        let mut t = Transcript::new(b"zk-flow");
+        let ec =
+            verify_with::<Committed>(N, &shape(), claim, p, &mut t).map_err(|e| e.to_string())?;
+        let public = [Some(eq_eval(&inst.u, &ec.point)), None, None, None];
+        let (mut zeros, mut checks) = (ZeroVerifier::new(), Checks::new());
+        let handed = verify_final(
+            &ped,
+            &shape(),
+            &public,
+            ec.value,
+            finals,
+            &mut zeros,
+            &mut checks,
+            &mut t,
+        )
+        .map_err(|e| e.to_string())?;
+        zeros.verify(&ped, zero, &mut t, &mut checks);
+        checks
+            .verify(&mut StdRng::seed_from_u64(1))
+            .map_err(|e| e.to_string())?;
+        // The verifier opens the commitments the sumcheck handed on, never
+        // ones the prover names (`coms` is what the prover opened).
+        assert_eq!(handed.len(), coms.len());
+        let cs: Vec<_> = table_order.iter().map(|k| &committed[*k].0).collect();
+        let opened = handed;
+        pcs.verify_batch_hidden(be, &cs, &ec.point, &opened, opening, &mut t)
+            .map_err(|e| format!("opening: {e}"))
+    };
+    let mut rng = StdRng::seed_from_u64(30);
+    let (c, p, f, z, coms, o) = prove_all(None, false, &mut rng);
+    check(c, &p, &f, &z, &coms, &o, [0, 1, 2]).expect("honest flow verifies");
+    // The opening is checked against another table's commitment.
+    let err = check(c, &p, &f, &z, &coms, &o, [1, 0, 2]).expect_err("wrong table");
+    eprintln!("opening against the wrong table: rejected: {err}");
+    assert!(err.starts_with("opening"), "{err}");
+    // The prover opens a commitment to another value than the one the
+    // sumcheck handed on (transcript-consistent from there).
+    let (c, p, f, z, coms, o) = prove_all(Some((1, Fr::from(1u64))), false, &mut rng);
+    let err = check(c, &p, &f, &z, &coms, &o, [0, 1, 2]).expect_err("forged value");
+    eprintln!("opening a forged value: rejected: {err}");
+    assert!(err.starts_with("opening"), "{err}");
+    // Two value commitments swapped (and the prover opening them so).
+    let (c, p, f, z, coms, o) = prove_all(None, true, &mut rng);
+    let err = check(c, &p, &f, &z, &coms, &o, [0, 1, 2]).expect_err("swapped");
+    eprintln!("swapped value commitments: rejected: {err}");
+    assert!(err.starts_with("opening"), "{err}");
+}

@@ -278,12 +278,66 @@ impl Hyrax {
         transcript: &mut Transcript,
         rng: &mut R,
     ) -> Result<HyraxOpening, PcsError> {
+        let blinds = vec![Fr::zero(); values.len()];
+        self.open_values(
+            backend,
+            tables,
+            hints,
+            commitments,
+            point,
+            (Values::Public(values), values, &blinds),
+            transcript,
+            rng,
+        )
+    }
+
+    /// As [`Self::open_batch`] for values that stay hidden: `values[i]` is
+    /// table `i` at `point`, committed as `value_coms[i]` with `blinds[i]`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_batch_hidden<R: RngCore + CryptoRng>(
+        &self,
+        backend: &dyn Backend,
+        tables: &[&[Fr]],
+        hints: &[&HyraxHint],
+        commitments: &[&HyraxCommitment],
+        point: &[Fr],
+        values: &[Fr],
+        value_coms: &[G1Projective],
+        blinds: &[Fr],
+        transcript: &mut Transcript,
+        rng: &mut R,
+    ) -> Result<HyraxOpening, PcsError> {
+        assert_eq!(values.len(), blinds.len());
+        self.open_values(
+            backend,
+            tables,
+            hints,
+            commitments,
+            point,
+            (Values::Committed(value_coms), values, blinds),
+            transcript,
+            rng,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn open_values<R: RngCore + CryptoRng>(
+        &self,
+        backend: &dyn Backend,
+        tables: &[&[Fr]],
+        hints: &[&HyraxHint],
+        commitments: &[&HyraxCommitment],
+        point: &[Fr],
+        (stated, values, value_blinds): (Values<'_>, &[Fr], &[Fr]),
+        transcript: &mut Transcript,
+        rng: &mut R,
+    ) -> Result<HyraxOpening, PcsError> {
         assert_eq!(tables.len(), commitments.len());
         assert_eq!(hints.len(), commitments.len());
-        let num_vars = check_batch(self, commitments, point, values)?;
+        let num_vars = check_batch(self, commitments, point, stated.len())?;
         let col_vars = self.col_vars(num_vars);
         let cols = 1usize << col_vars;
-        let alphas = absorb_batch(commitments, point, values, transcript);
+        let alphas = absorb_batch(commitments, point, &stated, transcript);
         let row_eq = backend.eq_table(&point[col_vars..]);
 
         // t = Σ_i α_i Σ_r eq(u_row, r)·M_i[r], blind likewise.
@@ -297,9 +351,22 @@ impl Hyrax {
         }
         let combined = combined_commitment(backend, commitments, &alphas, &row_eq);
         let y: Fr = values.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
+        let y_blind: Fr = value_blinds.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
+        let claimed = match stated {
+            Values::Public(_) => ipa::Claimed::Public(y),
+            Values::Committed(_) => stated.combine(&alphas),
+        };
         let b = backend.eq_table(&point[..col_vars]);
-        let ipa = ipa::prove(
-            backend, &self.gens, &combined, t, blind, b, y, transcript, rng,
+        let ipa = ipa::prove_claimed(
+            backend,
+            &self.gens,
+            &combined,
+            t,
+            blind,
+            b,
+            (claimed, y_blind),
+            transcript,
+            rng,
         );
         Ok(HyraxOpening { ipa })
     }
@@ -314,15 +381,60 @@ impl Hyrax {
         proof: &HyraxOpening,
         transcript: &mut Transcript,
     ) -> Result<(), PcsError> {
-        let num_vars = check_batch(self, commitments, point, values)?;
+        self.verify_values(
+            backend,
+            commitments,
+            point,
+            Values::Public(values),
+            proof,
+            transcript,
+        )
+    }
+
+    /// Verifies a batched opening to hidden values: every `commitments[i]`
+    /// opens at `point` to the value `value_coms[i]` commits to.
+    pub fn verify_batch_hidden(
+        &self,
+        backend: &dyn Backend,
+        commitments: &[&HyraxCommitment],
+        point: &[Fr],
+        value_coms: &[G1Projective],
+        proof: &HyraxOpening,
+        transcript: &mut Transcript,
+    ) -> Result<(), PcsError> {
+        self.verify_values(
+            backend,
+            commitments,
+            point,
+            Values::Committed(value_coms),
+            proof,
+            transcript,
+        )
+    }
+
+    fn verify_values(
+        &self,
+        backend: &dyn Backend,
+        commitments: &[&HyraxCommitment],
+        point: &[Fr],
+        values: Values<'_>,
+        proof: &HyraxOpening,
+        transcript: &mut Transcript,
+    ) -> Result<(), PcsError> {
+        let num_vars = check_batch(self, commitments, point, values.len())?;
         let col_vars = self.col_vars(num_vars);
-        let alphas = absorb_batch(commitments, point, values, transcript);
+        let alphas = absorb_batch(commitments, point, &values, transcript);
         let row_eq = backend.eq_table(&point[col_vars..]);
         let combined = combined_commitment(backend, commitments, &alphas, &row_eq);
-        let y: Fr = values.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
         let b = backend.eq_table(&point[..col_vars]);
-        ipa::verify(
-            backend, &self.gens, &combined, &b, y, &proof.ipa, transcript,
+        ipa::verify_claimed(
+            backend,
+            &self.gens,
+            &combined,
+            &b,
+            &values.combine(&alphas),
+            &proof.ipa,
+            transcript,
         )
     }
 }
@@ -345,13 +457,13 @@ fn check_batch(
     pcs: &Hyrax,
     commitments: &[&HyraxCommitment],
     point: &[Fr],
-    values: &[Fr],
+    values: usize,
 ) -> Result<usize, PcsError> {
     assert!(!commitments.is_empty(), "empty batch");
-    if commitments.len() != values.len() {
+    if commitments.len() != values {
         return Err(PcsError::BatchLengthMismatch {
             commitments: commitments.len(),
-            values: values.len(),
+            values,
         });
     }
     let num_vars = commitments[0].num_vars;
@@ -378,7 +490,7 @@ fn check_batch(
 fn absorb_batch(
     commitments: &[&HyraxCommitment],
     point: &[Fr],
-    values: &[Fr],
+    values: &Values<'_>,
     transcript: &mut Transcript,
 ) -> Vec<Fr> {
     transcript.append_bytes(b"hyrax-open", b"begin");
@@ -387,7 +499,15 @@ fn absorb_batch(
         c.absorb(b"hyrax-commitment", transcript);
     }
     transcript.append_scalars(b"hyrax-point", point);
-    transcript.append_scalars(b"hyrax-values", values);
+    match values {
+        Values::Public(v) => transcript.append_scalars(b"hyrax-values", v),
+        Values::Committed(c) => {
+            transcript.append_u64(b"hyrax-value-commitments", c.len() as u64);
+            for p in *c {
+                transcript.append_projective(b"hyrax-value-commitments", p);
+            }
+        }
+    }
     let alpha = transcript.challenge_scalar(b"hyrax-batch-alpha");
     let mut powers = Vec::with_capacity(values.len());
     let mut p = Fr::from(1u64);
@@ -396,6 +516,35 @@ fn absorb_batch(
         p *= alpha;
     }
     powers
+}
+
+/// The values a batch opening proves: in the clear, or as value commitments
+/// `y_i·U + ρ_i·H` (zero knowledge).
+#[derive(Clone, Copy, Debug)]
+pub enum Values<'a> {
+    Public(&'a [Fr]),
+    Committed(&'a [G1Projective]),
+}
+
+impl Values<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Values::Public(v) => v.len(),
+            Values::Committed(c) => c.len(),
+        }
+    }
+
+    /// `Σ α_i·y_i`, public or committed.
+    fn combine(&self, alphas: &[Fr]) -> ipa::Claimed {
+        match self {
+            Values::Public(v) => {
+                ipa::Claimed::Public(v.iter().zip(alphas).map(|(v, a)| *v * a).sum())
+            }
+            Values::Committed(c) => {
+                ipa::Claimed::Committed(c.iter().zip(alphas).map(|(c, a)| *c * a).sum())
+            }
+        }
+    }
 }
 
 /// `Σ_i α_i Σ_r eq(u_row, r)·C_{i,r}` as one MSM.

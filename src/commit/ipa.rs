@@ -1,7 +1,8 @@
 //! A zero-knowledge inner-product argument (Bulletproofs folding with
 //! blinded cross terms, closed by a Schnorr proof), as used by Hyrax.
 //!
-//! Statement: `C = ⟨t, G⟩ + ρ·H` and `⟨t, b⟩ = y` for public `C`, `b`, `y`.
+//! Statement: `C = ⟨t, G⟩ + ρ·H` and `⟨t, b⟩ = y` for public `C`, `b`, and
+//! `y` public or committed (`Y = y·U + ρ_y·H`, see [`Claimed`]).
 //! Every folding challenge is drawn from the transcript after the cross terms
 //! it folds — never taken from the evaluation point, which the prover knows
 //! in advance (the reference zkLLM code does that, and it is forgeable).
@@ -55,20 +56,41 @@ impl Wire for IpaProof {
     }
 }
 
-/// Absorbs the statement and derives `U' = x·U` (binds `y` to the commitment).
+/// The inner product the argument proves: public, or committed as
+/// `Y = y·U + ρ_y·H` (zero knowledge: the opened value stays hidden).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claimed {
+    Public(Fr),
+    Committed(G1Projective),
+}
+
+/// Absorbs the statement and derives `U' = x·U`; returns `U'` and `x`.
+/// With a public `y` the argument proves `C + y·U'`; with a committed one
+/// `C + x·Y = ⟨t, G⟩ + y·U' + (ρ + x·ρ_y)·H`, the same relation.
 fn begin(
     gens: &Generators,
     commitment: &G1Projective,
     n: usize,
-    y: &Fr,
+    y: &Claimed,
     transcript: &mut Transcript,
-) -> G1Projective {
+) -> (G1Projective, Fr) {
     transcript.append_bytes(b"ipa", b"begin");
     transcript.append_u64(b"ipa-len", n as u64);
     transcript.append_projective(b"ipa-commitment", commitment);
-    transcript.append_scalar(b"ipa-value", y);
+    match y {
+        Claimed::Public(y) => transcript.append_scalar(b"ipa-value", y),
+        Claimed::Committed(c) => transcript.append_projective(b"ipa-value-commitment", c),
+    }
     let x = transcript.challenge_nonzero(b"ipa-u-scale");
-    gens.u * x
+    (gens.u * x, x)
+}
+
+/// The statement's point `C + y·U'` (public) or `C + x·Y` (committed).
+fn statement_point(commitment: &G1Projective, u: G1Projective, x: Fr, y: &Claimed) -> G1Projective {
+    match y {
+        Claimed::Public(y) => *commitment + u * y,
+        Claimed::Committed(c) => *commitment + *c * x,
+    }
 }
 
 fn absorb_cross_terms(transcript: &mut Transcript, l: &G1Affine, r: &G1Affine) -> Fr {
@@ -88,16 +110,46 @@ pub fn prove<R: RngCore + CryptoRng>(
     backend: &dyn Backend,
     gens: &Generators,
     commitment: &G1Projective,
+    t: Vec<Fr>,
+    blind: Fr,
+    b: Vec<Fr>,
+    y: Fr,
+    transcript: &mut Transcript,
+    rng: &mut R,
+) -> IpaProof {
+    prove_claimed(
+        backend,
+        gens,
+        commitment,
+        t,
+        blind,
+        b,
+        (Claimed::Public(y), Fr::from(0u64)),
+        transcript,
+        rng,
+    )
+}
+
+/// Proves `commitment = ⟨t, G⟩ + blind·H` and that `⟨t, b⟩` is the value
+/// `y` states: public, or committed with blind `y.1`.
+#[allow(clippy::too_many_arguments)]
+pub fn prove_claimed<R: RngCore + CryptoRng>(
+    backend: &dyn Backend,
+    gens: &Generators,
+    commitment: &G1Projective,
     mut t: Vec<Fr>,
     mut blind: Fr,
     mut b: Vec<Fr>,
-    y: Fr,
+    y: (Claimed, Fr),
     transcript: &mut Transcript,
     rng: &mut R,
 ) -> IpaProof {
     let n = t.len();
     assert!(n.is_power_of_two() && b.len() == n && gens.g.len() >= n);
-    let u = begin(gens, commitment, n, &y, transcript);
+    let (u, x) = begin(gens, commitment, n, &y.0, transcript);
+    if matches!(y.0, Claimed::Committed(_)) {
+        blind += x * y.1;
+    }
     // The folded generators are kept as `scale · g`: a fold
     // `g_lo·c⁻¹ + g_hi·c = c⁻¹·(g_lo + g_hi·c²)` then costs one scalar
     // multiplication per pair instead of two, and `scale` goes into the
@@ -166,6 +218,28 @@ pub fn verify(
     proof: &IpaProof,
     transcript: &mut Transcript,
 ) -> Result<(), PcsError> {
+    verify_claimed(
+        backend,
+        gens,
+        commitment,
+        b,
+        &Claimed::Public(y),
+        proof,
+        transcript,
+    )
+}
+
+/// Checks an [`IpaProof`] for `commitment`, public vector `b` and the
+/// value `y` states (public or committed).
+pub fn verify_claimed(
+    backend: &dyn Backend,
+    gens: &Generators,
+    commitment: &G1Projective,
+    b: &[Fr],
+    y: &Claimed,
+    proof: &IpaProof,
+    transcript: &mut Transcript,
+) -> Result<(), PcsError> {
     let n = b.len();
     assert!(n.is_power_of_two());
     if gens.g.len() < n {
@@ -181,7 +255,7 @@ pub fn verify(
             found: proof.l.len(),
         });
     }
-    let u = begin(gens, commitment, n, &y, transcript);
+    let (u, x) = begin(gens, commitment, n, y, transcript);
     let challenges: Vec<Fr> = proof
         .l
         .iter()
@@ -217,7 +291,8 @@ pub fn verify(
         bases.push(proof.r[j]);
         scalars.push(inverses[j].square());
     }
-    let p_final = *commitment + u * y + G1Projective::msm_unchecked(&bases, &scalars);
+    let p_final =
+        statement_point(commitment, u, x, y) + G1Projective::msm_unchecked(&bases, &scalars);
 
     let e = schnorr_challenge(transcript, &proof.a);
     let lhs = (g_final + u * b_final) * proof.z1 + gens.h * proof.z2;
