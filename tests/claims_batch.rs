@@ -117,7 +117,7 @@ fn groups_split_by_size_and_every_tamper_is_rejected() {
 
     // A changed value in a later group.
     let mut bad = proof.clone();
-    bad.groups[2].values[0] += Fr::from(1u64);
+    bad.groups[2].reduction.finals.0[0] += Fr::from(1u64);
     assert!(verify(&pcs, &c.commitments, &c.claims, &bad, limit).is_err());
 
     // A swapped commitment (tensor 4's replaced by tensor 3's, same size).
@@ -130,4 +130,171 @@ fn groups_split_by_size_and_every_tamper_is_rejected() {
     let k = claims.iter().position(|(id, _)| *id == 6).unwrap();
     claims[k].1.value += Fr::from(1u64);
     assert!(verify(&pcs, &c.commitments, &claims, &proof, limit).is_err());
+}
+
+/// The same accumulator in zero-knowledge mode: claims are value
+/// commitments, the groups' reductions and openings hide every value.
+/// Honest proofs verify; transcript-consistent forgeries are rejected with
+/// the check named: a false claim (the prover proves it as if true), a
+/// swapped tensor commitment, another prover's claim commitment; two
+/// proofs share no element; and no scalar of the proof equals a claimed
+/// value or a tensor's value at its group's point.
+#[test]
+fn hidden_claims_open_without_values() {
+    use zkllm::zk::{Hidden, Pedersen, ProverCtx, Secret, VerifierCtx, ZeroProof};
+    let pcs = Hyrax::setup("claims-batch", 4);
+    let ped = Pedersen::new(pcs.generators());
+    let (c, hints) = case(&pcs);
+    let limit = 32;
+    // The prover's claims (secrets) and the verifier's (their commitments).
+    let secrets: Vec<(usize, EvaluationClaim<Secret>)> = {
+        let mut r = rng(77);
+        c.claims
+            .iter()
+            .map(|(id, cl)| {
+                let s = Secret::fresh(cl.value, &mut r);
+                (
+                    *id,
+                    EvaluationClaim {
+                        point: cl.point.clone(),
+                        value: s,
+                    },
+                )
+            })
+            .collect()
+    };
+    let prove_hidden = |claims: &[(usize, EvaluationClaim<Secret>)], seed: u64| {
+        let mut p = OpeningProver::<Hidden>::in_mode().with_group_limit(limit);
+        for ((t, com), h) in c.tables.iter().zip(&c.commitments).zip(&hints) {
+            p.add_small(t.clone(), com.clone(), h.clone());
+        }
+        for (id, cl) in claims {
+            p.claim(*id, cl.clone());
+        }
+        let mut t = transcript(b"batch-zk");
+        let mut ctx = ProverCtx::new(ped, &mut rng(seed));
+        let proof = p
+            .prove_in(&mut ctx, default_backend(), &pcs, &mut t)
+            .unwrap();
+        let zero = ctx.finish(&mut t);
+        (proof, zero)
+    };
+    let verify_hidden = |coms: &[HyraxCommitment],
+                         claims: &[(usize, EvaluationClaim<Secret>)],
+                         proof: &BatchOpeningProof<Hidden>,
+                         zero: Option<&ZeroProof>|
+     -> Result<(), String> {
+        let mut v = OpeningVerifier::<Hidden>::in_mode().with_group_limit(limit);
+        for com in coms {
+            v.add(com.clone());
+        }
+        for (id, cl) in claims {
+            v.claim(
+                *id,
+                EvaluationClaim {
+                    point: cl.point.clone(),
+                    value: ped.commit(&cl.value),
+                },
+            );
+        }
+        let mut t = transcript(b"batch-zk");
+        let mut ctx = VerifierCtx::new(ped);
+        v.verify_in(&mut ctx, default_backend(), &pcs, proof, &mut t)
+            .map_err(|e| e.to_string())?;
+        ctx.finish(zero, &mut t, &mut rng(3))
+    };
+    let (proof, zero) = prove_hidden(&secrets, 1);
+    assert_eq!(proof.groups.len(), 4);
+    verify_hidden(&c.commitments, &secrets, &proof, zero.as_ref()).expect("honest hidden opening");
+
+    // A false claim, proved as if true.
+    let mut false_claims = secrets.clone();
+    false_claims[3].1.value.value += Fr::from(1u64);
+    let (p, z) = prove_hidden(&false_claims, 2);
+    let e = verify_hidden(&c.commitments, &false_claims, &p, z.as_ref()).unwrap_err();
+    // The group's claimed sum is off; the reduction's final relation, a
+    // commitment that must open to zero, does not.
+    eprintln!("false hidden claim: rejected: {e}");
+    assert_eq!(e, "commitments that must open to zero");
+    // A swapped tensor commitment.
+    let mut coms = c.commitments.clone();
+    coms[4] = coms[3].clone();
+    let e = verify_hidden(&coms, &secrets, &proof, zero.as_ref()).unwrap_err();
+    eprintln!("swapped commitment: rejected: {e}");
+    assert!(e.contains("opening"), "{e}");
+    // The zero proof left out.
+    let e = verify_hidden(&c.commitments, &secrets, &proof, None).unwrap_err();
+    assert!(e.contains("zero proof is missing"), "{e}");
+
+    // Fresh randomness: a second proof of the same claims shares nothing.
+    let (again, zero2) = prove_hidden(&secrets, 9);
+    verify_hidden(&c.commitments, &secrets, &again, zero2.as_ref()).unwrap();
+    let (a, b) = (
+        elements(&proof, zero.as_ref()),
+        elements(&again, zero2.as_ref()),
+    );
+    assert!(!a.is_empty());
+    assert!(
+        a.iter().all(|x| !b.contains(x)),
+        "two hidden proofs share an element"
+    );
+
+    // Nothing in the clear: no scalar is a claimed value, or a tensor's
+    // value at a point its group's reduction ended in.
+    let mut evaluations: Vec<Fr> = c.claims.iter().map(|(_, cl)| cl.value).collect();
+    let clear = prove(&pcs, &c, &hints, limit, true);
+    for g in &clear.groups {
+        evaluations.extend(g.reduction.finals.0.iter().copied());
+    }
+    let scalars = hidden_scalars(&proof, zero.as_ref());
+    assert!(!scalars.is_empty());
+    for s in &scalars {
+        assert!(
+            !evaluations.contains(s),
+            "a hidden proof states an evaluation in the clear"
+        );
+    }
+}
+
+/// Every element of a hidden batch opening, as bytes.
+fn elements(
+    p: &BatchOpeningProof<zkllm::zk::Hidden>,
+    zero: Option<&zkllm::zk::ZeroProof>,
+) -> Vec<Vec<u8>> {
+    use zkllm::wire::Wire;
+    let mut out = Vec::new();
+    let mut pt = |a: &zkllm::G1Affine| out.push(a.to_bytes());
+    for g in &p.groups {
+        for r in &g.reduction.rounds.rounds {
+            r.0.iter().for_each(&mut pt);
+        }
+        g.reduction.finals.values.iter().for_each(&mut pt);
+        let ipa = &g.opening.ipa;
+        ipa.l.iter().chain(&ipa.r).for_each(&mut pt);
+        pt(&ipa.a);
+    }
+    if let Some(z) = zero {
+        pt(&z.a);
+    }
+    out.extend(hidden_scalars(p, zero).iter().map(|s| s.to_bytes()));
+    out
+}
+
+/// The field elements a hidden batch opening sends.
+fn hidden_scalars(
+    p: &BatchOpeningProof<zkllm::zk::Hidden>,
+    zero: Option<&zkllm::zk::ZeroProof>,
+) -> Vec<Fr> {
+    let mut out = Vec::new();
+    for g in &p.groups {
+        for q in &g.reduction.finals.product_proofs {
+            out.extend(q.z);
+        }
+        out.push(g.opening.ipa.z1);
+        out.push(g.opening.ipa.z2);
+    }
+    if let Some(z) = zero {
+        out.push(z.z);
+    }
+    out
 }

@@ -24,7 +24,10 @@ fn parse_all(bytes: &[u8]) {
     let _ = HyraxCommitment::from_bytes(bytes);
     let _ = HyraxOpening::from_bytes(bytes);
     let _ = LookupProof::from_bytes(bytes);
-    let _ = BatchOpeningProof::from_bytes(bytes);
+    let _ = <BatchOpeningProof>::from_bytes(bytes);
+    let _ = BatchOpeningProof::<zkllm::zk::Hidden>::from_bytes(bytes);
+    let _ = zkllm::zk::FinalProof::from_bytes(bytes);
+    let _ = zkllm::zk::ZeroProof::from_bytes(bytes);
     let _ =
         zkllm::artifacts::check_header(bytes, zkllm::artifacts::PROOF_FILE_MAGIC, "proof", "fuzz");
 }

@@ -22,43 +22,51 @@ use crate::backend::Backend;
 use crate::commit::{Hyrax, HyraxCommitment, HyraxHint, HyraxOpening, PcsError};
 use crate::field::Fr;
 use crate::poly::{eq_eval, SumOfProducts};
-use crate::sumcheck::{self, EvaluationClaim, SumcheckProof};
+use crate::sumcheck::EvaluationClaim;
 use crate::transcript::Transcript;
 use crate::wire::{Reader, Wire, WireError, Writer};
+use crate::zk::mode::InstanceError;
+use crate::zk::{
+    prove_instance, verify_instance, Clear, Instance, Mode, Pedersen, ProverCtx, VerifierCtx,
+};
 
 /// Index of a committed tensor in an [`OpeningProver`] / [`OpeningVerifier`].
 pub type TensorId = usize;
 
+/// One group's reduction (a sumcheck whose final values are the tensors'
+/// values at one point, in the clear or hidden by the mode) and its opening.
 #[derive(Clone, Debug, PartialEq)]
-pub struct GroupOpening {
-    pub sumcheck: SumcheckProof,
-    /// Each claimed tensor of the group at the common point.
-    pub values: Vec<Fr>,
+pub struct GroupOpening<M: Mode = Clear> {
+    pub reduction: Instance<M>,
     pub opening: HyraxOpening,
 }
 
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct BatchOpeningProof {
-    pub groups: Vec<GroupOpening>,
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchOpeningProof<M: Mode = Clear> {
+    pub groups: Vec<GroupOpening<M>>,
 }
 
-impl Wire for GroupOpening {
+impl<M: Mode> Default for BatchOpeningProof<M> {
+    fn default() -> Self {
+        Self { groups: Vec::new() }
+    }
+}
+
+impl<M: Mode> Wire for GroupOpening<M> {
     const MIN_BYTES: usize = 8 + HyraxOpening::MIN_BYTES;
     fn write(&self, w: &mut Writer) {
-        self.sumcheck.write(w);
-        w.put_seq(&self.values);
+        self.reduction.write(w);
         self.opening.write(w);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
         Ok(Self {
-            sumcheck: r.get()?,
-            values: r.get_seq("opening values")?,
+            reduction: r.get()?,
             opening: r.get()?,
         })
     }
 }
 
-impl Wire for BatchOpeningProof {
+impl<M: Mode> Wire for BatchOpeningProof<M> {
     const MIN_BYTES: usize = 4;
     fn write(&self, w: &mut Writer) {
         w.put_seq(&self.groups);
@@ -82,12 +90,8 @@ pub enum OpeningError {
     },
     #[error("proof has {found} opening groups, expected {expected}")]
     GroupCount { expected: usize, found: usize },
-    #[error("group of {num_vars}-variable tensors: {found} values for {expected} tensors")]
-    ValueCount {
-        num_vars: usize,
-        expected: usize,
-        found: usize,
-    },
+    #[error("group of {num_vars}-variable tensors: {why}")]
+    Final { num_vars: usize, why: String },
     #[error("group of {num_vars}-variable tensors: {source}")]
     Reduction { num_vars: usize, source: ClaimError },
     #[error("group of {num_vars}-variable tensors: {source}")]
@@ -98,16 +102,16 @@ pub enum OpeningError {
 pub const MAX_GROUP_ENTRIES: usize = 1 << 24;
 
 /// One group: its tensors' `num_vars` and, per tensor, the claims on it.
-type Group = (usize, BTreeMap<TensorId, Vec<EvaluationClaim>>);
+type Group<V> = (usize, BTreeMap<TensorId, Vec<EvaluationClaim<V>>>);
 
 /// Claims grouped by tensor size, each size split into groups of at most
 /// [`MAX_GROUP_ENTRIES`] entries, in a deterministic order both sides derive
 /// from the same claim list and commitment sizes.
-fn group_claims(
+fn group_claims<V: Clone>(
     num_vars_of: impl Fn(TensorId) -> Option<usize>,
-    claims: &[(TensorId, EvaluationClaim)],
+    claims: &[(TensorId, EvaluationClaim<V>)],
     max_entries: usize,
-) -> Result<Vec<Group>, OpeningError> {
+) -> Result<Vec<Group<V>>, OpeningError> {
     let by_size = claims_by_size(num_vars_of, claims)?;
     let mut groups = Vec::new();
     for (n, tensors) in by_size {
@@ -126,12 +130,14 @@ fn group_claims(
     Ok(groups)
 }
 
+type BySize<V> = BTreeMap<usize, BTreeMap<TensorId, Vec<EvaluationClaim<V>>>>;
+
 /// `num_vars → tensor → claims`, checking every claim's dimension.
-fn claims_by_size(
+fn claims_by_size<V: Clone>(
     num_vars_of: impl Fn(TensorId) -> Option<usize>,
-    claims: &[(TensorId, EvaluationClaim)],
-) -> Result<BTreeMap<usize, BTreeMap<TensorId, Vec<EvaluationClaim>>>, OpeningError> {
-    let mut groups: BTreeMap<usize, BTreeMap<TensorId, Vec<EvaluationClaim>>> = BTreeMap::new();
+    claims: &[(TensorId, EvaluationClaim<V>)],
+) -> Result<BySize<V>, OpeningError> {
+    let mut groups: BySize<V> = BTreeMap::new();
     for (id, claim) in claims {
         let n = num_vars_of(*id).ok_or(OpeningError::UnknownTensor(*id))?;
         if claim.point.len() != n {
@@ -151,39 +157,50 @@ fn claims_by_size(
     Ok(groups)
 }
 
-/// Absorbs a group's claims; returns per tensor the weights `γ^k` of its claims.
-fn absorb_group(
+/// Absorbs a group's claims (values through the mode); returns per tensor
+/// the weights `γ^k` of its claims.
+fn absorb_group<V>(
     num_vars: usize,
-    group: &BTreeMap<TensorId, Vec<EvaluationClaim>>,
+    group: &BTreeMap<TensorId, Vec<EvaluationClaim<V>>>,
+    absorb_value: impl Fn(&mut Transcript, &V),
     t: &mut Transcript,
-) -> (Fr, Vec<Vec<Fr>>) {
+) -> Vec<Vec<Fr>> {
     t.append_bytes(b"openings", b"group");
     t.append_u64(b"openings-vars", num_vars as u64);
     for (id, claims) in group {
         t.append_u64(b"openings-tensor", *id as u64);
         for c in claims {
             t.append_scalars(b"openings-point", &c.point);
-            t.append_scalar(b"openings-value", &c.value);
+            absorb_value(t, &c.value);
         }
     }
     let gamma = t.challenge_scalar(b"openings-gamma");
     let mut power = Fr::from(1u64);
-    let mut sum = Fr::from(0u64);
-    let weights = group
+    group
         .values()
         .map(|claims| {
             claims
                 .iter()
-                .map(|c| {
+                .map(|_| {
                     let w = power;
-                    sum += w * c.value;
                     power *= gamma;
                     w
                 })
                 .collect()
         })
-        .collect();
-    (sum, weights)
+        .collect()
+}
+
+/// `Σ_k γ^k·y_k` over a group's claims, as pairs for the mode's combination.
+fn weighted<V: Clone>(
+    group: &BTreeMap<TensorId, Vec<EvaluationClaim<V>>>,
+    weights: &[Vec<Fr>],
+) -> Vec<(Fr, V)> {
+    group
+        .values()
+        .zip(weights)
+        .flat_map(|(claims, w)| claims.iter().zip(w).map(|(c, wk)| (*wk, c.value.clone())))
+        .collect()
 }
 
 fn group_sop(tensors: usize) -> SumOfProducts {
@@ -218,13 +235,13 @@ impl Table {
 }
 
 /// The prover's side: committed tensors (tables, hints) and claims on them.
-pub struct OpeningProver {
+pub struct OpeningProver<M: Mode = Clear> {
     tensors: Vec<(Table, HyraxCommitment, HyraxHint)>,
-    claims: Vec<(TensorId, EvaluationClaim)>,
+    claims: Vec<(TensorId, EvaluationClaim<M::Known>)>,
     max_group_entries: usize,
 }
 
-impl Default for OpeningProver {
+impl<M: Mode> Default for OpeningProver<M> {
     fn default() -> Self {
         Self {
             tensors: Vec::new(),
@@ -234,8 +251,28 @@ impl Default for OpeningProver {
     }
 }
 
-impl OpeningProver {
+impl OpeningProver<Clear> {
+    /// An accumulator of claims in the clear.
     pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Proves every claim in the clear (see [`Self::prove_in`]).
+    pub fn prove<R: RngCore + CryptoRng>(
+        self,
+        backend: &dyn Backend,
+        pcs: &Hyrax,
+        transcript: &mut Transcript,
+        rng: &mut R,
+    ) -> Result<BatchOpeningProof, OpeningError> {
+        let mut ctx = ProverCtx::new(Pedersen::new(pcs.generators()), rng);
+        self.prove_in(&mut ctx, backend, pcs, transcript)
+    }
+}
+
+impl<M: Mode> OpeningProver<M> {
+    /// An accumulator of claims in mode `M`.
+    pub fn in_mode() -> Self {
         Self::default()
     }
 
@@ -276,7 +313,7 @@ impl OpeningProver {
         self.tensors.len() - 1
     }
 
-    pub fn claim(&mut self, id: TensorId, claim: EvaluationClaim) {
+    pub fn claim(&mut self, id: TensorId, claim: EvaluationClaim<M::Known>) {
         self.claims.push((id, claim));
     }
 
@@ -289,13 +326,16 @@ impl OpeningProver {
         self.tensors[id].0.field()
     }
 
-    pub fn prove<R: RngCore + CryptoRng>(
+    /// Per group: the claims' combination `Σ_k γ^k·y_k = Σ_x Σ_i f_i(x)·g_i(x)`
+    /// reduced by one sumcheck to the tensors' values at one point (the
+    /// `g_i` are the verifier's to evaluate), and one Hyrax opening of them.
+    pub fn prove_in(
         self,
+        ctx: &mut ProverCtx,
         backend: &dyn Backend,
         pcs: &Hyrax,
         transcript: &mut Transcript,
-        rng: &mut R,
-    ) -> Result<BatchOpeningProof, OpeningError> {
+    ) -> Result<BatchOpeningProof<M>, OpeningError> {
         let groups = group_claims(
             |id| self.tensors.get(id).map(|t| t.1.num_vars),
             &self.claims,
@@ -303,7 +343,13 @@ impl OpeningProver {
         )?;
         let mut proof = BatchOpeningProof::default();
         for (num_vars, group) in &groups {
-            let (sum, weights) = absorb_group(*num_vars, group, transcript);
+            let weights = absorb_group(
+                *num_vars,
+                group,
+                |t, v| M::absorb(t, b"openings-value", &M::value(ctx, v)),
+                transcript,
+            );
+            let sum = M::combine_known(&weighted(group, &weights));
             let mut tables = Vec::with_capacity(2 * group.len());
             for ((id, claims), w) in group.iter().zip(&weights) {
                 let mut g = vec![Fr::from(0u64); 1 << num_vars];
@@ -314,9 +360,9 @@ impl OpeningProver {
                 tables.push(g);
             }
             let sop = group_sop(group.len());
-            let (sumcheck, out) = sumcheck::prove(backend, tables, &sop, sum, transcript);
-            let values: Vec<Fr> = out.final_values.iter().step_by(2).copied().collect();
-            transcript.append_scalars(b"openings-values", &values);
+            let public: Vec<bool> = (0..2 * group.len()).map(|k| k % 2 == 1).collect();
+            let (reduction, point, values) =
+                prove_instance::<M>(ctx, backend, tables, &sop, sum, &public, transcript);
             let ids: Vec<TensorId> = group.keys().copied().collect();
             // Lifted again rather than kept from before the sumcheck: holding
             // both the lifted tables and the sumcheck's copies would raise
@@ -325,32 +371,27 @@ impl OpeningProver {
             let tabs: Vec<&[Fr]> = lifted.iter().map(|t| t.as_ref()).collect();
             let hints: Vec<&HyraxHint> = ids.iter().map(|id| &self.tensors[*id].2).collect();
             let coms: Vec<&HyraxCommitment> = ids.iter().map(|id| &self.tensors[*id].1).collect();
-            let opening = pcs
-                .open_batch(
-                    backend, &tabs, &hints, &coms, &out.point, &values, transcript, rng,
-                )
-                .map_err(|source| OpeningError::Opening {
-                    num_vars: *num_vars,
-                    source,
-                })?;
-            proof.groups.push(GroupOpening {
-                sumcheck,
-                values,
-                opening,
-            });
+            let opening = M::open(
+                ctx, pcs, backend, &tabs, &hints, &coms, &point, &values, transcript,
+            )
+            .map_err(|source| OpeningError::Opening {
+                num_vars: *num_vars,
+                source,
+            })?;
+            proof.groups.push(GroupOpening { reduction, opening });
         }
         Ok(proof)
     }
 }
 
 /// The verifier's side: commitments and the claims gadgets left on them.
-pub struct OpeningVerifier {
+pub struct OpeningVerifier<M: Mode = Clear> {
     commitments: Vec<HyraxCommitment>,
-    claims: Vec<(TensorId, EvaluationClaim)>,
+    claims: Vec<(TensorId, EvaluationClaim<M::Value>)>,
     max_group_entries: usize,
 }
 
-impl Default for OpeningVerifier {
+impl<M: Mode> Default for OpeningVerifier<M> {
     fn default() -> Self {
         Self {
             commitments: Vec::new(),
@@ -360,8 +401,27 @@ impl Default for OpeningVerifier {
     }
 }
 
-impl OpeningVerifier {
+impl OpeningVerifier<Clear> {
     pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Verifies claims in the clear (see [`Self::verify_in`]).
+    pub fn verify(
+        self,
+        backend: &dyn Backend,
+        pcs: &Hyrax,
+        proof: &BatchOpeningProof,
+        transcript: &mut Transcript,
+    ) -> Result<(), OpeningError> {
+        let mut ctx = VerifierCtx::new(Pedersen::new(pcs.generators()));
+        self.verify_in(&mut ctx, backend, pcs, proof, transcript)
+        // Clear mode records no relation: nothing is left in `ctx`.
+    }
+}
+
+impl<M: Mode> OpeningVerifier<M> {
+    pub fn in_mode() -> Self {
         Self::default()
     }
 
@@ -376,15 +436,19 @@ impl OpeningVerifier {
         self.commitments.len() - 1
     }
 
-    pub fn claim(&mut self, id: TensorId, claim: EvaluationClaim) {
+    pub fn claim(&mut self, id: TensorId, claim: EvaluationClaim<M::Value>) {
         self.claims.push((id, claim));
     }
 
-    pub fn verify(
+    /// Checks every group's reduction and opening. In hidden mode the
+    /// reductions' final relations are recorded in `ctx`, which the caller
+    /// settles with [`VerifierCtx::finish`].
+    pub fn verify_in(
         self,
+        ctx: &mut VerifierCtx,
         backend: &dyn Backend,
         pcs: &Hyrax,
-        proof: &BatchOpeningProof,
+        proof: &BatchOpeningProof<M>,
         transcript: &mut Transcript,
     ) -> Result<(), OpeningError> {
         let groups = group_claims(
@@ -400,45 +464,46 @@ impl OpeningVerifier {
         }
         for ((num_vars, group), gp) in groups.iter().zip(&proof.groups) {
             let n = *num_vars;
-            if gp.values.len() != group.len() {
-                return Err(OpeningError::ValueCount {
-                    num_vars: n,
-                    expected: group.len(),
-                    found: gp.values.len(),
-                });
-            }
-            let (sum, weights) = absorb_group(n, group, transcript);
+            let weights = absorb_group(
+                n,
+                group,
+                |t, v| M::absorb(t, b"openings-value", v),
+                transcript,
+            );
+            let sum = M::combine(&weighted(group, &weights));
             let sop = group_sop(group.len());
-            let reduced =
-                sumcheck::verify(n, &sop, sum, &gp.sumcheck, transcript).map_err(|e| {
-                    OpeningError::Reduction {
-                        num_vars: n,
-                        source: ClaimError::Sumcheck(e),
-                    }
-                })?;
-            transcript.append_scalars(b"openings-values", &gp.values);
-            let mut expected = Fr::from(0u64);
-            for ((claims, w), v) in group.values().zip(&weights).zip(&gp.values) {
-                let g: Fr = claims
-                    .iter()
-                    .zip(w)
-                    .map(|(c, wk)| *wk * eq_eval(&c.point, &reduced.point))
-                    .sum();
-                expected += *v * g;
-            }
-            if expected != reduced.value {
-                return Err(OpeningError::Reduction {
-                    num_vars: n,
-                    source: ClaimError::FinalCheck,
-                });
-            }
+            // g_i(r) = Σ_k γ^k·eq(u_k, r), the verifier's own.
+            let public = |r: &[Fr]| -> Vec<Option<Fr>> {
+                group
+                    .values()
+                    .zip(&weights)
+                    .flat_map(|(claims, w)| {
+                        let g: Fr = claims
+                            .iter()
+                            .zip(w)
+                            .map(|(c, wk)| *wk * eq_eval(&c.point, r))
+                            .sum();
+                        [None, Some(g)]
+                    })
+                    .collect()
+            };
+            let (point, values) =
+                verify_instance::<M>(ctx, n, &sop, sum, public, &gp.reduction, transcript)
+                    .map_err(|e| match e {
+                        InstanceError::Sumcheck(e) => OpeningError::Reduction {
+                            num_vars: n,
+                            source: ClaimError::Sumcheck(e),
+                        },
+                        InstanceError::Final(why) => OpeningError::Final { num_vars: n, why },
+                    })?;
             let coms: Vec<&HyraxCommitment> =
                 group.keys().map(|id| &self.commitments[*id]).collect();
-            pcs.verify_batch(
+            M::verify_open(
+                pcs,
                 backend,
                 &coms,
-                &reduced.point,
-                &gp.values,
+                &point,
+                &values,
                 &gp.opening,
                 transcript,
             )

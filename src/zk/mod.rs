@@ -34,11 +34,15 @@
 //! unless every equation holds, except with probability `1/|Fr|`.
 
 pub mod checks;
+pub mod mode;
 pub mod pedersen;
 pub mod sigma;
 pub mod sumcheck;
 
 pub use checks::Checks;
+pub use mode::{
+    prove_instance, verify_instance, Clear, Hidden, Instance, Mode, ProverCtx, VerifierCtx,
+};
 pub use pedersen::{Pedersen, Secret};
 pub use sigma::{ProductProof, ZeroProof, ZeroProver, ZeroVerifier};
 pub use sumcheck::{Committed, CommittedRound, FinalProof};
