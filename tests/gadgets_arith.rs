@@ -94,10 +94,10 @@ fn matmul_tampering_is_rejected() {
     );
     // Changed prover messages.
     let mut p = proof.clone();
-    p.a_value += Fr::one();
+    p.finals.0[0] += Fr::one();
     assert!(matmul::verify(&case.shape, &c, &p, &mut transcript(b"mm")).is_err());
     let mut p = proof.clone();
-    p.sumcheck.rounds[0].0[1] += Fr::one();
+    p.rounds.rounds[0].0[1] += Fr::one();
     assert!(matmul::verify(&case.shape, &c, &p, &mut transcript(b"mm")).is_err());
     // Wrong public output.
     let wrong = EvaluationClaim {
@@ -220,7 +220,7 @@ fn hadamard_two_to_four_factors() {
         }
         // Tampering.
         let mut p = proof.clone();
-        p.values[0] += Fr::one();
+        p.finals.0[0] += Fr::one();
         assert!(hadamard::verify(k, &c, &p, &mut transcript(b"h")).is_err());
         let wrong = EvaluationClaim {
             point: c.point.clone(),

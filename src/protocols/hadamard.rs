@@ -10,33 +10,17 @@ use super::ProtocolError;
 use crate::backend::Backend;
 use crate::field::Fr;
 use crate::poly::{eq_eval, SumOfProducts};
-use crate::sumcheck::{self, EvaluationClaim, SumcheckProof};
+use crate::sumcheck::EvaluationClaim;
 use crate::transcript::Transcript;
-use crate::wire::{Reader, Wire, WireError, Writer};
+use crate::zk::mode::InstanceError;
+use crate::zk::{prove_instance, verify_instance, Clear, Instance, Mode, ProverCtx, VerifierCtx};
 
 const GADGET: &str = "hadamard";
 pub const MAX_FACTORS: usize = 4;
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct HadamardProof {
-    pub sumcheck: SumcheckProof,
-    /// Each factor at the final point.
-    pub values: Vec<Fr>,
-}
-
-impl Wire for HadamardProof {
-    const MIN_BYTES: usize = 8;
-    fn write(&self, w: &mut Writer) {
-        self.sumcheck.write(w);
-        w.put_seq(&self.values);
-    }
-    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Ok(Self {
-            sumcheck: r.get()?,
-            values: r.get_seq("hadamard factor values")?,
-        })
-    }
-}
+/// The sumcheck over `eq(u, ·)·Π_i A_i` and each factor's value at its
+/// point (in the clear or hidden, by the mode).
+pub type HadamardProof<M = Clear> = Instance<M>;
 
 fn begin(t: &mut Transcript, factors: usize, num_vars: usize) {
     t.append_bytes(b"gadget", GADGET.as_bytes());
@@ -44,13 +28,36 @@ fn begin(t: &mut Transcript, factors: usize, num_vars: usize) {
     t.append_u64(b"hadamard-vars", num_vars as u64);
 }
 
-/// Proves the claim `c` on the product of `factors` (equal-length tables).
+fn at<V>(point: &[Fr], values: Vec<V>) -> Vec<EvaluationClaim<V>> {
+    values
+        .into_iter()
+        .map(|value| EvaluationClaim {
+            point: point.to_vec(),
+            value,
+        })
+        .collect()
+}
+
+/// Proves the claim `c` on the product of `factors` (equal-length tables)
+/// in the clear. See [`prove_in`].
 pub fn prove(
     backend: &dyn Backend,
     factors: &[&[Fr]],
     c: &EvaluationClaim,
     transcript: &mut Transcript,
 ) -> (HadamardProof, Vec<EvaluationClaim>) {
+    prove_in::<Clear>(&mut ProverCtx::clear(), backend, factors, c, transcript)
+}
+
+/// Proves the claim `c` on the product of `factors`; returns one claim per
+/// factor at a common point.
+pub fn prove_in<M: Mode>(
+    ctx: &mut ProverCtx,
+    backend: &dyn Backend,
+    factors: &[&[Fr]],
+    c: &EvaluationClaim<M::Known>,
+    transcript: &mut Transcript,
+) -> (HadamardProof<M>, Vec<EvaluationClaim<M::Known>>) {
     let k = factors.len();
     assert!((1..=MAX_FACTORS).contains(&k), "1 to 4 factors");
     let num_vars = c.point.len();
@@ -59,49 +66,56 @@ pub fn prove(
     let mut tables = vec![backend.eq_table(&c.point)];
     tables.extend(factors.iter().map(|f| f.to_vec()));
     let sop = SumOfProducts::product(k + 1);
-    let (sumcheck, out) = sumcheck::prove(backend, tables, &sop, c.value, transcript);
-    let values = out.final_values[1..].to_vec();
-    transcript.append_scalars(b"hadamard-values", &values);
-    let claims = values
-        .iter()
-        .map(|v| EvaluationClaim {
-            point: out.point.clone(),
-            value: *v,
-        })
-        .collect();
-    (HadamardProof { sumcheck, values }, claims)
+    let public: Vec<bool> = (0..=k).map(|i| i == 0).collect();
+    let (proof, point, values) =
+        prove_instance::<M>(ctx, backend, tables, &sop, c.value, &public, transcript);
+    (proof, at(&point, values))
 }
 
-/// Verifies; returns one claim per factor for the caller to discharge.
+/// Verifies in the clear. See [`verify_in`].
 pub fn verify(
     factors: usize,
     c: &EvaluationClaim,
     proof: &HadamardProof,
     transcript: &mut Transcript,
 ) -> Result<Vec<EvaluationClaim>, ProtocolError> {
+    verify_in::<Clear>(&mut VerifierCtx::clear(), factors, c, proof, transcript)
+}
+
+/// Verifies; returns one claim per factor for the caller to discharge.
+pub fn verify_in<M: Mode>(
+    ctx: &mut VerifierCtx,
+    factors: usize,
+    c: &EvaluationClaim<M::Value>,
+    proof: &HadamardProof<M>,
+    transcript: &mut Transcript,
+) -> Result<Vec<EvaluationClaim<M::Value>>, ProtocolError> {
     assert!((1..=MAX_FACTORS).contains(&factors), "1 to 4 factors");
-    if proof.values.len() != factors {
-        return Err(ProtocolError::Malformed {
-            gadget: GADGET,
-            what: "wrong number of factor values",
-        });
-    }
     let num_vars = c.point.len();
     begin(transcript, factors, num_vars);
     let sop = SumOfProducts::product(factors + 1);
-    let reduced = sumcheck::verify(num_vars, &sop, c.value, &proof.sumcheck, transcript)
-        .map_err(ProtocolError::sumcheck(GADGET))?;
-    transcript.append_scalars(b"hadamard-values", &proof.values);
-    let expected = eq_eval(&c.point, &reduced.point) * proof.values.iter().product::<Fr>();
-    if expected != reduced.value {
-        return Err(ProtocolError::FinalCheck { gadget: GADGET });
+    let public = |r: &[Fr]| {
+        let mut p = vec![Some(eq_eval(&c.point, r))];
+        p.resize(factors + 1, None);
+        p
+    };
+    let (point, values) = verify_instance::<M>(
+        ctx,
+        num_vars,
+        &sop,
+        c.value.clone(),
+        public,
+        proof,
+        transcript,
+    )
+    .map_err(instance_error(GADGET))?;
+    Ok(at(&point, values))
+}
+
+/// A sumcheck instance's error as the gadget's.
+pub(crate) fn instance_error(gadget: &'static str) -> impl FnOnce(InstanceError) -> ProtocolError {
+    move |e| match e {
+        InstanceError::Sumcheck(source) => ProtocolError::Sumcheck { gadget, source },
+        InstanceError::Final(_) => ProtocolError::FinalCheck { gadget },
     }
-    Ok(proof
-        .values
-        .iter()
-        .map(|v| EvaluationClaim {
-            point: reduced.point.clone(),
-            value: *v,
-        })
-        .collect())
 }

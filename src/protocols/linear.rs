@@ -13,16 +13,17 @@ use crate::poly::eq_eval;
 use crate::sumcheck::EvaluationClaim;
 use crate::transcript::Transcript;
 use crate::wire::{Reader, Wire, WireError, Writer};
+use crate::zk::{Clear, Mode, ProverCtx, VerifierCtx};
 
 const GADGET: &str = "linear";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LinearProof {
-    /// `Ã_k(u)` for every input.
-    pub values: Vec<Fr>,
+pub struct LinearProof<M: Mode = Clear> {
+    /// `Ã_k(u)` for every input (in the clear or committed).
+    pub values: Vec<M::Sent>,
 }
 
-impl Wire for LinearProof {
+impl<M: Mode> Wire for LinearProof<M> {
     const MIN_BYTES: usize = 4;
     fn write(&self, w: &mut Writer) {
         w.put_seq(&self.values);
@@ -34,23 +35,26 @@ impl Wire for LinearProof {
     }
 }
 
-fn absorb(t: &mut Transcript, coeffs: &[Fr], values: &[Fr]) {
+fn absorb<M: Mode>(t: &mut Transcript, coeffs: &[Fr], values: &[M::Value]) {
     t.append_bytes(b"gadget", GADGET.as_bytes());
     t.append_scalars(b"linear-coeffs", coeffs);
-    t.append_scalars(b"linear-values", values);
+    t.append_u64(b"linear-values", values.len() as u64);
+    for v in values {
+        M::absorb(t, b"linear-values", v);
+    }
 }
 
-fn claims(point: &[Fr], values: &[Fr]) -> Vec<EvaluationClaim> {
+fn claims<V: Clone>(point: &[Fr], values: &[V]) -> Vec<EvaluationClaim<V>> {
     values
         .iter()
         .map(|v| EvaluationClaim {
             point: point.to_vec(),
-            value: *v,
+            value: v.clone(),
         })
         .collect()
 }
 
-/// Proves `c` on `Σ_k coeffs[k]·inputs[k]`.
+/// Proves `c` on `Σ_k coeffs[k]·inputs[k]` in the clear. See [`prove_in`].
 pub fn prove(
     backend: &dyn Backend,
     coeffs: &[Fr],
@@ -58,38 +62,74 @@ pub fn prove(
     c: &EvaluationClaim,
     transcript: &mut Transcript,
 ) -> (LinearProof, Vec<EvaluationClaim>) {
-    assert_eq!(coeffs.len(), inputs.len());
-    let values: Vec<Fr> = inputs
-        .iter()
-        .map(|a| backend.evaluate(a, &c.point))
-        .collect();
-    absorb(transcript, coeffs, &values);
-    let out = claims(&c.point, &values);
-    (LinearProof { values }, out)
+    prove_in::<Clear>(
+        &mut ProverCtx::clear(),
+        backend,
+        coeffs,
+        inputs,
+        c,
+        transcript,
+    )
 }
 
-/// Verifies; returns one claim per input.
+/// Proves `c` on `Σ_k coeffs[k]·inputs[k]`: states each input's value at
+/// the claim's point (hidden: committed, their combination equal to the
+/// claim by the zero proof).
+pub fn prove_in<M: Mode>(
+    ctx: &mut ProverCtx,
+    backend: &dyn Backend,
+    coeffs: &[Fr],
+    inputs: &[&[Fr]],
+    c: &EvaluationClaim<M::Known>,
+    transcript: &mut Transcript,
+) -> (LinearProof<M>, Vec<EvaluationClaim<M::Known>>) {
+    assert_eq!(coeffs.len(), inputs.len());
+    let known: Vec<M::Known> = inputs
+        .iter()
+        .map(|a| M::fresh(ctx, backend.evaluate(a, &c.point)))
+        .collect();
+    let values: Vec<M::Value> = known.iter().map(|k| M::value(ctx, k)).collect();
+    absorb::<M>(transcript, coeffs, &values);
+    let terms: Vec<(Fr, M::Known)> = coeffs.iter().copied().zip(known.iter().copied()).collect();
+    M::prove_equal(ctx, &M::combine_known(&terms), &c.value);
+    let sent = known.iter().map(|k| M::send(ctx, k)).collect();
+    (LinearProof { values: sent }, claims(&c.point, &known))
+}
+
+/// Verifies in the clear. See [`verify_in`].
 pub fn verify(
     coeffs: &[Fr],
     c: &EvaluationClaim,
     proof: &LinearProof,
     transcript: &mut Transcript,
 ) -> Result<Vec<EvaluationClaim>, ProtocolError> {
+    verify_in::<Clear>(&mut VerifierCtx::clear(), coeffs, c, proof, transcript)
+}
+
+/// Verifies; returns one claim per input.
+pub fn verify_in<M: Mode>(
+    ctx: &mut VerifierCtx,
+    coeffs: &[Fr],
+    c: &EvaluationClaim<M::Value>,
+    proof: &LinearProof<M>,
+    transcript: &mut Transcript,
+) -> Result<Vec<EvaluationClaim<M::Value>>, ProtocolError> {
     if proof.values.len() != coeffs.len() {
         return Err(ProtocolError::Malformed {
             gadget: GADGET,
             what: "wrong number of input values",
         });
     }
-    absorb(transcript, coeffs, &proof.values);
-    let combined: Fr = coeffs.iter().zip(&proof.values).map(|(k, v)| *k * v).sum();
-    if combined != c.value {
+    let values: Vec<M::Value> = proof.values.iter().map(M::received).collect();
+    absorb::<M>(transcript, coeffs, &values);
+    let terms: Vec<(Fr, M::Value)> = coeffs.iter().copied().zip(values.iter().cloned()).collect();
+    if !M::require_equal(ctx, &M::combine(&terms), &c.value) {
         return Err(ProtocolError::Rejected {
             gadget: GADGET,
             what: "input values do not combine to the output claim",
         });
     }
-    Ok(claims(&c.point, &proof.values))
+    Ok(claims(&c.point, &values))
 }
 
 /// `Σ_{i < len} eq(r, i)`: the MLE of the indicator of the first `len`

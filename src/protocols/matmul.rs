@@ -7,13 +7,14 @@
 //! commitment openings (weights) or claims handed to earlier ops
 //! (activations, as in `Q·Kᵀ`) is the caller's business.
 
+use super::hadamard::instance_error;
 use super::ProtocolError;
 use crate::backend::Backend;
 use crate::field::Fr;
 use crate::poly::{eq_eval, SumOfProducts};
-use crate::sumcheck::{self, EvaluationClaim, SumcheckProof};
+use crate::sumcheck::EvaluationClaim;
 use crate::transcript::Transcript;
-use crate::wire::{Reader, Wire, WireError, Writer};
+use crate::zk::{prove_instance, verify_instance, Clear, Instance, Mode, ProverCtx, VerifierCtx};
 
 const GADGET: &str = "matmul";
 
@@ -49,35 +50,15 @@ impl MatMulShape {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct MatMulProof {
-    pub sumcheck: SumcheckProof,
-    /// `Ã` and `B̃` at the points of the returned claims.
-    pub a_value: Fr,
-    pub b_value: Fr,
-}
-
-impl Wire for MatMulProof {
-    const MIN_BYTES: usize = 4 + 64;
-    fn write(&self, w: &mut Writer) {
-        self.sumcheck.write(w);
-        w.put(&self.a_value);
-        w.put(&self.b_value);
-    }
-    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Ok(Self {
-            sumcheck: r.get()?,
-            a_value: r.get()?,
-            b_value: r.get()?,
-        })
-    }
-}
+/// The sumcheck over `Ã(·, u_i, ·)·B̃(u_j, ·, ·)` (times `eq(u_h, ·)` over a
+/// batch) and the operands' values at its point, `[Ã, B̃]`.
+pub type MatMulProof<M = Clear> = Instance<M>;
 
 /// The claims on the operands a matmul proof reduces to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MatMulClaims {
-    pub a: EvaluationClaim,
-    pub b: EvaluationClaim,
+pub struct MatMulClaims<V = Fr> {
+    pub a: EvaluationClaim<V>,
+    pub b: EvaluationClaim<V>,
 }
 
 fn absorb_shape(t: &mut Transcript, shape: &MatMulShape) {
@@ -87,7 +68,7 @@ fn absorb_shape(t: &mut Transcript, shape: &MatMulShape) {
     }
 }
 
-fn operand_claims(shape: &MatMulShape, u: &[Fr], r: &[Fr], a: Fr, b: Fr) -> MatMulClaims {
+fn operand_claims<V>(shape: &MatMulShape, u: &[Fr], r: &[Fr], a: V, b: V) -> MatMulClaims<V> {
     let (u_j, u_i, _) = shape.split(u);
     let (r_s, r_h) = r.split_at(shape.log_k);
     MatMulClaims {
@@ -102,7 +83,7 @@ fn operand_claims(shape: &MatMulShape, u: &[Fr], r: &[Fr], a: Fr, b: Fr) -> MatM
     }
 }
 
-/// Proves the claim `c` on `C = A·B` (tables padded to the shape).
+/// Proves the claim `c` on `C = A·B` in the clear. See [`prove_in`].
 pub fn prove(
     backend: &dyn Backend,
     shape: &MatMulShape,
@@ -111,6 +92,19 @@ pub fn prove(
     c: &EvaluationClaim,
     transcript: &mut Transcript,
 ) -> (MatMulProof, MatMulClaims) {
+    prove_in::<Clear>(&mut ProverCtx::clear(), backend, shape, a, b, c, transcript)
+}
+
+/// Proves the claim `c` on `C = A·B` (tables padded to the shape).
+pub fn prove_in<M: Mode>(
+    ctx: &mut ProverCtx,
+    backend: &dyn Backend,
+    shape: &MatMulShape,
+    a: &[Fr],
+    b: &[Fr],
+    c: &EvaluationClaim<M::Known>,
+    transcript: &mut Transcript,
+) -> (MatMulProof<M>, MatMulClaims<M::Known>) {
     assert_eq!(a.len(), 1 << shape.a_vars(), "A has the wrong size");
     assert_eq!(b.len(), 1 << shape.b_vars(), "B has the wrong size");
     assert_eq!(
@@ -138,33 +132,40 @@ pub fn prove(
                 .collect(),
         );
     }
-    let (sumcheck, out) = sumcheck::prove(backend, tables, &shape.sop(), c.value, transcript);
-    let (a_value, b_value) = (out.final_values[0], out.final_values[1]);
-    absorb_values(transcript, &a_value, &b_value);
-    let claims = operand_claims(shape, &c.point, &out.point, a_value, b_value);
-    (
-        MatMulProof {
-            sumcheck,
-            a_value,
-            b_value,
-        },
-        claims,
-    )
+    let public = [false, false, true];
+    let sop = shape.sop();
+    let (proof, point, values) = prove_instance::<M>(
+        ctx,
+        backend,
+        tables,
+        &sop,
+        c.value,
+        &public[..sop.num_tables()],
+        transcript,
+    );
+    let claims = operand_claims(shape, &c.point, &point, values[0], values[1]);
+    (proof, claims)
 }
 
-fn absorb_values(t: &mut Transcript, a: &Fr, b: &Fr) {
-    t.append_scalar(b"matmul-a", a);
-    t.append_scalar(b"matmul-b", b);
-}
-
-/// Verifies `proof` for the claim `c` on `C`; returns the claims on `A` and
-/// `B`, which the caller must discharge.
+/// Verifies in the clear. See [`verify_in`].
 pub fn verify(
     shape: &MatMulShape,
     c: &EvaluationClaim,
     proof: &MatMulProof,
     transcript: &mut Transcript,
 ) -> Result<MatMulClaims, ProtocolError> {
+    verify_in::<Clear>(&mut VerifierCtx::clear(), shape, c, proof, transcript)
+}
+
+/// Verifies `proof` for the claim `c` on `C`; returns the claims on `A` and
+/// `B`, which the caller must discharge.
+pub fn verify_in<M: Mode>(
+    ctx: &mut VerifierCtx,
+    shape: &MatMulShape,
+    c: &EvaluationClaim<M::Value>,
+    proof: &MatMulProof<M>,
+    transcript: &mut Transcript,
+) -> Result<MatMulClaims<M::Value>, ProtocolError> {
     if c.point.len() != shape.c_vars() {
         return Err(ProtocolError::Malformed {
             gadget: GADGET,
@@ -173,20 +174,26 @@ pub fn verify(
     }
     absorb_shape(transcript, shape);
     let num_vars = shape.log_k + shape.log_b;
-    let reduced = sumcheck::verify(num_vars, &shape.sop(), c.value, &proof.sumcheck, transcript)
-        .map_err(ProtocolError::sumcheck(GADGET))?;
-    absorb_values(transcript, &proof.a_value, &proof.b_value);
+    let sop = shape.sop();
     let (_, _, u_h) = shape.split(&c.point);
-    let r_h = &reduced.point[shape.log_k..];
-    let expected = eq_eval(u_h, r_h) * proof.a_value * proof.b_value;
-    if expected != reduced.value {
-        return Err(ProtocolError::FinalCheck { gadget: GADGET });
-    }
-    Ok(operand_claims(
-        shape,
-        &c.point,
-        &reduced.point,
-        proof.a_value,
-        proof.b_value,
-    ))
+    let public = |r: &[Fr]| {
+        let mut p = vec![None, None];
+        if sop.num_tables() == 3 {
+            p.push(Some(eq_eval(u_h, &r[shape.log_k..])));
+        }
+        p
+    };
+    let (point, mut values) = verify_instance::<M>(
+        ctx,
+        num_vars,
+        &sop,
+        c.value.clone(),
+        public,
+        proof,
+        transcript,
+    )
+    .map_err(instance_error(GADGET))?;
+    let b = values.pop().expect("two operand values");
+    let a = values.pop().expect("two operand values");
+    Ok(operand_claims(shape, &c.point, &point, a, b))
 }

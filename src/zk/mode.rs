@@ -24,11 +24,12 @@ use super::sigma::{ZeroProof, ZeroProver, ZeroVerifier};
 use super::sumcheck::{self as zs, Committed, FinalProof};
 use crate::backend::Backend;
 use crate::commit::{Hyrax, HyraxCommitment, HyraxHint, HyraxOpening, PcsError};
-use crate::field::{Fr, G1Projective};
+use crate::field::{Fr, G1Affine, G1Projective};
 use crate::poly::SumOfProducts;
 use crate::sumcheck::{self, Plain, RoundCodec, SumcheckError, SumcheckProof};
 use crate::transcript::Transcript;
 use crate::wire::{Reader, Wire, WireError, Writer};
+use ark_ec::CurveGroup;
 
 /// The prover's side of a proof in some mode: the value generators, a
 /// generator for blinds and the equalities left for the zero proof.
@@ -36,6 +37,8 @@ pub struct ProverCtx {
     pub ped: Pedersen,
     rng: ChaCha20Rng,
     zeros: ZeroProver,
+    /// False for [`ProverCtx::clear`], which has no generators to hide with.
+    hiding: bool,
 }
 
 impl ProverCtx {
@@ -48,7 +51,27 @@ impl ProverCtx {
             ped,
             rng: ChaCha20Rng::from_seed(seed),
             zeros: ZeroProver::new(),
+            hiding: true,
         }
+    }
+
+    /// A context for [`Clear`] proofs, which commit and draw nothing. A
+    /// [`Hidden`] proof refuses it (it has no generators to hide with).
+    pub fn clear() -> Self {
+        Self {
+            ped: Pedersen::unusable(),
+            rng: ChaCha20Rng::from_seed([0; 32]),
+            zeros: ZeroProver::new(),
+            hiding: false,
+        }
+    }
+
+    fn hiding(&mut self) -> &mut Self {
+        assert!(
+            self.hiding,
+            "hidden mode needs ProverCtx::new with the key's generators"
+        );
+        self
     }
 
     pub fn rng(&mut self) -> &mut ChaCha20Rng {
@@ -61,6 +84,7 @@ impl ProverCtx {
             ped,
             mut rng,
             zeros,
+            ..
         } = self;
         (!zeros.is_empty()).then(|| zeros.prove(&ped, t, &mut rng))
     }
@@ -80,6 +104,11 @@ impl VerifierCtx {
             zeros: ZeroVerifier::new(),
             checks: Checks::new(),
         }
+    }
+
+    /// A context for [`Clear`] proofs (which record nothing).
+    pub fn clear() -> Self {
+        Self::new(Pedersen::unusable())
     }
 
     /// Settles every recorded relation: the zero proof (present exactly
@@ -116,6 +145,13 @@ pub trait Mode: Sized + 'static {
     type Codec: RoundCodec<Claim = Self::Value>;
     /// How a sumcheck's final values travel.
     type Final: Wire + Clone + Debug + PartialEq;
+    /// A value the prover states outside a sumcheck, as it travels.
+    type Sent: Wire + Clone + Debug + PartialEq;
+
+    /// Prover: states the value `k` (absorbed by the caller as its
+    /// [`Mode::Value`]).
+    fn send(ctx: &ProverCtx, k: &Self::Known) -> Self::Sent;
+    fn received(s: &Self::Sent) -> Self::Value;
 
     /// The prover's handle on `v`, fresh (a new blind when hidden).
     fn fresh(ctx: &mut ProverCtx, v: Fr) -> Self::Known;
@@ -218,6 +254,14 @@ impl Mode for Clear {
     type Known = Fr;
     type Codec = Plain;
     type Final = ClearFinal;
+    type Sent = Fr;
+
+    fn send(_: &ProverCtx, k: &Fr) -> Fr {
+        *k
+    }
+    fn received(s: &Fr) -> Fr {
+        *s
+    }
 
     fn fresh(_: &mut ProverCtx, v: Fr) -> Fr {
         v
@@ -337,9 +381,17 @@ impl Mode for Hidden {
     type Known = Secret;
     type Codec = Committed;
     type Final = FinalProof;
+    type Sent = G1Affine;
+
+    fn send(ctx: &ProverCtx, k: &Secret) -> G1Affine {
+        ctx.ped.commit(k).into_affine()
+    }
+    fn received(s: &G1Affine) -> G1Projective {
+        (*s).into()
+    }
 
     fn fresh(ctx: &mut ProverCtx, v: Fr) -> Secret {
-        Secret::fresh(v, &mut ctx.rng)
+        Secret::fresh(v, &mut ctx.hiding().rng)
     }
     fn scalar(k: &Secret) -> Fr {
         k.value
@@ -370,6 +422,7 @@ impl Mode for Hidden {
         true
     }
     fn codec(ctx: &mut ProverCtx, claim: Secret) -> Committed {
+        let ctx = ctx.hiding();
         Committed::new(ctx.ped, claim, &mut ctx.rng)
     }
     fn reduced(codec: &Committed, _: &SumOfProducts, _: &[Fr]) -> Secret {

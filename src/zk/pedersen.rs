@@ -23,6 +23,15 @@ impl Pedersen {
         }
     }
 
+    /// Identity generators, for contexts of clear proofs that never commit
+    /// (a hidden proof refuses such a context).
+    pub fn unusable() -> Self {
+        Self {
+            u: G1Affine::identity(),
+            h: G1Affine::identity(),
+        }
+    }
+
     pub fn commit(&self, s: &Secret) -> G1Projective {
         self.u * s.value + self.h * s.blind
     }

@@ -1,0 +1,233 @@
+//! Matmul, Hadamard and linear gadgets in zero-knowledge mode: the same
+//! gadget code as the clear proofs, over hidden claims. Honest proofs hand
+//! on commitments to the operands' true values; transcript-consistent
+//! forgeries (a wrong witness, a wrong output claim, a swapped claim
+//! commitment) are each rejected by the check the test names; the proofs
+//! carry no scalar but masked responses.
+
+mod common;
+
+use common::{eval, matmul_i64, padded, random_point, random_small, random_table, rng, transcript};
+use zkllm::backend::default_backend;
+use zkllm::commit::Generators;
+use zkllm::field::Fr;
+use zkllm::protocols::matmul::{self, MatMulShape};
+use zkllm::protocols::{hadamard, linear};
+use zkllm::sumcheck::EvaluationClaim;
+use zkllm::zk::{Hidden, Pedersen, ProverCtx, Secret, VerifierCtx};
+
+const ZERO: &str = "commitments that must open to zero";
+
+fn ped() -> Pedersen {
+    Pedersen::new(&Generators::new("zk-gadgets", 1))
+}
+
+/// The prover's hidden claim on `table` at a random point, `value + shift`.
+fn hidden_claim(
+    ctx: &mut ProverCtx,
+    table: &[Fr],
+    n: usize,
+    shift: Fr,
+    seed: u64,
+) -> EvaluationClaim<Secret> {
+    let point = random_point(&mut rng(seed), n);
+    let value = eval(table, &point) + shift;
+    EvaluationClaim {
+        point,
+        value: Secret::fresh(value, ctx.rng()),
+    }
+}
+
+fn public(c: &EvaluationClaim<Secret>) -> EvaluationClaim<zkllm::G1Projective> {
+    EvaluationClaim {
+        point: c.point.clone(),
+        value: ped().commit(&c.value),
+    }
+}
+
+/// Runs `prove` then `verify` (both over one claim) and settles the
+/// verifier's context; returns the handed-on claims of both sides.
+fn settle(
+    ctx: ProverCtx,
+    mut pt: zkllm::transcript::Transcript,
+    vctx: VerifierCtx,
+    mut vt: zkllm::transcript::Transcript,
+) -> Result<(), String> {
+    let zero = ctx.finish(&mut pt);
+    vctx.finish(zero.as_ref(), &mut vt, &mut rng(1))
+}
+
+fn matmul_case(seed: u64) -> (MatMulShape, Vec<Fr>, Vec<Fr>, Vec<Fr>) {
+    let (h, m, k, n) = (3, 4, 6, 2);
+    let mut r = rng(seed);
+    let (mut a, mut b, mut c) = (vec![], vec![], vec![]);
+    for _ in 0..h {
+        let ah = random_small(&mut r, m * k, 16);
+        let bh = random_small(&mut r, k * n, 16);
+        c.extend(matmul_i64(&ah, &bh, m, k, n));
+        a.extend(ah);
+        b.extend(bh);
+    }
+    let shape = MatMulShape {
+        log_b: 2,
+        log_m: 2,
+        log_k: 3,
+        log_n: 1,
+    };
+    (
+        shape,
+        padded(&[h, m, k], &a),
+        padded(&[h, k, n], &b),
+        padded(&[h, m, n], &c),
+    )
+}
+
+#[test]
+fn hidden_matmul_honest_and_forged() {
+    let (shape, a, b, c) = matmul_case(3);
+    let run = |a_used: &[Fr], shift: Fr, swap: bool| -> Result<(), String> {
+        let mut ctx = ProverCtx::new(ped(), &mut rng(10));
+        let claim = hidden_claim(&mut ctx, &c, shape.c_vars(), shift, 4);
+        let mut pt = transcript(b"zk-matmul");
+        let (proof, handed) = matmul::prove_in::<Hidden>(
+            &mut ctx,
+            default_backend(),
+            &shape,
+            a_used,
+            &b,
+            &claim,
+            &mut pt,
+        );
+        // The handed-on claims commit to the prover's values at their points.
+        assert_eq!(handed.a.value.value, eval(a_used, &handed.a.point));
+        assert_eq!(handed.b.value.value, eval(&b, &handed.b.point));
+        let mut vclaim = public(&claim);
+        if swap {
+            let mut other = ProverCtx::new(ped(), &mut rng(99));
+            vclaim = public(&hidden_claim(
+                &mut other,
+                &c,
+                shape.c_vars(),
+                Fr::from(0u64),
+                4,
+            ));
+        }
+        let mut vctx = VerifierCtx::new(ped());
+        let mut vt = transcript(b"zk-matmul");
+        let got = matmul::verify_in::<Hidden>(&mut vctx, &shape, &vclaim, &proof, &mut vt)
+            .map_err(|e| e.to_string())?;
+        if !swap {
+            assert_eq!(got.a.point, handed.a.point);
+            assert_eq!(got.a.value, ped().commit(&handed.a.value));
+            assert_eq!(got.b.value, ped().commit(&handed.b.value));
+        }
+        settle(ctx, pt, vctx, vt)
+    };
+    run(&a, Fr::from(0u64), false).expect("honest hidden matmul verifies");
+    let mut wrong = a.clone();
+    wrong[5] += Fr::from(1u64);
+    let e = run(&wrong, Fr::from(0u64), false).unwrap_err();
+    eprintln!("matmul, wrong witness: rejected: {e}");
+    assert_eq!(e, ZERO);
+    let e = run(&a, Fr::from(1u64), false).unwrap_err();
+    eprintln!("matmul, wrong output claim: rejected: {e}");
+    assert_eq!(e, ZERO);
+    let e = run(&a, Fr::from(0u64), true).unwrap_err();
+    eprintln!("matmul, swapped claim commitment: rejected: {e}");
+    // The claim commitment is absorbed first: every challenge moves, and
+    // the first group equation recorded (a product proof) fails.
+    assert_eq!(e, "proof of product");
+}
+
+#[test]
+fn hidden_hadamard_honest_and_forged() {
+    let n = 5;
+    let mut r = rng(7);
+    let f: Vec<Vec<Fr>> = (0..3).map(|_| random_table(&mut r, 1 << n)).collect();
+    let prod: Vec<Fr> = (0..1 << n).map(|i| f[0][i] * f[1][i] * f[2][i]).collect();
+    let run = |used: &[Vec<Fr>], shift: Fr| -> Result<(), String> {
+        let mut ctx = ProverCtx::new(ped(), &mut rng(11));
+        let claim = hidden_claim(&mut ctx, &prod, n, shift, 5);
+        let mut pt = transcript(b"zk-hadamard");
+        let refs: Vec<&[Fr]> = used.iter().map(|v| v.as_slice()).collect();
+        let (proof, handed) =
+            hadamard::prove_in::<Hidden>(&mut ctx, default_backend(), &refs, &claim, &mut pt);
+        let mut vctx = VerifierCtx::new(ped());
+        let mut vt = transcript(b"zk-hadamard");
+        let got = hadamard::verify_in::<Hidden>(&mut vctx, 3, &public(&claim), &proof, &mut vt)
+            .map_err(|e| e.to_string())?;
+        for ((g, h), t) in got.iter().zip(&handed).zip(used) {
+            assert_eq!(g.value, ped().commit(&h.value));
+            assert_eq!(h.value.value, eval(t, &h.point));
+        }
+        // The proof's scalars are the product proofs' masked responses only.
+        for q in &proof.finals.product_proofs {
+            for z in q.z {
+                assert!(handed.iter().all(|h| h.value.value != z));
+            }
+        }
+        settle(ctx, pt, vctx, vt)
+    };
+    run(&f, Fr::from(0u64)).expect("honest hidden hadamard verifies");
+    let mut wrong = f.clone();
+    wrong[2][3] += Fr::from(1u64);
+    let e = run(&wrong, Fr::from(0u64)).unwrap_err();
+    eprintln!("hadamard, wrong witness: rejected: {e}");
+    assert_eq!(e, ZERO);
+    let e = run(&f, Fr::from(2u64)).unwrap_err();
+    eprintln!("hadamard, wrong output claim: rejected: {e}");
+    assert_eq!(e, ZERO);
+}
+
+#[test]
+fn hidden_linear_honest_and_forged() {
+    let n = 4;
+    let mut r = rng(8);
+    let a = random_table(&mut r, 1 << n);
+    let b = random_table(&mut r, 1 << n);
+    let coeffs = [Fr::from(3u64), -Fr::from(1u64)];
+    let out: Vec<Fr> = (0..1 << n)
+        .map(|i| coeffs[0] * a[i] + coeffs[1] * b[i])
+        .collect();
+    let run = |b_used: &[Fr], shift: Fr| -> Result<(), String> {
+        let mut ctx = ProverCtx::new(ped(), &mut rng(12));
+        let claim = hidden_claim(&mut ctx, &out, n, shift, 6);
+        let mut pt = transcript(b"zk-linear");
+        let (proof, handed) = linear::prove_in::<Hidden>(
+            &mut ctx,
+            default_backend(),
+            &coeffs,
+            &[&a, b_used],
+            &claim,
+            &mut pt,
+        );
+        let mut vctx = VerifierCtx::new(ped());
+        let mut vt = transcript(b"zk-linear");
+        let got = linear::verify_in::<Hidden>(&mut vctx, &coeffs, &public(&claim), &proof, &mut vt)
+            .map_err(|e| e.to_string())?;
+        for (g, h) in got.iter().zip(&handed) {
+            assert_eq!(g.value, ped().commit(&h.value));
+        }
+        settle(ctx, pt, vctx, vt)
+    };
+    run(&b, Fr::from(0u64)).expect("honest hidden linear verifies");
+    let mut wrong = b.clone();
+    wrong[0] += Fr::from(1u64);
+    let e = run(&wrong, Fr::from(0u64)).unwrap_err();
+    eprintln!("linear, wrong witness: rejected: {e}");
+    assert_eq!(e, ZERO);
+    let e = run(&b, Fr::from(1u64)).unwrap_err();
+    eprintln!("linear, wrong output claim: rejected: {e}");
+    assert_eq!(e, ZERO);
+}
+
+/// A clear-mode context cannot make a hidden proof (it has no generators
+/// to hide with): refused, not a proof with identity generators.
+#[test]
+fn a_clear_context_refuses_hidden_mode() {
+    let r = std::panic::catch_unwind(|| {
+        let mut ctx = ProverCtx::clear();
+        let _ = <Hidden as zkllm::zk::Mode>::fresh(&mut ctx, Fr::from(1u64));
+    });
+    assert!(r.is_err());
+}
