@@ -88,13 +88,13 @@ fn tampered_messages_are_rejected() {
     )
     .unwrap();
     let mut p = proof.clone();
-    p.value += Fr::one();
+    p.finals.0[0] += Fr::one();
     assert_eq!(
         verify_multipoint(6, &s.points, &s.values, &p, &mut transcript(b"c")).unwrap_err(),
         ClaimError::FinalCheck
     );
     let mut p = proof.clone();
-    p.sumcheck.rounds[1].0[2] += Fr::one();
+    p.rounds.rounds[1].0[2] += Fr::one();
     assert!(verify_multipoint(6, &s.points, &s.values, &p, &mut transcript(b"c")).is_err());
     let mut points = s.points.clone();
     points[0][0] += Fr::one();

@@ -231,3 +231,50 @@ fn a_clear_context_refuses_hidden_mode() {
     });
     assert!(r.is_err());
 }
+
+/// Several hidden claims on one table reduced to one hidden claim; a false
+/// claim among them (proved as if true) is rejected by the zero proof.
+#[test]
+fn hidden_multipoint_honest_and_forged() {
+    use zkllm::claims::multipoint::{prove_multipoint_in, verify_multipoint_in};
+    let n = 5;
+    let table = random_table(&mut rng(21), 1 << n);
+    let run = |shift: Fr| -> Result<(), String> {
+        let mut ctx = ProverCtx::new(ped(), &mut rng(13));
+        let claims: Vec<EvaluationClaim<Secret>> = (0..3)
+            .map(|j| {
+                hidden_claim(
+                    &mut ctx,
+                    &table,
+                    n,
+                    if j == 1 { shift } else { Fr::from(0u64) },
+                    30 + j,
+                )
+            })
+            .collect();
+        let points: Vec<Vec<Fr>> = claims.iter().map(|c| c.point.clone()).collect();
+        let values: Vec<Secret> = claims.iter().map(|c| c.value).collect();
+        let mut pt = transcript(b"zk-multipoint");
+        let (proof, one) = prove_multipoint_in::<Hidden>(
+            &mut ctx,
+            default_backend(),
+            &table,
+            &points,
+            &values,
+            &mut pt,
+        )
+        .unwrap();
+        assert_eq!(one.value.value, eval(&table, &one.point));
+        let coms: Vec<_> = values.iter().map(|v| ped().commit(v)).collect();
+        let mut vctx = VerifierCtx::new(ped());
+        let mut vt = transcript(b"zk-multipoint");
+        let got = verify_multipoint_in::<Hidden>(&mut vctx, n, &points, &coms, &proof, &mut vt)
+            .map_err(|e| e.to_string())?;
+        assert_eq!(got.value, ped().commit(&one.value));
+        settle(ctx, pt, vctx, vt)
+    };
+    run(Fr::from(0u64)).expect("honest hidden multipoint verifies");
+    let e = run(Fr::from(1u64)).unwrap_err();
+    eprintln!("multipoint, one false claim: rejected: {e}");
+    assert_eq!(e, ZERO);
+}
