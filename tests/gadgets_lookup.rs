@@ -247,10 +247,10 @@ fn changed_prover_messages_are_rejected() {
         Box::new(|p| p.inputs[0].y_value += Fr::one()),
         Box::new(|p| p.tree.top[0] += Fr::one()),
         Box::new(|p| p.tree.top[3] += Fr::one()),
-        Box::new(|p| p.tree.layers[0].children[1] += Fr::one()),
-        Box::new(|p| p.tree.layers[0].sumcheck.rounds[0].0[2] += Fr::one()),
+        Box::new(|p| p.tree.layers[0].finals.0[1] += Fr::one()),
+        Box::new(|p| p.tree.layers[0].rounds.rounds[0].0[2] += Fr::one()),
         Box::new(|p| p.table.top[1] += Fr::one()),
-        Box::new(|p| p.table.layers[2].children[0] += Fr::one()),
+        Box::new(|p| p.table.layers[2].finals.0[0] += Fr::one()),
     ];
     for (i, t) in tampers.iter().enumerate() {
         assert!(run(&table, &items, &m, t).is_err(), "tamper {i} accepted");

@@ -278,3 +278,95 @@ fn hidden_multipoint_honest_and_forged() {
     eprintln!("multipoint, one false claim: rejected: {e}");
     assert_eq!(e, ZERO);
 }
+
+/// The logUp-GKR fraction tree in zero-knowledge mode: the root fraction
+/// and the leaf claims come out as commitments to the true values (the
+/// root's `P/Q` is `Σ p_i/q_i`), the proof's only scalars are masked
+/// Σ-responses (none equals a value of any layer of the tree at any point
+/// the proof reached), and a changed message is rejected by the check
+/// named.
+#[test]
+fn hidden_fraction_tree() {
+    use zkllm::protocols::logup::{prove_fraction_tree_in, verify_fraction_tree_in};
+    use zkllm::zk::Mode;
+    for n in [0usize, 1, 4] {
+        let mut r = rng(40 + n as u64);
+        let p = random_table(&mut r, 1 << n);
+        let q = random_table(&mut r, 1 << n);
+        let mut ctx = ProverCtx::new(ped(), &mut rng(14));
+        let mut pt = transcript(b"zk-logup");
+        let (proof, known) = prove_fraction_tree_in::<Hidden>(
+            &mut ctx,
+            default_backend(),
+            p.clone(),
+            q.clone(),
+            &mut pt,
+        );
+        let expect: Fr = p
+            .iter()
+            .zip(&q)
+            .map(|(a, b)| *a * ark_ff::Field::inverse(b).unwrap())
+            .sum();
+        assert_eq!(
+            known.root_p.value * ark_ff::Field::inverse(&known.root_q.value).unwrap(),
+            expect,
+            "n = {n}: the root is the fraction sum"
+        );
+        assert_eq!(known.leaf_p.value, eval(&p, &known.point));
+        assert_eq!(known.leaf_q.value, eval(&q, &known.point));
+        let check = |proof: &zkllm::protocols::logup::FractionTreeProof<Hidden>| {
+            let mut vctx = VerifierCtx::new(ped());
+            let mut vt = transcript(b"zk-logup");
+            let got = verify_fraction_tree_in::<Hidden>(&mut vctx, n, proof, &mut vt)
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>((got, vctx, vt))
+        };
+        let (got, vctx, vt) = check(&proof).unwrap();
+        assert_eq!(got.point, known.point);
+        for (g, k) in [
+            (&got.root_p, &known.root_p),
+            (&got.root_q, &known.root_q),
+            (&got.leaf_p, &known.leaf_p),
+            (&got.leaf_q, &known.leaf_q),
+        ] {
+            assert_eq!(*g, ped().commit(k));
+        }
+        // Nothing in the clear: the scalars are product-proof responses.
+        let mut scalars = Vec::new();
+        for m in &proof.root {
+            scalars.extend(m.proof.z);
+        }
+        for l in &proof.layers {
+            for q in &l.finals.product_proofs {
+                scalars.extend(q.z);
+            }
+        }
+        let values = [known.root_p, known.root_q, known.leaf_p, known.leaf_q]
+            .map(|k| <Hidden as Mode>::scalar(&k));
+        assert!(scalars
+            .iter()
+            .all(|s| !values.contains(s) && !p.contains(s) && !q.contains(s)));
+        settle(ctx, pt, vctx, vt).expect("honest hidden tree verifies");
+        if n == 4 {
+            // A changed product response is caught by the proof of product.
+            let mut bad = proof.clone();
+            bad.layers[1].finals.product_proofs[0].z[0] += Fr::from(1u64);
+            let (_, vctx, mut vt) = check(&bad).unwrap();
+            let mut pt2 = transcript(b"zk-logup");
+            let mut ctx2 = ProverCtx::new(ped(), &mut rng(14));
+            let _ = prove_fraction_tree_in::<Hidden>(
+                &mut ctx2,
+                default_backend(),
+                p.clone(),
+                q.clone(),
+                &mut pt2,
+            );
+            let zero = ctx2.finish(&mut pt2);
+            let e = vctx
+                .finish(zero.as_ref(), &mut vt, &mut rng(2))
+                .unwrap_err();
+            eprintln!("fraction tree, changed product response: rejected: {e}");
+            assert_eq!(e, "proof of product");
+        }
+    }
+}

@@ -9,63 +9,42 @@
 //! `(P, Q)` and one claim on each of the leaf tables `p̃(ρ)`, `q̃(ρ)`, which
 //! the caller must check (they are what ties the tree to the lookup).
 
+use super::hadamard::instance_error;
 use super::ProtocolError;
 use crate::backend::Backend;
 use crate::field::Fr;
 use crate::poly::{eq_eval, SumOfProducts};
-use crate::sumcheck::{self, SumcheckProof};
 use crate::transcript::Transcript;
 use crate::wire::{Reader, Wire, WireError, Writer};
+use crate::zk::{prove_instance, verify_instance, Clear, Instance, Mode, ProverCtx, VerifierCtx};
 
 const GADGET: &str = "logup-gkr";
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct FractionLayerProof {
-    pub sumcheck: SumcheckProof,
-    /// `p₀, p₁, q₀, q₁` of the child layer at the sumcheck point.
-    pub children: [Fr; 4],
-}
+/// One layer: the sumcheck and the child layer's `p₀, p₁, q₀, q₁` at its
+/// point (the instance's final values).
+pub type FractionLayerProof<M = Clear> = Instance<M>;
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct FractionTreeProof {
-    /// Layer 1's two fractions `p[0], p[1], q[0], q[1]` (for a one-leaf tree: `p, q, 0, 0`).
-    pub top: [Fr; 4],
-    pub layers: Vec<FractionLayerProof>,
+pub struct FractionTreeProof<M: Mode = Clear> {
+    /// Layer 1's two fractions `p[0], p[1], q[0], q[1]` (a one-leaf tree:
+    /// `p, q`).
+    pub top: Vec<M::Sent>,
+    /// The root's products `p₀q₁`, `p₁q₀`, `q₀q₁` (none for one leaf).
+    pub root: Vec<M::Product>,
+    pub layers: Vec<FractionLayerProof<M>>,
 }
 
-fn put4(w: &mut Writer, v: &[Fr; 4]) {
-    for x in v {
-        w.put(x);
-    }
-}
-
-fn get4(r: &mut Reader<'_>) -> Result<[Fr; 4], WireError> {
-    Ok([r.get()?, r.get()?, r.get()?, r.get()?])
-}
-
-impl Wire for FractionLayerProof {
-    const MIN_BYTES: usize = 4 + 128;
+impl<M: Mode> Wire for FractionTreeProof<M> {
+    const MIN_BYTES: usize = 12;
     fn write(&self, w: &mut Writer) {
-        self.sumcheck.write(w);
-        put4(w, &self.children);
-    }
-    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Ok(Self {
-            sumcheck: r.get()?,
-            children: get4(r)?,
-        })
-    }
-}
-
-impl Wire for FractionTreeProof {
-    const MIN_BYTES: usize = 128 + 4;
-    fn write(&self, w: &mut Writer) {
-        put4(w, &self.top);
+        w.put_seq(&self.top);
+        w.put_seq(&self.root);
         w.put_seq(&self.layers);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
         Ok(Self {
-            top: get4(r)?,
+            top: r.get_seq("fraction tree top")?,
+            root: r.get_seq("fraction tree root products")?,
             layers: r.get_seq("fraction tree layers")?,
         })
     }
@@ -73,12 +52,12 @@ impl Wire for FractionTreeProof {
 
 /// What the verifier learns: the root fraction and the leaf claims.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FractionTreeClaims {
-    pub root_p: Fr,
-    pub root_q: Fr,
+pub struct FractionTreeClaims<V = Fr> {
+    pub root_p: V,
+    pub root_q: V,
     pub point: Vec<Fr>,
-    pub leaf_p: Fr,
-    pub leaf_q: Fr,
+    pub leaf_p: V,
+    pub leaf_q: V,
 }
 
 /// The shape of every layer sumcheck: `eq·(p₀q₁ + p₁q₀ + λ·q₀q₁)` over tables
@@ -94,30 +73,46 @@ fn layer_sop(lambda: Fr) -> SumOfProducts {
     )
 }
 
-fn combine_children(c: &[Fr; 4], lambda: Fr) -> Fr {
-    let [p0, p1, q0, q1] = *c;
-    p0 * q1 + p1 * q0 + lambda * q0 * q1
+const LAYER_PUBLIC: [bool; 5] = [true, false, false, false, false];
+
+/// Claims on the child layer at `(μ, r)` from the four child values:
+/// `p₀ + μ·(p₁ − p₀)`, `q₀ + μ·(q₁ − q₀)`.
+fn descend<V: Clone>(c: &[V], mu: Fr, combine: impl Fn(&[(Fr, V)]) -> V) -> (V, V) {
+    let one = Fr::from(1u64);
+    (
+        combine(&[(one - mu, c[0].clone()), (mu, c[1].clone())]),
+        combine(&[(one - mu, c[2].clone()), (mu, c[3].clone())]),
+    )
 }
 
-/// Claims on the child layer at `(μ, r)` from the four child values.
-fn descend(c: &[Fr; 4], mu: Fr) -> (Fr, Fr) {
-    let [p0, p1, q0, q1] = *c;
-    (p0 + mu * (p1 - p0), q0 + mu * (q1 - q0))
-}
-
-fn begin(t: &mut Transcript, num_vars: usize, top: &[Fr; 4]) {
+fn begin<M: Mode>(t: &mut Transcript, num_vars: usize, top: &[M::Value]) {
     t.append_bytes(b"gadget", GADGET.as_bytes());
     t.append_u64(b"logup-vars", num_vars as u64);
-    t.append_scalars(b"logup-top", top);
+    t.append_u64(b"logup-top", top.len() as u64);
+    for v in top {
+        M::absorb(t, b"logup-top", v);
+    }
 }
 
-/// Proves the fraction sum of the leaves `(p, q)` (equal power-of-two lengths).
+/// Proves the fraction sum of the leaves `(p, q)` in the clear. See
+/// [`prove_fraction_tree_in`].
 pub fn prove_fraction_tree(
     backend: &dyn Backend,
     p: Vec<Fr>,
     q: Vec<Fr>,
     transcript: &mut Transcript,
 ) -> (FractionTreeProof, FractionTreeClaims) {
+    prove_fraction_tree_in::<Clear>(&mut ProverCtx::clear(), backend, p, q, transcript)
+}
+
+/// Proves the fraction sum of the leaves `(p, q)` (equal power-of-two lengths).
+pub fn prove_fraction_tree_in<M: Mode>(
+    ctx: &mut ProverCtx,
+    backend: &dyn Backend,
+    p: Vec<Fr>,
+    q: Vec<Fr>,
+    transcript: &mut Transcript,
+) -> (FractionTreeProof<M>, FractionTreeClaims<M::Known>) {
     assert_eq!(p.len(), q.len());
     assert!(p.len().is_power_of_two());
     let n = p.len().trailing_zeros() as usize;
@@ -129,37 +124,43 @@ pub fn prove_fraction_tree(
         layers.push((np, nq));
     }
     layers.reverse();
+    let top_values: Vec<Fr> = if n == 0 {
+        vec![layers[0].0[0], layers[0].1[0]]
+    } else {
+        vec![
+            layers[0].0[0],
+            layers[0].0[1],
+            layers[0].1[0],
+            layers[0].1[1],
+        ]
+    };
+    let top: Vec<M::Known> = top_values.iter().map(|v| M::fresh(ctx, *v)).collect();
+    let shown: Vec<M::Value> = top.iter().map(|k| M::value(ctx, k)).collect();
+    begin::<M>(transcript, n, &shown);
+    let sent = top.iter().map(|k| M::send(ctx, k)).collect();
     if n == 0 {
-        let (p, q) = (layers[0].0[0], layers[0].1[0]);
-        let top = [p, q, Fr::from(0u64), Fr::from(0u64)];
-        begin(transcript, 0, &top);
         let claims = FractionTreeClaims {
-            root_p: p,
-            root_q: q,
+            root_p: top[0],
+            root_q: top[1],
             point: vec![],
-            leaf_p: p,
-            leaf_q: q,
+            leaf_p: top[0],
+            leaf_q: top[1],
         };
-        return (
-            FractionTreeProof {
-                top,
-                layers: vec![],
-            },
-            claims,
-        );
+        let proof = FractionTreeProof {
+            top: sent,
+            root: vec![],
+            layers: vec![],
+        };
+        return (proof, claims);
     }
-    let top = [
-        layers[0].0[0],
-        layers[0].0[1],
-        layers[0].1[0],
-        layers[0].1[1],
-    ];
-    begin(transcript, n, &top);
-    let root_p = top[0] * top[3] + top[1] * top[2];
-    let root_q = top[2] * top[3];
+    let (p0q1, m0) = M::prove_product(ctx, &top[0], &top[3], transcript);
+    let (p1q0, m1) = M::prove_product(ctx, &top[1], &top[2], transcript);
+    let (q0q1, m2) = M::prove_product(ctx, &top[2], &top[3], transcript);
+    let one = Fr::from(1u64);
+    let root_p = M::combine_known(&[(one, p0q1), (one, p1q0)]);
     let mu = transcript.challenge_scalar(b"logup-mu");
     let mut point = vec![mu];
-    let (mut claim_p, mut claim_q) = descend(&top, mu);
+    let (mut claim_p, mut claim_q) = descend(&top, mu, M::combine_known);
     let mut proofs = Vec::with_capacity(n - 1);
     for (lp, lq) in layers.iter().skip(1) {
         // Claim on the parent layer (2^k entries) at `point`; children are (lp, lq).
@@ -167,40 +168,43 @@ pub fn prove_fraction_tree(
         let (p0, p1) = split_even_odd(lp);
         let (q0, q1) = split_even_odd(lq);
         let tables = vec![backend.eq_table(&point), p0, p1, q0, q1];
-        let sop = layer_sop(lambda);
-        let (sumcheck, out) = sumcheck::prove(
+        let claim = M::combine_known(&[(one, claim_p), (lambda, claim_q)]);
+        let (layer, r, children) = prove_instance::<M>(
+            ctx,
             backend,
             tables,
-            &sop,
-            claim_p + lambda * claim_q,
+            &layer_sop(lambda),
+            claim,
+            &LAYER_PUBLIC,
             transcript,
         );
-        let children = [
-            out.final_values[1],
-            out.final_values[2],
-            out.final_values[3],
-            out.final_values[4],
-        ];
-        transcript.append_scalars(b"logup-children", &children);
         let mu = transcript.challenge_scalar(b"logup-mu");
-        (claim_p, claim_q) = descend(&children, mu);
-        point = std::iter::once(mu).chain(out.point).collect();
-        proofs.push(FractionLayerProof { sumcheck, children });
+        (claim_p, claim_q) = descend(&children, mu, M::combine_known);
+        point = std::iter::once(mu).chain(r).collect();
+        proofs.push(layer);
     }
     let claims = FractionTreeClaims {
         root_p,
-        root_q,
+        root_q: q0q1,
         point,
         leaf_p: claim_p,
         leaf_q: claim_q,
     };
-    (
-        FractionTreeProof {
-            top,
-            layers: proofs,
-        },
-        claims,
-    )
+    let proof = FractionTreeProof {
+        top: sent,
+        root: vec![m0, m1, m2],
+        layers: proofs,
+    };
+    (proof, claims)
+}
+
+/// Verifies a fraction tree in the clear. See [`verify_fraction_tree_in`].
+pub fn verify_fraction_tree(
+    num_vars: usize,
+    proof: &FractionTreeProof,
+    transcript: &mut Transcript,
+) -> Result<FractionTreeClaims, ProtocolError> {
+    verify_fraction_tree_in::<Clear>(&mut VerifierCtx::clear(), num_vars, proof, transcript)
 }
 
 /// Verifies a fraction tree over `num_vars` leaf variables.
@@ -208,56 +212,67 @@ pub fn prove_fraction_tree(
 /// # Soundness
 /// The caller must check `leaf_p`/`leaf_q` against the leaf tables at
 /// `point` and use `(root_p, root_q)` in its sum check (with `root_q ≠ 0`).
-pub fn verify_fraction_tree(
+pub fn verify_fraction_tree_in<M: Mode>(
+    ctx: &mut VerifierCtx,
     num_vars: usize,
-    proof: &FractionTreeProof,
+    proof: &FractionTreeProof<M>,
     transcript: &mut Transcript,
-) -> Result<FractionTreeClaims, ProtocolError> {
-    if proof.layers.len() != num_vars.saturating_sub(1) {
+) -> Result<FractionTreeClaims<M::Value>, ProtocolError> {
+    let (tops, roots) = if num_vars == 0 { (2, 0) } else { (4, 3) };
+    if proof.layers.len() != num_vars.saturating_sub(1)
+        || proof.top.len() != tops
+        || proof.root.len() != roots
+    {
         return Err(ProtocolError::Malformed {
             gadget: GADGET,
-            what: "wrong number of layers",
+            what: "wrong number of layers, top values or root products",
         });
     }
-    begin(transcript, num_vars, &proof.top);
-    let top = proof.top;
+    let top: Vec<M::Value> = proof.top.iter().map(M::received).collect();
+    begin::<M>(transcript, num_vars, &top);
     if num_vars == 0 {
         return Ok(FractionTreeClaims {
-            root_p: top[0],
-            root_q: top[1],
+            root_p: top[0].clone(),
+            root_q: top[1].clone(),
             point: vec![],
-            leaf_p: top[0],
-            leaf_q: top[1],
+            leaf_p: top[0].clone(),
+            leaf_q: top[1].clone(),
         });
     }
-    let root_p = top[0] * top[3] + top[1] * top[2];
-    let root_q = top[2] * top[3];
+    let p0q1 = M::verify_product(ctx, &top[0], &top[3], &proof.root[0], transcript);
+    let p1q0 = M::verify_product(ctx, &top[1], &top[2], &proof.root[1], transcript);
+    let q0q1 = M::verify_product(ctx, &top[2], &top[3], &proof.root[2], transcript);
+    let one = Fr::from(1u64);
+    let root_p = M::combine(&[(one, p0q1), (one, p1q0)]);
     let mu = transcript.challenge_scalar(b"logup-mu");
     let mut point = vec![mu];
-    let (mut claim_p, mut claim_q) = descend(&top, mu);
+    let (mut claim_p, mut claim_q) = descend(&top, mu, M::combine);
     for layer in &proof.layers {
         let lambda = transcript.challenge_scalar(b"logup-lambda");
-        let sop = layer_sop(lambda);
-        let reduced = sumcheck::verify(
+        let claim = M::combine(&[(one, claim_p), (lambda, claim_q)]);
+        let parent = point.clone();
+        let public = |r: &[Fr]| {
+            let mut p = vec![Some(eq_eval(&parent, r))];
+            p.resize(5, None);
+            p
+        };
+        let (r, children) = verify_instance::<M>(
+            ctx,
             point.len(),
-            &sop,
-            claim_p + lambda * claim_q,
-            &layer.sumcheck,
+            &layer_sop(lambda),
+            claim,
+            public,
+            layer,
             transcript,
         )
-        .map_err(ProtocolError::sumcheck(GADGET))?;
-        transcript.append_scalars(b"logup-children", &layer.children);
-        let expected = eq_eval(&point, &reduced.point) * combine_children(&layer.children, lambda);
-        if expected != reduced.value {
-            return Err(ProtocolError::FinalCheck { gadget: GADGET });
-        }
+        .map_err(instance_error(GADGET))?;
         let mu = transcript.challenge_scalar(b"logup-mu");
-        (claim_p, claim_q) = descend(&layer.children, mu);
-        point = std::iter::once(mu).chain(reduced.point).collect();
+        (claim_p, claim_q) = descend(&children, mu, M::combine);
+        point = std::iter::once(mu).chain(r).collect();
     }
     Ok(FractionTreeClaims {
         root_p,
-        root_q,
+        root_q: q0q1,
         point,
         leaf_p: claim_p,
         leaf_q: claim_q,

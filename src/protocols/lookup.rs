@@ -78,7 +78,7 @@ impl Wire for InputProof {
 }
 
 impl Wire for LookupProof {
-    const MIN_BYTES: usize = 4 + 2 * FractionTreeProof::MIN_BYTES;
+    const MIN_BYTES: usize = 4 + 2 * <FractionTreeProof as Wire>::MIN_BYTES;
     fn write(&self, w: &mut Writer) {
         self.tree.write(w);
         w.put_seq(&self.inputs);

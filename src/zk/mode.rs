@@ -147,6 +147,27 @@ pub trait Mode: Sized + 'static {
     type Final: Wire + Clone + Debug + PartialEq;
     /// A value the prover states outside a sumcheck, as it travels.
     type Sent: Wire + Clone + Debug + PartialEq;
+    /// What a product of two claimed values costs in the proof (nothing in
+    /// the clear; a commitment and a proof of product when hidden).
+    type Product: Wire + Clone + Debug + PartialEq;
+
+    /// Prover: the claim `a·b`, and its message. The operands' values must
+    /// already be in the transcript.
+    fn prove_product(
+        ctx: &mut ProverCtx,
+        a: &Self::Known,
+        b: &Self::Known,
+        t: &mut Transcript,
+    ) -> (Self::Known, Self::Product);
+    /// Verifier: the claim `a·b` from its message (hidden: the proof of
+    /// product is recorded for [`VerifierCtx::finish`]).
+    fn verify_product(
+        ctx: &mut VerifierCtx,
+        a: &Self::Value,
+        b: &Self::Value,
+        msg: &Self::Product,
+        t: &mut Transcript,
+    ) -> Self::Value;
 
     /// Prover: states the value `k` (absorbed by the caller as its
     /// [`Mode::Value`]).
@@ -233,6 +254,39 @@ pub struct Clear;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Hidden;
 
+/// An empty message (a clear product costs nothing).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoMessage;
+
+impl Wire for NoMessage {
+    const MIN_BYTES: usize = 0;
+    fn write(&self, _: &mut Writer) {}
+    fn read(_: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(NoMessage)
+    }
+}
+
+/// A hidden product: the commitment to `a·b` and its proof of product.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HiddenProduct {
+    pub product: G1Affine,
+    pub proof: super::sigma::ProductProof,
+}
+
+impl Wire for HiddenProduct {
+    const MIN_BYTES: usize = 48 + super::sigma::ProductProof::MIN_BYTES;
+    fn write(&self, w: &mut Writer) {
+        w.put(&self.product);
+        self.proof.write(w);
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(Self {
+            product: r.get()?,
+            proof: r.get()?,
+        })
+    }
+}
+
 /// The final values of a clear sumcheck: those of the tables the verifier
 /// does not compute, in table order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -255,7 +309,20 @@ impl Mode for Clear {
     type Codec = Plain;
     type Final = ClearFinal;
     type Sent = Fr;
+    type Product = NoMessage;
 
+    fn prove_product(_: &mut ProverCtx, a: &Fr, b: &Fr, _: &mut Transcript) -> (Fr, NoMessage) {
+        (*a * b, NoMessage)
+    }
+    fn verify_product(
+        _: &mut VerifierCtx,
+        a: &Fr,
+        b: &Fr,
+        _: &NoMessage,
+        _: &mut Transcript,
+    ) -> Fr {
+        *a * b
+    }
     fn send(_: &ProverCtx, k: &Fr) -> Fr {
         *k
     }
@@ -382,6 +449,34 @@ impl Mode for Hidden {
     type Codec = Committed;
     type Final = FinalProof;
     type Sent = G1Affine;
+    type Product = HiddenProduct;
+
+    fn prove_product(
+        ctx: &mut ProverCtx,
+        a: &Secret,
+        b: &Secret,
+        t: &mut Transcript,
+    ) -> (Secret, HiddenProduct) {
+        let ctx = ctx.hiding();
+        let z = Secret::fresh(a.value * b.value, &mut ctx.rng);
+        let product = ctx.ped.commit(&z).into_affine();
+        t.append_point(b"product-commitment", &product);
+        let proof = super::sigma::prove_product(&ctx.ped, a, b, &z, t, &mut ctx.rng);
+        (z, HiddenProduct { product, proof })
+    }
+    fn verify_product(
+        ctx: &mut VerifierCtx,
+        a: &G1Projective,
+        b: &G1Projective,
+        msg: &HiddenProduct,
+        t: &mut Transcript,
+    ) -> G1Projective {
+        t.append_point(b"product-commitment", &msg.product);
+        let z: G1Projective = msg.product.into();
+        let ped = ctx.ped;
+        super::sigma::verify_product(&ped, [*a, *b, z], &msg.proof, t, &mut ctx.checks);
+        z
+    }
 
     fn send(ctx: &ProverCtx, k: &Secret) -> G1Affine {
         ctx.ped.commit(k).into_affine()
