@@ -564,6 +564,34 @@ fn calibration_reaches_a_fixpoint_on_its_own_data() {
             zkllm::witness::generate(&cal.graph, &win.ids)
                 .unwrap_or_else(|e| panic!("{family}: window {i} does not fit: {e}"));
         }
+        // The probe the fixpoint runs on: on the tight graph it reports the
+        // error a plain run stops at, first, and every other one after it.
+        let mut float_ranges = Calibration::default();
+        for win in &w {
+            let vals = zkllm::ir::float::eval(&graph, &win.ids).unwrap();
+            float_ranges.merge_float_run(&graph, &vals);
+        }
+        let tight_graph = zkllm::quant::quantize(&graph, &float_ranges, &tight.quant);
+        if let Ok(tg) = tight_graph {
+            let mut probed = 0;
+            for win in &w {
+                let (pw, found) = zkllm::witness::probe(&tg, &win.ids).unwrap();
+                probed += pw.clamped.len();
+                match zkllm::witness::generate(&tg, &win.ids) {
+                    Ok(_) => assert!(found.is_empty()),
+                    Err(e) => {
+                        assert!(!found.is_empty(), "{family}: the probe misses {e}");
+                        assert_eq!(found[0].to_string(), e.to_string(), "{family}");
+                        probed += found.len();
+                    }
+                }
+            }
+            eprintln!("{family}: the probe found {probed} clamped or out-of-range tensors on the tight graph");
+            assert!(
+                probed > 0,
+                "{family}: the tight graph leaves its ranges somewhere"
+            );
+        }
         let cal =
             calibrate::calibrate(&graph, &w, &CalibSettings::default(), &|_, _, _| {}).unwrap();
         assert!(

@@ -489,8 +489,15 @@ fn quantized_runs(
     let mut failures = Vec::new();
     for (i, w) in windows.iter().enumerate() {
         progress(&stage, i, windows.len());
-        let wit = match witness::generate(qgraph, &w.ids) {
-            Ok(wit) => wit,
+        // The probe records every range the window leaves (clamping to go
+        // on), so one round widens all of them, not one per round.
+        let wit = match witness::probe(qgraph, &w.ids) {
+            Ok((wit, found)) if found.is_empty() => wit,
+            Ok((wit, found)) => {
+                failures.extend(found.into_iter().map(|e| (i, RunFailure::Error(e))));
+                failures.extend(wit.clamped.iter().map(|c| (i, RunFailure::Clamped(*c))));
+                continue;
+            }
             Err(e) => {
                 failures.push((i, RunFailure::Error(e)));
                 continue;

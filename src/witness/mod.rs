@@ -171,7 +171,21 @@ fn index_map_apply(x: &[i64], map: &[usize]) -> Vec<i64> {
 
 /// Runs the fixed-point graph on token ids.
 pub fn generate<'g>(graph: &'g Graph, ids: &[i64]) -> Result<Witness<'g>, WitnessError> {
-    generate_inner(graph, ids, None)
+    generate_inner(graph, ids, None, None)
+}
+
+/// Calibration's probe: [`generate`], except that a tensor past its width
+/// or a lookup input outside its table is recorded and clamped to the edge
+/// instead of ending the run, so one run finds every range that needs
+/// widening (not only the first). Never a witness to prove: the clamps of
+/// the recorded tensors are not proven.
+pub fn probe<'g>(
+    graph: &'g Graph,
+    ids: &[i64],
+) -> Result<(Witness<'g>, Vec<WitnessError>), WitnessError> {
+    let mut found = Vec::new();
+    let w = generate_inner(graph, ids, None, Some(&mut found))?;
+    Ok((w, found))
 }
 
 /// Soundness-test hook: [`generate`], except that node `node`'s output is
@@ -185,13 +199,14 @@ pub fn generate_with_override<'g>(
     node: NodeId,
     values: Vec<i64>,
 ) -> Result<Witness<'g>, WitnessError> {
-    generate_inner(graph, ids, Some((node, values)))
+    generate_inner(graph, ids, Some((node, values)), None)
 }
 
 fn generate_inner<'g>(
     graph: &'g Graph,
     ids: &[i64],
     mut replace: Option<(NodeId, Vec<i64>)>,
+    mut probe: Option<&mut Vec<WitnessError>>,
 ) -> Result<Witness<'g>, WitnessError> {
     use crate::ir::shape_maps::*;
     if !graph.is_quantized() {
@@ -328,8 +343,9 @@ fn generate_inner<'g>(
                         (v - hi + 1) as u64
                     }
                 };
+                let mut probed = false;
                 if let Some((pos, v, count)) = worst_offender(x, |v| table.contains(v), outside) {
-                    return Err(WitnessError::OutsideTable {
+                    let err = WitnessError::OutsideTable {
                         node: node.id,
                         name: node.name.clone(),
                         at: Box::new(Position::new(pos, &graph.nodes[node.inputs[0]].shape)),
@@ -338,11 +354,19 @@ fn generate_inner<'g>(
                         hi,
                         by: outside(v) as i64,
                         count,
-                    });
+                    };
+                    match probe.as_deref_mut() {
+                        Some(found) => {
+                            found.push(err);
+                            probed = true;
+                        }
+                        None => return Err(err),
+                    }
                 }
                 let fi = qin(0).frac_bits;
+                let edge = |v: i64| if probed { v.clamp(table.lo, hi - 1) } else { v };
                 x.par_iter()
-                    .map(|&v| lookup_value(func, v, fi, q.frac_bits, q.bits))
+                    .map(|&v| lookup_value(func, edge(v), fi, q.frac_bits, q.bits))
                     .collect()
             }
             Op::Softmax { mask, .. } => {
@@ -424,8 +448,16 @@ fn generate_inner<'g>(
         } else {
             q.bits
         };
+        let mut out = out;
         if let Some(err) = width_error(node, &out, allowed) {
-            return Err(err);
+            match probe.as_deref_mut() {
+                Some(found) => {
+                    found.push(err);
+                    let (top, bot) = crate::quant::signed_edges(allowed);
+                    out.iter_mut().for_each(|v| *v = (*v).clamp(bot, top));
+                }
+                None => return Err(err),
+            }
         }
         vals.push(Cow::Owned(out));
     }
