@@ -23,7 +23,8 @@ fn parse_all(bytes: &[u8]) {
     let _ = <SumcheckProof>::from_bytes(bytes);
     let _ = HyraxCommitment::from_bytes(bytes);
     let _ = HyraxOpening::from_bytes(bytes);
-    let _ = LookupProof::from_bytes(bytes);
+    let _ = <LookupProof>::from_bytes(bytes);
+    let _ = LookupProof::<zkllm::zk::Hidden>::from_bytes(bytes);
     let _ = <BatchOpeningProof>::from_bytes(bytes);
     let _ = BatchOpeningProof::<zkllm::zk::Hidden>::from_bytes(bytes);
     let _ = zkllm::zk::FinalProof::from_bytes(bytes);

@@ -162,9 +162,9 @@ fn range_check_honest_batched_and_padded() {
     let m = m_table(&table, &xs);
     run(&table, &items, &m, |_| {}).expect("honest range check verifies");
     // All tensors share one tree: each stated value is tied to its own block.
-    assert!(run(&table, &items, &m, |p| p.inputs.swap(0, 1)).is_err());
-    assert!(run(&table, &items, &m, |p| p.inputs[2].x_value += Fr::one()).is_err());
-    assert!(run(&table, &items, &m, |p| p.inputs.truncate(3)).is_err());
+    assert!(run(&table, &items, &m, |p| p.values.swap(0, 1)).is_err());
+    assert!(run(&table, &items, &m, |p| p.values[2] += Fr::one()).is_err());
+    assert!(run(&table, &items, &m, |p| p.values.truncate(3)).is_err());
 }
 
 #[test]
@@ -243,8 +243,9 @@ fn changed_prover_messages_are_rejected() {
     run(&table, &items, &m, |_| {}).unwrap();
     type Tamper = Box<dyn Fn(&mut lookup::LookupProof)>;
     let tampers: Vec<Tamper> = vec![
-        Box::new(|p| p.inputs[0].x_value += Fr::one()),
-        Box::new(|p| p.inputs[0].y_value += Fr::one()),
+        Box::new(|p| p.values[0] += Fr::one()),
+        Box::new(|p| p.values[1] += Fr::one()),
+        Box::new(|p| p.inverses[0] += Fr::one()),
         Box::new(|p| p.tree.top[0] += Fr::one()),
         Box::new(|p| p.tree.top[3] += Fr::one()),
         Box::new(|p| p.tree.layers[0].finals.0[1] += Fr::one()),

@@ -370,3 +370,65 @@ fn hidden_fraction_tree() {
         }
     }
 }
+
+/// A range lookup in zero-knowledge mode (logUp over hidden trees, the
+/// root relation and the leaf checks as recorded equalities): honest
+/// proofs hand on commitments to the inputs' and multiplicities' true
+/// values; a value outside the table (its multiplicity moved onto a row it
+/// does not use, everything else honest) and wrong multiplicities are
+/// rejected by the zero proof, since the logUp sums differ.
+#[test]
+fn hidden_range_lookup_honest_and_forged() {
+    use zkllm::field::from_i64;
+    use zkllm::protocols::lookup::{self, LookupShape, LookupWitness};
+    use zkllm::protocols::tables::LookupTable;
+    let table = LookupTable::signed_range(6);
+    let xs: Vec<i64> = vec![-32, -5, 0, 7, 31, 3, 3];
+    let x = padded(&[xs.len()], &xs);
+    let honest_m = lookup::multiplicities(&table, &[(&xs, None)]).unwrap();
+    let run = |x_used: &[Fr], m: &[i64]| -> Result<(), String> {
+        let mf: Vec<Fr> = m.iter().map(|v| from_i64(*v)).collect();
+        let mut ctx = ProverCtx::new(ped(), &mut rng(15));
+        let mut pt = transcript(b"zk-lookup");
+        let wit = [LookupWitness {
+            len: xs.len(),
+            x: x_used,
+            y: None,
+        }];
+        let (proof, known) =
+            lookup::prove_in::<Hidden>(&mut ctx, default_backend(), &table, &wit, &mf, &mut pt);
+        assert_eq!(known.x[0].value.value, eval(x_used, &known.x[0].point));
+        assert_eq!(
+            known.multiplicities.value.value,
+            eval(&mf, &known.multiplicities.point)
+        );
+        let shapes = [LookupShape {
+            num_vars: 3,
+            len: xs.len(),
+        }];
+        let mut vctx = VerifierCtx::new(ped());
+        let mut vt = transcript(b"zk-lookup");
+        let got = lookup::verify_in::<Hidden>(&mut vctx, &table, &shapes, &proof, &mut vt)
+            .map_err(|e| e.to_string())?;
+        assert_eq!(got.x[0].value, ped().commit(&known.x[0].value));
+        assert_eq!(
+            got.multiplicities.value,
+            ped().commit(&known.multiplicities.value)
+        );
+        settle(ctx, pt, vctx, vt)
+    };
+    run(&x, &honest_m).expect("honest hidden lookup verifies");
+    // 40 is outside [-32, 32): counted on row 31 instead (the best a
+    // prover can do), everything else honest.
+    let mut outside = xs.clone();
+    outside[4] = 40;
+    let x_out = padded(&[xs.len()], &outside);
+    let e = run(&x_out, &honest_m).unwrap_err();
+    eprintln!("lookup, value outside the table: rejected: {e}");
+    assert_eq!(e, ZERO);
+    let mut wrong_m = honest_m.clone();
+    wrong_m[0] += 1;
+    let e = run(&x, &wrong_m).unwrap_err();
+    eprintln!("lookup, wrong multiplicities: rejected: {e}");
+    assert_eq!(e, ZERO);
+}

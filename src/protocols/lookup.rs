@@ -19,7 +19,7 @@
 //! be discharged by openings of those commitments.
 
 use super::linear::prefix_indicator;
-use super::logup::{prove_fraction_tree, verify_fraction_tree, FractionTreeProof};
+use super::logup::{prove_fraction_tree_in, verify_fraction_tree_in, FractionTreeProof};
 use super::tables::LookupTable;
 use super::ProtocolError;
 use crate::backend::Backend;
@@ -27,6 +27,7 @@ use crate::field::{from_i64, Fr};
 use crate::sumcheck::EvaluationClaim;
 use crate::transcript::Transcript;
 use crate::wire::{Reader, Wire, WireError, Writer};
+use crate::zk::{Clear, Mode, ProverCtx, VerifierCtx};
 
 const GADGET: &str = "lookup";
 
@@ -47,48 +48,37 @@ pub struct LookupWitness<'a> {
     pub y: Option<&'a [Fr]>,
 }
 
-/// The values a looked-up tensor takes at the tree's leaf point.
 #[derive(Clone, Debug, PartialEq)]
-pub struct InputProof {
-    /// `x̃(ρ)` and, for a function table, `ỹ(ρ)` (ρ restricted to the tensor's variables).
-    pub x_value: Fr,
-    pub y_value: Fr,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct LookupProof {
+pub struct LookupProof<M: Mode = Clear> {
     /// One fraction tree over every looked-up tensor, laid end to end.
-    pub tree: FractionTreeProof,
-    pub inputs: Vec<InputProof>,
-    pub table: FractionTreeProof,
+    pub tree: FractionTreeProof<M>,
+    /// Per looked-up tensor, its `x̃(ρ)` and, for a function table, `ỹ(ρ)`
+    /// at the tree's leaf point (ρ restricted to the tensor's variables).
+    pub values: Vec<M::Sent>,
+    pub table: FractionTreeProof<M>,
+    /// `1/Q` of both trees' roots: a denominator is non-zero because it has
+    /// an inverse (the products below show `inverse · Q = 1`).
+    pub inverses: Vec<M::Sent>,
+    /// `inv_in·Q_in`, `inv_tab·Q_tab`, `P_in·Q_tab`, `P_tab·Q_in`.
+    pub products: Vec<M::Product>,
 }
 
-impl Wire for InputProof {
-    const MIN_BYTES: usize = 64;
-    fn write(&self, w: &mut Writer) {
-        w.put(&self.x_value);
-        w.put(&self.y_value);
-    }
-    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Ok(Self {
-            x_value: r.get()?,
-            y_value: r.get()?,
-        })
-    }
-}
-
-impl Wire for LookupProof {
-    const MIN_BYTES: usize = 4 + 2 * <FractionTreeProof as Wire>::MIN_BYTES;
+impl<M: Mode> Wire for LookupProof<M> {
+    const MIN_BYTES: usize = 16 + 2 * <FractionTreeProof<M> as Wire>::MIN_BYTES;
     fn write(&self, w: &mut Writer) {
         self.tree.write(w);
-        w.put_seq(&self.inputs);
+        w.put_seq(&self.values);
         self.table.write(w);
+        w.put_seq(&self.inverses);
+        w.put_seq(&self.products);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
         Ok(Self {
             tree: r.get()?,
-            inputs: r.get_seq("lookup inputs")?,
+            values: r.get_seq("lookup input values")?,
             table: r.get()?,
+            inverses: r.get_seq("lookup root inverses")?,
+            products: r.get_seq("lookup root products")?,
         })
     }
 }
@@ -125,11 +115,11 @@ fn block_weight(point: &[Fr], num_vars: usize, offset: usize) -> Fr {
 
 /// Claims left for the caller: per input `x` (and `y`), and the multiplicities.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LookupClaims {
-    pub x: Vec<EvaluationClaim>,
+pub struct LookupClaims<V = Fr> {
+    pub x: Vec<EvaluationClaim<V>>,
     /// Empty for a range table.
-    pub y: Vec<EvaluationClaim>,
-    pub multiplicities: EvaluationClaim,
+    pub y: Vec<EvaluationClaim<V>>,
+    pub multiplicities: EvaluationClaim<V>,
 }
 
 /// Counts how often each table row is used, checking every entry is in the
@@ -185,8 +175,29 @@ fn challenges(t: &mut Transcript, table: &LookupTable, shapes: &[LookupShape]) -
     (alpha, t.challenge_scalar(b"lookup-beta"))
 }
 
-/// Proves that every `(x, y)` of `inputs` is a row of `table`; `m` are the
-/// multiplicities from [`multiplicities`] as field elements (padded to the table).
+/// The table side's denominators `β − t_j − α·f(t_j)`.
+fn table_denominators(table: &LookupTable, alpha: Fr, beta: Fr) -> Vec<Fr> {
+    match &table.func {
+        Some(_) => table
+            .outputs()
+            .iter()
+            .enumerate()
+            .map(|(j, f)| beta - from_i64(table.lo + j as i64) - alpha * f)
+            .collect(),
+        None => (0..table.len())
+            .map(|j| beta - from_i64(table.lo + j as i64))
+            .collect(),
+    }
+}
+
+fn absorb_values<M: Mode>(t: &mut Transcript, label: &'static [u8], values: &[M::Value]) {
+    t.append_u64(label, values.len() as u64);
+    for v in values {
+        M::absorb(t, label, v);
+    }
+}
+
+/// Proves in the clear. See [`prove_in`].
 pub fn prove(
     backend: &dyn Backend,
     table: &LookupTable,
@@ -194,6 +205,26 @@ pub fn prove(
     m: &[Fr],
     transcript: &mut Transcript,
 ) -> (LookupProof, LookupClaims) {
+    prove_in::<Clear>(
+        &mut ProverCtx::clear(),
+        backend,
+        table,
+        inputs,
+        m,
+        transcript,
+    )
+}
+
+/// Proves that every `(x, y)` of `inputs` is a row of `table`; `m` are the
+/// multiplicities from [`multiplicities`] as field elements (padded to the table).
+pub fn prove_in<M: Mode>(
+    ctx: &mut ProverCtx,
+    backend: &dyn Backend,
+    table: &LookupTable,
+    inputs: &[LookupWitness<'_>],
+    m: &[Fr],
+    transcript: &mut Transcript,
+) -> (LookupProof<M>, LookupClaims<M::Known>) {
     assert_eq!(m.len(), table.len());
     assert!(inputs.iter().all(|w| w.y.is_some() == table.is_function()));
     let shapes: Vec<LookupShape> = inputs
@@ -216,166 +247,241 @@ pub fn prove(
             };
         }
     }
-    let (tree, leaf) = prove_fraction_tree(backend, p, q, transcript);
+    let (tree, leaf) = prove_fraction_tree_in::<M>(ctx, backend, p, q, transcript);
     let mut claims = LookupClaims {
         x: vec![],
         y: vec![],
         multiplicities: EvaluationClaim {
             point: vec![],
-            value: Fr::from(0u64),
+            value: M::public_known(Fr::from(0u64)),
         },
     };
-    let mut values = Vec::with_capacity(inputs.len());
+    let mut known = Vec::new();
     for (w, s) in inputs.iter().zip(&shapes) {
         let point = leaf.point[..s.num_vars].to_vec();
-        let x_value = backend.evaluate(w.x, &point);
-        let y_value = w.y.map(|y| backend.evaluate(y, &point)).unwrap_or_default();
+        let x = M::fresh(ctx, backend.evaluate(w.x, &point));
         claims.x.push(EvaluationClaim {
             point: point.clone(),
-            value: x_value,
+            value: x,
         });
-        if w.y.is_some() {
-            claims.y.push(EvaluationClaim {
-                point,
-                value: y_value,
-            });
+        known.push(x);
+        if let Some(y) = w.y {
+            let y = M::fresh(ctx, backend.evaluate(y, &point));
+            claims.y.push(EvaluationClaim { point, value: y });
+            known.push(y);
         }
-        values.push(InputProof { x_value, y_value });
     }
-    for v in &values {
-        absorb_values(transcript, &v.x_value, &v.y_value);
-    }
-    let t_q: Vec<Fr> = match &table.func {
-        Some(_) => table
-            .outputs()
-            .iter()
-            .enumerate()
-            .map(|(j, f)| beta - from_i64(table.lo + j as i64) - alpha * f)
-            .collect(),
-        None => (0..table.len())
-            .map(|j| beta - from_i64(table.lo + j as i64))
-            .collect(),
+    let shown: Vec<M::Value> = known.iter().map(|k| M::value(ctx, k)).collect();
+    absorb_values::<M>(transcript, b"lookup-values", &shown);
+    let values = known.iter().map(|k| M::send(ctx, k)).collect();
+    let t_q = table_denominators(table, alpha, beta);
+    let (table_tree, tab) = prove_fraction_tree_in::<M>(ctx, backend, m.to_vec(), t_q, transcript);
+    let inv = |k: &M::Known| {
+        ark_ff::Field::inverse(&M::scalar(k)).unwrap_or_default() // zero only with negligible probability
     };
-    let (table_tree, leaf) = prove_fraction_tree(backend, m.to_vec(), t_q, transcript);
+    let inverses = [
+        M::fresh(ctx, inv(&leaf.root_q)),
+        M::fresh(ctx, inv(&tab.root_q)),
+    ];
+    let shown: Vec<M::Value> = inverses.iter().map(|k| M::value(ctx, k)).collect();
+    absorb_values::<M>(transcript, b"lookup-inverses", &shown);
+    let (one_in, m0) = M::prove_product(ctx, &inverses[0], &leaf.root_q, transcript);
+    let (one_tab, m1) = M::prove_product(ctx, &inverses[1], &tab.root_q, transcript);
+    let (lhs, m2) = M::prove_product(ctx, &leaf.root_p, &tab.root_q, transcript);
+    let (rhs, m3) = M::prove_product(ctx, &tab.root_p, &leaf.root_q, transcript);
+    let one = M::public_known(Fr::from(1u64));
+    M::prove_equal(ctx, &one_in, &one);
+    M::prove_equal(ctx, &one_tab, &one);
+    M::prove_equal(ctx, &lhs, &rhs);
+    // The leaf claims' relations to public values (see `verify_in`).
+    let pub_p = M::public_known(M::scalar(&leaf.leaf_p));
+    M::prove_equal(ctx, &leaf.leaf_p, &pub_p);
+    let q_terms = leaf_q_terms::<M::Known>(
+        &shapes,
+        &layout,
+        &leaf.point,
+        table,
+        alpha,
+        beta,
+        &known,
+        M::public_known,
+    );
+    M::prove_equal(ctx, &leaf.leaf_q, &M::combine_known(&q_terms));
+    let t_pub = M::public_known(M::scalar(&tab.leaf_q));
+    M::prove_equal(ctx, &tab.leaf_q, &t_pub);
     claims.multiplicities = EvaluationClaim {
-        point: leaf.point,
-        value: leaf.leaf_p,
+        point: tab.point,
+        value: tab.leaf_p,
     };
+    let inverses = inverses.iter().map(|k| M::send(ctx, k)).collect();
     (
         LookupProof {
             tree,
-            inputs: values,
+            values,
             table: table_tree,
+            inverses,
+            products: vec![m0, m1, m2, m3],
         },
         claims,
     )
 }
 
-fn absorb_values(t: &mut Transcript, x: &Fr, y: &Fr) {
-    t.append_scalar(b"lookup-x", x);
-    t.append_scalar(b"lookup-y", y);
+/// `Σ_k w_k·(β − x_k − α·y_k) + (1 − Σ_k w_k)` as `(coefficient, value)`
+/// pairs: the leaves' denominators at the leaf point, the blocks' MLEs
+/// weighted by where they sit plus the padding (`q = 1`).
+#[allow(clippy::too_many_arguments)]
+fn leaf_q_terms<V: Clone>(
+    shapes: &[LookupShape],
+    layout: &LeafLayout,
+    point: &[Fr],
+    table: &LookupTable,
+    alpha: Fr,
+    beta: Fr,
+    values: &[V],
+    public: impl Fn(Fr) -> V,
+) -> Vec<(Fr, V)> {
+    let mut terms = Vec::new();
+    let mut constant = Fr::from(1u64);
+    let mut it = values.iter();
+    for (s, &off) in shapes.iter().zip(&layout.offsets) {
+        let weight = block_weight(point, s.num_vars, off);
+        constant += weight * beta - weight;
+        terms.push((-weight, it.next().expect("x value").clone()));
+        if table.is_function() {
+            terms.push((-weight * alpha, it.next().expect("y value").clone()));
+        }
+    }
+    terms.push((Fr::from(1u64), public(constant)));
+    terms
 }
 
-/// Verifies a batched lookup against `table` for tensors of `shapes`.
+/// The leaves' numerators at the leaf point: the padding indicators.
+fn leaf_p_expected(shapes: &[LookupShape], layout: &LeafLayout, point: &[Fr]) -> Fr {
+    shapes
+        .iter()
+        .zip(&layout.offsets)
+        .map(|(s, &off)| {
+            block_weight(point, s.num_vars, off) * prefix_indicator(&point[..s.num_vars], s.len)
+        })
+        .sum()
+}
+
+/// The table side's denominator MLE at `point`, from the public table.
+fn table_q_expected(table: &LookupTable, point: &[Fr], alpha: Fr, beta: Fr) -> Fr {
+    let t_in = table.input_mle(point);
+    let t_out = if table.is_function() {
+        let eq = crate::poly::eq_table(point);
+        table.outputs().iter().zip(&eq).map(|(f, e)| *f * e).sum()
+    } else {
+        Fr::from(0u64)
+    };
+    beta - t_in - alpha * t_out
+}
+
+/// Verifies in the clear. See [`verify_in`].
 pub fn verify(
     table: &LookupTable,
     shapes: &[LookupShape],
     proof: &LookupProof,
     transcript: &mut Transcript,
 ) -> Result<LookupClaims, ProtocolError> {
-    if proof.inputs.len() != shapes.len() {
+    verify_in::<Clear>(&mut VerifierCtx::clear(), table, shapes, proof, transcript)
+}
+
+/// Verifies a batched lookup against `table` for tensors of `shapes`.
+pub fn verify_in<M: Mode>(
+    ctx: &mut VerifierCtx,
+    table: &LookupTable,
+    shapes: &[LookupShape],
+    proof: &LookupProof<M>,
+    transcript: &mut Transcript,
+) -> Result<LookupClaims<M::Value>, ProtocolError> {
+    let per_input = if table.is_function() { 2 } else { 1 };
+    if proof.values.len() != shapes.len() * per_input
+        || proof.inverses.len() != 2
+        || proof.products.len() != 4
+    {
         return Err(ProtocolError::Malformed {
             gadget: GADGET,
-            what: "wrong number of looked-up tensors",
+            what: "wrong number of looked-up values, inverses or products",
         });
     }
     for s in shapes {
         assert!(s.len <= 1 << s.num_vars, "lookup length exceeds the tensor");
     }
     let (alpha, beta) = challenges(transcript, table, shapes);
+    let layout = leaf_layout(shapes);
+    let leaf = verify_fraction_tree_in::<M>(ctx, layout.vars, &proof.tree, transcript)?;
+    let values: Vec<M::Value> = proof.values.iter().map(M::received).collect();
+    absorb_values::<M>(transcript, b"lookup-values", &values);
     let mut claims = LookupClaims {
         x: vec![],
         y: vec![],
         multiplicities: EvaluationClaim {
             point: vec![],
-            value: Fr::from(0u64),
+            value: M::public(&ctx.ped, Fr::from(0u64)),
         },
     };
-    let layout = leaf_layout(shapes);
-    let inputs_leaf = verify_fraction_tree(layout.vars, &proof.tree, transcript)?;
-    for v in &proof.inputs {
-        absorb_values(transcript, &v.x_value, &v.y_value);
-    }
-    // The leaves' MLE is the sum of the blocks' MLEs (weighted by where they
-    // sit) plus the padding (p = 0, q = 1).
-    let (mut p_expected, mut q_expected, mut covered) =
-        (Fr::from(0u64), Fr::from(0u64), Fr::from(0u64));
-    for ((s, v), &off) in shapes.iter().zip(&proof.inputs).zip(&layout.offsets) {
-        let point = &inputs_leaf.point[..s.num_vars];
-        let weight = block_weight(&inputs_leaf.point, s.num_vars, off);
-        let y = if table.is_function() {
-            v.y_value
-        } else {
-            Fr::from(0u64)
-        };
-        p_expected += weight * prefix_indicator(point, s.len);
-        q_expected += weight * (beta - v.x_value - alpha * y);
-        covered += weight;
+    let mut it = values.iter();
+    for s in shapes {
+        let point = leaf.point[..s.num_vars].to_vec();
         claims.x.push(EvaluationClaim {
-            point: point.to_vec(),
-            value: v.x_value,
+            point: point.clone(),
+            value: it.next().expect("counted").clone(),
         });
         if table.is_function() {
             claims.y.push(EvaluationClaim {
-                point: point.to_vec(),
-                value: v.y_value,
+                point,
+                value: it.next().expect("counted").clone(),
             });
         }
     }
-    q_expected += Fr::from(1u64) - covered;
-    if inputs_leaf.leaf_p != p_expected {
-        return Err(ProtocolError::Rejected {
-            gadget: GADGET,
-            what: "numerators are not the padding indicator",
-        });
-    }
-    if inputs_leaf.leaf_q != q_expected {
-        return Err(ProtocolError::Rejected {
-            gadget: GADGET,
-            what: "denominators do not match the looked-up values",
-        });
-    }
-    let (num, den) = (inputs_leaf.root_p, inputs_leaf.root_q);
-    let leaf = verify_fraction_tree(table.log_size as usize, &proof.table, transcript)?;
-    let t_in = table.input_mle(&leaf.point);
-    let t_out = if table.is_function() {
-        let eq = crate::poly::eq_table(&leaf.point);
-        table.outputs().iter().zip(&eq).map(|(f, e)| *f * e).sum()
-    } else {
-        Fr::from(0u64)
+    let tab = verify_fraction_tree_in::<M>(ctx, table.log_size as usize, &proof.table, transcript)?;
+    let inverses: Vec<M::Value> = proof.inverses.iter().map(M::received).collect();
+    absorb_values::<M>(transcript, b"lookup-inverses", &inverses);
+    let pr = &proof.products;
+    let one_in = M::verify_product(ctx, &inverses[0], &leaf.root_q, &pr[0], transcript);
+    let one_tab = M::verify_product(ctx, &inverses[1], &tab.root_q, &pr[1], transcript);
+    let lhs = M::verify_product(ctx, &leaf.root_p, &tab.root_q, &pr[2], transcript);
+    let rhs = M::verify_product(ctx, &tab.root_p, &leaf.root_q, &pr[3], transcript);
+    let ped = ctx.ped;
+    let one = M::public(&ped, Fr::from(1u64));
+    let reject = |what| ProtocolError::Rejected {
+        gadget: GADGET,
+        what,
     };
-    if leaf.leaf_q != beta - t_in - alpha * t_out {
-        return Err(ProtocolError::Rejected {
-            gadget: GADGET,
-            what: "table denominators do not match the public table",
-        });
+    if !M::require_equal(ctx, &one_in, &one) || !M::require_equal(ctx, &one_tab, &one) {
+        return Err(reject("a denominator is zero"));
     }
-    use ark_ff::Zero;
-    if den.is_zero() || leaf.root_q.is_zero() {
-        return Err(ProtocolError::Rejected {
-            gadget: GADGET,
-            what: "a denominator is zero",
-        });
+    if !M::require_equal(ctx, &lhs, &rhs) {
+        return Err(reject(
+            "looked-up values are not in the table (logUp sums differ)",
+        ));
     }
-    if num * leaf.root_q != leaf.root_p * den {
-        return Err(ProtocolError::Rejected {
-            gadget: GADGET,
-            what: "looked-up values are not in the table (logUp sums differ)",
-        });
+    let p_expected = M::public(&ped, leaf_p_expected(shapes, &layout, &leaf.point));
+    if !M::require_equal(ctx, &leaf.leaf_p, &p_expected) {
+        return Err(reject("numerators are not the padding indicator"));
+    }
+    let q_terms = leaf_q_terms(
+        shapes,
+        &layout,
+        &leaf.point,
+        table,
+        alpha,
+        beta,
+        &values,
+        |v| M::public(&ped, v),
+    );
+    if !M::require_equal(ctx, &leaf.leaf_q, &M::combine(&q_terms)) {
+        return Err(reject("denominators do not match the looked-up values"));
+    }
+    let t_expected = M::public(&ped, table_q_expected(table, &tab.point, alpha, beta));
+    if !M::require_equal(ctx, &tab.leaf_q, &t_expected) {
+        return Err(reject("table denominators do not match the public table"));
     }
     claims.multiplicities = EvaluationClaim {
-        point: leaf.point,
-        value: leaf.leaf_p,
+        point: tab.point,
+        value: tab.leaf_p,
     };
     Ok(claims)
 }
