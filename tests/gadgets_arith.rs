@@ -334,7 +334,7 @@ fn check_select(sels: &[index_map::Selection], inputs: &[Vec<Fr>], out: &[Fr], s
         assert_eq!(eval(t, &cl.point), cl.value);
     }
     let mut p = proof.clone();
-    p.values[0] += Fr::one();
+    p.sumchecks[0].finals.0[0] += Fr::one();
     assert!(index_map::verify_select(sels, &c, &p, &mut transcript(b"s")).is_err());
     let mut p = proof.clone();
     p.shares[0] += Fr::one();

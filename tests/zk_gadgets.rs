@@ -432,3 +432,50 @@ fn hidden_range_lookup_honest_and_forged() {
     eprintln!("lookup, wrong multiplicities: rejected: {e}");
     assert_eq!(e, ZERO);
 }
+
+/// A signed selection (rotate_half) in zero-knowledge mode: the share and
+/// the handed-on claim commit to the true values; a wrong witness and a
+/// wrong output claim are rejected by the zero proof.
+#[test]
+fn hidden_select_honest_and_forged() {
+    use zkllm::protocols::index_map::{prove_select_in, rotate_half, verify_select_in};
+    let sel = rotate_half(4, 8);
+    let x = random_table(&mut rng(50), 32);
+    let mut out = vec![Fr::from(0u64); 32];
+    sel.apply(&x, &mut out);
+    let run = |x_used: &[Fr], shift: Fr| -> Result<(), String> {
+        let mut ctx = ProverCtx::new(ped(), &mut rng(16));
+        let claim = hidden_claim(&mut ctx, &out, 5, shift, 51);
+        let mut pt = transcript(b"zk-select");
+        let (proof, handed) = prove_select_in::<Hidden>(
+            &mut ctx,
+            default_backend(),
+            std::slice::from_ref(&sel),
+            &[x_used],
+            &claim,
+            &mut pt,
+        );
+        assert_eq!(handed[0].value.value, eval(x_used, &handed[0].point));
+        let mut vctx = VerifierCtx::new(ped());
+        let mut vt = transcript(b"zk-select");
+        let got = verify_select_in::<Hidden>(
+            &mut vctx,
+            std::slice::from_ref(&sel),
+            &public(&claim),
+            &proof,
+            &mut vt,
+        )
+        .map_err(|e| e.to_string())?;
+        assert_eq!(got[0].value, ped().commit(&handed[0].value));
+        settle(ctx, pt, vctx, vt)
+    };
+    run(&x, Fr::from(0u64)).expect("honest hidden select verifies");
+    let mut wrong = x.clone();
+    wrong[9] += Fr::from(1u64);
+    let e = run(&wrong, Fr::from(0u64)).unwrap_err();
+    eprintln!("select, wrong witness: rejected: {e}");
+    assert_eq!(e, ZERO);
+    let e = run(&x, Fr::from(1u64)).unwrap_err();
+    eprintln!("select, wrong output claim: rejected: {e}");
+    assert_eq!(e, ZERO);
+}

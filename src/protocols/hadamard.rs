@@ -12,7 +12,6 @@ use crate::field::Fr;
 use crate::poly::{eq_eval, SumOfProducts};
 use crate::sumcheck::EvaluationClaim;
 use crate::transcript::Transcript;
-use crate::zk::mode::InstanceError;
 use crate::zk::{prove_instance, verify_instance, Clear, Instance, Mode, ProverCtx, VerifierCtx};
 
 const GADGET: &str = "hadamard";
@@ -108,14 +107,6 @@ pub fn verify_in<M: Mode>(
         proof,
         transcript,
     )
-    .map_err(instance_error(GADGET))?;
+    .map_err(ProtocolError::instance(GADGET))?;
     Ok(at(&point, values))
-}
-
-/// A sumcheck instance's error as the gadget's.
-pub(crate) fn instance_error(gadget: &'static str) -> impl FnOnce(InstanceError) -> ProtocolError {
-    move |e| match e {
-        InstanceError::Sumcheck(source) => ProtocolError::Sumcheck { gadget, source },
-        InstanceError::Final(_) => ProtocolError::FinalCheck { gadget },
-    }
 }

@@ -15,9 +15,10 @@ use super::ProtocolError;
 use crate::backend::Backend;
 use crate::field::Fr;
 use crate::poly::{eq_table, SumOfProducts};
-use crate::sumcheck::{self, EvaluationClaim, SumcheckProof};
+use crate::sumcheck::EvaluationClaim;
 use crate::transcript::Transcript;
 use crate::wire::{Reader, Wire, WireError, Writer};
+use crate::zk::{prove_instance, verify_instance, Clear, Instance, Mode, ProverCtx, VerifierCtx};
 
 const GADGET: &str = "index map";
 
@@ -168,45 +169,39 @@ impl SplitEq {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct SelectProof {
+pub struct SelectProof<M: Mode = Clear> {
     /// Each input's share `Σ_y Ã_k(y)·W_{u,k}(y)` of the output claim.
-    pub shares: Vec<Fr>,
-    pub sumchecks: Vec<SumcheckProof>,
-    /// `Ã_k(r_k)` at the end of each sumcheck.
-    pub values: Vec<Fr>,
+    pub shares: Vec<M::Sent>,
+    /// Per input: the sumcheck over `Ã_k·W_{u,k}` and `Ã_k(r_k)`.
+    pub sumchecks: Vec<Instance<M>>,
 }
 
-impl Wire for SelectProof {
-    const MIN_BYTES: usize = 12;
+impl<M: Mode> Wire for SelectProof<M> {
+    const MIN_BYTES: usize = 8;
     fn write(&self, w: &mut Writer) {
         w.put_seq(&self.shares);
         w.put_seq(&self.sumchecks);
-        w.put_seq(&self.values);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        let shares: Vec<Fr> = r.get_seq("select shares")?;
+        let shares: Vec<M::Sent> = r.get_seq("select shares")?;
         let sumchecks = r.get_seq_exact("select sumchecks", shares.len())?;
-        let values = r.get_seq_exact("select values", shares.len())?;
-        Ok(Self {
-            shares,
-            sumchecks,
-            values,
-        })
+        Ok(Self { shares, sumchecks })
     }
 }
 
-fn begin(t: &mut Transcript, sels: &[Selection], shares: &[Fr]) {
+fn begin<M: Mode>(t: &mut Transcript, sels: &[Selection], shares: &[M::Value]) {
     t.append_bytes(b"gadget", GADGET.as_bytes());
     t.append_u64(b"select-inputs", sels.len() as u64);
     for s in sels {
         t.append_u64(b"select-in-vars", s.in_vars as u64);
         t.append_u64(b"select-entries", s.entries.len() as u64);
     }
-    t.append_scalars(b"select-shares", shares);
+    for v in shares {
+        M::absorb(t, b"select-shares", v);
+    }
 }
 
-/// Proves the claim `c` on the output of the selections `sels` applied to
-/// `inputs` (one selection per input, disjoint outputs).
+/// Proves in the clear. See [`prove_select_in`].
 pub fn prove_select(
     backend: &dyn Backend,
     sels: &[Selection],
@@ -214,46 +209,81 @@ pub fn prove_select(
     c: &EvaluationClaim,
     transcript: &mut Transcript,
 ) -> (SelectProof, Vec<EvaluationClaim>) {
-    assert_eq!(sels.len(), inputs.len());
-    let eq_u = backend.eq_table(&c.point);
-    let weights: Vec<Vec<Fr>> = sels.iter().map(|s| s.weights(&eq_u)).collect();
-    let shares: Vec<Fr> = weights
-        .iter()
-        .zip(inputs)
-        .map(|(w, a)| backend.inner_product(w, a))
-        .collect();
-    begin(transcript, sels, &shares);
-    let sop = SumOfProducts::product(2);
-    let (mut sumchecks, mut values, mut claims) = (vec![], vec![], vec![]);
-    for ((w, a), share) in weights.into_iter().zip(inputs).zip(&shares) {
-        let (proof, out) = sumcheck::prove(backend, vec![a.to_vec(), w], &sop, *share, transcript);
-        transcript.append_scalar(b"select-value", &out.final_values[0]);
-        values.push(out.final_values[0]);
-        claims.push(EvaluationClaim {
-            point: out.point,
-            value: out.final_values[0],
-        });
-        sumchecks.push(proof);
-    }
-    (
-        SelectProof {
-            shares,
-            sumchecks,
-            values,
-        },
-        claims,
+    prove_select_in::<Clear>(
+        &mut ProverCtx::clear(),
+        backend,
+        sels,
+        inputs,
+        c,
+        transcript,
     )
 }
 
-/// Verifies; returns one claim per input.
+/// Proves the claim `c` on the output of the selections `sels` applied to
+/// `inputs` (one selection per input, disjoint outputs).
+pub fn prove_select_in<M: Mode>(
+    ctx: &mut ProverCtx,
+    backend: &dyn Backend,
+    sels: &[Selection],
+    inputs: &[&[Fr]],
+    c: &EvaluationClaim<M::Known>,
+    transcript: &mut Transcript,
+) -> (SelectProof<M>, Vec<EvaluationClaim<M::Known>>) {
+    assert_eq!(sels.len(), inputs.len());
+    let eq_u = backend.eq_table(&c.point);
+    let weights: Vec<Vec<Fr>> = sels.iter().map(|s| s.weights(&eq_u)).collect();
+    let shares: Vec<M::Known> = weights
+        .iter()
+        .zip(inputs)
+        .map(|(w, a)| M::fresh(ctx, backend.inner_product(w, a)))
+        .collect();
+    let shown: Vec<M::Value> = shares.iter().map(|k| M::value(ctx, k)).collect();
+    begin::<M>(transcript, sels, &shown);
+    let one = Fr::from(1u64);
+    let total: Vec<(Fr, M::Known)> = shares.iter().map(|k| (one, *k)).collect();
+    M::prove_equal(ctx, &M::combine_known(&total), &c.value);
+    let sop = SumOfProducts::product(2);
+    let (mut sumchecks, mut claims) = (vec![], vec![]);
+    for ((w, a), share) in weights.into_iter().zip(inputs).zip(&shares) {
+        let (proof, point, values) = prove_instance::<M>(
+            ctx,
+            backend,
+            vec![a.to_vec(), w],
+            &sop,
+            *share,
+            &[false, true],
+            transcript,
+        );
+        claims.push(EvaluationClaim {
+            point,
+            value: values[0],
+        });
+        sumchecks.push(proof);
+    }
+    let shares = shares.iter().map(|k| M::send(ctx, k)).collect();
+    (SelectProof { shares, sumchecks }, claims)
+}
+
+/// Verifies in the clear. See [`verify_select_in`].
 pub fn verify_select(
     sels: &[Selection],
     c: &EvaluationClaim,
     proof: &SelectProof,
     transcript: &mut Transcript,
 ) -> Result<Vec<EvaluationClaim>, ProtocolError> {
+    verify_select_in::<Clear>(&mut VerifierCtx::clear(), sels, c, proof, transcript)
+}
+
+/// Verifies; returns one claim per input.
+pub fn verify_select_in<M: Mode>(
+    ctx: &mut VerifierCtx,
+    sels: &[Selection],
+    c: &EvaluationClaim<M::Value>,
+    proof: &SelectProof<M>,
+    transcript: &mut Transcript,
+) -> Result<Vec<EvaluationClaim<M::Value>>, ProtocolError> {
     let k = sels.len();
-    if proof.shares.len() != k || proof.sumchecks.len() != k || proof.values.len() != k {
+    if proof.shares.len() != k || proof.sumchecks.len() != k {
         return Err(ProtocolError::Malformed {
             gadget: GADGET,
             what: "wrong number of inputs",
@@ -265,8 +295,11 @@ pub fn verify_select(
             what: "claim point has the wrong dimension",
         });
     }
-    begin(transcript, sels, &proof.shares);
-    if proof.shares.iter().sum::<Fr>() != c.value {
+    let shares: Vec<M::Value> = proof.shares.iter().map(M::received).collect();
+    begin::<M>(transcript, sels, &shares);
+    let one = Fr::from(1u64);
+    let total: Vec<(Fr, M::Value)> = shares.iter().map(|v| (one, v.clone())).collect();
+    if !M::require_equal(ctx, &M::combine(&total), &c.value) {
         return Err(ProtocolError::Rejected {
             gadget: GADGET,
             what: "input shares do not add up to the output claim",
@@ -276,22 +309,21 @@ pub fn verify_select(
     let sop = SumOfProducts::product(2);
     let mut claims = Vec::with_capacity(k);
     for i in 0..k {
-        let reduced = sumcheck::verify(
-            sels[i].in_vars,
+        let sel = &sels[i];
+        let public = |r: &[Fr]| vec![None, Some(sel.weight_at(&eq_u, r))];
+        let (point, mut values) = verify_instance::<M>(
+            ctx,
+            sel.in_vars,
             &sop,
-            proof.shares[i],
+            shares[i].clone(),
+            public,
             &proof.sumchecks[i],
             transcript,
         )
-        .map_err(ProtocolError::sumcheck(GADGET))?;
-        transcript.append_scalar(b"select-value", &proof.values[i]);
-        let w = sels[i].weight_at(&eq_u, &reduced.point);
-        if proof.values[i] * w != reduced.value {
-            return Err(ProtocolError::FinalCheck { gadget: GADGET });
-        }
+        .map_err(ProtocolError::instance(GADGET))?;
         claims.push(EvaluationClaim {
-            point: reduced.point,
-            value: proof.values[i],
+            point,
+            value: values.pop().expect("one value"),
         });
     }
     Ok(claims)

@@ -9,7 +9,6 @@
 //! `(P, Q)` and one claim on each of the leaf tables `p̃(ρ)`, `q̃(ρ)`, which
 //! the caller must check (they are what ties the tree to the lookup).
 
-use super::hadamard::instance_error;
 use super::ProtocolError;
 use crate::backend::Backend;
 use crate::field::Fr;
@@ -265,7 +264,7 @@ pub fn verify_fraction_tree_in<M: Mode>(
             layer,
             transcript,
         )
-        .map_err(instance_error(GADGET))?;
+        .map_err(ProtocolError::instance(GADGET))?;
         let mu = transcript.challenge_scalar(b"logup-mu");
         (claim_p, claim_q) = descend(&children, mu, M::combine);
         point = std::iter::once(mu).chain(r).collect();

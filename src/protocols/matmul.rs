@@ -7,7 +7,6 @@
 //! commitment openings (weights) or claims handed to earlier ops
 //! (activations, as in `Q·Kᵀ`) is the caller's business.
 
-use super::hadamard::instance_error;
 use super::ProtocolError;
 use crate::backend::Backend;
 use crate::field::Fr;
@@ -192,7 +191,7 @@ pub fn verify_in<M: Mode>(
         proof,
         transcript,
     )
-    .map_err(instance_error(GADGET))?;
+    .map_err(ProtocolError::instance(GADGET))?;
     let b = values.pop().expect("two operand values");
     let a = values.pop().expect("two operand values");
     Ok(operand_claims(shape, &c.point, &point, a, b))

@@ -20,6 +20,7 @@ use thiserror::Error;
 use crate::claims::ClaimError;
 use crate::commit::PcsError;
 use crate::sumcheck::SumcheckError;
+use crate::zk::mode::InstanceError;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ProtocolError {
@@ -49,7 +50,11 @@ pub enum ProtocolError {
 }
 
 impl ProtocolError {
-    pub(crate) fn sumcheck(gadget: &'static str) -> impl FnOnce(SumcheckError) -> Self {
-        move |source| ProtocolError::Sumcheck { gadget, source }
+    /// A sumcheck instance's error as the gadget's.
+    pub(crate) fn instance(gadget: &'static str) -> impl FnOnce(InstanceError) -> Self {
+        move |e| match e {
+            InstanceError::Sumcheck(source) => ProtocolError::Sumcheck { gadget, source },
+            InstanceError::Final(_) => ProtocolError::FinalCheck { gadget },
+        }
     }
 }
