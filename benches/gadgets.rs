@@ -1,4 +1,7 @@
-//! Gadget benchmarks: matmul, tlookup, rescale. `cargo bench --bench gadgets`.
+//! Gadget benchmarks: matmul, tlookup, rescale, and the same gadgets in
+//! zero-knowledge mode beside the clear ones (`zk/…`: prove and verify time,
+//! proof bytes printed once). `cargo bench --bench gadgets` (`-- zk` for the
+//! comparison alone).
 
 use std::time::Duration;
 
@@ -130,5 +133,124 @@ fn lookup_bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, matmul_bench, lookup_bench);
+/// Clear against hidden, same gadget and data: a matmul (32×768 · 768×3072)
+/// and a 2^16-value range lookup into a 2^16-entry table. The hidden
+/// verifier's time includes settling its context (the zero proof and the
+/// batched group check).
+fn zk_bench(c: &mut Criterion) {
+    use zkllm::commit::Generators;
+    use zkllm::wire::Wire;
+    use zkllm::zk::{Clear, Hidden, Mode, Pedersen, ProverCtx, VerifierCtx};
+    let be = default_backend();
+    let ped = Pedersen::new(&Generators::new("bench-zk", 1));
+    let mut group = c.benchmark_group("zk");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
+    let mut r = ChaCha20Rng::seed_from_u64(3);
+    let (m, k, n) = (32usize, 1024usize, 4096usize);
+    let a = to_fr(&small(&mut r, m * k, 16));
+    let b = to_fr(&small(&mut r, k * n, 16));
+    let shape = MatMulShape {
+        log_b: 0,
+        log_m: 5,
+        log_k: 10,
+        log_n: 12,
+    };
+    let point: Vec<Fr> = (0..shape.c_vars())
+        .map(|i| Fr::from(i as u64 + 3))
+        .collect();
+    let (u_j, u_i) = point.split_at(shape.log_n);
+    let value = be.inner_product(
+        &be.fold_axis(&a, 1, m, k, &be.eq_table(u_i)),
+        &be.fold_axis(&b, k, n, 1, &be.eq_table(u_j)),
+    );
+    fn claim<M: Mode>(ctx: &mut ProverCtx, point: &[Fr], v: Fr) -> EvaluationClaim<M::Known> {
+        EvaluationClaim {
+            point: point.to_vec(),
+            value: M::fresh(ctx, v),
+        }
+    }
+    macro_rules! matmul_mode {
+        ($mode:ty, $name:literal) => {{
+            let prove = || {
+                let mut ctx = ProverCtx::new(ped, &mut ChaCha20Rng::seed_from_u64(9));
+                let c = claim::<$mode>(&mut ctx, &point, value);
+                let mut t = Transcript::new(b"bench");
+                let (p, _) = matmul::prove_in::<$mode>(&mut ctx, be, &shape, &a, &b, &c, &mut t);
+                let zero = ctx.finish(&mut t);
+                (
+                    p,
+                    zero,
+                    <$mode>::value(
+                        &ProverCtx::new(ped, &mut ChaCha20Rng::seed_from_u64(1)),
+                        &c.value,
+                    ),
+                )
+            };
+            let (p, zero, cv) = prove();
+            let bytes = p.to_bytes().len() + zero.as_ref().map_or(0, |z| z.to_bytes().len());
+            println!("zk/matmul {}: proof {} bytes", $name, bytes);
+            group.bench_function(format!("matmul prove {}", $name), |bench| bench.iter(prove));
+            let c = EvaluationClaim {
+                point: point.clone(),
+                value: cv,
+            };
+            group.bench_function(format!("matmul verify {}", $name), |bench| {
+                bench.iter(|| {
+                    let mut ctx = VerifierCtx::new(ped);
+                    let mut t = Transcript::new(b"bench");
+                    matmul::verify_in::<$mode>(&mut ctx, &shape, &c, &p, &mut t).unwrap();
+                    ctx.finish(zero.as_ref(), &mut t, &mut ChaCha20Rng::seed_from_u64(2))
+                        .unwrap()
+                })
+            });
+        }};
+    }
+    matmul_mode!(Clear, "clear");
+    matmul_mode!(Hidden, "hidden");
+
+    let table = LookupTable::signed_range(16);
+    let x = small(&mut r, 1 << 16, 16);
+    let xf = to_fr(&x);
+    let mult: Vec<Fr> = to_fr(&lookup::multiplicities(&table, &[(&x, None)]).unwrap());
+    let shapes = [lookup::LookupShape {
+        num_vars: 16,
+        len: 1 << 16,
+    }];
+    macro_rules! lookup_mode {
+        ($mode:ty, $name:literal) => {{
+            let prove = || {
+                let mut ctx = ProverCtx::new(ped, &mut ChaCha20Rng::seed_from_u64(9));
+                let mut t = Transcript::new(b"bench");
+                let w = [LookupWitness {
+                    len: 1 << 16,
+                    x: &xf,
+                    y: None,
+                }];
+                let (p, _) = lookup::prove_in::<$mode>(&mut ctx, be, &table, &w, &mult, &mut t);
+                let zero = ctx.finish(&mut t);
+                (p, zero)
+            };
+            let (p, zero) = prove();
+            let bytes = p.to_bytes().len() + zero.as_ref().map_or(0, |z| z.to_bytes().len());
+            println!("zk/lookup {}: proof {} bytes", $name, bytes);
+            group.bench_function(format!("lookup prove {}", $name), |bench| bench.iter(prove));
+            group.bench_function(format!("lookup verify {}", $name), |bench| {
+                bench.iter(|| {
+                    let mut ctx = VerifierCtx::new(ped);
+                    let mut t = Transcript::new(b"bench");
+                    lookup::verify_in::<$mode>(&mut ctx, &table, &shapes, &p, &mut t).unwrap();
+                    ctx.finish(zero.as_ref(), &mut t, &mut ChaCha20Rng::seed_from_u64(2))
+                        .unwrap()
+                })
+            });
+        }};
+    }
+    lookup_mode!(Clear, "clear");
+    lookup_mode!(Hidden, "hidden");
+    group.finish();
+}
+
+criterion_group!(benches, matmul_bench, lookup_bench, zk_bench);
 criterion_main!(benches);

@@ -29,7 +29,7 @@ use crate::poly::SumOfProducts;
 use crate::sumcheck::{self, Plain, RoundCodec, SumcheckError, SumcheckProof};
 use crate::transcript::Transcript;
 use crate::wire::{Reader, Wire, WireError, Writer};
-use ark_ec::CurveGroup;
+use ark_ec::{CurveGroup, VariableBaseMSM};
 
 /// The prover's side of a proof in some mode: the value generators, a
 /// generator for blinds and the equalities left for the zero proof.
@@ -504,7 +504,12 @@ impl Mode for Hidden {
         combine(terms)
     }
     fn combine(terms: &[(Fr, G1Projective)]) -> G1Projective {
-        terms.iter().map(|(c, v)| *v * c).sum()
+        if terms.len() < 3 {
+            return terms.iter().map(|(c, v)| *v * c).sum();
+        }
+        let (points, scalars): (Vec<G1Projective>, Vec<Fr>) =
+            terms.iter().copied().map(|(c, v)| (v, c)).unzip();
+        G1Projective::msm_unchecked(&G1Projective::normalize_batch(&points), &scalars)
     }
     fn absorb(t: &mut Transcript, label: &'static [u8], v: &G1Projective) {
         t.append_projective(label, v);

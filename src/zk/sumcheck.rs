@@ -17,7 +17,7 @@
 //! ([`super::sigma::ProductProof`]), and leaves `C_n − Σ_t (term)` to the
 //! batched zero proof. The committed `f_k(r)` are the claims handed on.
 
-use ark_ec::CurveGroup;
+use ark_ec::{CurveGroup, VariableBaseMSM};
 use ark_std::rand::{CryptoRng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
@@ -127,12 +127,12 @@ impl RoundCodec for Committed {
         }
         absorb_round(t, &round.0);
         let r = round_challenge(t);
+        // C_next = w_0·C_0 + w_1·(C − C_0) + Σ_{j≥2} w_j·C_j: one small MSM.
         let w = lagrange_weights(degree + 1, r);
-        let c0: G1Projective = round.0[0].into();
-        let mut next = c0 * w[0] + (*claim - c0) * w[1];
-        for (p, wj) in round.0[1..].iter().zip(&w[2..]) {
-            next += *p * wj;
-        }
+        let mut scalars = Vec::with_capacity(degree);
+        scalars.push(w[0] - w[1]);
+        scalars.extend_from_slice(&w[2..]);
+        let next = *claim * w[1] + G1Projective::msm_unchecked(&round.0, &scalars);
         Ok((r, next))
     }
 
