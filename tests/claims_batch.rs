@@ -193,7 +193,9 @@ fn hidden_claims_open_without_values() {
                 *id,
                 EvaluationClaim {
                     point: cl.point.clone(),
-                    value: ped.commit(&cl.value),
+                    value: zkllm::zk::Lc::point(ark_ec::CurveGroup::into_affine(
+                        ped.commit(&cl.value),
+                    )),
                 },
             );
         }

@@ -18,7 +18,12 @@ use zkllm::zk::sigma::{
     product_accepts, prove_product, simulate_product, simulate_zero, zero_accepts, ProductProof,
 };
 use zkllm::zk::sumcheck::{prove_final, verify_final, CommittedRound, FinalProof};
-use zkllm::zk::{Checks, Committed, Pedersen, Secret, ZeroProof, ZeroProver, ZeroVerifier};
+use zkllm::zk::{Checks, Committed, Lc, Pedersen, Secret, ZeroProof, ZeroProver, ZeroVerifier};
+
+/// A commitment as the verifier holds it.
+fn lc(ped: &Pedersen, s: &Secret) -> Lc {
+    Lc::point(ped.commit(s).into_affine())
+}
 
 const N: usize = 4;
 
@@ -80,7 +85,7 @@ struct ShiftRound {
 }
 
 impl RoundCodec for ShiftRound {
-    type Claim = G1Projective;
+    type Claim = Lc;
     type Round = CommittedRound;
     fn send(&mut self, evals: &[Fr], t: &mut Transcript) -> CommittedRound {
         let mut e = evals.to_vec();
@@ -97,24 +102,24 @@ impl RoundCodec for ShiftRound {
         self.inner.bind(r)
     }
     fn receive(
-        c: &G1Projective,
+        c: &Lc,
         r: &CommittedRound,
         i: usize,
         d: usize,
         t: &mut Transcript,
-    ) -> Result<(Fr, G1Projective), SumcheckError> {
+    ) -> Result<(Fr, Lc), SumcheckError> {
         Committed::receive(c, r, i, d, t)
     }
-    fn claim(&mut self, sum: Fr) -> G1Projective {
+    fn claim(&mut self, sum: Fr) -> Lc {
         self.inner.claim(sum)
     }
-    fn absorb_claim(c: &G1Projective, t: &mut Transcript) {
+    fn absorb_claim(c: &Lc, t: &mut Transcript) {
         Committed::absorb_claim(c, t)
     }
 }
 
 struct Proof {
-    claim: G1Projective,
+    claim: Lc,
     rounds: SumcheckProof<Committed>,
     finals: FinalProof,
     zero: ZeroProof,
@@ -159,7 +164,7 @@ fn prove(inst: &Instance, forge: Forge, seed: u64) -> Proof {
     );
     let zero = zeros.prove(&ped, &mut t, &mut rng);
     Proof {
-        claim: ped.commit(&claim_secret),
+        claim: lc(&ped, &claim_secret),
         rounds: SumcheckProof { rounds: p.rounds },
         finals,
         zero,
@@ -169,7 +174,7 @@ fn prove(inst: &Instance, forge: Forge, seed: u64) -> Proof {
 }
 
 /// The verifier: returns the handed-on commitments, or the failed check.
-fn verify(inst: &Instance, claim: G1Projective, p: &Proof) -> Result<Vec<G1Projective>, String> {
+fn verify(inst: &Instance, claim: Lc, p: &Proof) -> Result<Vec<Lc>, String> {
     let ped = ped();
     let mut t = Transcript::new(b"zk-sumcheck-test");
     let ec = verify_with::<Committed>(N, &shape(), claim, &p.rounds, &mut t)
@@ -199,12 +204,12 @@ fn verify(inst: &Instance, claim: G1Projective, p: &Proof) -> Result<Vec<G1Proje
 fn honest_committed_sumcheck_hands_on_the_true_values() {
     let inst = instance(1);
     let p = prove(&inst, Forge::default(), 7);
-    let handed = verify(&inst, p.claim, &p).expect("honest proof verifies");
+    let handed = verify(&inst, p.claim.clone(), &p).expect("honest proof verifies");
     assert_eq!(handed.len(), 3);
     let ped = ped();
     for (k, (c, s)) in handed.iter().zip(&p.handed).enumerate() {
         assert_eq!(
-            *c,
+            c.eval(),
             ped.commit(s),
             "table {}: commitment opens to the secret",
             k + 1
@@ -270,7 +275,7 @@ fn forged_committed_sumchecks_are_rejected_by_the_named_check() {
     ];
     for (what, forge, check) in cases {
         let p = prove(&inst, forge, 11);
-        let err = verify(&inst, p.claim, &p).expect_err(what);
+        let err = verify(&inst, p.claim.clone(), &p).expect_err(what);
         eprintln!("{what}: rejected: {err}");
         assert_eq!(err, check, "{what}");
     }
@@ -278,11 +283,11 @@ fn forged_committed_sumchecks_are_rejected_by_the_named_check() {
     // commitment of another instance's sum.
     let other = prove(&instance(3), Forge::default(), 11);
     let p = prove(&inst, Forge::default(), 11);
-    // The claim commitment is absorbed before the first challenge, so every
-    // challenge moves and the first Σ-proof recorded (a product) fails.
-    let err = verify(&inst, other.claim, &p).expect_err("swapped claim");
+    // A claim is derived from absorbed points, not absorbed itself: the
+    // challenges stay, and the final relation does not hold.
+    let err = verify(&inst, other.claim.clone(), &p).expect_err("swapped claim");
     eprintln!("swapped claim commitment: rejected: {err}");
-    assert_eq!(err, "proof of product");
+    assert_eq!(err, zero_check);
     // A partial product committed wrong (proved with the same formulas):
     // the proof of product catches it before the zero check.
     let ped = ped();
@@ -296,7 +301,7 @@ fn forged_committed_sumchecks_are_rejected_by_the_named_check() {
     let mut checks = Checks::new();
     zkllm::zk::sigma::verify_product(
         &ped,
-        [ped.commit(&x), ped.commit(&y), ped.commit(&z)],
+        [&lc(&ped, &x), &lc(&ped, &y), &lc(&ped, &z)],
         &proof,
         &mut t,
         &mut checks,
@@ -305,7 +310,7 @@ fn forged_committed_sumchecks_are_rejected_by_the_named_check() {
     // A wrong-degree round is refused before any group work.
     let mut p = prove(&inst, Forge::default(), 11);
     p.rounds.rounds[1].0.pop();
-    let err = verify(&inst, p.claim, &p).expect_err("short round");
+    let err = verify(&inst, p.claim.clone(), &p).expect_err("short round");
     assert!(err.contains("degree"), "{err}");
 }
 
@@ -348,12 +353,12 @@ fn two_proofs_of_one_statement_share_no_element() {
     let inst = instance(4);
     let a = prove(&inst, Forge::default(), 100);
     let mut b = prove(&inst, Forge::default(), 200);
-    assert!(verify(&inst, a.claim, &a).is_ok());
+    assert!(verify(&inst, a.claim.clone(), &a).is_ok());
     // The same statement: b re-proved under a's claim commitment.
     let ped = ped();
     let mut rng = StdRng::seed_from_u64(100);
     let claim_secret = Secret::fresh(inst.sum, &mut rng);
-    assert_eq!(ped.commit(&claim_secret), a.claim);
+    assert_eq!(lc(&ped, &claim_secret), a.claim);
     let mut rng = StdRng::seed_from_u64(200);
     let _ = Secret::fresh(inst.sum, &mut rng);
     let mut codec = Committed::new(ped, claim_secret, &mut rng);
@@ -380,9 +385,9 @@ fn two_proofs_of_one_statement_share_no_element() {
     b.rounds = p;
     b.finals = finals;
     b.zero = zeros.prove(&ped, &mut t, &mut rng);
-    b.claim = a.claim;
+    b.claim = a.claim.clone();
     assert!(
-        verify(&inst, b.claim, &b).is_ok(),
+        verify(&inst, b.claim.clone(), &b).is_ok(),
         "b verifies under a's claim"
     );
     let ea = elements(&a);
@@ -496,7 +501,7 @@ fn committed_claims_close_in_a_hidden_opening() {
                 be, &tables, &hints, &cs, &out.point, &values, &coms, &blinds, &mut t, rng,
             )
             .unwrap();
-        (ped.commit(&claim_secret), p, finals, zero, coms, opening)
+        (lc(&ped, &claim_secret), p, finals, zero, coms, opening)
     };
     let check = |claim,
                  p: &SumcheckProof<Committed>,
@@ -531,12 +536,13 @@ fn committed_claims_close_in_a_hidden_opening() {
         assert_eq!(handed.len(), coms.len());
         let cs: Vec<_> = table_order.iter().map(|k| &committed[*k].0).collect();
         let opened = handed;
+        let opened: Vec<G1Projective> = opened.iter().map(Lc::eval).collect();
         pcs.verify_batch_hidden(be, &cs, &ec.point, &opened, opening, &mut t)
             .map_err(|e| format!("opening: {e}"))
     };
     let mut rng = StdRng::seed_from_u64(30);
     let (c, p, f, z, coms, o) = prove_all(None, false, &mut rng);
-    check(c, &p, &f, &z, &coms, &o, [0, 1, 2]).expect("honest flow verifies");
+    check(c.clone(), &p, &f, &z, &coms, &o, [0, 1, 2]).expect("honest flow verifies");
     // The opening is checked against another table's commitment.
     let err = check(c, &p, &f, &z, &coms, &o, [1, 0, 2]).expect_err("wrong table");
     eprintln!("opening against the wrong table: rejected: {err}");

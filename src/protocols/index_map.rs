@@ -189,7 +189,7 @@ impl<M: Mode> Wire for SelectProof<M> {
     }
 }
 
-fn begin<M: Mode>(t: &mut Transcript, sels: &[Selection], shares: &[M::Value]) {
+fn begin<M: Mode>(t: &mut Transcript, sels: &[Selection], shares: &[M::Sent]) {
     t.append_bytes(b"gadget", GADGET.as_bytes());
     t.append_u64(b"select-inputs", sels.len() as u64);
     for s in sels {
@@ -197,7 +197,7 @@ fn begin<M: Mode>(t: &mut Transcript, sels: &[Selection], shares: &[M::Value]) {
         t.append_u64(b"select-entries", s.entries.len() as u64);
     }
     for v in shares {
-        M::absorb(t, b"select-shares", v);
+        M::absorb_sent(t, b"select-shares", v);
     }
 }
 
@@ -237,8 +237,8 @@ pub fn prove_select_in<M: Mode>(
         .zip(inputs)
         .map(|(w, a)| M::fresh(ctx, backend.inner_product(w, a)))
         .collect();
-    let shown: Vec<M::Value> = shares.iter().map(|k| M::value(ctx, k)).collect();
-    begin::<M>(transcript, sels, &shown);
+    let sent: Vec<M::Sent> = shares.iter().map(|k| M::send(ctx, k)).collect();
+    begin::<M>(transcript, sels, &sent);
     let one = Fr::from(1u64);
     let total: Vec<(Fr, M::Known)> = shares.iter().map(|k| (one, *k)).collect();
     M::prove_equal(ctx, &M::combine_known(&total), &c.value);
@@ -260,8 +260,13 @@ pub fn prove_select_in<M: Mode>(
         });
         sumchecks.push(proof);
     }
-    let shares = shares.iter().map(|k| M::send(ctx, k)).collect();
-    (SelectProof { shares, sumchecks }, claims)
+    (
+        SelectProof {
+            shares: sent,
+            sumchecks,
+        },
+        claims,
+    )
 }
 
 /// Verifies in the clear. See [`verify_select_in`].
@@ -295,8 +300,8 @@ pub fn verify_select_in<M: Mode>(
             what: "claim point has the wrong dimension",
         });
     }
+    begin::<M>(transcript, sels, &proof.shares);
     let shares: Vec<M::Value> = proof.shares.iter().map(M::received).collect();
-    begin::<M>(transcript, sels, &shares);
     let one = Fr::from(1u64);
     let total: Vec<(Fr, M::Value)> = shares.iter().map(|v| (one, v.clone())).collect();
     if !M::require_equal(ctx, &M::combine(&total), &c.value) {

@@ -35,12 +35,12 @@ impl<M: Mode> Wire for LinearProof<M> {
     }
 }
 
-fn absorb<M: Mode>(t: &mut Transcript, coeffs: &[Fr], values: &[M::Value]) {
+fn absorb<M: Mode>(t: &mut Transcript, coeffs: &[Fr], values: &[M::Sent]) {
     t.append_bytes(b"gadget", GADGET.as_bytes());
     t.append_scalars(b"linear-coeffs", coeffs);
     t.append_u64(b"linear-values", values.len() as u64);
     for v in values {
-        M::absorb(t, b"linear-values", v);
+        M::absorb_sent(t, b"linear-values", v);
     }
 }
 
@@ -88,11 +88,10 @@ pub fn prove_in<M: Mode>(
         .iter()
         .map(|a| M::fresh(ctx, backend.evaluate(a, &c.point)))
         .collect();
-    let values: Vec<M::Value> = known.iter().map(|k| M::value(ctx, k)).collect();
-    absorb::<M>(transcript, coeffs, &values);
+    let sent: Vec<M::Sent> = known.iter().map(|k| M::send(ctx, k)).collect();
+    absorb::<M>(transcript, coeffs, &sent);
     let terms: Vec<(Fr, M::Known)> = coeffs.iter().copied().zip(known.iter().copied()).collect();
     M::prove_equal(ctx, &M::combine_known(&terms), &c.value);
-    let sent = known.iter().map(|k| M::send(ctx, k)).collect();
     (LinearProof { values: sent }, claims(&c.point, &known))
 }
 
@@ -120,8 +119,8 @@ pub fn verify_in<M: Mode>(
             what: "wrong number of input values",
         });
     }
+    absorb::<M>(transcript, coeffs, &proof.values);
     let values: Vec<M::Value> = proof.values.iter().map(M::received).collect();
-    absorb::<M>(transcript, coeffs, &values);
     let terms: Vec<(Fr, M::Value)> = coeffs.iter().copied().zip(values.iter().cloned()).collect();
     if !M::require_equal(ctx, &M::combine(&terms), &c.value) {
         return Err(ProtocolError::Rejected {

@@ -84,12 +84,12 @@ fn descend<V: Clone>(c: &[V], mu: Fr, combine: impl Fn(&[(Fr, V)]) -> V) -> (V, 
     )
 }
 
-fn begin<M: Mode>(t: &mut Transcript, num_vars: usize, top: &[M::Value]) {
+fn begin<M: Mode>(t: &mut Transcript, num_vars: usize, top: &[M::Sent]) {
     t.append_bytes(b"gadget", GADGET.as_bytes());
     t.append_u64(b"logup-vars", num_vars as u64);
     t.append_u64(b"logup-top", top.len() as u64);
     for v in top {
-        M::absorb(t, b"logup-top", v);
+        M::absorb_sent(t, b"logup-top", v);
     }
 }
 
@@ -134,9 +134,8 @@ pub fn prove_fraction_tree_in<M: Mode>(
         ]
     };
     let top: Vec<M::Known> = top_values.iter().map(|v| M::fresh(ctx, *v)).collect();
-    let shown: Vec<M::Value> = top.iter().map(|k| M::value(ctx, k)).collect();
-    begin::<M>(transcript, n, &shown);
-    let sent = top.iter().map(|k| M::send(ctx, k)).collect();
+    let sent: Vec<M::Sent> = top.iter().map(|k| M::send(ctx, k)).collect();
+    begin::<M>(transcript, n, &sent);
     if n == 0 {
         let claims = FractionTreeClaims {
             root_p: top[0],
@@ -227,8 +226,8 @@ pub fn verify_fraction_tree_in<M: Mode>(
             what: "wrong number of layers, top values or root products",
         });
     }
+    begin::<M>(transcript, num_vars, &proof.top);
     let top: Vec<M::Value> = proof.top.iter().map(M::received).collect();
-    begin::<M>(transcript, num_vars, &top);
     if num_vars == 0 {
         return Ok(FractionTreeClaims {
             root_p: top[0].clone(),

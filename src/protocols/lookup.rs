@@ -190,10 +190,10 @@ fn table_denominators(table: &LookupTable, alpha: Fr, beta: Fr) -> Vec<Fr> {
     }
 }
 
-fn absorb_values<M: Mode>(t: &mut Transcript, label: &'static [u8], values: &[M::Value]) {
+fn absorb_values<M: Mode>(t: &mut Transcript, label: &'static [u8], values: &[M::Sent]) {
     t.append_u64(label, values.len() as u64);
     for v in values {
-        M::absorb(t, label, v);
+        M::absorb_sent(t, label, v);
     }
 }
 
@@ -271,9 +271,8 @@ pub fn prove_in<M: Mode>(
             known.push(y);
         }
     }
-    let shown: Vec<M::Value> = known.iter().map(|k| M::value(ctx, k)).collect();
-    absorb_values::<M>(transcript, b"lookup-values", &shown);
-    let values = known.iter().map(|k| M::send(ctx, k)).collect();
+    let values: Vec<M::Sent> = known.iter().map(|k| M::send(ctx, k)).collect();
+    absorb_values::<M>(transcript, b"lookup-values", &values);
     let t_q = table_denominators(table, alpha, beta);
     let (table_tree, tab) = prove_fraction_tree_in::<M>(ctx, backend, m.to_vec(), t_q, transcript);
     let inv = |k: &M::Known| {
@@ -283,8 +282,8 @@ pub fn prove_in<M: Mode>(
         M::fresh(ctx, inv(&leaf.root_q)),
         M::fresh(ctx, inv(&tab.root_q)),
     ];
-    let shown: Vec<M::Value> = inverses.iter().map(|k| M::value(ctx, k)).collect();
-    absorb_values::<M>(transcript, b"lookup-inverses", &shown);
+    let inverses_sent: Vec<M::Sent> = inverses.iter().map(|k| M::send(ctx, k)).collect();
+    absorb_values::<M>(transcript, b"lookup-inverses", &inverses_sent);
     let (one_in, m0) = M::prove_product(ctx, &inverses[0], &leaf.root_q, transcript);
     let (one_tab, m1) = M::prove_product(ctx, &inverses[1], &tab.root_q, transcript);
     let (lhs, m2) = M::prove_product(ctx, &leaf.root_p, &tab.root_q, transcript);
@@ -313,13 +312,12 @@ pub fn prove_in<M: Mode>(
         point: tab.point,
         value: tab.leaf_p,
     };
-    let inverses = inverses.iter().map(|k| M::send(ctx, k)).collect();
     (
         LookupProof {
             tree,
             values,
             table: table_tree,
-            inverses,
+            inverses: inverses_sent,
             products: vec![m0, m1, m2, m3],
         },
         claims,
@@ -412,8 +410,8 @@ pub fn verify_in<M: Mode>(
     let (alpha, beta) = challenges(transcript, table, shapes);
     let layout = leaf_layout(shapes);
     let leaf = verify_fraction_tree_in::<M>(ctx, layout.vars, &proof.tree, transcript)?;
+    absorb_values::<M>(transcript, b"lookup-values", &proof.values);
     let values: Vec<M::Value> = proof.values.iter().map(M::received).collect();
-    absorb_values::<M>(transcript, b"lookup-values", &values);
     let mut claims = LookupClaims {
         x: vec![],
         y: vec![],
@@ -437,8 +435,8 @@ pub fn verify_in<M: Mode>(
         }
     }
     let tab = verify_fraction_tree_in::<M>(ctx, table.log_size as usize, &proof.table, transcript)?;
+    absorb_values::<M>(transcript, b"lookup-inverses", &proof.inverses);
     let inverses: Vec<M::Value> = proof.inverses.iter().map(M::received).collect();
-    absorb_values::<M>(transcript, b"lookup-inverses", &inverses);
     let pr = &proof.products;
     let one_in = M::verify_product(ctx, &inverses[0], &leaf.root_q, &pr[0], transcript);
     let one_tab = M::verify_product(ctx, &inverses[1], &tab.root_q, &pr[1], transcript);

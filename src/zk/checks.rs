@@ -8,7 +8,7 @@
 //! verifier's private coins, drawn after the proof is fixed), so batching
 //! costs no soundness beyond that.
 
-use ark_ec::{CurveGroup, VariableBaseMSM};
+use ark_ec::VariableBaseMSM;
 use ark_ff::{UniformRand, Zero};
 use ark_std::rand::{CryptoRng, RngCore};
 
@@ -17,7 +17,7 @@ use crate::field::{Fr, G1Affine, G1Projective};
 /// The verifier's pending group equations, each named for the error.
 #[derive(Default)]
 pub struct Checks {
-    equations: Vec<(&'static str, Vec<(Fr, G1Projective)>)>,
+    equations: Vec<(&'static str, Vec<(Fr, G1Affine)>)>,
 }
 
 impl Checks {
@@ -26,7 +26,7 @@ impl Checks {
     }
 
     /// Records `Σ s_j·P_j = 0`.
-    pub fn require_zero(&mut self, what: &'static str, terms: Vec<(Fr, G1Projective)>) {
+    pub fn require_zero(&mut self, what: &'static str, terms: Vec<(Fr, G1Affine)>) {
         self.equations.push((what, terms));
     }
 
@@ -52,13 +52,12 @@ impl Checks {
                 scalars.push(*s * w);
             }
         }
-        let affine: Vec<G1Affine> = G1Projective::normalize_batch(&points);
-        if G1Projective::msm_unchecked(&affine, &scalars).is_zero() {
+        if G1Projective::msm_unchecked(&points, &scalars).is_zero() {
             return Ok(());
         }
         for (what, terms) in &self.equations {
-            let sum: G1Projective = terms.iter().map(|(s, p)| *p * s).sum();
-            if !sum.is_zero() {
+            let (s, p): (Vec<Fr>, Vec<G1Affine>) = terms.iter().copied().unzip();
+            if !G1Projective::msm_unchecked(&p, &s).is_zero() {
                 return Err(what);
             }
         }

@@ -34,12 +34,14 @@
 //! unless every equation holds, except with probability `1/|Fr|`.
 
 pub mod checks;
+pub mod lc;
 pub mod mode;
 pub mod pedersen;
 pub mod sigma;
 pub mod sumcheck;
 
 pub use checks::Checks;
+pub use lc::Lc;
 pub use mode::{
     prove_instance, verify_instance, Clear, Hidden, Instance, Mode, ProverCtx, VerifierCtx,
 };

@@ -19,6 +19,7 @@ use ark_std::rand::{CryptoRng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use super::checks::Checks;
+use super::lc::Lc;
 use super::pedersen::{combine, Pedersen, Secret};
 use super::sigma::{ZeroProof, ZeroProver, ZeroVerifier};
 use super::sumcheck::{self as zs, Committed, FinalProof};
@@ -29,7 +30,7 @@ use crate::poly::SumOfProducts;
 use crate::sumcheck::{self, Plain, RoundCodec, SumcheckError, SumcheckProof};
 use crate::transcript::Transcript;
 use crate::wire::{Reader, Wire, WireError, Writer};
-use ark_ec::{CurveGroup, VariableBaseMSM};
+use ark_ec::CurveGroup;
 
 /// The prover's side of a proof in some mode: the value generators, a
 /// generator for blinds and the equalities left for the zero proof.
@@ -173,6 +174,9 @@ pub trait Mode: Sized + 'static {
     /// [`Mode::Value`]).
     fn send(ctx: &ProverCtx, k: &Self::Known) -> Self::Sent;
     fn received(s: &Self::Sent) -> Self::Value;
+    /// Absorbs a stated value as it travels (both sides, before any
+    /// challenge that depends on it).
+    fn absorb_sent(t: &mut Transcript, label: &'static [u8], s: &Self::Sent);
 
     /// The prover's handle on `v`, fresh (a new blind when hidden).
     fn fresh(ctx: &mut ProverCtx, v: Fr) -> Self::Known;
@@ -184,6 +188,9 @@ pub trait Mode: Sized + 'static {
     fn public_known(v: Fr) -> Self::Known;
     fn combine_known(terms: &[(Fr, Self::Known)]) -> Self::Known;
     fn combine(terms: &[(Fr, Self::Value)]) -> Self::Value;
+    /// Absorbs a derived claim (a combination of absorbed messages and
+    /// challenges): the clear mode absorbs the scalar, the hidden mode
+    /// nothing (its points were absorbed as they arrived).
     fn absorb(t: &mut Transcript, label: &'static [u8], v: &Self::Value);
 
     /// Prover: `a` and `b` hold the same value (hidden: recorded for the
@@ -329,6 +336,9 @@ impl Mode for Clear {
     fn received(s: &Fr) -> Fr {
         *s
     }
+    fn absorb_sent(t: &mut Transcript, label: &'static [u8], s: &Fr) {
+        t.append_scalar(label, s);
+    }
 
     fn fresh(_: &mut ProverCtx, v: Fr) -> Fr {
         v
@@ -444,7 +454,7 @@ impl Mode for Clear {
 
 impl Mode for Hidden {
     const ZERO_KNOWLEDGE: bool = true;
-    type Value = G1Projective;
+    type Value = Lc;
     type Known = Secret;
     type Codec = Committed;
     type Final = FinalProof;
@@ -466,23 +476,26 @@ impl Mode for Hidden {
     }
     fn verify_product(
         ctx: &mut VerifierCtx,
-        a: &G1Projective,
-        b: &G1Projective,
+        a: &Lc,
+        b: &Lc,
         msg: &HiddenProduct,
         t: &mut Transcript,
-    ) -> G1Projective {
+    ) -> Lc {
         t.append_point(b"product-commitment", &msg.product);
-        let z: G1Projective = msg.product.into();
+        let z = Lc::point(msg.product);
         let ped = ctx.ped;
-        super::sigma::verify_product(&ped, [*a, *b, z], &msg.proof, t, &mut ctx.checks);
+        super::sigma::verify_product(&ped, [a, b, &z], &msg.proof, t, &mut ctx.checks);
         z
     }
 
     fn send(ctx: &ProverCtx, k: &Secret) -> G1Affine {
         ctx.ped.commit(k).into_affine()
     }
-    fn received(s: &G1Affine) -> G1Projective {
-        (*s).into()
+    fn received(s: &G1Affine) -> Lc {
+        Lc::point(*s)
+    }
+    fn absorb_sent(t: &mut Transcript, label: &'static [u8], s: &G1Affine) {
+        t.append_point(label, s);
     }
 
     fn fresh(ctx: &mut ProverCtx, v: Fr) -> Secret {
@@ -491,11 +504,13 @@ impl Mode for Hidden {
     fn scalar(k: &Secret) -> Fr {
         k.value
     }
-    fn value(ctx: &ProverCtx, k: &Secret) -> G1Projective {
-        ctx.ped.commit(k)
+    fn value(ctx: &ProverCtx, k: &Secret) -> Lc {
+        Lc::point(ctx.ped.commit(k).into_affine())
     }
-    fn public(ped: &Pedersen, v: Fr) -> G1Projective {
-        ped.public(v)
+    fn public(ped: &Pedersen, v: Fr) -> Lc {
+        Lc {
+            terms: vec![(v, ped.u)],
+        }
     }
     fn public_known(v: Fr) -> Secret {
         Secret::public(v)
@@ -503,22 +518,15 @@ impl Mode for Hidden {
     fn combine_known(terms: &[(Fr, Secret)]) -> Secret {
         combine(terms)
     }
-    fn combine(terms: &[(Fr, G1Projective)]) -> G1Projective {
-        if terms.len() < 3 {
-            return terms.iter().map(|(c, v)| *v * c).sum();
-        }
-        let (points, scalars): (Vec<G1Projective>, Vec<Fr>) =
-            terms.iter().copied().map(|(c, v)| (v, c)).unzip();
-        G1Projective::msm_unchecked(&G1Projective::normalize_batch(&points), &scalars)
+    fn combine(terms: &[(Fr, Lc)]) -> Lc {
+        Lc::combine(terms.iter().map(|(c, v)| (*c, v)))
     }
-    fn absorb(t: &mut Transcript, label: &'static [u8], v: &G1Projective) {
-        t.append_projective(label, v);
-    }
+    fn absorb(_: &mut Transcript, _: &'static [u8], _: &Lc) {}
     fn prove_equal(ctx: &mut ProverCtx, a: &Secret, b: &Secret) {
         ctx.zeros.require_zero(*a - *b);
     }
-    fn require_equal(ctx: &mut VerifierCtx, a: &G1Projective, b: &G1Projective) -> bool {
-        ctx.zeros.require_zero(*a - *b);
+    fn require_equal(ctx: &mut VerifierCtx, a: &Lc, b: &Lc) -> bool {
+        ctx.zeros.require_zero(a - b);
         true
     }
     fn codec(ctx: &mut ProverCtx, claim: Secret) -> Committed {
@@ -552,10 +560,10 @@ impl Mode for Hidden {
         ctx: &mut VerifierCtx,
         sop: &SumOfProducts,
         public: &[Option<Fr>],
-        reduced: G1Projective,
+        reduced: Lc,
         f: &FinalProof,
         t: &mut Transcript,
-    ) -> Result<Vec<G1Projective>, String> {
+    ) -> Result<Vec<Lc>, String> {
         let ped = ctx.ped;
         zs::verify_final(
             &ped,
@@ -601,11 +609,12 @@ impl Mode for Hidden {
         backend: &dyn Backend,
         commitments: &[&HyraxCommitment],
         point: &[Fr],
-        values: &[G1Projective],
+        values: &[Lc],
         proof: &HyraxOpening,
         t: &mut Transcript,
     ) -> Result<(), PcsError> {
-        pcs.verify_batch_hidden(backend, commitments, point, values, proof, t)
+        let points: Vec<G1Projective> = values.iter().map(Lc::eval).collect();
+        pcs.verify_batch_hidden(backend, commitments, point, &points, proof, t)
     }
 }
 

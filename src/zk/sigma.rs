@@ -11,6 +11,7 @@ use ark_ff::{UniformRand, Zero};
 use ark_std::rand::{CryptoRng, RngCore};
 
 use super::checks::Checks;
+use super::lc::Lc;
 use super::pedersen::{Pedersen, Secret};
 use crate::field::{Fr, G1Affine, G1Projective};
 use crate::transcript::Transcript;
@@ -44,10 +45,10 @@ pub struct ZeroProver {
     secrets: Vec<Secret>,
 }
 
-/// Verifier: the same commitments, as points.
+/// Verifier: the same commitments, kept symbolic.
 #[derive(Default)]
 pub struct ZeroVerifier {
-    points: Vec<G1Projective>,
+    points: Vec<Lc>,
 }
 
 /// The combination weights `1, λ, λ², …`, drawn after every commitment the
@@ -113,7 +114,7 @@ impl ZeroVerifier {
         Self::default()
     }
 
-    pub fn require_zero(&mut self, p: G1Projective) {
+    pub fn require_zero(&mut self, p: Lc) {
         self.points.push(p);
     }
 
@@ -135,8 +136,10 @@ impl ZeroVerifier {
     ) {
         let w = powers(t, self.points.len());
         let e = schnorr_challenge(t, &proof.a);
-        let mut terms = vec![(proof.z, ped.h.into()), (-Fr::from(1u64), proof.a.into())];
-        terms.extend(self.points.into_iter().zip(w).map(|(p, w)| (-e * w, p)));
+        let mut terms = vec![(proof.z, ped.h), (-Fr::from(1u64), proof.a)];
+        for (p, w) in self.points.iter().zip(w) {
+            terms.extend(p.terms.iter().map(|(k, q)| (-e * w * k, *q)));
+        }
         checks.require_zero("commitments that must open to zero", terms);
     }
 }
@@ -238,23 +241,28 @@ pub fn prove_product<R: RngCore + CryptoRng>(
 /// `α + c·X = z1·U + z2·H`, `β + c·Y = z3·U + z4·H`, `δ + c·Z = z3·X + z5·H`.
 fn product_equations(
     ped: &Pedersen,
-    [x, y, z]: [G1Projective; 3],
+    [x, y, z]: [&Lc; 3],
     p: &ProductProof,
     c: Fr,
-) -> [Vec<(Fr, G1Projective)>; 3] {
+) -> [Vec<(Fr, G1Affine)>; 3] {
     let one = Fr::from(1u64);
-    let (u, h): (G1Projective, G1Projective) = (ped.u.into(), ped.h.into());
-    [
-        vec![(one, p.alpha.into()), (c, x), (-p.z[0], u), (-p.z[1], h)],
-        vec![(one, p.beta.into()), (c, y), (-p.z[2], u), (-p.z[3], h)],
-        vec![(one, p.delta.into()), (c, z), (-p.z[2], x), (-p.z[4], h)],
-    ]
+    fn scaled(v: &Lc, k: Fr) -> impl Iterator<Item = (Fr, G1Affine)> + '_ {
+        v.terms.iter().map(move |(a, q)| (*a * k, *q))
+    }
+    let mut e1 = vec![(one, p.alpha), (-p.z[0], ped.u), (-p.z[1], ped.h)];
+    e1.extend(scaled(x, c));
+    let mut e2 = vec![(one, p.beta), (-p.z[2], ped.u), (-p.z[3], ped.h)];
+    e2.extend(scaled(y, c));
+    let mut e3 = vec![(one, p.delta), (-p.z[4], ped.h)];
+    e3.extend(scaled(z, c));
+    e3.extend(scaled(x, -p.z[2]));
+    [e1, e2, e3]
 }
 
 /// Records the product proof's equations for `Z = X·Y` in `checks`.
 pub fn verify_product(
     ped: &Pedersen,
-    xyz: [G1Projective; 3],
+    xyz: [&Lc; 3],
     proof: &ProductProof,
     t: &mut Transcript,
     checks: &mut Checks,
@@ -297,10 +305,13 @@ pub fn product_accepts(
     proof: &ProductProof,
     c: Fr,
 ) -> bool {
-    product_equations(ped, xyz, proof, c).iter().all(|eq| {
-        eq.iter()
-            .map(|(s, p)| *p * s)
-            .sum::<G1Projective>()
-            .is_zero()
-    })
+    let [x, y, z] = xyz.map(|p| Lc::point(p.into_affine()));
+    product_equations(ped, [&x, &y, &z], proof, c)
+        .iter()
+        .all(|eq| {
+            eq.iter()
+                .map(|(s, p)| *p * s)
+                .sum::<G1Projective>()
+                .is_zero()
+        })
 }

@@ -17,11 +17,12 @@
 //! ([`super::sigma::ProductProof`]), and leaves `C_n − Σ_t (term)` to the
 //! batched zero proof. The committed `f_k(r)` are the claims handed on.
 
-use ark_ec::{CurveGroup, VariableBaseMSM};
+use ark_ec::CurveGroup;
 use ark_std::rand::{CryptoRng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use super::checks::Checks;
+use super::lc::Lc;
 use super::pedersen::{combine, Pedersen, Secret};
 use super::sigma::{prove_product, verify_product, ProductProof, ZeroProver, ZeroVerifier};
 use crate::field::{Fr, G1Affine, G1Projective};
@@ -85,7 +86,7 @@ fn absorb_round(t: &mut Transcript, pts: &[G1Affine]) {
 }
 
 impl RoundCodec for Committed {
-    type Claim = G1Projective;
+    type Claim = Lc;
     type Round = CommittedRound;
 
     fn send(&mut self, evals: &[Fr], t: &mut Transcript) -> CommittedRound {
@@ -112,12 +113,12 @@ impl RoundCodec for Committed {
     }
 
     fn receive(
-        claim: &G1Projective,
+        claim: &Lc,
         round: &CommittedRound,
         round_index: usize,
         degree: usize,
         t: &mut Transcript,
-    ) -> Result<(Fr, G1Projective), SumcheckError> {
+    ) -> Result<(Fr, Lc), SumcheckError> {
         if round.0.len() != degree {
             return Err(SumcheckError::WrongDegree {
                 round: round_index,
@@ -127,23 +128,23 @@ impl RoundCodec for Committed {
         }
         absorb_round(t, &round.0);
         let r = round_challenge(t);
-        // C_next = w_0·C_0 + w_1·(C − C_0) + Σ_{j≥2} w_j·C_j: one small MSM.
+        // C_next = w_0·C_0 + w_1·(C − C_0) + Σ_{j≥2} w_j·C_j, kept symbolic.
         let w = lagrange_weights(degree + 1, r);
-        let mut scalars = Vec::with_capacity(degree);
-        scalars.push(w[0] - w[1]);
-        scalars.extend_from_slice(&w[2..]);
-        let next = *claim * w[1] + G1Projective::msm_unchecked(&round.0, &scalars);
-        Ok((r, next))
+        let mut next = claim.scaled(w[1]);
+        next.terms.push((w[0] - w[1], round.0[0]));
+        next.terms
+            .extend(round.0[1..].iter().zip(&w[2..]).map(|(p, wj)| (*wj, *p)));
+        Ok((r, Lc::combine([(Fr::from(1u64), &next)])))
     }
 
-    fn claim(&mut self, sum: Fr) -> G1Projective {
+    fn claim(&mut self, sum: Fr) -> Lc {
         let _ = sum; // the claim's secret was given to [`Committed::new`]
-        self.ped.commit(&self.claim)
+        Lc::point(self.ped.commit(&self.claim).into_affine())
     }
 
-    fn absorb_claim(claim: &G1Projective, t: &mut Transcript) {
-        t.append_projective(b"sumcheck-claim-commitment", claim);
-    }
+    /// Nothing: a committed claim is a combination of points absorbed as
+    /// they arrived (see [`super::lc`]).
+    fn absorb_claim(_: &Lc, _: &mut Transcript) {}
 }
 
 /// The end of a committed sumcheck: commitments to the tables' values the
@@ -293,12 +294,12 @@ pub fn verify_final(
     ped: &Pedersen,
     sop: &SumOfProducts,
     public: &[Option<Fr>],
-    final_claim: G1Projective,
+    final_claim: Lc,
     proof: &FinalProof,
     zeros: &mut ZeroVerifier,
     checks: &mut Checks,
     t: &mut Transcript,
-) -> Result<Vec<G1Projective>, FinalError> {
+) -> Result<Vec<Lc>, FinalError> {
     let committed_count = public.iter().filter(|p| p.is_none()).count();
     if proof.values.len() != committed_count {
         return Err(FinalError::ValueCount {
@@ -315,29 +316,30 @@ pub fn verify_final(
         });
     }
     absorb_final(t, &proof.values, &proof.products);
-    let mut com_of: Vec<Option<G1Projective>> = vec![None; public.len()];
+    let mut com_of: Vec<Option<Lc>> = vec![None; public.len()];
     let mut it = proof.values.iter();
     for (k, p) in public.iter().enumerate() {
         if p.is_none() {
-            com_of[k] = it.next().map(|a| (*a).into());
+            com_of[k] = it.next().map(|a| Lc::point(*a));
         }
     }
+    let one = Fr::from(1u64);
     let mut step = 0;
-    let mut combined = final_claim;
+    let mut parts: Vec<(Fr, Lc)> = vec![(one, final_claim)];
     for (coeff, committed) in split_terms(sop, public) {
         let mut acc = match committed.first() {
-            Some(k) => com_of[*k].expect("committed"),
-            None => ped.public(Fr::from(1u64)),
+            Some(k) => com_of[*k].clone().expect("committed"),
+            None => Lc::point(ped.u),
         };
         for k in &committed[1.min(committed.len())..] {
-            let f = com_of[*k].expect("committed");
-            let p: G1Projective = proof.products[step].into();
-            verify_product(ped, [acc, f, p], &proof.product_proofs[step], t, checks);
+            let f = com_of[*k].as_ref().expect("committed");
+            let p = Lc::point(proof.products[step]);
+            verify_product(ped, [&acc, f, &p], &proof.product_proofs[step], t, checks);
             acc = p;
             step += 1;
         }
-        combined -= acc * coeff;
+        parts.push((-coeff, acc));
     }
-    zeros.require_zero(combined);
+    zeros.require_zero(Lc::combine(parts.iter().map(|(c, v)| (*c, v))));
     Ok(com_of.into_iter().flatten().collect())
 }
