@@ -175,10 +175,11 @@ pub fn generate<'g>(graph: &'g Graph, ids: &[i64]) -> Result<Witness<'g>, Witnes
 }
 
 /// Calibration's probe: [`generate`], except that a tensor past its width
-/// or a lookup input outside its table is recorded and clamped to the edge
-/// instead of ending the run, so one run finds every range that needs
-/// widening (not only the first). Never a witness to prove: the clamps of
-/// the recorded tensors are not proven.
+/// or a lookup input outside its table is recorded instead of ending the
+/// run, and nothing is clamped (saturating rescales still count their
+/// clamps): every tensor downstream carries its true values, so one run
+/// finds every range that needs widening, not only the first (a deep model
+/// would otherwise need a round per layer). Never a witness to prove.
 pub fn probe<'g>(
     graph: &'g Graph,
     ids: &[i64],
@@ -313,12 +314,17 @@ fn generate_inner<'g>(
                 let (top, bot) = crate::quant::signed_edges(q.bits);
                 let mut out: Vec<i64> = inp(0).par_iter().map(|&x| rescale(x, *shift)).collect();
                 let (mut above, mut below, mut peak) = (0, 0, 0u64);
+                // The probe counts clamps but keeps the true values, so
+                // the tensors downstream show their own ranges in the same run.
+                let clamp = probe.is_none();
                 for v in &mut out {
                     above += (*v > top) as usize;
                     below += (*v < bot) as usize;
                     if *v > top || *v < bot {
                         peak = peak.max(v.unsigned_abs());
-                        *v = (*v).clamp(bot, top);
+                        if clamp {
+                            *v = (*v).clamp(bot, top);
+                        }
                     }
                 }
                 if above + below > 0 {
@@ -343,7 +349,6 @@ fn generate_inner<'g>(
                         (v - hi + 1) as u64
                     }
                 };
-                let mut probed = false;
                 if let Some((pos, v, count)) = worst_offender(x, |v| table.contains(v), outside) {
                     let err = WitnessError::OutsideTable {
                         node: node.id,
@@ -356,17 +361,15 @@ fn generate_inner<'g>(
                         count,
                     };
                     match probe.as_deref_mut() {
-                        Some(found) => {
-                            found.push(err);
-                            probed = true;
-                        }
+                        Some(found) => found.push(err),
                         None => return Err(err),
                     }
                 }
+                // A probed input outside the table is evaluated anyway (the
+                // function is defined everywhere; only the proof needs a table).
                 let fi = qin(0).frac_bits;
-                let edge = |v: i64| if probed { v.clamp(table.lo, hi - 1) } else { v };
                 x.par_iter()
-                    .map(|&v| lookup_value(func, edge(v), fi, q.frac_bits, q.bits))
+                    .map(|&v| lookup_value(func, v, fi, q.frac_bits, q.bits))
                     .collect()
             }
             Op::Softmax { mask, .. } => {
@@ -448,14 +451,9 @@ fn generate_inner<'g>(
         } else {
             q.bits
         };
-        let mut out = out;
         if let Some(err) = width_error(node, &out, allowed) {
             match probe.as_deref_mut() {
-                Some(found) => {
-                    found.push(err);
-                    let (top, bot) = crate::quant::signed_edges(allowed);
-                    out.iter_mut().for_each(|v| *v = (*v).clamp(bot, top));
-                }
+                Some(found) => found.push(err),
                 None => return Err(err),
             }
         }
