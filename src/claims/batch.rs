@@ -346,7 +346,7 @@ impl<M: Mode> OpeningProver<M> {
             let weights = absorb_group(
                 *num_vars,
                 group,
-                |t, v| M::absorb(t, b"openings-value", &M::value(ctx, v)),
+                |t, v| M::absorb_known(ctx, t, b"openings-value", v),
                 transcript,
             );
             let sum = M::combine_known(&weighted(group, &weights));

@@ -95,7 +95,7 @@ pub fn prove_multipoint_in<M: Mode>(
     let betas = absorb_claims(
         points,
         values,
-        |t, v| M::absorb(t, b"multipoint-value", &M::value(ctx, v)),
+        |t, v| M::absorb_known(ctx, t, b"multipoint-value", v),
         transcript,
     );
     let mut g = vec![Fr::from(0u64); table.len()];

@@ -8,8 +8,10 @@
 //! committed claim homomorphically ([`sumcheck::Committed`]); the final
 //! relation between the committed table values is closed by proofs of
 //! product and one batched proof that a list of commitments opens to zero
-//! ([`sigma`]); every group equation the verifier needs is checked in one
-//! random-weighted multi-scalar multiplication ([`checks`]).
+//! ([`sigma`]). The verifier keeps hidden claims symbolic ([`lc`]) and
+//! checks every group equation it needs in one random-weighted
+//! multi-scalar multiplication ([`checks`]). [`mode`] is the seam every
+//! gadget is written over, once for both modes.
 //!
 //! # What is hidden
 //! Round messages, final values and partial products are perfectly hiding

@@ -170,8 +170,8 @@ pub trait Mode: Sized + 'static {
         t: &mut Transcript,
     ) -> Self::Value;
 
-    /// Prover: states the value `k` (absorbed by the caller as its
-    /// [`Mode::Value`]).
+    /// Prover: states the value `k` (the caller absorbs it with
+    /// [`Mode::absorb_sent`]).
     fn send(ctx: &ProverCtx, k: &Self::Known) -> Self::Sent;
     fn received(s: &Self::Sent) -> Self::Value;
     /// Absorbs a stated value as it travels (both sides, before any
@@ -192,6 +192,10 @@ pub trait Mode: Sized + 'static {
     /// challenges): the clear mode absorbs the scalar, the hidden mode
     /// nothing (its points were absorbed as they arrived).
     fn absorb(t: &mut Transcript, label: &'static [u8], v: &Self::Value);
+    /// Prover: [`Mode::absorb`] of the claim it holds as `k`.
+    fn absorb_known(ctx: &ProverCtx, t: &mut Transcript, label: &'static [u8], k: &Self::Known) {
+        Self::absorb(t, label, &Self::value(ctx, k));
+    }
 
     /// Prover: `a` and `b` hold the same value (hidden: recorded for the
     /// zero proof; clear: nothing to send).
@@ -522,6 +526,7 @@ impl Mode for Hidden {
         Lc::combine(terms.iter().map(|(c, v)| (*c, v)))
     }
     fn absorb(_: &mut Transcript, _: &'static [u8], _: &Lc) {}
+    fn absorb_known(_: &ProverCtx, _: &mut Transcript, _: &'static [u8], _: &Secret) {}
     fn prove_equal(ctx: &mut ProverCtx, a: &Secret, b: &Secret) {
         ctx.zeros.require_zero(*a - *b);
     }
