@@ -572,6 +572,32 @@ fn calibration_reaches_a_fixpoint_on_its_own_data() {
             float_ranges.merge_float_run(&graph, &vals);
         }
         let tight_graph = zkllm::quant::quantize(&graph, &float_ranges, &tight.quant);
+        // A widened range keeps its scale: it gains the bits its overflow
+        // needs, so its fraction bits are no coarser than on the tight graph.
+        if let Ok(tg) = &tight_graph {
+            let quant_of = |g: &zkllm::ir::Graph, name: &str| {
+                g.nodes.iter().find(|n| n.name == name).and_then(|n| n.quant)
+            };
+            let mut kept = 0;
+            for c in cal.file.fixpoint.iter().filter(|c| c.bits.is_some()) {
+                let [from, to] = c.bits.unwrap();
+                assert!(to > from, "{family}: {c:?}");
+                let (Some(before), Some(after)) =
+                    (quant_of(tg, &c.tensor), quant_of(&cal.graph, &c.tensor))
+                else {
+                    continue;
+                };
+                assert!(after.bits >= to, "{family}: {c:?} ends at {after:?}");
+                if c.round == 1 {
+                    assert!(
+                        after.frac_bits >= before.frac_bits,
+                        "{family}: {c:?} coarsened from {before:?} to {after:?}"
+                    );
+                    kept += 1;
+                }
+            }
+            assert!(kept > 0, "{family}: no widened tensor kept its scale");
+        }
         if let Ok(tg) = tight_graph {
             let mut probed = 0;
             for win in &w {

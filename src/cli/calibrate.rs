@@ -200,8 +200,12 @@ pub fn run(args: &CalibrateArgs, common: &super::progress::Common) -> Result<()>
             cal.file.fixpoint.len()
         ));
         for c in &cal.file.fixpoint {
+            let width = match c.bits {
+                Some([from, to]) => format!(", {from} -> {to} bits"),
+                None => String::new(),
+            };
             bars.println(&format!(
-                "  round {}: {} {} x{:.3} (window {})",
+                "  round {}: {} {} x{:.3}{width} (window {})",
                 c.round, c.tensor, c.range, c.factor, c.window
             ));
         }
