@@ -576,7 +576,10 @@ fn calibration_reaches_a_fixpoint_on_its_own_data() {
         // needs, so its fraction bits are no coarser than on the tight graph.
         if let Ok(tg) = &tight_graph {
             let quant_of = |g: &zkllm::ir::Graph, name: &str| {
-                g.nodes.iter().find(|n| n.name == name).and_then(|n| n.quant)
+                g.nodes
+                    .iter()
+                    .find(|n| n.name == name)
+                    .and_then(|n| n.quant)
             };
             let mut kept = 0;
             for c in cal.file.fixpoint.iter().filter(|c| c.bits.is_some()) {
