@@ -21,7 +21,7 @@ use crate::wire::{Reader, Wire, WireError, Writer};
 /// 2: commitments carry their row width (rows as wide as the generators).
 /// 3: checked key graphs, weight-padding claims, the two-sided zkAttn row
 /// sum, the logit scale in the statement, libm tables.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 const PK_MAGIC: &[u8; 8] = b"ZKLLMPK\0";
 const VK_MAGIC: &[u8; 8] = b"ZKLLMVK\0";
 const PROOF_MAGIC: &[u8; 8] = b"ZKLLMPF\0";
@@ -80,7 +80,8 @@ pub struct ProofFile {
     pub vk_digest: [u8; 32],
     pub statement: Statement,
     pub logit_frac_bits: i32,
-    pub proof: crate::circuit::CircuitProof,
+    /// Zero-knowledge or clear: the header byte of the proof says which.
+    pub proof: crate::circuit::AnyProof,
 }
 
 /// The graph with weight data removed (what the verifier sees).
@@ -283,7 +284,7 @@ impl ProofFile {
         };
         let logits = get_i64s(&mut r).map_err(bad)?;
         let logit_frac_bits = r.get_u32("logit scale").map_err(bad)? as i32;
-        let proof = crate::circuit::CircuitProof::read(&mut r).map_err(bad)?;
+        let proof = crate::circuit::AnyProof::read(&mut r).map_err(bad)?;
         r.finish().map_err(bad)?;
         Ok(Self {
             vk_digest,

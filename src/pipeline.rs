@@ -9,12 +9,13 @@ use thiserror::Error;
 
 use crate::artifacts::{public_graph, ArtifactError, ProofFile, ProvingKey, VerifyingKey};
 use crate::backend::default_backend;
-use crate::circuit::{self, CircuitError, Plan, Statement};
+use crate::circuit::{self, AnyProof, CircuitError, Plan, Statement};
 use crate::commit::Hyrax;
 use crate::import::{import, ImportError, ImportOptions};
 use crate::ir::{float, Graph, Op};
 use crate::quant::{quantize, Calibration, QuantConfig, QuantError};
 use crate::witness::{self, WitnessError};
+use crate::zk::{Clear, Hidden};
 
 #[derive(Debug, Error)]
 pub enum PipelineError {
@@ -36,6 +37,8 @@ pub enum PipelineError {
     Statement(String),
     #[error("proof was made for model digest {proof}, but this verifying key has digest {vk}")]
     WrongModel { proof: String, vk: String },
+    #[error("this proof is not zero-knowledge (made with `prove --no-zk`): its sumcheck messages and opening values are in the clear and reveal information about the weights; accept it only if that is intended (`verify --allow-non-zk`)")]
+    NotZeroKnowledge,
 }
 
 /// Progress callback: `(stage, done, total)`.
@@ -192,8 +195,9 @@ pub fn statement_ids(graph: &Graph, ids: &[i64]) -> Result<(Vec<i64>, usize), Pi
     Ok((padded, ids.len() - 1))
 }
 
-/// Proves one inference; `seed` fixes the prover's randomness (tests,
-/// cross-backend checks), `None` draws it from the OS.
+/// Proves one inference with zero knowledge; `seed` fixes the prover's
+/// randomness (tests, cross-backend checks; the binary never sets it), `None`
+/// draws it from the OS.
 pub fn prove(
     pk: &ProvingKey,
     ids: &[i64],
@@ -201,6 +205,30 @@ pub fn prove(
     progress: Progress<'_>,
 ) -> Result<ProofFile, PipelineError> {
     prove_with(pk, ids, Publish::LastLogits, seed, progress)
+}
+
+/// How to prove: what to publish, whether to refuse clamping, and which
+/// kind of proof.
+#[derive(Clone, Copy, Debug)]
+pub struct ProveOptions {
+    pub publish: Publish,
+    /// Refuse a prompt that the circuit would clamp (`prove --strict`).
+    pub strict: bool,
+    /// Zero-knowledge (the default) or in the clear (`prove --no-zk`).
+    pub zero_knowledge: bool,
+    /// Fixes the prover's randomness (tests only); `None`: the OS generator.
+    pub seed: Option<u64>,
+}
+
+impl Default for ProveOptions {
+    fn default() -> Self {
+        Self {
+            publish: Publish::LastLogits,
+            strict: false,
+            zero_knowledge: true,
+            seed: None,
+        }
+    }
 }
 
 /// What a proof makes public besides the token ids.
@@ -223,20 +251,29 @@ pub fn prove_with(
     seed: Option<u64>,
     progress: Progress<'_>,
 ) -> Result<ProofFile, PipelineError> {
-    prove_strict(pk, ids, publish, false, seed, progress)
+    let opts = ProveOptions {
+        publish,
+        seed,
+        ..ProveOptions::default()
+    };
+    prove_opts(pk, ids, &opts, progress)
 }
 
-/// [`prove_with`]; with `strict`, a prompt that drives any value of a
-/// saturating rescale past its width is refused (naming the tensors)
-/// instead of proven with the clamp.
-pub fn prove_strict(
+/// [`prove_with`] as `opts` say; with `strict`, a prompt that drives any
+/// value of a saturating rescale past its width is refused (naming the
+/// tensors) instead of proven with the clamp.
+pub fn prove_opts(
     pk: &ProvingKey,
     ids: &[i64],
-    publish: Publish,
-    strict: bool,
-    seed: Option<u64>,
+    opts: &ProveOptions,
     progress: Progress<'_>,
 ) -> Result<ProofFile, PipelineError> {
+    let ProveOptions {
+        publish,
+        strict,
+        zero_knowledge,
+        seed,
+    } = *opts;
     let graph = &pk.graph;
     let (padded, position) = statement_ids(graph, ids)?;
     let wit = witness::generate(graph, &padded)?;
@@ -285,18 +322,27 @@ pub fn prove_strict(
         .zip(pk.weight_hints.iter().cloned())
         .collect();
     let vk_digest = pk.vk.digest();
-    let proof = circuit::prove(
-        default_backend(),
-        &pcs,
-        graph,
-        &plan,
-        &weights,
-        &vk_digest,
-        &wit,
-        &statement,
-        &mut rng,
-        progress,
-    )?;
+    macro_rules! prove_as {
+        ($m:ty) => {
+            circuit::prove_in::<$m, _>(
+                default_backend(),
+                &pcs,
+                graph,
+                &plan,
+                &weights,
+                &vk_digest,
+                &wit,
+                &statement,
+                &mut rng,
+                progress,
+            )?
+        };
+    }
+    let proof = if zero_knowledge {
+        AnyProof::Hidden(prove_as!(Hidden))
+    } else {
+        AnyProof::Clear(prove_as!(Clear))
+    };
     Ok(ProofFile {
         vk_digest,
         statement,
@@ -305,13 +351,28 @@ pub fn prove_strict(
     })
 }
 
-/// Verifies a proof file against a verifying key (and, if given, the
-/// expected token ids).
+/// Verifies a zero-knowledge proof file against a verifying key (and, if
+/// given, the expected token ids); a clear proof is refused
+/// ([`PipelineError::NotZeroKnowledge`]).
 pub fn verify(
     vk: &VerifyingKey,
     proof: &ProofFile,
     expected_ids: Option<&[i64]>,
 ) -> Result<(), PipelineError> {
+    verify_with(vk, proof, expected_ids, false)
+}
+
+/// [`verify`]; with `allow_non_zk` a clear proof (`prove --no-zk`) is
+/// verified too (`verify --allow-non-zk`).
+pub fn verify_with(
+    vk: &VerifyingKey,
+    proof: &ProofFile,
+    expected_ids: Option<&[i64]>,
+    allow_non_zk: bool,
+) -> Result<(), PipelineError> {
+    if !proof.proof.zero_knowledge() && !allow_non_zk {
+        return Err(PipelineError::NotZeroKnowledge);
+    }
     let digest = vk.digest();
     if proof.vk_digest != digest {
         return Err(PipelineError::WrongModel {
@@ -336,7 +397,7 @@ pub fn verify(
     }
     let plan = Plan::for_statement(&vk.graph, proof.statement.next_token.is_some())?;
     let pcs = Hyrax::setup(&vk.generator_seed, vk.max_vars);
-    circuit::verify(
+    circuit::verify_any(
         default_backend(),
         &pcs,
         &vk.graph,
@@ -367,12 +428,12 @@ pub fn public_output(
         "input_len": input_len,
         "model_digest": hex(&proof.vk_digest),
         "input_ids": &s.ids[..input_len.min(s.ids.len())],
-        // Sumcheck messages and opening values are in the clear (see the
-        // README's threat model): stated so that no reader assumes otherwise.
-        "zero_knowledge": false,
+        // A `--no-zk` proof's sumcheck messages and opening values are in
+        // the clear (see the README's threat model): stated either way.
+        "zero_knowledge": proof.proof.zero_knowledge(),
         "saturating": graph.saturating,
-        "clamped_values": proof.proof.clamp_counts.iter().map(|[a, b]| a + b).sum::<u64>(),
-        "clamped": clamped_by_tensor(graph, &proof.proof.clamp_counts),
+        "clamped_values": proof.proof.clamp_counts().iter().map(|[a, b]| a + b).sum::<u64>(),
+        "clamped": clamped_by_tensor(graph, proof.proof.clamp_counts()),
     });
     let o = out.as_object_mut().expect("a JSON object");
     if s.next_token.is_some() {

@@ -1,6 +1,6 @@
-//! Whole-model proofs on the ONNX fixtures: an honest proof verifies, and a
-//! changed public output, changed token ids, a tampered message or a swapped
-//! weight commitment is rejected.
+//! Whole-model proofs on the ONNX fixtures, in the clear and with zero
+//! knowledge: an honest proof verifies, and a changed public output, changed
+//! token ids, a tampered message or a swapped weight commitment is rejected.
 
 mod import_common;
 
@@ -15,19 +15,20 @@ use zkllm::ir::{float, Graph};
 use zkllm::quant::{quantize, Calibration};
 use zkllm::wire::Wire;
 use zkllm::witness;
+use zkllm::zk::{Clear, Hidden, Mode};
 
-struct Proven {
+struct Proven<M: Mode> {
     graph: Graph,
     plan: Plan,
     pcs: Hyrax,
     weights: Vec<HyraxCommitment>,
     stmt: Statement,
-    proof: CircuitProof,
+    proof: CircuitProof<M>,
 }
 
 const DIGEST: [u8; 32] = [7; 32];
 
-fn prove_fixture(name: &str) -> Proven {
+fn prove_fixture<M: Mode>(name: &str) -> Proven<M> {
     let reference = load_ref(name);
     let path = fixtures_dir().join(format!("{name}.onnx"));
     let opts = ImportOptions {
@@ -57,7 +58,7 @@ fn prove_fixture(name: &str) -> Proven {
         next_token: None,
         logits,
     };
-    let proof = circuit::prove(
+    let proof = circuit::prover::prove_in::<M, _>(
         be,
         &pcs,
         &q,
@@ -81,13 +82,13 @@ fn prove_fixture(name: &str) -> Proven {
     }
 }
 
-fn check(
-    p: &Proven,
+fn check<M: Mode>(
+    p: &Proven<M>,
     stmt: &Statement,
-    proof: &CircuitProof,
+    proof: &CircuitProof<M>,
     weights: &[HyraxCommitment],
 ) -> Result<(), String> {
-    circuit::verify(
+    circuit::verifier::verify_in::<M, _>(
         default_backend(),
         &p.pcs,
         &p.graph,
@@ -96,16 +97,48 @@ fn check(
         &DIGEST,
         stmt,
         proof,
+        &mut ChaCha20Rng::seed_from_u64(99),
     )
     .map_err(|e| e.to_string())
 }
 
 #[test]
 fn gpt2_and_llama_fixtures_prove_and_verify() {
+    prove_and_tamper::<Clear>();
+}
+
+#[test]
+fn gpt2_and_llama_fixtures_prove_and_verify_with_zero_knowledge() {
+    prove_and_tamper::<Hidden>();
+}
+
+/// A clear proof does not verify as a hidden one, nor the reverse: the kind
+/// is in the transcript and in the proof's shape.
+#[test]
+fn a_proof_of_one_kind_is_not_a_proof_of_the_other() {
+    let p = prove_fixture::<Clear>("llama_dynamo");
+    let bytes = p.proof.to_bytes();
+    match CircuitProof::<Hidden>::from_bytes(&bytes) {
+        Err(_) => {}
+        Ok(h) => {
+            let hp = Proven::<Hidden> {
+                graph: p.graph.clone(),
+                plan: p.plan.clone(),
+                pcs: p.pcs.clone(),
+                weights: p.weights.clone(),
+                stmt: p.stmt.clone(),
+                proof: h.clone(),
+            };
+            assert!(check(&hp, &p.stmt, &h, &p.weights).is_err());
+        }
+    }
+}
+
+fn prove_and_tamper<M: Mode>() {
     for name in ["gpt2_dynamo", "llama_dynamo"] {
-        let p = prove_fixture(name);
+        let p = prove_fixture::<M>(name);
         let bytes = p.proof.to_bytes();
-        let proof = CircuitProof::from_bytes(&bytes).unwrap();
+        let proof = CircuitProof::<M>::from_bytes(&bytes).unwrap();
         check(&p, &p.stmt, &proof, &p.weights).unwrap_or_else(|e| panic!("{name}: {e}"));
         println!("{name}: proof {} bytes", bytes.len());
         // Wrong public output.
@@ -142,7 +175,7 @@ fn gpt2_and_llama_fixtures_prove_and_verify() {
             tried += 1;
             let mut b = bytes.clone();
             b[i] ^= 1;
-            if let Ok(pr) = CircuitProof::from_bytes(&b) {
+            if let Ok(pr) = CircuitProof::<M>::from_bytes(&b) {
                 parsed += 1;
                 assert!(
                     check(&p, &p.stmt, &pr, &p.weights).is_err(),
@@ -151,8 +184,9 @@ fn gpt2_and_llama_fixtures_prove_and_verify() {
             }
         }
         println!("{name}: {parsed} of {tried} flipped proofs parsed");
+        // A hidden proof is mostly curve points, whose flips rarely decode.
         assert!(
-            2 * parsed >= tried,
+            M::ZERO_KNOWLEDGE || 2 * parsed >= tried,
             "{name}: only {parsed} of {tried} flipped proofs parsed"
         );
     }

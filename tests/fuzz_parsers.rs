@@ -19,7 +19,9 @@ use zkllm::wire::Wire;
 
 fn parse_all(bytes: &[u8]) {
     let _ = ProofFile::from_body(bytes, "fuzz");
-    let _ = CircuitProof::from_bytes(bytes);
+    let _ = <CircuitProof>::from_bytes(bytes);
+    let _ = CircuitProof::<zkllm::zk::Hidden>::from_bytes(bytes);
+    let _ = zkllm::circuit::AnyProof::from_bytes(bytes);
     let _ = <SumcheckProof>::from_bytes(bytes);
     let _ = HyraxCommitment::from_bytes(bytes);
     let _ = HyraxOpening::from_bytes(bytes);

@@ -163,7 +163,7 @@ fn the_circuit_verifier_refuses_an_unchecked_graph() {
     vk.graph.nodes[add].inputs.truncate(1);
     let plan = zkllm::circuit::Plan::new(&pk.vk.graph).unwrap();
     let pcs = zkllm::commit::Hyrax::setup(&vk.generator_seed, vk.max_vars);
-    let e = zkllm::circuit::verify(
+    let e = zkllm::circuit::verify_any(
         zkllm::backend::default_backend(),
         &pcs,
         &vk.graph,
@@ -472,7 +472,7 @@ mod structural_edits {
                 return false;
             };
             let pcs = zkllm::commit::Hyrax::setup(&vk.generator_seed, vk.max_vars);
-            zkllm::circuit::verify(
+            zkllm::circuit::verify_any(
                 zkllm::backend::default_backend(),
                 &pcs,
                 &vk.graph,

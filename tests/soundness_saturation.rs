@@ -201,7 +201,7 @@ fn a_prompt_past_the_ranges_proves_with_proven_clamp_counts() {
     let proof = pipeline::prove(&f.pk, &PROMPT, Some(1), &|_, _, _| {}).unwrap();
     pipeline::verify(&f.pk.vk, &proof, Some(&PROMPT)).expect("a clamped prompt verifies");
     let total: usize = wit.clamped.iter().map(|c| c.above + c.below).sum();
-    let proven: u64 = proof.proof.clamp_counts.iter().map(|[a, b]| a + b).sum();
+    let proven: u64 = proof.proof.clamp_counts().iter().map(|[a, b]| a + b).sum();
     assert_eq!(
         proven, total as u64,
         "the proof states the witness's clamps"
@@ -228,14 +228,13 @@ fn a_prompt_past_the_ranges_proves_with_proven_clamp_counts() {
 #[test]
 fn strict_refuses_a_prompt_that_would_clamp() {
     let f = tight();
-    let e = pipeline::prove_strict(
-        &f.pk,
-        &PROMPT,
-        Publish::LastLogits,
-        true,
-        Some(1),
-        &|_, _, _| {},
-    )
+    let opts = pipeline::ProveOptions {
+        publish: Publish::LastLogits,
+        strict: true,
+        seed: Some(1),
+        ..Default::default()
+    };
+    let e = pipeline::prove_opts(&f.pk, &PROMPT, &opts, &|_, _, _| {})
     .unwrap_err()
     .to_string();
     assert!(e.contains("--strict"), "{e}");

@@ -22,9 +22,11 @@ pub mod saturation;
 pub mod verifier;
 
 pub use plan::Plan;
-pub use proof::CircuitProof;
-pub use prover::{committed_values, prove, prove_forged, prove_forgery, Forgery};
-pub use verifier::verify;
+pub use proof::{AnyProof, CircuitProof};
+pub use prover::{
+    committed_values, prove, prove_forged, prove_forgery, prove_forgery_in, prove_in, Forgery,
+};
+pub use verifier::{verify, verify_any, verify_in};
 
 use thiserror::Error;
 
@@ -146,6 +148,12 @@ pub(crate) fn absorb_statement(
 }
 
 /// The output's `(seq, vocab)`, checked to be `[1, …, 1, seq, vocab]`.
+/// Absorbs which kind of proof this is (zero-knowledge or clear) before any
+/// challenge: a proof cannot be replayed as the other kind.
+pub(crate) fn absorb_mode<M: crate::zk::Mode>(t: &mut Transcript) {
+    t.append_u64(b"zero-knowledge", M::ZERO_KNOWLEDGE as u64);
+}
+
 pub(crate) fn output_dims(graph: &Graph) -> Result<(usize, usize), CircuitError> {
     let shape = &graph.nodes[graph.output].shape;
     let rank = shape.len();
@@ -188,27 +196,28 @@ impl ArgmaxPoints {
 
     /// The opening claims the stated values make (by aux index), and the
     /// claim on the output node (`L(u)` at `u` and the position).
-    pub fn claims(
+    pub fn claims<V: Clone>(
         &self,
         ap: ArgmaxPlan,
-        vals: &[Fr],
+        vals: &[V],
     ) -> (
-        Vec<(usize, crate::sumcheck::EvaluationClaim)>,
-        crate::sumcheck::EvaluationClaim,
+        Vec<(usize, crate::sumcheck::EvaluationClaim<V>)>,
+        crate::sumcheck::EvaluationClaim<V>,
     ) {
         use crate::sumcheck::EvaluationClaim;
         let openings = self
             .value_points(ap)
             .iter()
             .zip(vals)
-            .map(|(&(aux, point), &value)| {
+            .map(|(&(aux, point), value)| {
                 let point = point.to_vec();
+                let value = value.clone();
                 (aux, EvaluationClaim { point, value })
             })
             .collect();
         let output = EvaluationClaim {
             point: self.output.clone(),
-            value: vals[0],
+            value: vals[0].clone(),
         };
         (openings, output)
     }
@@ -239,11 +248,12 @@ pub(crate) fn argmax_points(
     })
 }
 
-/// `G(r)` from the logits: `L_t·[j < vocab](r) − L(r) − [j < t](r)`
-/// (both indicators are prefix indicators the verifier evaluates itself).
-pub(crate) fn argmax_gap_at(vocab: usize, token: usize, r: &[Fr], l_t: Fr, l_r: Fr) -> Fr {
+/// `G(r)` from the logits is `L_t·[j < vocab](r) − L(r) − [j < t](r)`;
+/// returns the two prefix indicators at `r` (public: the verifier evaluates
+/// them itself), `([j < vocab](r), [j < t](r))`.
+pub(crate) fn argmax_gap_coeffs(vocab: usize, token: usize, r: &[Fr]) -> (Fr, Fr) {
     use crate::protocols::linear::prefix_indicator;
-    l_t * prefix_indicator(r, vocab) - l_r - prefix_indicator(r, token)
+    (prefix_indicator(r, vocab), prefix_indicator(r, token))
 }
 
 /// The claim on the output node that the public logits make: at a random
@@ -511,15 +521,16 @@ pub(crate) mod claim_maps {
     }
 
     /// A claim on `Sum{axis}` (the axis kept with size 1) is a claim on the
-    /// input with that axis at `(½, …, ½)`, scaled by `2^{-l}`: padding is zero.
+    /// input with that axis at `(½, …, ½)`, scaled by `2^{-l}`: padding is
+    /// zero. Returns the input's point and the scale.
     pub fn sum_input(
         out_shape: &[usize],
         in_shape: &[usize],
         axis: usize,
-        c: &EvaluationClaim,
-    ) -> EvaluationClaim {
+        point: &[Fr],
+    ) -> (Vec<Fr>, Fr) {
         let l = crate::poly::num_vars_for(in_shape[axis]);
-        let mut bl: Vec<Vec<Fr>> = layout::blocks(out_shape, &c.point)
+        let mut bl: Vec<Vec<Fr>> = layout::blocks(out_shape, point)
             .iter()
             .map(|b| b.to_vec())
             .collect();
@@ -527,10 +538,7 @@ pub(crate) mod claim_maps {
         bl[axis] = vec![half; l];
         let refs: Vec<&[Fr]> = bl.iter().map(|b| b.as_slice()).collect();
         let scale = ark_ff::Field::inverse(&pow2(l as u32)).expect("non-zero");
-        EvaluationClaim {
-            point: layout::join(&refs),
-            value: c.value * scale,
-        }
+        (layout::join(&refs), scale)
     }
 
     /// `None` when the reshape keeps every padded index (the claim passes
@@ -542,40 +550,41 @@ pub(crate) mod claim_maps {
     }
 
     /// The claim on an einsum's output in the canonical `[batch, m, n]` order.
-    pub fn einsum_output(
+    pub fn einsum_output<V: Clone>(
         spec: &crate::ir::EinsumSpec,
         ec: &super::EinsumCanon,
         out_shape: &[usize],
-        c: &EvaluationClaim,
-    ) -> EvaluationClaim {
+        c: &EvaluationClaim<V>,
+    ) -> EvaluationClaim<V> {
         EvaluationClaim {
             point: layout::reorder_point(&c.point, out_shape, &spec.out, &ec.c_axes),
-            value: c.value,
+            value: c.value.clone(),
         }
     }
 
     /// The matmul gadget's operand claims, back in each operand's axis order.
-    pub fn einsum_operands(
+    pub fn einsum_operands<V: Clone>(
         spec: &crate::ir::EinsumSpec,
         ec: &super::EinsumCanon,
-        mc: &crate::protocols::matmul::MatMulClaims,
-    ) -> [EvaluationClaim; 2] {
+        mc: &crate::protocols::matmul::MatMulClaims<V>,
+    ) -> [EvaluationClaim<V>; 2] {
         [
             EvaluationClaim {
                 point: layout::reorder_point(&mc.a.point, &ec.a_shape, &ec.a_axes, &spec.a),
-                value: mc.a.value,
+                value: mc.a.value.clone(),
             },
             EvaluationClaim {
                 point: layout::reorder_point(&mc.b.point, &ec.b_shape, &ec.b_axes, &spec.b),
-                value: mc.b.value,
+                value: mc.b.value.clone(),
             },
         ]
     }
 
     /// What a free index op does with a claim on its output.
     pub enum IndexStep {
-        /// One claim per input, no prover message.
-        Pass(Vec<EvaluationClaim>),
+        /// One claim per input, no prover message: its point, and the
+        /// scale of the output's claimed value that it claims.
+        Pass(Vec<(Vec<Fr>, Fr)>),
         /// A selection sumcheck per input.
         Select(Vec<Selection>),
     }
@@ -586,21 +595,22 @@ pub(crate) mod claim_maps {
         op: &crate::ir::Op,
         out_shape: &[usize],
         in_shapes: &[Vec<usize>],
-        c: &EvaluationClaim,
+        point: &[Fr],
     ) -> Option<IndexStep> {
         use crate::ir::Op;
+        let one = Fr::from(1u64);
         Some(match op {
             Op::Sum { axis } => {
-                IndexStep::Pass(vec![sum_input(out_shape, &in_shapes[0], *axis, c)])
+                IndexStep::Pass(vec![sum_input(out_shape, &in_shapes[0], *axis, point)])
             }
             Op::Reshape => match reshape_selection(&in_shapes[0], out_shape) {
-                None => IndexStep::Pass(vec![c.clone()]),
+                None => IndexStep::Pass(vec![(point.to_vec(), one)]),
                 Some(sel) => IndexStep::Select(vec![sel]),
             },
-            Op::Permute { perm } => IndexStep::Pass(vec![EvaluationClaim {
-                point: index_map::permute_point(&in_shapes[0], perm, &c.point),
-                value: c.value,
-            }]),
+            Op::Permute { perm } => IndexStep::Pass(vec![(
+                index_map::permute_point(&in_shapes[0], perm, point),
+                one,
+            )]),
             Op::Slice {
                 axis,
                 start,
@@ -617,14 +627,6 @@ pub(crate) mod claim_maps {
             _ => return None,
         })
     }
-
-    /// `X = 2^s·Q + R` at the claim's point.
-    pub fn rescale_input(shift: u32, c: &EvaluationClaim, r: Fr) -> EvaluationClaim {
-        EvaluationClaim {
-            point: c.point.clone(),
-            value: pow2(shift) * c.value + r,
-        }
-    }
 }
 
 /// The claims waiting on each node during the walk from the output back to
@@ -633,25 +635,25 @@ pub(crate) mod claim_maps {
 /// with the node it came from and [`ClaimStack::finish`] fails. The key's
 /// graph check ([`crate::ir::check`]) already refuses forward references;
 /// this is the always-on check that nothing slips past the walk anyway.
-pub(crate) struct ClaimStack {
-    claims: Vec<Vec<crate::sumcheck::EvaluationClaim>>,
+pub(crate) struct ClaimStack<V = Fr> {
+    claims: Vec<Vec<crate::sumcheck::EvaluationClaim<V>>>,
     /// The node being walked; claims go to smaller ids.
     walking: usize,
     /// `(target, source)` of claims pushed onto walked nodes.
     stray: Vec<(usize, usize)>,
 }
 
-impl ClaimStack {
+impl<V> ClaimStack<V> {
     pub fn new(nodes: usize) -> Self {
         Self {
-            claims: vec![Vec::new(); nodes],
+            claims: (0..nodes).map(|_| Vec::new()).collect(),
             walking: nodes,
             stray: Vec::new(),
         }
     }
 
     /// Claims on node `id`, which is walked now.
-    pub fn take(&mut self, id: usize) -> Vec<crate::sumcheck::EvaluationClaim> {
+    pub fn take(&mut self, id: usize) -> Vec<crate::sumcheck::EvaluationClaim<V>> {
         self.walking = id;
         self.claims
             .get_mut(id)
@@ -659,7 +661,7 @@ impl ClaimStack {
             .unwrap_or_default()
     }
 
-    pub fn push(&mut self, id: usize, c: crate::sumcheck::EvaluationClaim) {
+    pub fn push(&mut self, id: usize, c: crate::sumcheck::EvaluationClaim<V>) {
         if id >= self.walking || id >= self.claims.len() {
             self.stray.push((id, self.walking));
         } else {

@@ -3,33 +3,36 @@
 
 use crate::claims::{BatchOpeningProof, MultiPointProof};
 use crate::commit::HyraxCommitment;
-use crate::field::Fr;
 use crate::protocols::hadamard::HadamardProof;
 use crate::protocols::index_map::SelectProof;
 use crate::protocols::linear::LinearProof;
 use crate::protocols::lookup::LookupProof;
 use crate::protocols::matmul::MatMulProof;
-use crate::sumcheck::SumcheckProof;
 use crate::wire::{Reader, Wire, WireError, Writer};
+use crate::zk::sigma::ZeroProof;
+use crate::zk::{Clear, Instance, Mode};
 
-/// One message of the walk, in the order the verifier consumes them.
+/// One message of the walk, in the order the verifier consumes them. In a
+/// [`crate::zk::Hidden`] proof every value is a Pedersen commitment and
+/// every sumcheck's rounds and final values are committed (see [`crate::zk`]).
 #[derive(Clone, Debug, PartialEq)]
-pub enum Step {
+pub enum Step<M: Mode = Clear> {
     /// Several claims on a tensor reduced to one.
-    MultiPoint(MultiPointProof),
+    MultiPoint(MultiPointProof<M>),
     /// A committed tensor's value at a fresh random point.
-    Value(Fr),
-    MatMul(MatMulProof),
-    Linear(LinearProof),
-    Hadamard(HadamardProof),
-    Select(SelectProof),
-    /// A plain sumcheck with the prover's final values.
-    Sumcheck(SumcheckProof, Vec<Fr>),
-    /// Several scalar values stated by the prover.
-    Values(Vec<Fr>),
+    Value(M::Sent),
+    MatMul(MatMulProof<M>),
+    Linear(LinearProof<M>),
+    Hadamard(HadamardProof<M>),
+    Select(SelectProof<M>),
+    /// A sumcheck of the circuit's own (softmax, embedding, rotary, clamp),
+    /// with its final message.
+    Sumcheck(Instance<M>),
+    /// Several values stated by the prover.
+    Values(Vec<M::Sent>),
 }
 
-impl Step {
+impl<M: Mode> Step<M> {
     pub fn kind(&self) -> &'static str {
         match self {
             Step::MultiPoint(_) => "multi-point reduction",
@@ -38,13 +41,13 @@ impl Step {
             Step::Linear(_) => "linear",
             Step::Hadamard(_) => "hadamard",
             Step::Select(_) => "select",
-            Step::Sumcheck(..) => "sumcheck",
+            Step::Sumcheck(_) => "sumcheck",
             Step::Values(_) => "values",
         }
     }
 }
 
-impl Wire for Step {
+impl<M: Mode> Wire for Step<M> {
     const MIN_BYTES: usize = 1;
     fn write(&self, w: &mut Writer) {
         match self {
@@ -72,10 +75,9 @@ impl Wire for Step {
                 w.put_u8(5);
                 p.write(w)
             }
-            Step::Sumcheck(p, v) => {
+            Step::Sumcheck(p) => {
                 w.put_u8(6);
-                p.write(w);
-                w.put_seq(v)
+                p.write(w)
             }
             Step::Values(v) => {
                 w.put_u8(7);
@@ -91,7 +93,7 @@ impl Wire for Step {
             3 => Step::Linear(r.get()?),
             4 => Step::Hadamard(r.get()?),
             5 => Step::Select(r.get()?),
-            6 => Step::Sumcheck(r.get()?, r.get_seq("sumcheck values")?),
+            6 => Step::Sumcheck(r.get()?),
             7 => Step::Values(r.get_seq("values")?),
             _ => return Err(WireError::Invalid { what: "step tag" }),
         })
@@ -99,26 +101,36 @@ impl Wire for Step {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct CircuitProof {
+pub struct CircuitProof<M: Mode = Clear> {
     /// Committed tensors (plan order), then one multiplicity vector per table.
     pub commitments: Vec<HyraxCommitment>,
-    pub steps: Vec<Step>,
+    pub steps: Vec<Step<M>>,
     /// One per distinct table, in plan order.
-    pub lookups: Vec<LookupProof>,
-    pub openings: BatchOpeningProof,
+    pub lookups: Vec<LookupProof<M>>,
+    pub openings: BatchOpeningProof<M>,
+    /// The one zero proof of every equality a hidden proof recorded (none
+    /// in the clear).
+    pub zero: Option<ZeroProof>,
     /// Per saturating rescale (plan order): how many values were clamped to
     /// the top and to the bottom of its width. Public and proven
     /// ([`super::saturation`]).
     pub clamp_counts: Vec<[u64; 2]>,
 }
 
-impl Wire for CircuitProof {
-    const MIN_BYTES: usize = 16;
+impl<M: Mode> Wire for CircuitProof<M> {
+    const MIN_BYTES: usize = 17;
     fn write(&self, w: &mut Writer) {
         w.put_seq(&self.commitments);
         w.put_seq(&self.steps);
         w.put_seq(&self.lookups);
         self.openings.write(w);
+        match &self.zero {
+            None => w.put_u8(0),
+            Some(z) => {
+                w.put_u8(1);
+                z.write(w)
+            }
+        }
         w.put_u32(self.clamp_counts.len() as u32);
         for [a, b] in &self.clamp_counts {
             w.put_bytes(&a.to_le_bytes());
@@ -130,6 +142,11 @@ impl Wire for CircuitProof {
         let steps = r.get_seq("steps")?;
         let lookups = r.get_seq("lookup proofs")?;
         let openings = r.get()?;
+        let zero = match r.get_u8("zero proof tag")? {
+            0 => None,
+            1 => Some(r.get()?),
+            _ => return Err(WireError::Invalid { what: "zero proof tag" }),
+        };
         let n = r.get_u32("clamp count entries")? as usize;
         if n.saturating_mul(16) > r.remaining() {
             return Err(WireError::LengthTooLarge {
@@ -154,7 +171,55 @@ impl Wire for CircuitProof {
             steps,
             lookups,
             openings,
+            zero,
             clamp_counts,
+        })
+    }
+}
+
+/// A proof of either kind, as a proof file carries it: a header byte says
+/// which (0: in the clear, `prove --no-zk`; 1: zero-knowledge), and the
+/// transcript absorbs the kind before any challenge
+/// ([`super::absorb_mode`]), so neither kind verifies as the other.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AnyProof {
+    Clear(CircuitProof<Clear>),
+    Hidden(CircuitProof<crate::zk::Hidden>),
+}
+
+impl AnyProof {
+    pub fn zero_knowledge(&self) -> bool {
+        matches!(self, AnyProof::Hidden(_))
+    }
+
+    /// The public clamp counts (per saturating rescale: above, below).
+    pub fn clamp_counts(&self) -> &[[u64; 2]] {
+        match self {
+            AnyProof::Clear(p) => &p.clamp_counts,
+            AnyProof::Hidden(p) => &p.clamp_counts,
+        }
+    }
+}
+
+impl Wire for AnyProof {
+    const MIN_BYTES: usize = 1 + <CircuitProof as Wire>::MIN_BYTES;
+    fn write(&self, w: &mut Writer) {
+        match self {
+            AnyProof::Clear(p) => {
+                w.put_u8(0);
+                p.write(w)
+            }
+            AnyProof::Hidden(p) => {
+                w.put_u8(1);
+                p.write(w)
+            }
+        }
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(match r.get_u8("proof kind")? {
+            0 => AnyProof::Clear(r.get()?),
+            1 => AnyProof::Hidden(r.get()?),
+            _ => return Err(WireError::Invalid { what: "proof kind" }),
         })
     }
 }

@@ -7,11 +7,11 @@ use super::layout::{self, num_vars, padded_table};
 use super::plan::{ArgmaxPlan, Plan, TensorRef, LIMB_BITS};
 use super::proof::{CircuitProof, Step};
 use super::{
-    absorb_statement, argmax_points, einsum_canon, output_claim, pow2, row_valid, softmax_mask,
-    CircuitError, Statement,
+    absorb_statement, argmax_gap_coeffs, argmax_points, einsum_canon, output_claim, pow2,
+    row_valid, softmax_mask, CircuitError, Statement,
 };
 use crate::backend::Backend;
-use crate::claims::{prove_multipoint, OpeningProver, TensorId};
+use crate::claims::{prove_multipoint_in, OpeningProver, TensorId};
 use crate::commit::{Hyrax, HyraxCommitment, HyraxHint};
 use crate::field::{from_i64, Fr};
 use crate::ir::{Data, Graph, Op};
@@ -20,9 +20,10 @@ use crate::protocols::index_map;
 use crate::protocols::lookup::{self, LookupWitness};
 use crate::protocols::{hadamard, linear, matmul};
 use crate::quant::{rescale_remainder, zkattn_row};
-use crate::sumcheck::{self, EvaluationClaim};
+use crate::sumcheck::EvaluationClaim;
 use crate::transcript::Transcript;
 use crate::witness::Witness;
+use crate::zk::{prove_instance, Clear, Mode, Pedersen, ProverCtx};
 
 /// Padded integer contents of every committed tensor of the plan.
 pub fn committed_values(
@@ -196,25 +197,29 @@ fn to_fr(v: &[i64]) -> Vec<Fr> {
     crate::field::from_i64_slice(v)
 }
 
-struct Walk<'a> {
+/// The prover's walk in mode `M`: claims are `M::Known` (a value, or a value
+/// and its blind), every message goes through the mode.
+struct Walk<'a, M: Mode> {
     be: &'a dyn Backend,
     graph: &'a Graph,
     plan: &'a Plan,
     wit: &'a Witness<'a>,
+    ctx: ProverCtx,
     t: Transcript,
-    openings: OpeningProver,
+    openings: OpeningProver<M>,
     /// Opening id of each weight / committed node, and of each auxiliary.
     node_tensor: Vec<Option<TensorId>>,
     aux_tensor: Vec<TensorId>,
-    steps: Vec<Step>,
-    claims: super::ClaimStack,
+    steps: Vec<Step<M>>,
+    claims: super::ClaimStack<M::Known>,
     /// Per saturating rescale: the clamped counts (above, below).
     clamp_counts: Vec<[u64; 2]>,
 }
 
-/// Proves that `wit` is the quantized graph's run on `stmt.ids` and that
-/// `stmt.logits` are its output at `stmt.position`. `weights` are the setup
-/// commitments and hints of the weight nodes, in node order.
+/// Proves, in the clear, that `wit` is the quantized graph's run on
+/// `stmt.ids` and that `stmt.logits` are its output at `stmt.position`.
+/// `weights` are the setup commitments and hints of the weight nodes, in
+/// node order. See [`prove_in`] for the zero-knowledge proof.
 #[allow(clippy::too_many_arguments)]
 pub fn prove<R: RngCore + CryptoRng>(
     be: &dyn Backend,
@@ -228,9 +233,37 @@ pub fn prove<R: RngCore + CryptoRng>(
     rng: &mut R,
     progress: &dyn Fn(&str, usize, usize),
 ) -> Result<CircuitProof, CircuitError> {
-    let forgery = Forgery::default();
-    prove_inner(
-        be, pcs, graph, plan, weights, vk_digest, wit, stmt, forgery, rng, progress,
+    prove_in::<Clear, R>(
+        be, pcs, graph, plan, weights, vk_digest, wit, stmt, rng, progress,
+    )
+}
+
+/// [`prove`] in mode `M` ([`crate::zk::Hidden`]: zero-knowledge).
+#[allow(clippy::too_many_arguments)]
+pub fn prove_in<M: Mode, R: RngCore + CryptoRng>(
+    be: &dyn Backend,
+    pcs: &Hyrax,
+    graph: &Graph,
+    plan: &Plan,
+    weights: &[(HyraxCommitment, HyraxHint)],
+    vk_digest: &[u8; 32],
+    wit: &Witness<'_>,
+    stmt: &Statement,
+    rng: &mut R,
+    progress: &dyn Fn(&str, usize, usize),
+) -> Result<CircuitProof<M>, CircuitError> {
+    prove_inner::<M, R>(
+        be,
+        pcs,
+        graph,
+        plan,
+        weights,
+        vk_digest,
+        wit,
+        stmt,
+        Forgery::default(),
+        rng,
+        progress,
     )
 }
 
@@ -251,7 +284,7 @@ pub struct Forgery {
     pub clamp_counts: Option<Vec<[u64; 2]>>,
 }
 
-/// Soundness-test hook: a prover honest but for `forgery`.
+/// Soundness-test hook: a prover honest but for `forgery` (in the clear).
 #[doc(hidden)]
 #[allow(clippy::too_many_arguments)]
 pub fn prove_forgery<R: RngCore + CryptoRng>(
@@ -266,7 +299,27 @@ pub fn prove_forgery<R: RngCore + CryptoRng>(
     forgery: Forgery,
     rng: &mut R,
 ) -> Result<CircuitProof, CircuitError> {
-    prove_inner(
+    prove_forgery_in::<Clear, R>(
+        be, pcs, graph, plan, weights, vk_digest, wit, stmt, forgery, rng,
+    )
+}
+
+/// Soundness-test hook: [`prove_forgery`] in mode `M`.
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub fn prove_forgery_in<M: Mode, R: RngCore + CryptoRng>(
+    be: &dyn Backend,
+    pcs: &Hyrax,
+    graph: &Graph,
+    plan: &Plan,
+    weights: &[(HyraxCommitment, HyraxHint)],
+    vk_digest: &[u8; 32],
+    wit: &Witness<'_>,
+    stmt: &Statement,
+    forgery: Forgery,
+    rng: &mut R,
+) -> Result<CircuitProof<M>, CircuitError> {
+    prove_inner::<M, R>(
         be,
         pcs,
         graph,
@@ -307,7 +360,7 @@ pub fn prove_forged<R: RngCore + CryptoRng>(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn prove_inner<R: RngCore + CryptoRng>(
+fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
     be: &dyn Backend,
     pcs: &Hyrax,
     graph: &Graph,
@@ -319,7 +372,7 @@ fn prove_inner<R: RngCore + CryptoRng>(
     forgery: Forgery,
     rng: &mut R,
     progress: &dyn Fn(&str, usize, usize),
-) -> Result<CircuitProof, CircuitError> {
+) -> Result<CircuitProof<M>, CircuitError> {
     let Forgery {
         values,
         weight_tables,
@@ -332,7 +385,8 @@ fn prove_inner<R: RngCore + CryptoRng>(
     };
     let mut t = Transcript::new(b"zkllm-proof");
     absorb_statement(&mut t, vk_digest, graph, stmt);
-    let mut openings = OpeningProver::new();
+    super::absorb_mode::<M>(&mut t);
+    let mut openings = OpeningProver::<M>::in_mode();
     let mut node_tensor = vec![None; graph.nodes.len()];
     let weight_nodes: Vec<usize> = graph
         .nodes
@@ -431,14 +485,15 @@ fn prove_inner<R: RngCore + CryptoRng>(
     super::saturation::absorb_counts(&mut t, &clamp_counts);
     for (k, c) in super::padding::weight_zero_claims(graph, &mut t) {
         let tid = node_tensor[weight_nodes[k]].expect("weights registered");
-        openings.claim(tid, c);
+        openings.claim(tid, public_claim::<M>(c));
     }
 
-    let mut w = Walk {
+    let mut w = Walk::<M> {
         be,
         graph,
         plan,
         wit,
+        ctx: ProverCtx::new(Pedersen::new(pcs.generators()), rng),
         t,
         openings,
         node_tensor,
@@ -449,7 +504,7 @@ fn prove_inner<R: RngCore + CryptoRng>(
     };
     let start = match (plan.argmax, stmt.next_token) {
         (Some(ap), Some(token)) => w.argmax_output(ap, token, stmt)?,
-        (None, None) => output_claim(graph, stmt, &mut w.t)?,
+        (None, None) => public_claim::<M>(output_claim(graph, stmt, &mut w.t)?),
         _ => {
             return Err(CircuitError::Invalid(
                 "plan and statement disagree on the public output".into(),
@@ -485,7 +540,8 @@ fn prove_inner<R: RngCore + CryptoRng>(
                 y: y.as_deref(),
             })
             .collect();
-        let (proof, claims) = lookup::prove(be, table, &wits, &mults[ti], &mut w.t);
+        let (proof, claims) =
+            lookup::prove_in::<M>(&mut w.ctx, be, table, &wits, &mults[ti], &mut w.t);
         for (k, u) in uses.iter().enumerate() {
             w.openings.claim(w.tensor_id(u.x), claims.x[k].clone());
             if let Some(y) = u.y {
@@ -499,23 +555,34 @@ fn prove_inner<R: RngCore + CryptoRng>(
     let Walk {
         openings,
         mut t,
+        mut ctx,
         steps,
         ..
     } = w;
     progress("open", 0, 1);
     let openings = openings
-        .prove(be, pcs, &mut t, rng)
+        .prove_in(&mut ctx, be, pcs, &mut t)
         .map_err(|e| CircuitError::Witness(e.to_string()))?;
+    let zero = ctx.finish(&mut t);
     Ok(CircuitProof {
         commitments,
         steps,
         lookups,
         openings,
+        zero,
         clamp_counts,
     })
 }
 
-impl Walk<'_> {
+/// A claim whose value is public (the output, zero padding, a clamp count).
+fn public_claim<M: Mode>(c: EvaluationClaim) -> EvaluationClaim<M::Known> {
+    EvaluationClaim {
+        point: c.point,
+        value: M::public_known(c.value),
+    }
+}
+
+impl<M: Mode> Walk<'_, M> {
     fn tensor_id(&self, r: TensorRef) -> TensorId {
         match r {
             TensorRef::Node(n) => self.node_tensor[n].expect("committed node"),
@@ -533,6 +600,30 @@ impl Walk<'_> {
         padded_table(&self.graph.nodes[id].shape, self.values(id))
     }
 
+    /// `Σ c_k·v_k` of claimed values (public constants via
+    /// [`Mode::public_known`]).
+    fn lin(&self, terms: &[(Fr, M::Known)]) -> M::Known {
+        M::combine_known(terms)
+    }
+
+    /// States the committed tensor `tid`'s value at `point` (one message),
+    /// leaves the opening claim, and returns the prover's handle on it.
+    fn state_at(&mut self, tid: TensorId, point: &[Fr], label: &'static [u8]) -> M::Known {
+        let v = self.be.evaluate(&self.openings.table(tid), point);
+        let k = M::fresh(&mut self.ctx, v);
+        let sent = M::send(&self.ctx, &k);
+        M::absorb_sent(&mut self.t, label, &sent);
+        self.steps.push(Step::Value(sent));
+        self.openings.claim(
+            tid,
+            EvaluationClaim {
+                point: point.to_vec(),
+                value: k,
+            },
+        );
+        k
+    }
+
     /// Hidden logits: states `L(u)` (the output claim), `G(r)`, `L_t` and
     /// `L(r)`; the verifier ties `G` to `L` at `r` and `L` to the output at `u`.
     fn argmax_output(
@@ -540,18 +631,28 @@ impl Walk<'_> {
         ap: ArgmaxPlan,
         token: usize,
         stmt: &Statement,
-    ) -> Result<EvaluationClaim, CircuitError> {
+    ) -> Result<EvaluationClaim<M::Known>, CircuitError> {
         let pts = argmax_points(self.graph, stmt, token, &mut self.t)?;
-        let vals: Vec<Fr> = pts
-            .value_points(ap)
-            .iter()
-            .map(|&(aux, point)| {
-                let table = self.openings.table(self.aux_tensor[aux]).into_owned();
-                crate::poly::DenseMle::new(table).evaluate(point)
-            })
-            .collect();
-        self.t.append_scalars(b"argmax-values", &vals);
-        self.steps.push(Step::Values(vals.clone()));
+        let mut vals = Vec::with_capacity(4);
+        let mut sent = Vec::with_capacity(4);
+        for &(aux, point) in pts.value_points(ap).iter() {
+            let table = self.openings.table(self.aux_tensor[aux]).into_owned();
+            let v = crate::poly::DenseMle::new(table).evaluate(point);
+            let k = M::fresh(&mut self.ctx, v);
+            let s = M::send(&self.ctx, &k);
+            M::absorb_sent(&mut self.t, b"argmax-value", &s);
+            vals.push(k);
+            sent.push(s);
+        }
+        self.steps.push(Step::Values(sent));
+        let (pv, pt) = argmax_gap_coeffs(ap.vocab, token, &pts.r);
+        let one = Fr::from(1u64);
+        let gap = self.lin(&[
+            (pv, vals[2]),
+            (-one, vals[3]),
+            (-pt, M::public_known(one)),
+        ]);
+        M::prove_equal(&mut self.ctx, &vals[1], &gap);
         let (openings, output) = pts.claims(ap, &vals);
         for (aux, c) in openings {
             self.openings.claim(self.aux_tensor[aux], c);
@@ -559,20 +660,32 @@ impl Walk<'_> {
         Ok(output)
     }
 
-    fn state(&mut self, v: Fr) {
-        self.t.append_scalar(b"stated-value", &v);
-        self.steps.push(Step::Value(v));
+    fn claim(&mut self, id: usize, c: EvaluationClaim<M::Known>) {
+        self.claims.push(id, c);
     }
 
-    fn claim(&mut self, id: usize, c: EvaluationClaim) {
-        self.claims.push(id, c);
+    fn scaled(&self, point: Vec<Fr>, v: &M::Known, s: Fr) -> EvaluationClaim<M::Known> {
+        EvaluationClaim {
+            point,
+            value: self.lin(&[(s, *v)]),
+        }
     }
 
     fn node(&mut self, id: usize) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
         let claims = self.claims.take(id);
         match node.op {
-            Op::Input { .. } | Op::Constant => return Ok(()), // the verifier evaluates these itself
+            Op::Input { .. } | Op::Constant => {
+                // The verifier evaluates these itself: each claim is an equality.
+                if !claims.is_empty() {
+                    let table = padded_table(&node.shape, self.values(id));
+                    for c in claims {
+                        let v = self.be.evaluate(&table, &c.point);
+                        M::prove_equal(&mut self.ctx, &c.value, &M::public_known(v));
+                    }
+                }
+                return Ok(());
+            }
             Op::Weight { .. } => {
                 let tid = self.node_tensor[id].expect("weight registered");
                 for c in claims {
@@ -589,8 +702,16 @@ impl Walk<'_> {
                     // node = raw ∘ (real-entry indicator)
                     let raw = self.openings.table(tid).into_owned();
                     let ind = padded_table(&node.shape, &vec![1; node.shape.iter().product()]);
-                    let (proof, cl) = hadamard::prove(self.be, &[&raw, &ind], &c, &mut self.t);
+                    let (proof, cl) = hadamard::prove_in::<M>(
+                        &mut self.ctx,
+                        self.be,
+                        &[&raw, &ind],
+                        &c,
+                        &mut self.t,
+                    );
                     self.steps.push(Step::Hadamard(proof));
+                    let real = layout::real_indicator(&node.shape, &cl[1].point);
+                    M::prove_equal(&mut self.ctx, &cl[1].value, &M::public_known(real));
                     self.openings.claim(tid, cl[0].clone());
                 }
             } else {
@@ -605,14 +726,14 @@ impl Walk<'_> {
             let rho = self
                 .t
                 .challenge_scalars(b"fresh-point", num_vars(&node.shape));
-            let v = self.be.evaluate(&self.openings.table(tid), &rho);
-            self.state(v);
-            let c = EvaluationClaim {
-                point: rho,
-                value: v,
-            };
-            self.openings.claim(tid, c.clone());
-            return self.relation(id, c);
+            let v = self.state_at(tid, &rho, b"stated-value");
+            return self.relation(
+                id,
+                EvaluationClaim {
+                    point: rho,
+                    value: v,
+                },
+            );
         }
         match self.reduce(id, claims)? {
             Some(c) => self.relation(id, c),
@@ -624,33 +745,43 @@ impl Walk<'_> {
     fn reduce(
         &mut self,
         id: usize,
-        mut claims: Vec<EvaluationClaim>,
-    ) -> Result<Option<EvaluationClaim>, CircuitError> {
+        mut claims: Vec<EvaluationClaim<M::Known>>,
+    ) -> Result<Option<EvaluationClaim<M::Known>>, CircuitError> {
         match claims.len() {
             0 => Ok(None),
             1 => Ok(claims.pop()),
             _ => {
                 let table = self.table(id);
                 let points: Vec<Vec<Fr>> = claims.iter().map(|c| c.point.clone()).collect();
-                let values: Vec<Fr> = claims.iter().map(|c| c.value).collect();
-                let (proof, c) = prove_multipoint(self.be, &table, &points, &values, &mut self.t)
-                    .map_err(|e| CircuitError::rejected(&self.graph.nodes[id], e))?;
+                let values: Vec<M::Known> = claims.iter().map(|c| c.value).collect();
+                let (proof, c) = prove_multipoint_in::<M>(
+                    &mut self.ctx,
+                    self.be,
+                    &table,
+                    &points,
+                    &values,
+                    &mut self.t,
+                )
+                .map_err(|e| CircuitError::rejected(&self.graph.nodes[id], e))?;
                 self.steps.push(Step::MultiPoint(proof));
                 Ok(Some(c))
             }
         }
     }
 
-    fn relation(&mut self, id: usize, c: EvaluationClaim) -> Result<(), CircuitError> {
+    fn relation(&mut self, id: usize, c: EvaluationClaim<M::Known>) -> Result<(), CircuitError> {
         let g = self.graph;
         let node = &g.nodes[id];
         let ins = &node.inputs;
         let shape_of = |i: usize| g.nodes[i].shape.clone();
         let in_shapes: Vec<Vec<usize>> = ins.iter().map(|&i| shape_of(i)).collect();
-        if let Some(step) = super::claim_maps::index_step(&node.op, &node.shape, &in_shapes, &c) {
+        if let Some(step) =
+            super::claim_maps::index_step(&node.op, &node.shape, &in_shapes, &c.point)
+        {
             match step {
                 super::claim_maps::IndexStep::Pass(claims) => {
-                    for (&i, cl) in ins.iter().zip(claims) {
+                    for (&i, (point, s)) in ins.iter().zip(claims) {
+                        let cl = self.scaled(point, &c.value, s);
                         self.claim(i, cl);
                     }
                 }
@@ -665,7 +796,8 @@ impl Walk<'_> {
                 let a = layout::permute_table(&self.table(ins[0]), &sa, &ec.a_perm);
                 let b = layout::permute_table(&self.table(ins[1]), &sb, &ec.b_perm);
                 let cc = super::claim_maps::einsum_output(spec, &ec, &node.shape, &c);
-                let (proof, mc) = matmul::prove(self.be, &ec.shape, &a, &b, &cc, &mut self.t);
+                let (proof, mc) =
+                    matmul::prove_in::<M>(&mut self.ctx, self.be, &ec.shape, &a, &b, &cc, &mut self.t);
                 self.steps.push(Step::MatMul(proof));
                 let [ca, cb] = super::claim_maps::einsum_operands(spec, &ec, &mc);
                 self.claim(ins[0], ca);
@@ -679,8 +811,14 @@ impl Walk<'_> {
                         layout::broadcast_table(&g.nodes[i].shape, &node.shape, self.values(i))
                     })
                     .collect();
-                let (proof, cl) =
-                    linear::prove(self.be, &coeffs, &[&tabs[0], &tabs[1]], &c, &mut self.t);
+                let (proof, cl) = linear::prove_in::<M>(
+                    &mut self.ctx,
+                    self.be,
+                    &coeffs,
+                    &[&tabs[0], &tabs[1]],
+                    &c,
+                    &mut self.t,
+                );
                 self.steps.push(Step::Linear(proof));
                 for (k, &i) in ins.iter().enumerate() {
                     self.unbroadcast(i, id, &cl[k])?;
@@ -693,54 +831,76 @@ impl Walk<'_> {
                         layout::broadcast_table(&g.nodes[i].shape, &node.shape, self.values(i))
                     })
                     .collect();
-                let (proof, cl) = hadamard::prove(self.be, &[&tabs[0], &tabs[1]], &c, &mut self.t);
+                let (proof, cl) = hadamard::prove_in::<M>(
+                    &mut self.ctx,
+                    self.be,
+                    &[&tabs[0], &tabs[1]],
+                    &c,
+                    &mut self.t,
+                );
                 self.steps.push(Step::Hadamard(proof));
                 for (k, &i) in ins.iter().enumerate() {
                     self.unbroadcast(i, id, &cl[k])?;
                 }
             }
             Op::MulConst { q, .. } => {
-                if *q != 0 {
+                if *q == 0 {
+                    M::prove_equal(&mut self.ctx, &c.value, &M::public_known(Fr::from(0u64)));
+                } else {
                     let inv = ark_ff::Field::inverse(&from_i64(*q)).expect("non-zero");
-                    self.claim(
-                        ins[0],
-                        EvaluationClaim {
-                            point: c.point,
-                            value: c.value * inv,
-                        },
-                    );
+                    let cl = self.scaled(c.point, &c.value, inv);
+                    self.claim(ins[0], cl);
                 }
             }
             Op::Rescale { shift } => {
                 let rp = self.plan.rescale[id].clone().expect("planned");
                 let stated = rp.stated();
                 let mut vals = Vec::with_capacity(stated.len());
+                let mut sent = Vec::with_capacity(stated.len());
                 for &a in &stated {
                     let tid = self.aux_tensor[a];
                     let v = self.be.evaluate(&self.openings.table(tid), &c.point);
+                    let k = M::fresh(&mut self.ctx, v);
+                    let s = M::send(&self.ctx, &k);
+                    M::absorb_sent(&mut self.t, b"rescale-value", &s);
                     self.openings.claim(
                         tid,
                         EvaluationClaim {
                             point: c.point.clone(),
-                            value: v,
+                            value: k,
                         },
                     );
-                    vals.push(v);
+                    vals.push(k);
+                    sent.push(s);
+                }
+                self.steps.push(Step::Values(sent));
+                let at = |a: usize| vals[stated.iter().position(|&s| s == a).expect("stated")];
+                let one = Fr::from(1u64);
+                for ((hi, lo), whole, _) in rp.limb_pairs() {
+                    let whole = whole.map_or(c.value, at);
+                    let rec = self.lin(&[(pow2(LIMB_BITS), at(hi)), (one, at(lo))]);
+                    M::prove_equal(&mut self.ctx, &rec, &whole);
                 }
                 let r = vals[0];
-                let mut q = c.clone();
-                if let Some(sp) = &rp.sat {
-                    let at = |a: usize| vals[stated.iter().position(|&s| s == a).expect("stated")];
-                    let parts = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind].map(at);
-                    q.value = super::saturation::quotient(c.value, &parts);
-                }
-                self.t.append_scalars(b"rescale-values", &vals);
-                self.steps.push(Step::Values(vals));
+                let q = match &rp.sat {
+                    Some(sp) => {
+                        let [p, ip, n, in_] = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind].map(at);
+                        self.lin(&[(one, c.value), (one, p), (one, ip), (-one, n), (-one, in_)])
+                    }
+                    None => c.value,
+                };
                 if let Some(sp) = rp.sat.clone() {
                     self.saturation(id, &sp)?;
                 }
-                let x = super::claim_maps::rescale_input(*shift, &q, r);
-                self.claim(ins[0], x);
+                // X = 2^s·Q + R at the claim's point.
+                let x = self.lin(&[(pow2(*shift), q), (one, r)]);
+                self.claim(
+                    ins[0],
+                    EvaluationClaim {
+                        point: c.point,
+                        value: x,
+                    },
+                );
             }
             Op::Softmax { .. } => self.softmax(id, c)?,
             Op::Broadcast => self.unbroadcast(ins[0], id, &c)?,
@@ -774,19 +934,14 @@ impl Walk<'_> {
         &mut self,
         input: usize,
         out: usize,
-        c: &EvaluationClaim,
+        c: &EvaluationClaim<M::Known>,
     ) -> Result<(), CircuitError> {
         let (si, so) = (&self.graph.nodes[input].shape, &self.graph.nodes[out].shape);
         let (p, inv) = layout::unbroadcast_point(si, so, &c.point).ok_or_else(|| {
             CircuitError::rejected(&self.graph.nodes[out], "degenerate broadcast point")
         })?;
-        self.claim(
-            input,
-            EvaluationClaim {
-                point: p,
-                value: c.value * inv,
-            },
-        );
+        let cl = self.scaled(p, &c.value, inv);
+        self.claim(input, cl);
         Ok(())
     }
 
@@ -794,12 +949,13 @@ impl Walk<'_> {
         &mut self,
         id: usize,
         sels: Vec<index_map::Selection>,
-        c: EvaluationClaim,
+        c: EvaluationClaim<M::Known>,
     ) -> Result<(), CircuitError> {
         let ins = self.graph.nodes[id].inputs.clone();
         let tabs: Vec<Vec<Fr>> = ins.iter().map(|&i| self.table(i)).collect();
         let refs: Vec<&[Fr]> = tabs.iter().map(|t| t.as_slice()).collect();
-        let (proof, cl) = index_map::prove_select(self.be, &sels, &refs, &c, &mut self.t);
+        let (proof, cl) =
+            index_map::prove_select_in::<M>(&mut self.ctx, self.be, &sels, &refs, &c, &mut self.t);
         self.steps.push(Step::Select(proof));
         for (i, cc) in ins.into_iter().zip(cl) {
             self.claim(i, cc);
@@ -807,7 +963,22 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn embedding(&mut self, id: usize, c: EvaluationClaim) -> Result<(), CircuitError> {
+    /// One of the circuit's own sumchecks; returns its point and the
+    /// claims on the tables not marked `public`.
+    fn instance(
+        &mut self,
+        tables: Vec<Vec<Fr>>,
+        sop: &SumOfProducts,
+        claim: M::Known,
+        public: &[bool],
+    ) -> (Vec<Fr>, Vec<M::Known>) {
+        let (proof, point, vals) =
+            prove_instance::<M>(&mut self.ctx, self.be, tables, sop, claim, public, &mut self.t);
+        self.steps.push(Step::Sumcheck(proof));
+        (point, vals)
+    }
+
+    fn embedding(&mut self, id: usize, c: EvaluationClaim<M::Known>) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
         let (w_id, ids_id) = (node.inputs[0], node.inputs[1]);
         let ws = self.graph.nodes[w_id].shape.clone();
@@ -826,19 +997,21 @@ impl Walk<'_> {
         for (e, &tok) in ids.iter().enumerate() {
             gsel[tok as usize] += eq_t[layout::padded_index(&ids_shape, e)];
         }
-        let (proof, out) = sumcheck::prove(
-            self.be,
+        let mut point = u_d.to_vec();
+        let (r, vals) = self.instance(
             vec![e_d, gsel],
             &SumOfProducts::product(2),
             c.value,
-            &mut self.t,
+            &[false, true],
         );
-        let e = out.final_values[0];
-        self.t.append_scalar(b"embedding-row", &e);
-        self.steps.push(Step::Sumcheck(proof, vec![e]));
-        let mut point = u_d.to_vec();
-        point.extend_from_slice(&out.point);
-        self.claim(w_id, EvaluationClaim { point, value: e });
+        point.extend_from_slice(&r);
+        self.claim(
+            w_id,
+            EvaluationClaim {
+                point,
+                value: vals[0],
+            },
+        );
         Ok(())
     }
 
@@ -849,7 +1022,7 @@ impl Walk<'_> {
         id: usize,
         half: usize,
         interleaved: bool,
-        c: EvaluationClaim,
+        c: EvaluationClaim<M::Known>,
     ) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
         let shape = node.shape.clone();
@@ -863,48 +1036,33 @@ impl Walk<'_> {
         let sn =
             layout::broadcast_table(&self.graph.nodes[ins[2]].shape, &shape, self.values(ins[2]));
         let tables = vec![self.be.eq_table(&c.point), x.clone(), cs, xr, sn];
-        let (proof, out) =
-            sumcheck::prove(self.be, tables, &super::rotary_sop(), c.value, &mut self.t);
-        let vals = out.final_values[1..].to_vec();
-        self.t.append_scalars(b"rotary-values", &vals);
-        self.steps.push(Step::Sumcheck(proof, vals.clone()));
-        let r = out.point;
-        self.claim(
-            ins[0],
-            EvaluationClaim {
-                point: r.clone(),
-                value: vals[0],
-            },
+        let (r, vals) = self.instance(
+            tables,
+            &super::rotary_sop(),
+            c.value,
+            &[true, false, false, false, false],
         );
-        self.unbroadcast(
-            ins[1],
-            id,
-            &EvaluationClaim {
-                point: r.clone(),
-                value: vals[1],
-            },
-        )?;
-        self.unbroadcast(
-            ins[2],
-            id,
-            &EvaluationClaim {
-                point: r.clone(),
-                value: vals[3],
-            },
-        )?;
-        // The rotated operand: a selection of x.
-        let rc = EvaluationClaim {
-            point: r,
-            value: vals[2],
+        let at = |k: usize| EvaluationClaim {
+            point: r.clone(),
+            value: vals[k],
         };
-        let (proof, cl) = index_map::prove_select(self.be, &[sel], &[&x], &rc, &mut self.t);
+        self.claim(ins[0], at(0));
+        self.unbroadcast(ins[1], id, &at(1))?;
+        self.unbroadcast(ins[2], id, &at(3))?;
+        // The rotated operand: a selection of x.
+        let (proof, cl) = index_map::prove_select_in::<M>(
+            &mut self.ctx,
+            self.be,
+            &[sel],
+            &[&x],
+            &at(2),
+            &mut self.t,
+        );
         self.steps.push(Step::Select(proof));
         self.claim(ins[0], cl[0].clone());
         Ok(())
     }
 
-    /// zkAttn: `y = M∘E∘Δ`, row sums in the tolerance band, and
-    /// `M∘(ẑ − z) = lo + 2^b·hi` (see [`crate::quant::zkattn_row`]).
     /// The clamp of a saturating rescale ([`super::saturation`]): the
     /// zero-check at a fresh point, and the clamp counts' openings.
     fn saturation(&mut self, id: usize, sp: &super::plan::SatPlan) -> Result<(), CircuitError> {
@@ -922,29 +1080,37 @@ impl Walk<'_> {
         tables.push(y.iter().map(|&v| from_i64(top) - v).collect());
         tables.push(y.iter().map(|&v| v - from_i64(bot)).collect());
         let sop = super::saturation::zero_check(lambda);
-        let (proof, out) = sumcheck::prove(self.be, tables, &sop, Fr::from(0u64), &mut self.t);
-        let mut vals: Vec<Fr> = out.final_values[1..5].to_vec();
-        vals.push(from_i64(top) - out.final_values[5]);
-        self.t.append_scalars(b"saturation-values", &vals);
-        for (k, &tid) in ids.iter().chain([&ytid]).enumerate() {
+        let zero = M::public_known(Fr::from(0u64));
+        let mut public = vec![false; sop.num_tables()];
+        public[0] = true;
+        let (r, vals) = self.instance(tables, &sop, zero, &public);
+        // vals: P', I_P, N', I_N, top − Y, Y − bot. The last two are one
+        // claim on Y: (top − Y) + (Y − bot) = top − bot.
+        let one = Fr::from(1u64);
+        let sum = self.lin(&[(one, vals[4]), (one, vals[5])]);
+        M::prove_equal(&mut self.ctx, &sum, &M::public_known(from_i64(top - bot)));
+        let yv = self.lin(&[(-one, vals[4]), (from_i64(top), M::public_known(one))]);
+        for (k, &tid) in ids.iter().enumerate() {
             self.openings.claim(
                 tid,
                 EvaluationClaim {
-                    point: out.point.clone(),
+                    point: r.clone(),
                     value: vals[k],
                 },
             );
         }
-        self.steps.push(Step::Sumcheck(proof, vals));
+        self.openings.claim(ytid, EvaluationClaim { point: r, value: yv });
         let counts = self.clamp_counts[sp.index];
         for (tid, count) in [(ids[1], counts[0]), (ids[3], counts[1])] {
-            self.openings
-                .claim(tid, super::saturation::count_claim(nv, count));
+            let cc = public_claim::<M>(super::saturation::count_claim(nv, count));
+            self.openings.claim(tid, cc);
         }
         Ok(())
     }
 
-    fn softmax(&mut self, id: usize, c: EvaluationClaim) -> Result<(), CircuitError> {
+    /// zkAttn: `y = M∘E∘Δ`, row sums in the tolerance band, and
+    /// `M∘(ẑ − z) = lo + 2^b·hi` (see [`crate::quant::zkattn_row`]).
+    fn softmax(&mut self, id: usize, c: EvaluationClaim<M::Known>) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
         let sp = self.plan.softmax[id].clone().expect("planned");
         let p = sp.params;
@@ -956,26 +1122,21 @@ impl Walk<'_> {
         let mask = padded_table(&shape, &keep);
         let aux = self.aux_tensor.clone();
         let tid = |a: usize| aux[a];
+        let one = Fr::from(1u64);
         // 1. Row sums at a fresh point w (on the rows): S'(w) and U(w),
         // with S' + U = 2·tol·valid (both range-checked by lookups).
         let w = self.t.challenge_scalars(b"softmax-rows", nv - lc);
-        let s_prime = self.be.evaluate(&self.openings.table(tid(sp.sum)), &w);
-        let u = self.be.evaluate(&self.openings.table(tid(sp.sum_hi)), &w);
-        self.t.append_scalars(b"softmax-row-sums", &[s_prime, u]);
-        self.steps.push(Step::Values(vec![s_prime, u]));
-        for (a, value) in [(sp.sum, s_prime), (sp.sum_hi, u)] {
-            self.openings.claim(
-                tid(a),
-                EvaluationClaim {
-                    point: w.clone(),
-                    value,
-                },
-            );
-        }
+        let s_prime = self.state_at(tid(sp.sum), &w, b"softmax-row-sum");
+        let u = self.state_at(tid(sp.sum_hi), &w, b"softmax-row-sum");
         let valid = padded_table(&self.plan.aux[sp.sum].shape, &row_valid(&keep, cols));
         let v_w = self.be.evaluate(&valid, &w);
+        let band = self.lin(&[(one, s_prime), (one, u)]);
+        M::prove_equal(
+            &mut self.ctx,
+            &band,
+            &M::public_known(from_i64(2 * p.tolerance) * v_w),
+        );
         let base = from_i64(p.sum_lo());
-        let row_sum = s_prime + base * v_w;
         // 2. One sumcheck for the claim on y and the row sums.
         let lambda = self.t.challenge_scalar(b"softmax-lambda");
         let eq_u = self.be.eq_table(&c.point);
@@ -985,81 +1146,46 @@ impl Walk<'_> {
             .collect();
         let e_tab = self.openings.table(tid(sp.exp)).into_owned();
         let d_tab = self.openings.table(tid(sp.delta)).into_owned();
-        let (proof, out) = sumcheck::prove(
-            self.be,
+        let claim = self.lin(&[
+            (one, c.value),
+            (lambda, s_prime),
+            (lambda * base * v_w, M::public_known(one)),
+        ]);
+        let (r, vals) = self.instance(
             vec![gtab, mask.clone(), e_tab, d_tab],
             &SumOfProducts::product(4),
-            c.value + lambda * row_sum,
-            &mut self.t,
+            claim,
+            &[true, true, false, false],
         );
-        let (ev, dv) = (out.final_values[2], out.final_values[3]);
-        self.t.append_scalars(b"softmax-exp-delta", &[ev, dv]);
-        self.steps.push(Step::Sumcheck(proof, vec![ev, dv]));
-        self.openings.claim(
-            tid(sp.exp),
-            EvaluationClaim {
-                point: out.point.clone(),
-                value: ev,
-            },
-        );
-        self.openings.claim(
-            tid(sp.delta),
-            EvaluationClaim {
-                point: out.point,
-                value: dv,
-            },
-        );
+        for (a, k) in [(sp.exp, 0), (sp.delta, 1)] {
+            self.openings.claim(
+                tid(a),
+                EvaluationClaim {
+                    point: r.clone(),
+                    value: vals[k],
+                },
+            );
+        }
         // 3. The digits decompose the masked shifted scores.
         let rho = self.t.challenge_scalars(b"softmax-digits", nv);
-        let lo = self.be.evaluate(&self.openings.table(tid(sp.lo)), &rho);
-        let hi = self.be.evaluate(&self.openings.table(tid(sp.hi)), &rho);
-        self.t.append_scalars(b"softmax-digits-values", &[lo, hi]);
-        self.steps.push(Step::Values(vec![lo, hi]));
-        self.openings.claim(
-            tid(sp.lo),
-            EvaluationClaim {
-                point: rho.clone(),
-                value: lo,
-            },
-        );
-        self.openings.claim(
-            tid(sp.hi),
-            EvaluationClaim {
-                point: rho.clone(),
-                value: hi,
-            },
-        );
+        let lo = self.state_at(tid(sp.lo), &rho, b"softmax-digit");
+        let hi = self.state_at(tid(sp.hi), &rho, b"softmax-digit");
         let shift_tab = self.openings.table(tid(sp.shift)).into_owned();
         let z = self.table(node.inputs[0]);
         let h: Vec<Fr> = (0..1usize << nv)
             .map(|x| shift_tab[x >> lc] - z[x])
             .collect();
-        let (proof, out) = sumcheck::prove(
-            self.be,
+        let claim = self.lin(&[(one, lo), (pow2(p.lo_bits), hi)]);
+        let (r, vals) = self.instance(
             vec![self.be.eq_table(&rho), mask, h],
             &SumOfProducts::product(3),
-            lo + pow2(p.lo_bits) * hi,
-            &mut self.t,
+            claim,
+            &[true, true, false],
         );
-        let rows_point = out.point[lc..].to_vec();
-        let zhat = self.be.evaluate(&shift_tab, &rows_point);
-        let zv = self.be.evaluate(&z, &out.point);
-        self.t.append_scalars(b"softmax-shift-scores", &[zhat, zv]);
-        self.steps.push(Step::Sumcheck(proof, vec![zhat, zv]));
-        self.openings.claim(
-            tid(sp.shift),
-            EvaluationClaim {
-                point: rows_point,
-                value: zhat,
-            },
-        );
-        self.claim(
-            node.inputs[0],
-            EvaluationClaim {
-                point: out.point,
-                value: zv,
-            },
-        );
+        // h(r) = ẑ(r_rows) − z(r): ẑ is stated, z's claim is the difference.
+        let zhat = self.state_at(tid(sp.shift), &r[lc..], b"softmax-shift");
+        let zv = self.lin(&[(one, zhat), (-one, vals[0])]);
+        self.claim(node.inputs[0], EvaluationClaim { point: r, value: zv });
         Ok(())
     }
 }

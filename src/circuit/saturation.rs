@@ -117,6 +117,7 @@ pub fn count_claim(n: usize, count: u64) -> crate::sumcheck::EvaluationClaim {
     }
 }
 
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,16 +1,21 @@
 //! The circuit verifier: the specification the prover mirrors. Every value
 //! it reads from the proof is absorbed before the next challenge and ends in
-//! a check, an opening, or a claim handed on.
+//! a check, an opening, or a claim handed on. Written once over [`Mode`]: in
+//! the clear a check is evaluated at once; in a zero-knowledge proof it is
+//! recorded and settled at the end by one zero proof and one batched
+//! multi-scalar multiplication ([`VerifierCtx::finish`]).
+
+use ark_std::rand::{CryptoRng, RngCore};
 
 use super::layout::{self, num_vars, padded_table};
-use super::plan::{ArgmaxPlan, Plan, TensorRef};
+use super::plan::{ArgmaxPlan, Plan, TensorRef, LIMB_BITS};
 use super::proof::{CircuitProof, Step};
 use super::{
-    absorb_statement, argmax_gap_at, argmax_points, einsum_canon, output_claim, pow2, row_valid,
-    softmax_mask, CircuitError, Statement,
+    absorb_statement, argmax_gap_coeffs, argmax_points, einsum_canon, output_claim, pow2,
+    row_valid, softmax_mask, CircuitError, Statement,
 };
 use crate::backend::Backend;
-use crate::claims::{verify_multipoint, OpeningVerifier, TensorId};
+use crate::claims::{verify_multipoint_in, OpeningVerifier, TensorId};
 use crate::commit::{Hyrax, HyraxCommitment};
 use crate::field::{from_i64, Fr};
 use crate::ir::check::{check_graph, WeightData};
@@ -19,24 +24,26 @@ use crate::poly::{eq_eval, DenseMle, SumOfProducts};
 use crate::protocols::index_map::{self, SplitEq};
 use crate::protocols::lookup::{self, LookupShape};
 use crate::protocols::{hadamard, linear, matmul};
-use crate::sumcheck::{self, EvaluationClaim, SumcheckProof};
+use crate::sumcheck::EvaluationClaim;
 use crate::transcript::Transcript;
+use crate::zk::{verify_instance, Clear, Mode, Pedersen, VerifierCtx};
 
-struct Walk<'a> {
+struct Walk<'a, M: Mode> {
     graph: &'a Graph,
     plan: &'a Plan,
     stmt: &'a Statement,
+    ctx: VerifierCtx,
     t: Transcript,
-    openings: OpeningVerifier,
+    openings: OpeningVerifier<M>,
     node_tensor: Vec<Option<TensorId>>,
     aux_tensor: Vec<TensorId>,
-    steps: std::slice::Iter<'a, Step>,
-    claims: super::ClaimStack,
+    steps: std::slice::Iter<'a, Step<M>>,
+    claims: super::ClaimStack<M::Value>,
     clamp_counts: &'a [[u64; 2]],
 }
 
-/// Verifies `proof` for the statement against the verifying key's graph
-/// (weights' data may be absent), plan and weight commitments.
+/// Verifies a clear `proof` for the statement against the verifying key's
+/// graph (weights' data may be absent), plan and weight commitments.
 #[allow(clippy::too_many_arguments)]
 pub fn verify(
     be: &dyn Backend,
@@ -48,16 +55,45 @@ pub fn verify(
     stmt: &Statement,
     proof: &CircuitProof,
 ) -> Result<(), CircuitError> {
+    verify_in::<Clear, _>(
+        be,
+        pcs,
+        graph,
+        plan,
+        weights,
+        vk_digest,
+        stmt,
+        proof,
+        &mut rand_chacha::rand_core::OsRng,
+    )
+}
+
+/// [`verify`] in mode `M`; `rng` draws the weights of the batched group
+/// check (the verifier's own randomness, never the prover's).
+#[allow(clippy::too_many_arguments)]
+pub fn verify_in<M: Mode, R: RngCore + CryptoRng>(
+    be: &dyn Backend,
+    pcs: &Hyrax,
+    graph: &Graph,
+    plan: &Plan,
+    weights: &[HyraxCommitment],
+    vk_digest: &[u8; 32],
+    stmt: &Statement,
+    proof: &CircuitProof<M>,
+    rng: &mut R,
+) -> Result<(), CircuitError> {
     // The walk indexes nodes, inputs and shapes: only a checked graph.
     check_graph(graph, WeightData::Any).map_err(|e| CircuitError::Invalid(e.to_string()))?;
     let mut t = Transcript::new(b"zkllm-proof");
     absorb_statement(&mut t, vk_digest, graph, stmt);
+    super::absorb_mode::<M>(&mut t);
     if stmt.ids.len() != graph.nodes[graph.input].shape.iter().product::<usize>() {
         return Err(CircuitError::Invalid(
             "token ids do not match the model's input length".into(),
         ));
     }
-    let mut openings = OpeningVerifier::new();
+    let ped = Pedersen::new(pcs.generators());
+    let mut openings = OpeningVerifier::<M>::in_mode();
     let mut node_tensor = vec![None; graph.nodes.len()];
     let weight_nodes: Vec<usize> = graph
         .nodes
@@ -110,13 +146,14 @@ pub fn verify(
     for (k, c) in super::padding::weight_zero_claims(graph, &mut t) {
         let tid = node_tensor[weight_nodes[k]]
             .ok_or_else(|| CircuitError::Invalid("weight without a commitment".into()))?;
-        openings.claim(tid, c);
+        openings.claim(tid, public_claim::<M>(&ped, c));
     }
 
-    let mut w = Walk {
+    let mut w = Walk::<M> {
         graph,
         plan,
         stmt,
+        ctx: VerifierCtx::new(ped),
         t,
         openings,
         node_tensor,
@@ -127,7 +164,7 @@ pub fn verify(
     };
     let start = match (plan.argmax, stmt.next_token) {
         (Some(ap), Some(token)) => w.argmax_output(ap, token)?,
-        (None, None) => output_claim(graph, stmt, &mut w.t)?,
+        (None, None) => public_claim::<M>(&ped, output_claim(graph, stmt, &mut w.t)?),
         _ => {
             return Err(CircuitError::Invalid(
                 "plan and statement disagree on the public output".into(),
@@ -162,7 +199,7 @@ pub fn verify(
                 }
             })
             .collect();
-        let claims = lookup::verify(table, &shapes, &proof.lookups[ti], &mut w.t)
+        let claims = lookup::verify_in::<M>(&mut w.ctx, table, &shapes, &proof.lookups[ti], &mut w.t)
             .map_err(|e| CircuitError::Invalid(format!("lookup table {ti}: {e}")))?;
         for (k, u) in uses.iter().enumerate() {
             w.openings.claim(w.tensor_id(u.x)?, claims.x[k].clone());
@@ -173,11 +210,24 @@ pub fn verify(
         w.openings.claim(mult_ids[ti], claims.multiplicities);
     }
     let Walk {
-        openings, mut t, ..
+        openings,
+        mut t,
+        mut ctx,
+        ..
     } = w;
     openings
-        .verify(be, pcs, &proof.openings, &mut t)
-        .map_err(|e| CircuitError::Invalid(format!("openings: {e}")))
+        .verify_in(&mut ctx, be, pcs, &proof.openings, &mut t)
+        .map_err(|e| CircuitError::Invalid(format!("openings: {e}")))?;
+    ctx.finish(proof.zero.as_ref(), &mut t, rng)
+        .map_err(|e| CircuitError::Invalid(format!("hidden relations (zero proof and group check): {e}")))
+}
+
+/// A claim whose value is public (the output, zero padding, a clamp count).
+fn public_claim<M: Mode>(ped: &Pedersen, c: EvaluationClaim) -> EvaluationClaim<M::Value> {
+    EvaluationClaim {
+        point: c.point,
+        value: M::public(ped, c.value),
+    }
 }
 
 fn check_shape(c: &HyraxCommitment, nv: usize, what: &str) -> Result<(), CircuitError> {
@@ -190,7 +240,7 @@ fn check_shape(c: &HyraxCommitment, nv: usize, what: &str) -> Result<(), Circuit
     Ok(())
 }
 
-impl Walk<'_> {
+impl<'a, M: Mode> Walk<'a, M> {
     fn tensor_id(&self, r: TensorRef) -> Result<TensorId, CircuitError> {
         let id = match r {
             TensorRef::Node(n) => self.node_tensor.get(n).copied().flatten(),
@@ -199,18 +249,42 @@ impl Walk<'_> {
         id.ok_or_else(|| CircuitError::Invalid(format!("{r:?} has no commitment")))
     }
 
-    fn next(&mut self, id: usize) -> Result<&Step, CircuitError> {
+    fn next(&mut self, id: usize) -> Result<&'a Step<M>, CircuitError> {
         let node = &self.graph.nodes[id];
         self.steps
             .next()
             .ok_or_else(|| CircuitError::rejected(node, "proof ended early"))
     }
 
-    fn wrong(&self, id: usize, want: &str, got: &Step) -> CircuitError {
+    fn wrong(&self, id: usize, want: &str, got: &Step<M>) -> CircuitError {
         CircuitError::rejected(
             &self.graph.nodes[id],
             format!("expected a {want} message, found {}", got.kind()),
         )
+    }
+
+    fn lin(&self, terms: &[(Fr, M::Value)]) -> M::Value {
+        M::combine(terms)
+    }
+
+    fn public(&self, v: Fr) -> M::Value {
+        M::public(&self.ctx.ped, v)
+    }
+
+    /// Records (hidden) or checks (clear) `a = b`; `why` names the relation.
+    fn require(&mut self, id: usize, a: &M::Value, b: &M::Value, why: &str) -> Result<(), CircuitError> {
+        if M::require_equal(&mut self.ctx, a, b) {
+            Ok(())
+        } else {
+            Err(self.reject(id, why))
+        }
+    }
+
+    fn scaled(&self, point: Vec<Fr>, v: &M::Value, s: Fr) -> EvaluationClaim<M::Value> {
+        EvaluationClaim {
+            point,
+            value: self.lin(&[(s, v.clone())]),
+        }
     }
 
     /// Hidden logits (see the prover's `argmax_output`): `G(r)` must equal
@@ -220,14 +294,18 @@ impl Walk<'_> {
         &mut self,
         ap: ArgmaxPlan,
         token: usize,
-    ) -> Result<EvaluationClaim, CircuitError> {
+    ) -> Result<EvaluationClaim<M::Value>, CircuitError> {
         let out = self.graph.output;
         let pts = argmax_points(self.graph, self.stmt, token, &mut self.t)?;
-        let vals = self.values(out, 4)?;
-        self.t.append_scalars(b"argmax-values", &vals);
-        if vals[1] != argmax_gap_at(ap.vocab, token, &pts.r, vals[2], vals[3]) {
-            return Err(self.reject(out, "the argmax gaps do not match the logits"));
-        }
+        let vals = self.values(out, 4, b"argmax-value")?;
+        let (pv, pt) = argmax_gap_coeffs(ap.vocab, token, &pts.r);
+        let one = Fr::from(1u64);
+        let gap = self.lin(&[
+            (pv, vals[2].clone()),
+            (-one, vals[3].clone()),
+            (-pt, self.public(one)),
+        ]);
+        self.require(out, &vals[1], &gap, "the argmax gaps do not match the logits")?;
         let (openings, output) = pts.claims(ap, &vals);
         for (aux, c) in openings {
             self.openings.claim(self.aux_tensor[aux], c);
@@ -235,35 +313,74 @@ impl Walk<'_> {
         Ok(output)
     }
 
-    fn value(&mut self, id: usize) -> Result<Fr, CircuitError> {
-        match self.next(id)?.clone() {
+    /// A value the prover states (absorbed as it arrives).
+    fn value(&mut self, id: usize, label: &'static [u8]) -> Result<M::Value, CircuitError> {
+        match self.next(id)? {
             Step::Value(v) => {
-                self.t.append_scalar(b"stated-value", &v);
-                Ok(v)
+                M::absorb_sent(&mut self.t, label, v);
+                Ok(M::received(v))
             }
-            s => Err(self.wrong(id, "value", &s)),
+            s => Err(self.wrong(id, "value", s)),
         }
     }
 
-    fn values(&mut self, id: usize, n: usize) -> Result<Vec<Fr>, CircuitError> {
-        match self.next(id)?.clone() {
-            Step::Values(v) if v.len() == n => Ok(v),
-            s => Err(self.wrong(id, "values", &s)),
-        }
+    /// A committed tensor's value at `point`, stated; its opening claim is left.
+    fn value_at(
+        &mut self,
+        id: usize,
+        tid: TensorId,
+        point: &[Fr],
+        label: &'static [u8],
+    ) -> Result<M::Value, CircuitError> {
+        let v = self.value(id, label)?;
+        self.openings.claim(
+            tid,
+            EvaluationClaim {
+                point: point.to_vec(),
+                value: v.clone(),
+            },
+        );
+        Ok(v)
     }
 
-    fn sumcheck_step(
+    fn values(
         &mut self,
         id: usize,
         n: usize,
-    ) -> Result<(SumcheckProof, Vec<Fr>), CircuitError> {
-        match self.next(id)?.clone() {
-            Step::Sumcheck(p, v) if v.len() == n => Ok((p, v)),
-            s => Err(self.wrong(id, "sumcheck", &s)),
+        label: &'static [u8],
+    ) -> Result<Vec<M::Value>, CircuitError> {
+        match self.next(id)? {
+            Step::Values(v) if v.len() == n => Ok(v
+                .iter()
+                .map(|s| {
+                    M::absorb_sent(&mut self.t, label, s);
+                    M::received(s)
+                })
+                .collect()),
+            s => Err(self.wrong(id, "values", s)),
         }
     }
 
-    fn claim(&mut self, id: usize, c: EvaluationClaim) {
+    /// One of the circuit's own sumchecks over `num_vars` variables; returns
+    /// its point and the claims on the tables `public` leaves to the prover.
+    fn instance(
+        &mut self,
+        id: usize,
+        num_vars: usize,
+        sop: &SumOfProducts,
+        claim: M::Value,
+        public: impl FnOnce(&[Fr]) -> Vec<Option<Fr>>,
+        what: &str,
+    ) -> Result<(Vec<Fr>, Vec<M::Value>), CircuitError> {
+        let proof = match self.next(id)? {
+            Step::Sumcheck(p) => p,
+            s => return Err(self.wrong(id, "sumcheck", s)),
+        };
+        verify_instance::<M>(&mut self.ctx, num_vars, sop, claim, public, proof, &mut self.t)
+            .map_err(|e| self.reject(id, format!("{what}: {e}")))
+    }
+
+    fn claim(&mut self, id: usize, c: EvaluationClaim<M::Value>) {
         self.claims.push(id, c);
     }
 
@@ -287,9 +404,8 @@ impl Walk<'_> {
                 if !claims.is_empty() {
                     let table = self.public_table(id)?;
                     for c in claims {
-                        if DenseMle::new(table.clone()).evaluate(&c.point) != c.value {
-                            return Err(self.reject(id, "claim on a public tensor is false"));
-                        }
+                        let v = self.public(DenseMle::new(table.clone()).evaluate(&c.point));
+                        self.require(id, &c.value, &v, "claim on a public tensor is false")?;
                     }
                 }
                 return Ok(());
@@ -307,15 +423,14 @@ impl Walk<'_> {
             let tid = self.tensor_id(TensorRef::Node(id))?;
             if self.plan.masked_output[id] {
                 if let Some(c) = self.reduce(id, claims)? {
-                    let proof = match self.next(id)?.clone() {
+                    let proof = match self.next(id)? {
                         Step::Hadamard(p) => p,
-                        s => return Err(self.wrong(id, "hadamard", &s)),
+                        s => return Err(self.wrong(id, "hadamard", s)),
                     };
-                    let cl = hadamard::verify(2, &c, &proof, &mut self.t)
+                    let cl = hadamard::verify_in::<M>(&mut self.ctx, 2, &c, proof, &mut self.t)
                         .map_err(|e| self.reject(id, e))?;
-                    if layout::real_indicator(&node.shape, &cl[1].point) != cl[1].value {
-                        return Err(self.reject(id, "padding mask value is wrong"));
-                    }
+                    let real = self.public(layout::real_indicator(&node.shape, &cl[1].point));
+                    self.require(id, &cl[1].value, &real, "padding mask value is wrong")?;
                     self.openings.claim(tid, cl[0].clone());
                 }
             } else {
@@ -329,13 +444,14 @@ impl Walk<'_> {
             let rho = self
                 .t
                 .challenge_scalars(b"fresh-point", num_vars(&node.shape));
-            let v = self.value(id)?;
-            let c = EvaluationClaim {
-                point: rho,
-                value: v,
-            };
-            self.openings.claim(tid, c.clone());
-            return self.relation(id, c);
+            let v = self.value_at(id, tid, &rho, b"stated-value")?;
+            return self.relation(
+                id,
+                EvaluationClaim {
+                    point: rho,
+                    value: v,
+                },
+            );
         }
         match self.reduce(id, claims)? {
             Some(c) => self.relation(id, c),
@@ -346,36 +462,46 @@ impl Walk<'_> {
     fn reduce(
         &mut self,
         id: usize,
-        mut claims: Vec<EvaluationClaim>,
-    ) -> Result<Option<EvaluationClaim>, CircuitError> {
+        mut claims: Vec<EvaluationClaim<M::Value>>,
+    ) -> Result<Option<EvaluationClaim<M::Value>>, CircuitError> {
         match claims.len() {
             0 => Ok(None),
             1 => Ok(claims.pop()),
             _ => {
-                let proof = match self.next(id)?.clone() {
+                let proof = match self.next(id)? {
                     Step::MultiPoint(p) => p,
-                    s => return Err(self.wrong(id, "multi-point", &s)),
+                    s => return Err(self.wrong(id, "multi-point", s)),
                 };
                 let points: Vec<Vec<Fr>> = claims.iter().map(|c| c.point.clone()).collect();
-                let values: Vec<Fr> = claims.iter().map(|c| c.value).collect();
+                let values: Vec<M::Value> = claims.into_iter().map(|c| c.value).collect();
                 let nv = num_vars(&self.graph.nodes[id].shape);
-                let c = verify_multipoint(nv, &points, &values, &proof, &mut self.t)
-                    .map_err(|e| self.reject(id, e))?;
+                let c = verify_multipoint_in::<M>(
+                    &mut self.ctx,
+                    nv,
+                    &points,
+                    &values,
+                    proof,
+                    &mut self.t,
+                )
+                .map_err(|e| self.reject(id, e))?;
                 Ok(Some(c))
             }
         }
     }
 
-    fn relation(&mut self, id: usize, c: EvaluationClaim) -> Result<(), CircuitError> {
+    fn relation(&mut self, id: usize, c: EvaluationClaim<M::Value>) -> Result<(), CircuitError> {
         let g = self.graph;
         let node = &g.nodes[id];
         let ins = &node.inputs;
         let shape_of = |i: usize| g.nodes[i].shape.clone();
         let in_shapes: Vec<Vec<usize>> = ins.iter().map(|&i| shape_of(i)).collect();
-        if let Some(step) = super::claim_maps::index_step(&node.op, &node.shape, &in_shapes, &c) {
+        if let Some(step) =
+            super::claim_maps::index_step(&node.op, &node.shape, &in_shapes, &c.point)
+        {
             match step {
                 super::claim_maps::IndexStep::Pass(claims) => {
-                    for (&i, cl) in ins.iter().zip(claims) {
+                    for (&i, (point, s)) in ins.iter().zip(claims) {
+                        let cl = self.scaled(point, &c.value, s);
                         self.claim(i, cl);
                     }
                 }
@@ -383,15 +509,16 @@ impl Walk<'_> {
             }
             return Ok(());
         }
+        let one = Fr::from(1u64);
         match &node.op {
             Op::EinSum { spec, .. } => {
                 let ec = einsum_canon(spec, &shape_of(ins[0]), &shape_of(ins[1]));
                 let cc = super::claim_maps::einsum_output(spec, &ec, &node.shape, &c);
-                let proof = match self.next(id)?.clone() {
+                let proof = match self.next(id)? {
                     Step::MatMul(p) => p,
-                    s => return Err(self.wrong(id, "matmul", &s)),
+                    s => return Err(self.wrong(id, "matmul", s)),
                 };
-                let mc = matmul::verify(&ec.shape, &cc, &proof, &mut self.t)
+                let mc = matmul::verify_in::<M>(&mut self.ctx, &ec.shape, &cc, proof, &mut self.t)
                     .map_err(|e| self.reject(id, e))?;
                 let [ca, cb] = super::claim_maps::einsum_operands(spec, &ec, &mc);
                 self.claim(ins[0], ca);
@@ -399,42 +526,36 @@ impl Walk<'_> {
             }
             Op::Add | Op::Sub => {
                 let coeffs = super::claim_maps::add_sub_coeffs(matches!(node.op, Op::Sub));
-                let proof = match self.next(id)?.clone() {
+                let proof = match self.next(id)? {
                     Step::Linear(p) => p,
-                    s => return Err(self.wrong(id, "linear", &s)),
+                    s => return Err(self.wrong(id, "linear", s)),
                 };
-                let cl = linear::verify(&coeffs, &c, &proof, &mut self.t)
+                let cl = linear::verify_in::<M>(&mut self.ctx, &coeffs, &c, proof, &mut self.t)
                     .map_err(|e| self.reject(id, e))?;
                 for (k, &i) in ins.iter().enumerate() {
                     self.unbroadcast(i, id, &cl[k])?;
                 }
             }
             Op::Hadamard => {
-                let proof = match self.next(id)?.clone() {
+                let proof = match self.next(id)? {
                     Step::Hadamard(p) => p,
-                    s => return Err(self.wrong(id, "hadamard", &s)),
+                    s => return Err(self.wrong(id, "hadamard", s)),
                 };
-                let cl =
-                    hadamard::verify(2, &c, &proof, &mut self.t).map_err(|e| self.reject(id, e))?;
+                let cl = hadamard::verify_in::<M>(&mut self.ctx, 2, &c, proof, &mut self.t)
+                    .map_err(|e| self.reject(id, e))?;
                 for (k, &i) in ins.iter().enumerate() {
                     self.unbroadcast(i, id, &cl[k])?;
                 }
             }
             Op::MulConst { q, .. } => {
                 if *q == 0 {
-                    if !ark_ff::Zero::is_zero(&c.value) {
-                        return Err(self.reject(id, "product by zero claimed non-zero"));
-                    }
+                    let zero = self.public(Fr::from(0u64));
+                    self.require(id, &c.value, &zero, "product by zero claimed non-zero")?;
                 } else {
                     let inv = ark_ff::Field::inverse(&from_i64(*q))
                         .ok_or_else(|| self.reject(id, "constant is zero mod p"))?;
-                    self.claim(
-                        ins[0],
-                        EvaluationClaim {
-                            point: c.point,
-                            value: c.value * inv,
-                        },
-                    );
+                    let cl = self.scaled(c.point, &c.value, inv);
+                    self.claim(ins[0], cl);
                 }
             }
             Op::Rescale { shift } => {
@@ -442,43 +563,63 @@ impl Walk<'_> {
                     .clone()
                     .ok_or_else(|| self.reject(id, "rescale missing from the plan"))?;
                 let stated = rp.stated();
-                let vals = self.values(id, stated.len())?;
-                self.t.append_scalars(b"rescale-values", &vals);
-                for (&a, &v) in stated.iter().zip(&vals) {
+                let vals = self.values(id, stated.len(), b"rescale-value")?;
+                for (&a, v) in stated.iter().zip(&vals) {
                     self.openings.claim(
                         self.aux_tensor[a],
                         EvaluationClaim {
                             point: c.point.clone(),
-                            value: v,
+                            value: v.clone(),
                         },
                     );
                 }
-                let at = |a: usize| stated.iter().position(|&s| s == a).map(|i| vals[i]);
-                let r = vals[0];
+                let at = |a: usize| {
+                    stated
+                        .iter()
+                        .position(|&s| s == a)
+                        .map(|i| vals[i].clone())
+                };
+                let r = vals[0].clone();
                 for ((hi, lo), whole, what) in rp.limb_pairs() {
-                    let whole = whole.map_or(Some(c.value), at);
+                    let whole = match whole {
+                        None => Some(c.value.clone()),
+                        Some(w) => at(w),
+                    };
                     let (Some(h), Some(l), Some(whole)) = (at(hi), at(lo), whole) else {
                         return Err(self.reject(id, format!("the {what}'s limbs are not stated")));
                     };
-                    if pow2(super::plan::LIMB_BITS) * h + l != whole {
-                        return Err(
-                            self.reject(id, format!("limbs do not recombine to the {what}"))
-                        );
+                    let rec = self.lin(&[(pow2(LIMB_BITS), h), (one, l)]);
+                    self.require(id, &rec, &whole, &format!("limbs do not recombine to the {what}"))?;
+                }
+                let q = match &rp.sat {
+                    Some(sp) => {
+                        let parts: Option<Vec<M::Value>> = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind]
+                            .map(at)
+                            .into_iter()
+                            .collect();
+                        let p = parts
+                            .ok_or_else(|| self.reject(id, "the clamp's excess is not stated"))?;
+                        let q = self.lin(&[
+                            (one, c.value.clone()),
+                            (one, p[0].clone()),
+                            (one, p[1].clone()),
+                            (-one, p[2].clone()),
+                            (-one, p[3].clone()),
+                        ]);
+                        self.saturation(id, sp)?;
+                        q
                     }
-                }
-                let mut q = c.clone();
-                if let Some(sp) = &rp.sat {
-                    let parts: Option<Vec<Fr>> = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind]
-                        .map(at)
-                        .into_iter()
-                        .collect();
-                    let parts =
-                        parts.ok_or_else(|| self.reject(id, "the clamp's excess is not stated"))?;
-                    q.value = super::saturation::quotient(c.value, &parts);
-                    self.saturation(id, sp)?;
-                }
-                let x = super::claim_maps::rescale_input(*shift, &q, r);
-                self.claim(ins[0], x);
+                    None => c.value.clone(),
+                };
+                // X = 2^s·Q + R at the claim's point.
+                let x = self.lin(&[(pow2(*shift), q), (one, r)]);
+                self.claim(
+                    ins[0],
+                    EvaluationClaim {
+                        point: c.point,
+                        value: x,
+                    },
+                );
             }
             Op::Softmax { .. } => self.softmax(id, c)?,
             Op::Broadcast => self.unbroadcast(ins[0], id, &c)?,
@@ -506,18 +647,13 @@ impl Walk<'_> {
         &mut self,
         input: usize,
         out: usize,
-        c: &EvaluationClaim,
+        c: &EvaluationClaim<M::Value>,
     ) -> Result<(), CircuitError> {
         let (si, so) = (&self.graph.nodes[input].shape, &self.graph.nodes[out].shape);
         let (p, inv) = layout::unbroadcast_point(si, so, &c.point)
             .ok_or_else(|| self.reject(out, "degenerate broadcast point"))?;
-        self.claim(
-            input,
-            EvaluationClaim {
-                point: p,
-                value: c.value * inv,
-            },
-        );
+        let cl = self.scaled(p, &c.value, inv);
+        self.claim(input, cl);
         Ok(())
     }
 
@@ -525,13 +661,13 @@ impl Walk<'_> {
         &mut self,
         id: usize,
         sels: Vec<index_map::Selection>,
-        c: EvaluationClaim,
+        c: EvaluationClaim<M::Value>,
     ) -> Result<(), CircuitError> {
-        let proof = match self.next(id)?.clone() {
+        let proof = match self.next(id)? {
             Step::Select(p) => p,
-            s => return Err(self.wrong(id, "select", &s)),
+            s => return Err(self.wrong(id, "select", s)),
         };
-        let cl = index_map::verify_select(&sels, &c, &proof, &mut self.t)
+        let cl = index_map::verify_select_in::<M>(&mut self.ctx, &sels, &c, proof, &mut self.t)
             .map_err(|e| self.reject(id, e))?;
         for (i, cc) in self.graph.nodes[id].inputs.clone().into_iter().zip(cl) {
             self.claim(i, cc);
@@ -539,35 +675,45 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn embedding(&mut self, id: usize, c: EvaluationClaim) -> Result<(), CircuitError> {
+    fn embedding(&mut self, id: usize, c: EvaluationClaim<M::Value>) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
         let (w_id, ids_id) = (node.inputs[0], node.inputs[1]);
         let ws = self.graph.nodes[w_id].shape.clone();
         let ld = crate::poly::num_vars_for(ws[1]);
         let lv = crate::poly::num_vars_for(ws[0]);
         let (u_d, u_t) = c.point.split_at(ld);
-        let (proof, vals) = self.sumcheck_step(id, 1)?;
-        let red = sumcheck::verify(lv, &SumOfProducts::product(2), c.value, &proof, &mut self.t)
-            .map_err(|e| self.reject(id, e))?;
-        let e = vals[0];
-        self.t.append_scalar(b"embedding-row", &e);
         let ids = self.public_values(ids_id)?.to_vec();
+        if let Some(&tok) = ids.iter().find(|&&t| t < 0 || t as usize >= ws[0]) {
+            return Err(self.reject(id, format!("token id {tok} outside the vocabulary")));
+        }
         let ids_shape = self.graph.nodes[ids_id].shape.clone();
         let eq_t = SplitEq::new(u_t);
-        let eq_v = SplitEq::new(&red.point);
-        let mut gsel = Fr::from(0u64);
-        for (k, &tok) in ids.iter().enumerate() {
-            if tok < 0 || tok as usize >= ws[0] {
-                return Err(self.reject(id, format!("token id {tok} outside the vocabulary")));
+        // The selector Σ_k eq(u_t, k)·eq(r, ids[k]) is the verifier's own.
+        let gsel = |r: &[Fr]| {
+            let eq_v = SplitEq::new(r);
+            let mut g = Fr::from(0u64);
+            for (k, &tok) in ids.iter().enumerate() {
+                g += eq_t.get(layout::padded_index(&ids_shape, k)) * eq_v.get(tok as usize);
             }
-            gsel += eq_t.get(layout::padded_index(&ids_shape, k)) * eq_v.get(tok as usize);
-        }
-        if e * gsel != red.value {
-            return Err(self.reject(id, "embedding rows do not match the claim"));
-        }
+            vec![None, Some(g)]
+        };
+        let (r, vals) = self.instance(
+            id,
+            lv,
+            &SumOfProducts::product(2),
+            c.value.clone(),
+            gsel,
+            "embedding rows do not match the claim",
+        )?;
         let mut point = u_d.to_vec();
-        point.extend_from_slice(&red.point);
-        self.claim(w_id, EvaluationClaim { point, value: e });
+        point.extend_from_slice(&r);
+        self.claim(
+            w_id,
+            EvaluationClaim {
+                point,
+                value: vals[0].clone(),
+            },
+        );
         Ok(())
     }
 
@@ -586,110 +732,93 @@ impl Walk<'_> {
         id: usize,
         half: usize,
         interleaved: bool,
-        c: EvaluationClaim,
+        c: EvaluationClaim<M::Value>,
     ) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
         let shape = node.shape.clone();
         let ins = node.inputs.clone();
-        let (proof, vals) = self.sumcheck_step(id, 4)?;
-        let red = sumcheck::verify(
+        let u = c.point.clone();
+        let (r, vals) = self.instance(
+            id,
             num_vars(&shape),
             &super::rotary_sop(),
             c.value,
-            &proof,
-            &mut self.t,
-        )
-        .map_err(|e| self.reject(id, e))?;
-        self.t.append_scalars(b"rotary-values", &vals);
-        let e = eq_eval(&c.point, &red.point);
-        if e * (vals[0] * vals[1] + vals[2] * vals[3]) != red.value {
-            return Err(self.reject(id, "rotary outputs do not match x·cos + rot(x)·sin"));
-        }
-        let r = red.point;
-        self.claim(
-            ins[0],
-            EvaluationClaim {
-                point: r.clone(),
-                value: vals[0],
-            },
-        );
-        self.unbroadcast(
-            ins[1],
-            id,
-            &EvaluationClaim {
-                point: r.clone(),
-                value: vals[1],
-            },
+            |r| vec![Some(eq_eval(&u, r)), None, None, None, None],
+            "rotary outputs do not match x·cos + rot(x)·sin",
         )?;
-        self.unbroadcast(
-            ins[2],
-            id,
-            &EvaluationClaim {
-                point: r.clone(),
-                value: vals[3],
-            },
-        )?;
+        let at = |k: usize| EvaluationClaim {
+            point: r.clone(),
+            value: vals[k].clone(),
+        };
+        self.claim(ins[0], at(0));
+        self.unbroadcast(ins[1], id, &at(1))?;
+        self.unbroadcast(ins[2], id, &at(3))?;
         let sel = super::rotary_selection(&shape, half, interleaved);
-        let proof = match self.next(id)?.clone() {
+        let proof = match self.next(id)? {
             Step::Select(p) => p,
-            s => return Err(self.wrong(id, "select", &s)),
+            s => return Err(self.wrong(id, "select", s)),
         };
-        let rc = EvaluationClaim {
-            point: r,
-            value: vals[2],
-        };
-        let cl = index_map::verify_select(&[sel], &rc, &proof, &mut self.t)
+        let cl = index_map::verify_select_in::<M>(&mut self.ctx, &[sel], &at(2), proof, &mut self.t)
             .map_err(|e| self.reject(id, e))?;
         self.claim(ins[0], cl[0].clone());
         Ok(())
     }
 
     /// The clamp of a saturating rescale (see the prover's `saturation`):
-    /// the zero-check holds at the final point, and each clamp count is an
-    /// opening of its indicator at `(½, …, ½)`.
+    /// the zero-check holds at the final point, its two edge values are one
+    /// claim on `Y`, and each clamp count is an opening of its indicator at
+    /// `(½, …, ½)`.
     fn saturation(&mut self, id: usize, sp: &super::plan::SatPlan) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
         let bits = node.quant.map_or(1, |q| q.bits);
         let nv = num_vars(&node.shape);
+        let (top, bot) = super::saturation::edges(bits);
         let rho = self.t.challenge_scalars(b"saturation-point", nv);
         let lambda = self.t.challenge_scalar(b"saturation-lambda");
-        let (proof, vals) = self.sumcheck_step(id, 5)?;
         let sop = super::saturation::zero_check(lambda);
-        let red = sumcheck::verify(nv, &sop, Fr::from(0u64), &proof, &mut self.t).map_err(|e| {
-            self.reject(
-                id,
-                format!("the clamp is not proven (saturation zero-check): {e}"),
-            )
-        })?;
-        self.t.append_scalars(b"saturation-values", &vals);
-        let v: [Fr; 5] = [vals[0], vals[1], vals[2], vals[3], vals[4]];
-        let e = eq_eval(&rho, &red.point);
-        if super::saturation::final_value(e, lambda, &v, bits) != red.value {
-            return Err(self.reject(id, "the clamp is not proven (saturation zero-check)"));
-        }
+        let n_tables = sop.num_tables();
+        let zero = self.public(Fr::from(0u64));
+        let (r, vals) = self.instance(
+            id,
+            nv,
+            &sop,
+            zero,
+            |r| {
+                let mut p = vec![None; n_tables];
+                p[0] = Some(eq_eval(&rho, r));
+                p
+            },
+            "the clamp is not proven (saturation zero-check)",
+        )?;
+        let one = Fr::from(1u64);
+        let sum = self.lin(&[(one, vals[4].clone()), (one, vals[5].clone())]);
+        let width = self.public(from_i64(top - bot));
+        self.require(id, &sum, &width, "the clamp's edge values disagree on Y")?;
+        let yv = self.lin(&[(-one, vals[4].clone()), (from_i64(top), self.public(one))]);
         let ytid = self.tensor_id(TensorRef::Node(id))?;
         let ids = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind].map(|a| self.aux_tensor[a]);
-        for (k, &tid) in ids.iter().chain([&ytid]).enumerate() {
+        for (k, &tid) in ids.iter().enumerate() {
             self.openings.claim(
                 tid,
                 EvaluationClaim {
-                    point: red.point.clone(),
-                    value: v[k],
+                    point: r.clone(),
+                    value: vals[k].clone(),
                 },
             );
         }
+        self.openings.claim(ytid, EvaluationClaim { point: r, value: yv });
         let counts = *self
             .clamp_counts
             .get(sp.index)
             .ok_or_else(|| self.reject(id, "no clamp count for this rescale"))?;
         for (tid, count) in [(ids[1], counts[0]), (ids[3], counts[1])] {
-            self.openings
-                .claim(tid, super::saturation::count_claim(nv, count));
+            let cc = public_claim::<M>(&self.ctx.ped, super::saturation::count_claim(nv, count));
+            self.openings.claim(tid, cc);
         }
         Ok(())
     }
 
-    fn softmax(&mut self, id: usize, c: EvaluationClaim) -> Result<(), CircuitError> {
+    fn softmax(&mut self, id: usize, c: EvaluationClaim<M::Value>) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
         let sp = self.plan.softmax[id]
             .clone()
@@ -711,110 +840,92 @@ impl Walk<'_> {
             tid(sp.hi),
             tid(sp.shift),
         );
+        let one = Fr::from(1u64);
         // 1. Row sums at a fresh point: S'(w) and U(w), each opened (and
         // range-checked in [0, 2^sum_bits) by its lookup), with
         // S' + U = 2·tol·valid, so every valid row sums into [2^f − tol, 2^f + tol].
         let w = self.t.challenge_scalars(b"softmax-rows", nv - lc);
-        let sums = self.values(id, 2)?;
-        let (s_prime, u) = (sums[0], sums[1]);
-        self.t.append_scalars(b"softmax-row-sums", &[s_prime, u]);
-        for (t, value) in [(t_sum, s_prime), (t_sum_hi, u)] {
-            self.openings.claim(
-                t,
-                EvaluationClaim {
-                    point: w.clone(),
-                    value,
-                },
-            );
-        }
+        let s_prime = self.value_at(id, t_sum, &w, b"softmax-row-sum")?;
+        let u = self.value_at(id, t_sum_hi, &w, b"softmax-row-sum")?;
         let valid = DenseMle::new(padded_table(
             &self.plan.aux[sp.sum].shape,
             &row_valid(&keep, cols),
         ));
         let v_w = valid.evaluate(&w);
-        if s_prime + u != from_i64(2 * p.tolerance) * v_w {
-            return Err(self.reject(id, "softmax row sums outside the two-sided band"));
-        }
+        let band = self.lin(&[(one, s_prime.clone()), (one, u)]);
+        let want = self.public(from_i64(2 * p.tolerance) * v_w);
+        self.require(id, &band, &want, "softmax row sums outside the two-sided band")?;
         let base = from_i64(p.sum_lo());
-        let row_sum = s_prime + base * v_w;
         // 2. y = M∘E∘Δ against the claim and the row sums.
         let lambda = self.t.challenge_scalar(b"softmax-lambda");
-        let (proof, vals) = self.sumcheck_step(id, 2)?;
-        let red = sumcheck::verify(
+        let claim = self.lin(&[
+            (one, c.value),
+            (lambda, s_prime),
+            (lambda * base * v_w, self.public(one)),
+        ]);
+        let (u_pt, w_pt) = (c.point.clone(), w.clone());
+        let mask_ref = &mask;
+        let (r, vals) = self.instance(
+            id,
             nv,
             &SumOfProducts::product(4),
-            c.value + lambda * row_sum,
-            &proof,
-            &mut self.t,
-        )
-        .map_err(|e| self.reject(id, e))?;
-        let (ev, dv) = (vals[0], vals[1]);
-        self.t.append_scalars(b"softmax-exp-delta", &[ev, dv]);
-        let g = eq_eval(&c.point, &red.point) + lambda * eq_eval(&w, &red.point[lc..]);
-        if g * mask.evaluate(&red.point) * ev * dv != red.value {
-            return Err(self.reject(id, "softmax outputs do not match exp·δ under the mask"));
+            claim,
+            |r| {
+                let g = eq_eval(&u_pt, r) + lambda * eq_eval(&w_pt, &r[lc..]);
+                vec![Some(g), Some(mask_ref.evaluate(r)), None, None]
+            },
+            "softmax outputs do not match exp·δ under the mask",
+        )?;
+        for (t, k) in [(t_exp, 0), (t_delta, 1)] {
+            self.openings.claim(
+                t,
+                EvaluationClaim {
+                    point: r.clone(),
+                    value: vals[k].clone(),
+                },
+            );
         }
-        self.openings.claim(
-            t_exp,
-            EvaluationClaim {
-                point: red.point.clone(),
-                value: ev,
-            },
-        );
-        self.openings.claim(
-            t_delta,
-            EvaluationClaim {
-                point: red.point,
-                value: dv,
-            },
-        );
         // 3. Digits of the masked shifted scores.
         let rho = self.t.challenge_scalars(b"softmax-digits", nv);
-        let digits = self.values(id, 2)?;
-        let (lo, hi) = (digits[0], digits[1]);
-        self.t.append_scalars(b"softmax-digits-values", &[lo, hi]);
-        self.openings.claim(
-            t_lo,
-            EvaluationClaim {
-                point: rho.clone(),
-                value: lo,
-            },
-        );
-        self.openings.claim(
-            t_hi,
-            EvaluationClaim {
-                point: rho.clone(),
-                value: hi,
-            },
-        );
-        let (proof, vals) = self.sumcheck_step(id, 2)?;
-        let red = sumcheck::verify(
+        let lo = self.value_at(id, t_lo, &rho, b"softmax-digit")?;
+        let hi = self.value_at(id, t_hi, &rho, b"softmax-digit")?;
+        let claim = self.lin(&[(one, lo), (pow2(p.lo_bits), hi)]);
+        let rho_pt = rho.clone();
+        let (r, vals) = self.instance(
+            id,
             nv,
             &SumOfProducts::product(3),
-            lo + pow2(p.lo_bits) * hi,
-            &proof,
-            &mut self.t,
-        )
-        .map_err(|e| self.reject(id, e))?;
-        let (zhat, zv) = (vals[0], vals[1]);
-        self.t.append_scalars(b"softmax-shift-scores", &[zhat, zv]);
-        if eq_eval(&rho, &red.point) * mask.evaluate(&red.point) * (zhat - zv) != red.value {
-            return Err(self.reject(id, "digits do not decompose the shifted scores"));
-        }
-        self.openings.claim(
-            t_shift,
-            EvaluationClaim {
-                point: red.point[lc..].to_vec(),
-                value: zhat,
-            },
-        );
-        self.claim(
-            node.inputs[0],
-            EvaluationClaim {
-                point: red.point,
-                value: zv,
-            },
-        );
+            claim,
+            |r| vec![Some(eq_eval(&rho_pt, r)), Some(mask_ref.evaluate(r)), None],
+            "digits do not decompose the shifted scores",
+        )?;
+        let zhat = self.value_at(id, t_shift, &r[lc..], b"softmax-shift")?;
+        let zv = self.lin(&[(one, zhat), (-one, vals[0].clone())]);
+        self.claim(node.inputs[0], EvaluationClaim { point: r, value: zv });
         Ok(())
+    }
+}
+
+/// Verifies a proof of either kind ([`verify_in`] in its mode), with the
+/// group check's weights from the operating system's generator.
+#[allow(clippy::too_many_arguments)]
+pub fn verify_any(
+    be: &dyn Backend,
+    pcs: &Hyrax,
+    graph: &Graph,
+    plan: &Plan,
+    weights: &[HyraxCommitment],
+    vk_digest: &[u8; 32],
+    stmt: &Statement,
+    proof: &super::AnyProof,
+) -> Result<(), CircuitError> {
+    let rng = &mut rand_chacha::rand_core::OsRng;
+    match proof {
+        super::AnyProof::Clear(p) => {
+            verify_in::<Clear, _>(be, pcs, graph, plan, weights, vk_digest, stmt, p, rng)
+        }
+        super::AnyProof::Hidden(p) => verify_in::<crate::zk::Hidden, _>(
+            be, pcs, graph, plan, weights, vk_digest, stmt, p, rng,
+        ),
     }
 }

@@ -8,7 +8,9 @@ pub mod batch;
 pub mod multipoint;
 
 pub use batch::{BatchOpeningProof, OpeningError, OpeningProver, OpeningVerifier, TensorId};
-pub use multipoint::{prove_multipoint, verify_multipoint, MultiPointProof};
+pub use multipoint::{
+    prove_multipoint, prove_multipoint_in, verify_multipoint, verify_multipoint_in, MultiPointProof,
+};
 
 use thiserror::Error;
 

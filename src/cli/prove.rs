@@ -66,6 +66,11 @@ pub struct ProveArgs {
     /// (instead of proving it with the value clamped to the range's edge).
     #[arg(long)]
     pub strict: bool,
+    /// Make a faster proof that is NOT zero-knowledge: its sumcheck messages
+    /// and opening values are in the clear and, over many proofs, reveal the
+    /// weights. `verify` refuses it unless given `--allow-non-zk`.
+    #[arg(long)]
+    pub no_zk: bool,
 }
 
 #[derive(Deserialize)]
@@ -100,20 +105,19 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
         bail!("no input: give --input input.json, or --prompt TEXT --tokenizer tokenizer.json");
     };
     let bars = common.bars();
-    let proof = pipeline::prove_strict(
-        &pk,
-        &ids,
-        match args.public.as_str() {
+    let opts = pipeline::ProveOptions {
+        publish: match args.public.as_str() {
             "all-logits" => Publish::AllLogits,
             "token" => Publish::NextToken,
             _ => Publish::LastLogits,
         },
-        args.strict,
+        strict: args.strict,
+        zero_knowledge: !args.no_zk,
         // Blinds and nonces always come from the OS generator: a known seed
         // would let anyone unblind the commitments.
-        None,
-        &|s, d, t| bars.update(s, d, t),
-    )?;
+        seed: None,
+    };
+    let proof = pipeline::prove_opts(&pk, &ids, &opts, &|s, d, t| bars.update(s, d, t))?;
     bars.finish();
     proof.save(&args.out)?;
     let secs = start.elapsed().as_secs_f64();
@@ -128,12 +132,17 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
     if common.json {
         println!(
             "{}",
-            serde_json::json!({"proof": args.out, "proof_bytes": bytes, "seconds": secs, "next_token": next, "next_token_text": next_text, "clamped_values": output["clamped_values"], "clamped": output["clamped"]})
+            serde_json::json!({"proof": args.out, "proof_bytes": bytes, "seconds": secs, "next_token": next, "next_token_text": next_text, "zero_knowledge": output["zero_knowledge"], "clamped_values": output["clamped_values"], "clamped": output["clamped"]})
         );
     } else if !common.quiet {
         let shown = next_text.map(|t| format!(" {t:?}")).unwrap_or_default();
+        let kind = if args.no_zk {
+            "NOT zero-knowledge (--no-zk)"
+        } else {
+            "zero-knowledge"
+        };
         println!(
-            "proved {} tokens in {secs:.2} s: next token {next}{shown}; proof {} ({bytes} bytes)",
+            "proved {} tokens in {secs:.2} s: next token {next}{shown}; {kind} proof {} ({bytes} bytes)",
             ids.len(),
             args.out.display()
         );

@@ -25,6 +25,10 @@ pub struct VerifyArgs {
     /// shows (logits, next token, scale, position, input, model digest).
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Also accept a proof made with `prove --no-zk` (not zero-knowledge:
+    /// its messages reveal information about the weights).
+    #[arg(long)]
+    pub allow_non_zk: bool,
 }
 
 pub fn run(args: &VerifyArgs, common: &super::progress::Common) -> Result<()> {
@@ -36,7 +40,7 @@ pub fn run(args: &VerifyArgs, common: &super::progress::Common) -> Result<()> {
     let ids = args
         .tokens
         .ids(tok.as_ref(), pipeline::vocab_size(&vk.graph))?;
-    pipeline::verify(&vk, &proof, ids.as_deref())?;
+    pipeline::verify_with(&vk, &proof, ids.as_deref(), args.allow_non_zk)?;
     let next = pipeline::next_token(&proof.statement);
     let next_text = tok.as_ref().map(|t| t.decode_one(next));
     let public = pipeline::public_output(&vk.graph, &proof, next_text.as_deref());
@@ -51,7 +55,7 @@ pub fn run(args: &VerifyArgs, common: &super::progress::Common) -> Result<()> {
     let secs = start.elapsed().as_secs_f64();
     let digest = pipeline::hex(&proof.vk_digest);
     if common.json {
-        let mut j = serde_json::json!({"verified": true, "seconds": secs, "output_checked": args.output.is_some()});
+        let mut j = serde_json::json!({"verified": true, "seconds": secs, "output_checked": args.output.is_some(), "zero_knowledge": proof.proof.zero_knowledge()});
         j["public_output"] = public;
         j["model_digest"] = digest.into();
         j["input_len"] = (proof.statement.position + 1).into();
@@ -65,8 +69,13 @@ pub fn run(args: &VerifyArgs, common: &super::progress::Common) -> Result<()> {
             .as_ref()
             .map(|p| format!("; {} matches", p.display()))
             .unwrap_or_default();
+        let kind = if proof.proof.zero_knowledge() {
+            "zero-knowledge proof"
+        } else {
+            "NOT zero-knowledge proof (--allow-non-zk)"
+        };
         println!(
-            "verified: model {digest}, {} input tokens, next token {next}{shown}{checked} ({secs:.2} s)",
+            "verified {kind}: model {digest}, {} input tokens, next token {next}{shown}{checked} ({secs:.2} s)",
             proof.statement.position + 1
         );
         println!("{}", super::prove::clamp_line(&public));
