@@ -5,10 +5,11 @@
 //! cargo bench --bench e2e                      # every fixture in fixtures/
 //! cargo bench --bench e2e -- MODEL.onnx 32     # one model, 32 tokens
 //! ```
-//! Each model is measured twice: with the default saturating key (clamps
-//! proven) and with the refusing one (`setup --no-saturate`), marked `(r)`.
-//! Prints setup/prove/verify seconds, proof bytes, peak RSS and the ratio of
-//! proving time to float inference time.
+//! Each model is measured with the default saturating key (clamps proven)
+//! and with the refusing one (`setup --no-saturate`), marked `(r)`; each key
+//! proves twice in the same run, zero-knowledge (`zk`) and in the clear
+//! (`clear`, `prove --no-zk`). Prints setup/prove/verify seconds, proof
+//! bytes, peak RSS and the ratio of proving time to float inference time.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -40,7 +41,7 @@ fn bench(model: &Path, tokens: usize, saturate: bool) {
             g
         }
         Err(e) => {
-            println!("{name:<20} skipped: {e}");
+            println!("{name:<24} skipped: {e}");
             return;
         }
     };
@@ -49,11 +50,38 @@ fn bench(model: &Path, tokens: usize, saturate: bool) {
     let pk = pipeline::setup(graph, &|_, _, _| {}).expect("setup");
     let setup_s = t.elapsed().as_secs_f64();
     let ids: Vec<i64> = (0..tokens).map(|i| ((i * 7 + 3) % vocab) as i64).collect();
+    let opts = ImportOptions {
+        seq_len: tokens,
+        ..Default::default()
+    };
+    let float_s = tract_run_seconds(model, &opts, &ids, 20).expect("tract run");
+    // Clear first: peak RSS is the process's high-water mark, and the
+    // zero-knowledge proof needs the more memory.
+    for zk in [false, true] {
+        let name = format!("{name} {}", if zk { "zk" } else { "clear" });
+        prove_and_verify(&name, &pk, &ids, zk, params, setup_s, float_s);
+    }
+}
+
+fn prove_and_verify(
+    name: &str,
+    pk: &zkllm::artifacts::ProvingKey,
+    ids: &[i64],
+    zk: bool,
+    params: usize,
+    setup_s: f64,
+    float_s: f64,
+) {
+    let tokens = ids.len();
+    let opts = pipeline::ProveOptions {
+        zero_knowledge: zk,
+        ..Default::default()
+    };
     // Time per prover stage (witness and commitments, the backward walk, the
     // lookup arguments, the batched openings), from the progress callback.
     let stages: std::cell::RefCell<Vec<(String, Instant)>> = Default::default();
     let t = Instant::now();
-    let proof = pipeline::prove(&pk, &ids, None, &|s, _, _| {
+    let proof = pipeline::prove_opts(pk, ids, &opts, &|s, _, _| {
         let mut v = stages.borrow_mut();
         if v.last().is_none_or(|(last, _)| last != s) {
             v.push((s.to_string(), Instant::now()));
@@ -71,32 +99,35 @@ fn bench(model: &Path, tokens: usize, saturate: bool) {
     }
     let bytes = proof.to_bytes().len() + 44;
     let part = |v: usize| format!("{:.0}%", 100.0 * v as f64 / bytes as f64);
-    let p = &proof.proof;
-    let breakdown = format!(
-        "commitments {} ({} of them), op messages {}, lookup arguments {}, openings {}",
-        part(p.commitments.to_bytes().len()),
-        p.commitments.len(),
-        part(p.steps.to_bytes().len()),
-        part(p.lookups.to_bytes().len()),
-        part(p.openings.to_bytes().len()),
-    );
-    let t = Instant::now();
-    pipeline::verify(&pk.vk, &proof, Some(&ids)).expect("verify");
-    let verify_s = t.elapsed().as_secs_f64();
-    let opts = ImportOptions {
-        seq_len: tokens,
-        ..Default::default()
+    macro_rules! breakdown {
+        ($p:expr) => {
+            format!(
+                "commitments {} ({} of them), op messages {}, lookup arguments {}, openings {}, zero proof {}",
+                part($p.commitments.to_bytes().len()),
+                $p.commitments.len(),
+                part($p.steps.to_bytes().len()),
+                part($p.lookups.to_bytes().len()),
+                part($p.openings.to_bytes().len()),
+                part($p.zero.as_ref().map_or(0, |z| z.to_bytes().len())),
+            )
+        };
+    }
+    let breakdown = match &proof.proof {
+        zkllm::circuit::AnyProof::Hidden(p) => breakdown!(p),
+        zkllm::circuit::AnyProof::Clear(p) => breakdown!(p),
     };
-    let float_s = tract_run_seconds(model, &opts, &ids, 20).expect("tract run");
+    let t = Instant::now();
+    pipeline::verify_with(&pk.vk, &proof, Some(ids), !zk).expect("verify");
+    let verify_s = t.elapsed().as_secs_f64();
     println!(
-        "{name:<20} {params:>10} {tokens:>6} {setup_s:>8.2} {prove_s:>8.2} {verify_s:>8.2} {:>10} {:>9.0} {:>10.3} {:>9.0}",
+        "{name:<24} {params:>10} {tokens:>6} {setup_s:>8.2} {prove_s:>8.2} {verify_s:>8.2} {:>10} {:>9.0} {:>10.3} {:>9.0}",
         bytes,
         peak_rss_mib(),
         float_s * 1e3,
         prove_s / float_s
     );
-    println!("{:<20} proof bytes: {breakdown}", "");
-    println!("{:<20} prove time: {profile}", "");
+    println!("{:<24} proof bytes: {breakdown}", "");
+    println!("{:<24} prove time: {profile}", "");
 }
 
 fn main() {
@@ -105,7 +136,7 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     println!(
-        "{:<20} {:>10} {:>6} {:>8} {:>8} {:>8} {:>10} {:>9} {:>10} {:>9}",
+        "{:<24} {:>10} {:>6} {:>8} {:>8} {:>8} {:>10} {:>9} {:>10} {:>9}",
         "model",
         "params",
         "tokens",

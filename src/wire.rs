@@ -42,11 +42,38 @@ pub enum WireError {
 #[derive(Default)]
 pub struct Writer {
     buf: Vec<u8>,
+    /// When recording: every field and group element written, in order.
+    elements: Option<Vec<Element>>,
+}
+
+/// One field or group element of an encoded message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Element {
+    Scalar(Fr),
+    Point(G1Affine),
+}
+
+/// Every field and group element of `v`, in encoding order: the messages a
+/// proof consists of, as its own types write them (tests of what a proof
+/// publishes compare these, not bytes).
+pub fn elements<T: Wire>(v: &T) -> Vec<Element> {
+    let mut w = Writer {
+        buf: Vec::new(),
+        elements: Some(Vec::new()),
+    };
+    v.write(&mut w);
+    w.elements.unwrap_or_default()
 }
 
 impl Writer {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn record(&mut self, e: Element) {
+        if let Some(l) = &mut self.elements {
+            l.push(e);
+        }
     }
 
     pub fn into_bytes(self) -> Vec<u8> {
@@ -222,6 +249,7 @@ impl Wire for Fr {
         let mut buf = [0u8; FR_BYTES];
         self.serialize_compressed(&mut buf[..])
             .expect("field element fits in 32 bytes");
+        w.record(Element::Scalar(*self));
         w.put_bytes(&buf);
     }
 
@@ -242,6 +270,7 @@ impl Wire for G1Affine {
         let mut buf = [0u8; G1_BYTES];
         self.serialize_compressed(&mut buf[..])
             .expect("compressed G1 point fits in 48 bytes");
+        w.record(Element::Point(*self));
         w.put_bytes(&buf);
     }
 

@@ -29,6 +29,11 @@ struct Proven<M: Mode> {
 const DIGEST: [u8; 32] = [7; 32];
 
 fn prove_fixture<M: Mode>(name: &str) -> Proven<M> {
+    prove_fixture_seeded(name, 1)
+}
+
+/// The fixture proven with prover randomness from `seed` (the key's from 1).
+fn prove_fixture_seeded<M: Mode>(name: &str, seed: u64) -> Proven<M> {
     let reference = load_ref(name);
     let path = fixtures_dir().join(format!("{name}.onnx"));
     let opts = ImportOptions {
@@ -48,6 +53,7 @@ fn prove_fixture<M: Mode>(name: &str) -> Proven<M> {
     );
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let weights = circuit::commit_weights(be, &pcs, &q, &mut rng, &|_, _, _| {}).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let seq = reference.input_ids.len();
     let vocab = *q.nodes[q.output].shape.last().unwrap();
     let logits = wit.node(q.output)[(seq - 1) * vocab..seq * vocab].to_vec();
@@ -132,6 +138,41 @@ fn a_proof_of_one_kind_is_not_a_proof_of_the_other() {
             assert!(check(&hp, &p.stmt, &h, &p.weights).is_err());
         }
     }
+}
+
+/// (a) Fresh randomness: two zero-knowledge proofs of the same statement
+/// from different prover randomness share no field or group element. The
+/// proofs are taken apart into their messages by their own encoders
+/// ([`zkllm::wire::elements`]), which account for all but the length
+/// prefixes and tags of the encoding; a proof holds no element of the
+/// public statement or the key, so any shared element would be a value
+/// fixed by the witness.
+#[test]
+fn two_zero_knowledge_proofs_share_no_element() {
+    use std::collections::HashSet;
+    use zkllm::wire::{elements, Element};
+    let bytes = |e: &Element| match e {
+        Element::Scalar(s) => s.to_bytes(),
+        Element::Point(p) => p.to_bytes(),
+    };
+    let a = prove_fixture_seeded::<Hidden>("llama_dynamo", 11);
+    let b = prove_fixture_seeded::<Hidden>("llama_dynamo", 12);
+    assert_eq!(a.stmt, b.stmt);
+    let (ea, eb) = (elements(&a.proof), elements(&b.proof));
+    let in_elements: usize = ea.iter().map(|e| bytes(e).len()).sum();
+    let total = a.proof.to_bytes().len();
+    assert!(
+        in_elements * 100 >= total * 95,
+        "the elements cover {in_elements} of {total} proof bytes"
+    );
+    let ka: HashSet<Vec<u8>> = ea.iter().map(bytes).collect();
+    let kb: HashSet<Vec<u8>> = eb.iter().map(bytes).collect();
+    let shared = ka.intersection(&kb).count();
+    println!(
+        "{} elements ({in_elements} of {total} bytes), {shared} shared",
+        ea.len()
+    );
+    assert_eq!(shared, 0, "elements shared by two ZK proofs");
 }
 
 fn prove_and_tamper<M: Mode>() {

@@ -139,6 +139,68 @@ fn prove_and_verify_a_text_prompt() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["next_token"].as_u64().unwrap() as usize, next);
     assert_eq!(v["next_token_text"], j["next_token_text"]);
+    // Zero knowledge is the default, and both outputs say so.
+    assert_eq!(j["zero_knowledge"], true, "{j}");
+    assert_eq!(v["zero_knowledge"], true, "{v}");
+    assert_eq!(v["public_output"]["zero_knowledge"], true, "{v}");
+
+    // The non-ZK gate: a `--no-zk` proof is refused without
+    // `--allow-non-zk` (saying why), and accepted with it.
+    let (cproof, cout) = (dir.join("clear.bin"), dir.join("clear.json"));
+    let o = zkllm(&[
+        "prove",
+        "--pk",
+        &pk,
+        "--prompt",
+        PROMPT,
+        "--tokenizer",
+        &s(&tok),
+        "--no-zk",
+        "-o",
+        &s(&cproof),
+        "--output",
+        &s(&cout),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cout).unwrap()).unwrap();
+    assert_eq!(c["zero_knowledge"], false, "{c}");
+    assert_eq!(c["next_token"], j["next_token"]);
+    let verify_clear = |extra: &[&str]| {
+        let mut a = vec!["verify", "--vk", &vk, "--proof"];
+        let p = s(&cproof);
+        let out = s(&cout);
+        a.push(&p);
+        a.extend_from_slice(&["--output", &out]);
+        a.extend_from_slice(extra);
+        zkllm(&a)
+    };
+    let o = verify_clear(&[]);
+    assert!(
+        !o.status.success(),
+        "a --no-zk proof was accepted by default"
+    );
+    assert!(
+        stderr(&o).contains("not zero-knowledge") && stderr(&o).contains("--allow-non-zk"),
+        "{}",
+        stderr(&o)
+    );
+    let o = verify_clear(&["--allow-non-zk", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["zero_knowledge"], false, "{v}");
+    // A ZK proof's out.json does not pass for the clear proof's, nor the reverse.
+    let o = zkllm(&[
+        "verify",
+        "--vk",
+        &vk,
+        "--proof",
+        &s(&proof),
+        "--output",
+        &s(&cout),
+    ]);
+    assert!(!o.status.success(), "a clear out.json matched a ZK proof");
     // ... with another prompt: rejected.
     let o = zkllm(&[
         "verify",

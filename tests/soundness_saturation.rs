@@ -235,8 +235,8 @@ fn strict_refuses_a_prompt_that_would_clamp() {
         ..Default::default()
     };
     let e = pipeline::prove_opts(&f.pk, &PROMPT, &opts, &|_, _, _| {})
-    .unwrap_err()
-    .to_string();
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("--strict"), "{e}");
     let wit = witness::generate(&f.pk.graph, &f.ids).unwrap();
     let first = &f.pk.graph.nodes[wit.clamped[0].node].name;

@@ -1,5 +1,24 @@
 //! The circuit proof: commitments, the per-op messages in walk order, the
 //! lookup arguments and the batched openings.
+//!
+//! What each part reveals in a zero-knowledge ([`crate::zk::Hidden`]) proof,
+//! and why that is safe:
+//! - `commitments`: Hyrax row commitments to every committed tensor and
+//!   multiplicity vector, each row under a fresh uniform blind — perfectly
+//!   hiding;
+//! - `steps`: stated values are Pedersen commitments `v·U + ρ·H` with fresh
+//!   `ρ`; sumcheck rounds are commitments to the round polynomials'
+//!   values (`g(0), g(2), …`), and final values commitments with proofs of product
+//!   (Σ-protocols whose responses are masked by fresh nonces);
+//! - `lookups`: the logUp-GKR layers' messages, hidden the same way;
+//! - `openings`: per group, a hidden reduction and a Hyrax opening that
+//!   proves an inner product equal to a committed `y`;
+//! - `zero`: one Σ-proof that a random combination of commitments opens to
+//!   zero (a masked response);
+//! - `clamp_counts`: public by design (see the threat model).
+//!
+//! A clear proof (`prove --no-zk`) sends the same structure with every
+//! value, round polynomial and opening evaluation in the clear.
 
 use crate::claims::{BatchOpeningProof, MultiPointProof};
 use crate::commit::HyraxCommitment;
@@ -145,7 +164,11 @@ impl<M: Mode> Wire for CircuitProof<M> {
         let zero = match r.get_u8("zero proof tag")? {
             0 => None,
             1 => Some(r.get()?),
-            _ => return Err(WireError::Invalid { what: "zero proof tag" }),
+            _ => {
+                return Err(WireError::Invalid {
+                    what: "zero proof tag",
+                })
+            }
         };
         let n = r.get_u32("clamp count entries")? as usize;
         if n.saturating_mul(16) > r.remaining() {

@@ -647,11 +647,7 @@ impl<M: Mode> Walk<'_, M> {
         self.steps.push(Step::Values(sent));
         let (pv, pt) = argmax_gap_coeffs(ap.vocab, token, &pts.r);
         let one = Fr::from(1u64);
-        let gap = self.lin(&[
-            (pv, vals[2]),
-            (-one, vals[3]),
-            (-pt, M::public_known(one)),
-        ]);
+        let gap = self.lin(&[(pv, vals[2]), (-one, vals[3]), (-pt, M::public_known(one))]);
         M::prove_equal(&mut self.ctx, &vals[1], &gap);
         let (openings, output) = pts.claims(ap, &vals);
         for (aux, c) in openings {
@@ -796,8 +792,15 @@ impl<M: Mode> Walk<'_, M> {
                 let a = layout::permute_table(&self.table(ins[0]), &sa, &ec.a_perm);
                 let b = layout::permute_table(&self.table(ins[1]), &sb, &ec.b_perm);
                 let cc = super::claim_maps::einsum_output(spec, &ec, &node.shape, &c);
-                let (proof, mc) =
-                    matmul::prove_in::<M>(&mut self.ctx, self.be, &ec.shape, &a, &b, &cc, &mut self.t);
+                let (proof, mc) = matmul::prove_in::<M>(
+                    &mut self.ctx,
+                    self.be,
+                    &ec.shape,
+                    &a,
+                    &b,
+                    &cc,
+                    &mut self.t,
+                );
                 self.steps.push(Step::MatMul(proof));
                 let [ca, cb] = super::claim_maps::einsum_operands(spec, &ec, &mc);
                 self.claim(ins[0], ca);
@@ -972,8 +975,15 @@ impl<M: Mode> Walk<'_, M> {
         claim: M::Known,
         public: &[bool],
     ) -> (Vec<Fr>, Vec<M::Known>) {
-        let (proof, point, vals) =
-            prove_instance::<M>(&mut self.ctx, self.be, tables, sop, claim, public, &mut self.t);
+        let (proof, point, vals) = prove_instance::<M>(
+            &mut self.ctx,
+            self.be,
+            tables,
+            sop,
+            claim,
+            public,
+            &mut self.t,
+        );
         self.steps.push(Step::Sumcheck(proof));
         (point, vals)
     }
@@ -1099,7 +1109,13 @@ impl<M: Mode> Walk<'_, M> {
                 },
             );
         }
-        self.openings.claim(ytid, EvaluationClaim { point: r, value: yv });
+        self.openings.claim(
+            ytid,
+            EvaluationClaim {
+                point: r,
+                value: yv,
+            },
+        );
         let counts = self.clamp_counts[sp.index];
         for (tid, count) in [(ids[1], counts[0]), (ids[3], counts[1])] {
             let cc = public_claim::<M>(super::saturation::count_claim(nv, count));
@@ -1185,7 +1201,13 @@ impl<M: Mode> Walk<'_, M> {
         // h(r) = ẑ(r_rows) − z(r): ẑ is stated, z's claim is the difference.
         let zhat = self.state_at(tid(sp.shift), &r[lc..], b"softmax-shift");
         let zv = self.lin(&[(one, zhat), (-one, vals[0])]);
-        self.claim(node.inputs[0], EvaluationClaim { point: r, value: zv });
+        self.claim(
+            node.inputs[0],
+            EvaluationClaim {
+                point: r,
+                value: zv,
+            },
+        );
         Ok(())
     }
 }

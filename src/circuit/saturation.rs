@@ -117,7 +117,6 @@ pub fn count_claim(n: usize, count: u64) -> crate::sumcheck::EvaluationClaim {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

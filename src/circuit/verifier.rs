@@ -199,8 +199,9 @@ pub fn verify_in<M: Mode, R: RngCore + CryptoRng>(
                 }
             })
             .collect();
-        let claims = lookup::verify_in::<M>(&mut w.ctx, table, &shapes, &proof.lookups[ti], &mut w.t)
-            .map_err(|e| CircuitError::Invalid(format!("lookup table {ti}: {e}")))?;
+        let claims =
+            lookup::verify_in::<M>(&mut w.ctx, table, &shapes, &proof.lookups[ti], &mut w.t)
+                .map_err(|e| CircuitError::Invalid(format!("lookup table {ti}: {e}")))?;
         for (k, u) in uses.iter().enumerate() {
             w.openings.claim(w.tensor_id(u.x)?, claims.x[k].clone());
             if let Some(y) = u.y {
@@ -218,8 +219,11 @@ pub fn verify_in<M: Mode, R: RngCore + CryptoRng>(
     openings
         .verify_in(&mut ctx, be, pcs, &proof.openings, &mut t)
         .map_err(|e| CircuitError::Invalid(format!("openings: {e}")))?;
-    ctx.finish(proof.zero.as_ref(), &mut t, rng)
-        .map_err(|e| CircuitError::Invalid(format!("hidden relations (zero proof and group check): {e}")))
+    ctx.finish(proof.zero.as_ref(), &mut t, rng).map_err(|e| {
+        CircuitError::Invalid(format!(
+            "hidden relations (zero proof and group check): {e}"
+        ))
+    })
 }
 
 /// A claim whose value is public (the output, zero padding, a clamp count).
@@ -272,7 +276,13 @@ impl<'a, M: Mode> Walk<'a, M> {
     }
 
     /// Records (hidden) or checks (clear) `a = b`; `why` names the relation.
-    fn require(&mut self, id: usize, a: &M::Value, b: &M::Value, why: &str) -> Result<(), CircuitError> {
+    fn require(
+        &mut self,
+        id: usize,
+        a: &M::Value,
+        b: &M::Value,
+        why: &str,
+    ) -> Result<(), CircuitError> {
         if M::require_equal(&mut self.ctx, a, b) {
             Ok(())
         } else {
@@ -305,7 +315,12 @@ impl<'a, M: Mode> Walk<'a, M> {
             (-one, vals[3].clone()),
             (-pt, self.public(one)),
         ]);
-        self.require(out, &vals[1], &gap, "the argmax gaps do not match the logits")?;
+        self.require(
+            out,
+            &vals[1],
+            &gap,
+            "the argmax gaps do not match the logits",
+        )?;
         let (openings, output) = pts.claims(ap, &vals);
         for (aux, c) in openings {
             self.openings.claim(self.aux_tensor[aux], c);
@@ -376,8 +391,16 @@ impl<'a, M: Mode> Walk<'a, M> {
             Step::Sumcheck(p) => p,
             s => return Err(self.wrong(id, "sumcheck", s)),
         };
-        verify_instance::<M>(&mut self.ctx, num_vars, sop, claim, public, proof, &mut self.t)
-            .map_err(|e| self.reject(id, format!("{what}: {e}")))
+        verify_instance::<M>(
+            &mut self.ctx,
+            num_vars,
+            sop,
+            claim,
+            public,
+            proof,
+            &mut self.t,
+        )
+        .map_err(|e| self.reject(id, format!("{what}: {e}")))
     }
 
     fn claim(&mut self, id: usize, c: EvaluationClaim<M::Value>) {
@@ -573,12 +596,7 @@ impl<'a, M: Mode> Walk<'a, M> {
                         },
                     );
                 }
-                let at = |a: usize| {
-                    stated
-                        .iter()
-                        .position(|&s| s == a)
-                        .map(|i| vals[i].clone())
-                };
+                let at = |a: usize| stated.iter().position(|&s| s == a).map(|i| vals[i].clone());
                 let r = vals[0].clone();
                 for ((hi, lo), whole, what) in rp.limb_pairs() {
                     let whole = match whole {
@@ -589,7 +607,12 @@ impl<'a, M: Mode> Walk<'a, M> {
                         return Err(self.reject(id, format!("the {what}'s limbs are not stated")));
                     };
                     let rec = self.lin(&[(pow2(LIMB_BITS), h), (one, l)]);
-                    self.require(id, &rec, &whole, &format!("limbs do not recombine to the {what}"))?;
+                    self.require(
+                        id,
+                        &rec,
+                        &whole,
+                        &format!("limbs do not recombine to the {what}"),
+                    )?;
                 }
                 let q = match &rp.sat {
                     Some(sp) => {
@@ -758,8 +781,9 @@ impl<'a, M: Mode> Walk<'a, M> {
             Step::Select(p) => p,
             s => return Err(self.wrong(id, "select", s)),
         };
-        let cl = index_map::verify_select_in::<M>(&mut self.ctx, &[sel], &at(2), proof, &mut self.t)
-            .map_err(|e| self.reject(id, e))?;
+        let cl =
+            index_map::verify_select_in::<M>(&mut self.ctx, &[sel], &at(2), proof, &mut self.t)
+                .map_err(|e| self.reject(id, e))?;
         self.claim(ins[0], cl[0].clone());
         Ok(())
     }
@@ -806,7 +830,13 @@ impl<'a, M: Mode> Walk<'a, M> {
                 },
             );
         }
-        self.openings.claim(ytid, EvaluationClaim { point: r, value: yv });
+        self.openings.claim(
+            ytid,
+            EvaluationClaim {
+                point: r,
+                value: yv,
+            },
+        );
         let counts = *self
             .clamp_counts
             .get(sp.index)
@@ -854,7 +884,12 @@ impl<'a, M: Mode> Walk<'a, M> {
         let v_w = valid.evaluate(&w);
         let band = self.lin(&[(one, s_prime.clone()), (one, u)]);
         let want = self.public(from_i64(2 * p.tolerance) * v_w);
-        self.require(id, &band, &want, "softmax row sums outside the two-sided band")?;
+        self.require(
+            id,
+            &band,
+            &want,
+            "softmax row sums outside the two-sided band",
+        )?;
         let base = from_i64(p.sum_lo());
         // 2. y = M∘E∘Δ against the claim and the row sums.
         let lambda = self.t.challenge_scalar(b"softmax-lambda");
@@ -901,7 +936,13 @@ impl<'a, M: Mode> Walk<'a, M> {
         )?;
         let zhat = self.value_at(id, t_shift, &r[lc..], b"softmax-shift")?;
         let zv = self.lin(&[(one, zhat), (-one, vals[0].clone())]);
-        self.claim(node.inputs[0], EvaluationClaim { point: r, value: zv });
+        self.claim(
+            node.inputs[0],
+            EvaluationClaim {
+                point: r,
+                value: zv,
+            },
+        );
         Ok(())
     }
 }
