@@ -231,6 +231,34 @@ impl Default for ProveOptions {
     }
 }
 
+/// [`prove`] without zero knowledge (`prove --no-zk`): the faster proof
+/// whose messages are in the clear.
+pub fn prove_clear(
+    pk: &ProvingKey,
+    ids: &[i64],
+    seed: Option<u64>,
+    progress: Progress<'_>,
+) -> Result<ProofFile, PipelineError> {
+    prove_clear_with(pk, ids, Publish::LastLogits, seed, progress)
+}
+
+/// [`prove_with`] without zero knowledge.
+pub fn prove_clear_with(
+    pk: &ProvingKey,
+    ids: &[i64],
+    publish: Publish,
+    seed: Option<u64>,
+    progress: Progress<'_>,
+) -> Result<ProofFile, PipelineError> {
+    let opts = ProveOptions {
+        publish,
+        seed,
+        zero_knowledge: false,
+        ..ProveOptions::default()
+    };
+    prove_opts(pk, ids, &opts, progress)
+}
+
 /// What a proof makes public besides the token ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Publish {
@@ -360,6 +388,15 @@ pub fn verify(
     expected_ids: Option<&[i64]>,
 ) -> Result<(), PipelineError> {
     verify_with(vk, proof, expected_ids, false)
+}
+
+/// [`verify`], accepting a clear proof too (`verify --allow-non-zk`).
+pub fn verify_allowing_clear(
+    vk: &VerifyingKey,
+    proof: &ProofFile,
+    expected_ids: Option<&[i64]>,
+) -> Result<(), PipelineError> {
+    verify_with(vk, proof, expected_ids, true)
 }
 
 /// [`verify`]; with `allow_non_zk` a clear proof (`prove --no-zk`) is

@@ -81,9 +81,10 @@ fn every_family_proves_and_verifies() {
         let reference = load_ref(name);
         let ids = &reference.input_ids;
         let pk = setup(name, ids.len());
-        let proof = pipeline::prove(&pk, ids, Some(1), &|_, _, _| {})
+        let proof = pipeline::prove_clear(&pk, ids, Some(1), &|_, _, _| {})
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        pipeline::verify(&pk.vk, &proof, Some(ids)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        pipeline::verify_allowing_clear(&pk.vk, &proof, Some(ids))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         // The proven next token is tract's float argmax where the float margin is clear.
         let path = fixtures_dir().join(format!("{name}.onnx"));
         let opts = ImportOptions {
@@ -106,7 +107,7 @@ fn every_family_proves_and_verifies() {
         }
         // Every position's logits can be public too (checked on two families).
         if name == "gpt2_dynamo" || name == "llama_dynamo" {
-            let all = pipeline::prove_with(
+            let all = pipeline::prove_clear_with(
                 &pk,
                 ids,
                 pipeline::Publish::AllLogits,
@@ -118,18 +119,20 @@ fn every_family_proves_and_verifies() {
                 all.statement.last_logits(),
                 proof.statement.logits.as_slice()
             );
-            pipeline::verify(&pk.vk, &all, Some(ids)).unwrap_or_else(|e| panic!("{name} all: {e}"));
+            pipeline::verify_allowing_clear(&pk.vk, &all, Some(ids))
+                .unwrap_or_else(|e| panic!("{name} all: {e}"));
             let mut edited = all.clone();
             edited.statement.logits[0] += 1;
             assert!(
-                pipeline::verify(&pk.vk, &edited, None).is_err(),
+                pipeline::verify_allowing_clear(&pk.vk, &edited, None).is_err(),
                 "{name}: edited first-position logit accepted"
             );
         }
         // Shorter prompts are padded and masked.
         let short = &ids[..ids.len() / 2];
-        let p = pipeline::prove(&pk, short, Some(2), &|_, _, _| {}).unwrap();
-        pipeline::verify(&pk.vk, &p, Some(short)).unwrap_or_else(|e| panic!("{name} short: {e}"));
+        let p = pipeline::prove_clear(&pk, short, Some(2), &|_, _, _| {}).unwrap();
+        pipeline::verify_allowing_clear(&pk.vk, &p, Some(short))
+            .unwrap_or_else(|e| panic!("{name} short: {e}"));
     }
 }
 
@@ -155,7 +158,7 @@ fn security_checks() {
     std::fs::create_dir_all(&dir).unwrap();
     let ids = load_ref("gpt2_dynamo").input_ids;
     let pk = setup("gpt2_dynamo", ids.len());
-    let proof = pipeline::prove(&pk, &ids, Some(3), &|_, _, _| {}).unwrap();
+    let proof = pipeline::prove_clear(&pk, &ids, Some(3), &|_, _, _| {}).unwrap();
     let proof_path = dir.join("proof.bin");
     proof.save(&proof_path).unwrap();
     let bytes = std::fs::read(&proof_path).unwrap();
@@ -208,7 +211,7 @@ fn security_checks() {
             continue;
         };
         parsed += 1;
-        let e = pipeline::verify(&pk.vk, &pf, None)
+        let e = pipeline::verify_allowing_clear(&pk.vk, &pf, None)
             .map(|()| format!("body flip at {i} accepted"))
             .unwrap_err();
         let by = refused_by(&e);
@@ -245,7 +248,7 @@ fn security_checks() {
             continue;
         };
         st_parsed += 1;
-        let e = pipeline::verify(&pk.vk, &pf, None)
+        let e = pipeline::verify_allowing_clear(&pk.vk, &pf, None)
             .map(|()| format!("statement flip at {i} accepted"))
             .unwrap_err();
         *st_tally.entry(refused_by(&e)).or_default() += 1;
@@ -256,26 +259,26 @@ fn security_checks() {
     let mut pf = rewrap(&body);
     pf.statement.logits[3] += 1;
     assert!(matches!(
-        pipeline::verify(&pk.vk, &pf, None),
+        pipeline::verify_allowing_clear(&pk.vk, &pf, None),
         Err(PipelineError::Circuit(_))
     ));
     // 4. Changed input ids: in the proof, or as the verifier's expected input.
     let mut pf = rewrap(&body);
     pf.statement.ids[0] = (pf.statement.ids[0] + 1) % 100;
     assert!(matches!(
-        pipeline::verify(&pk.vk, &pf, None),
+        pipeline::verify_allowing_clear(&pk.vk, &pf, None),
         Err(PipelineError::Circuit(_))
     ));
     let mut other = ids.clone();
     other[1] = (other[1] + 1) % 100;
     assert!(matches!(
-        pipeline::verify(&pk.vk, &proof, Some(&other)),
+        pipeline::verify_allowing_clear(&pk.vk, &proof, Some(&other)),
         Err(PipelineError::Input(_))
     ));
     // 5. Another model's verifying key.
     let other_pk = setup("llama_dynamo", 8);
     assert!(matches!(
-        pipeline::verify(&other_pk.vk, &proof, None),
+        pipeline::verify_allowing_clear(&other_pk.vk, &proof, None),
         Err(PipelineError::WrongModel { .. })
     ));
     // 6. A verifying key with swapped weight commitments: its digest changes, and
@@ -289,13 +292,13 @@ fn security_checks() {
         .unwrap();
     vk.weights.swap(0, j);
     assert!(matches!(
-        pipeline::verify(&vk, &proof, None),
+        pipeline::verify_allowing_clear(&vk, &proof, None),
         Err(PipelineError::WrongModel { .. })
     ));
     let mut rebound = proof.clone();
     rebound.vk_digest = vk.digest();
     assert!(matches!(
-        pipeline::verify(&vk, &rebound, None),
+        pipeline::verify_allowing_clear(&vk, &rebound, None),
         Err(PipelineError::Circuit(_))
     ));
     // 7. Truncated or corrupted key files are clear errors.
@@ -352,14 +355,14 @@ fn security_checks() {
         }
         assert!(
             matches!(
-                pipeline::verify(&vk2, &proof, None),
+                pipeline::verify_allowing_clear(&vk2, &proof, None),
                 Err(PipelineError::WrongModel { .. })
             ),
             "vk flip at {i}: not refused by the digest check"
         );
         let mut rebound = proof.clone();
         rebound.vk_digest = vk2.digest();
-        let r = pipeline::verify(&vk2, &rebound, None);
+        let r = pipeline::verify_allowing_clear(&vk2, &rebound, None);
         assert!(
             matches!(r, Err(PipelineError::Circuit(_))),
             "vk flip at {i}, proof re-bound: {r:?}"
@@ -401,17 +404,43 @@ fn bad_inputs_are_clear_errors() {
     let ids = load_ref("llama_dynamo").input_ids;
     let pk = setup("llama_dynamo", ids.len());
     let too_long: Vec<i64> = ids.iter().chain(&ids).copied().collect();
-    let e = pipeline::prove(&pk, &too_long, Some(1), &|_, _, _| {})
+    let e = pipeline::prove_clear(&pk, &too_long, Some(1), &|_, _, _| {})
         .unwrap_err()
         .to_string();
     assert!(e.contains("--seq-len"), "{e}");
-    let e = pipeline::prove(&pk, &[1, 100_000], Some(1), &|_, _, _| {})
+    let e = pipeline::prove_clear(&pk, &[1, 100_000], Some(1), &|_, _, _| {})
         .unwrap_err()
         .to_string();
     assert!(e.contains("outside the vocabulary"), "{e}");
-    assert!(pipeline::prove(&pk, &[], Some(1), &|_, _, _| {}).is_err());
+    assert!(pipeline::prove_clear(&pk, &[], Some(1), &|_, _, _| {}).is_err());
     let e = pipeline::quantized_graph(&fixtures_dir().join("gpt2_dynamo.ref.json"), 8, None)
         .unwrap_err()
         .to_string();
     assert!(!e.is_empty());
+}
+
+/// (e) The non-ZK gate in the library: `prove` makes a zero-knowledge proof,
+/// `prove_clear` one in the clear, which `verify` refuses (saying why) and
+/// `verify_allowing_clear` accepts; a clear proof relabelled as ZK (or the
+/// reverse) does not parse as the other kind's proof or fails to verify.
+#[test]
+fn clear_proofs_are_refused_unless_allowed() {
+    let ids = load_ref("llama_dynamo").input_ids;
+    let pk = setup("llama_dynamo", ids.len());
+    let zk = pipeline::prove(&pk, &ids, Some(5), &|_, _, _| {}).unwrap();
+    assert!(zk.proof.zero_knowledge());
+    pipeline::verify(&pk.vk, &zk, Some(&ids)).expect("a ZK proof verifies");
+    let clear = pipeline::prove_clear(&pk, &ids, Some(5), &|_, _, _| {}).unwrap();
+    assert!(!clear.proof.zero_knowledge());
+    let e = pipeline::verify(&pk.vk, &clear, Some(&ids)).unwrap_err();
+    assert!(matches!(e, PipelineError::NotZeroKnowledge), "{e}");
+    println!("refused: {e}");
+    pipeline::verify_allowing_clear(&pk.vk, &clear, Some(&ids)).expect("allowed");
+    // The kind byte is the first of the circuit proof: flip it.
+    let proof_at = clear.to_bytes().len() - clear.proof.to_bytes().len();
+    let mut b = clear.to_bytes();
+    b[proof_at] = 1;
+    if let Ok(pf) = ProofFile::from_body(&b, "relabelled") {
+        assert!(pipeline::verify(&pk.vk, &pf, Some(&ids)).is_err());
+    }
 }

@@ -111,7 +111,7 @@ fn llama_key_and_proof() -> (zkllm::artifacts::ProvingKey, ProofFile) {
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/llama_dynamo.onnx");
     let graph = zkllm::pipeline::quantized_graph(&path, 4, None).unwrap();
     let pk = zkllm::pipeline::setup(graph, &|_, _, _| {}).unwrap();
-    let proof = zkllm::pipeline::prove(&pk, &ids, Some(9), &|_, _, _| {}).unwrap();
+    let proof = zkllm::pipeline::prove_clear(&pk, &ids, Some(9), &|_, _, _| {}).unwrap();
     (pk, proof)
 }
 
@@ -143,7 +143,7 @@ fn mutations_of_a_real_proof_never_panic() {
             Ok(pf) => {
                 replaced.parsed += 1;
                 assert!(
-                    zkllm::pipeline::verify(&pk.vk, &pf, None).is_err(),
+                    zkllm::pipeline::verify_allowing_clear(&pk.vk, &pf, None).is_err(),
                     "replacement {round} (byte {i} := {v:#04x}) accepted"
                 );
             }
@@ -185,7 +185,7 @@ fn mutations_of_a_real_proof_never_panic() {
             Ok(pf) => {
                 inserted.parsed += 1;
                 assert!(
-                    zkllm::pipeline::verify(&pk.vk, &pf, None).is_err(),
+                    zkllm::pipeline::verify_allowing_clear(&pk.vk, &pf, None).is_err(),
                     "insertion {round} accepted"
                 );
             }

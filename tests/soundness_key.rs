@@ -157,7 +157,7 @@ fn shapes_are_inferred_again_and_compared() {
 fn the_circuit_verifier_refuses_an_unchecked_graph() {
     let pk = llama_pk();
     let ids = [1i64, 5, 9, 3];
-    let proof = pipeline::prove(&pk, &ids, Some(1), &|_, _, _| {}).unwrap();
+    let proof = pipeline::prove_clear(&pk, &ids, Some(1), &|_, _, _| {}).unwrap();
     let mut vk = pk.vk.clone();
     let add = first(&vk.graph, |n| matches!(n.op, Op::Add));
     vk.graph.nodes[add].inputs.truncate(1);
@@ -184,12 +184,12 @@ fn the_circuit_verifier_refuses_an_unchecked_graph() {
 fn an_edited_logit_scale_is_refused() {
     let pk = llama_pk();
     let ids = [1i64, 5, 9, 3];
-    let mut proof = pipeline::prove(&pk, &ids, Some(2), &|_, _, _| {}).unwrap();
-    pipeline::verify(&pk.vk, &proof, Some(&ids)).expect("honest proof verifies");
+    let mut proof = pipeline::prove_clear(&pk, &ids, Some(2), &|_, _, _| {}).unwrap();
+    pipeline::verify_allowing_clear(&pk.vk, &proof, Some(&ids)).expect("honest proof verifies");
     proof.logit_frac_bits += 1;
     let bytes = proof.to_bytes();
     let reread = ProofFile::from_body(&bytes, "edited.bin").unwrap();
-    match pipeline::verify(&pk.vk, &reread, Some(&ids)) {
+    match pipeline::verify_allowing_clear(&pk.vk, &reread, Some(&ids)) {
         Err(PipelineError::Statement(e)) => assert!(e.contains("logit scale"), "{e}"),
         other => panic!("expected the scale check, got {other:?}"),
     }
@@ -201,7 +201,7 @@ fn every_edited_output_field_is_named() {
     let pk = llama_pk();
     let ids = [1i64, 5, 9, 3];
     for publish in [pipeline::Publish::LastLogits, pipeline::Publish::NextToken] {
-        let proof = pipeline::prove_with(&pk, &ids, publish, Some(4), &|_, _, _| {}).unwrap();
+        let proof = pipeline::prove_clear_with(&pk, &ids, publish, Some(4), &|_, _, _| {}).unwrap();
         let out = pipeline::public_output(&pk.vk.graph, &proof, Some("tok"));
         pipeline::check_public_output(&out, &out).expect("the prover's own output matches");
         let fields: Vec<String> = out.as_object().unwrap().keys().cloned().collect();
@@ -445,7 +445,7 @@ mod structural_edits {
         static F: OnceLock<Fixture> = OnceLock::new();
         F.get_or_init(|| {
             let pk = llama_pk();
-            let proof = pipeline::prove(&pk, &[1, 5, 9, 3], Some(5), &|_, _, _| {}).unwrap();
+            let proof = pipeline::prove_clear(&pk, &[1, 5, 9, 3], Some(5), &|_, _, _| {}).unwrap();
             Fixture { pk, proof }
         })
     }
