@@ -167,12 +167,14 @@ fn prove_and_verify_a_text_prompt() {
         serde_json::from_str(&std::fs::read_to_string(&cout).unwrap()).unwrap();
     assert_eq!(c["zero_knowledge"], false, "{c}");
     assert_eq!(c["next_token"], j["next_token"]);
+    let tok_path = s(&tok);
     let verify_clear = |extra: &[&str]| {
         let mut a = vec!["verify", "--vk", &vk, "--proof"];
         let p = s(&cproof);
         let out = s(&cout);
         a.push(&p);
-        a.extend_from_slice(&["--output", &out]);
+        a.extend_from_slice(&["--output", &out, "--prompt", PROMPT]);
+        a.extend_from_slice(&["--tokenizer", &tok_path]);
         a.extend_from_slice(extra);
         zkllm(&a)
     };
@@ -199,8 +201,13 @@ fn prove_and_verify_a_text_prompt() {
         &s(&proof),
         "--output",
         &s(&cout),
+        "--prompt",
+        PROMPT,
+        "--tokenizer",
+        &tok_path,
     ]);
     assert!(!o.status.success(), "a clear out.json matched a ZK proof");
+    assert!(stderr(&o).contains("zero_knowledge"), "{}", stderr(&o));
     // ... with another prompt: rejected.
     let o = zkllm(&[
         "verify",
