@@ -82,6 +82,71 @@ pub fn verify_in<M: Mode, R: RngCore + CryptoRng>(
     proof: &CircuitProof<M>,
     rng: &mut R,
 ) -> Result<(), CircuitError> {
+    let key = Key {
+        pcs,
+        graph,
+        plan,
+        weights,
+        vk_digest,
+    };
+    verify_inner(be, &key, stmt, proof, rng, None)
+}
+
+/// Every claim an observer of `proof` can compute on the committed tensors:
+/// [`verify_in`]'s walk, returning the claims it checked against the
+/// openings (in clear mode with their values, in hidden mode with the
+/// commitments to them) after the proof verified. Tensor ids number the
+/// weights in graph order, then [`Plan::committed_tensors`], then one
+/// multiplicity tensor per lookup table. For tests and audits of what a
+/// proof reveals.
+#[allow(clippy::too_many_arguments)]
+pub fn replay_in<M: Mode, R: RngCore + CryptoRng>(
+    be: &dyn Backend,
+    pcs: &Hyrax,
+    graph: &Graph,
+    plan: &Plan,
+    weights: &[HyraxCommitment],
+    vk_digest: &[u8; 32],
+    stmt: &Statement,
+    proof: &CircuitProof<M>,
+    rng: &mut R,
+) -> Result<Vec<(TensorId, EvaluationClaim<M::Value>)>, CircuitError> {
+    let key = Key {
+        pcs,
+        graph,
+        plan,
+        weights,
+        vk_digest,
+    };
+    let mut replay = Vec::new();
+    verify_inner(be, &key, stmt, proof, rng, Some(&mut replay))?;
+    Ok(replay)
+}
+
+/// What [`verify_in`] reads from the verifying key.
+struct Key<'a> {
+    pcs: &'a Hyrax,
+    graph: &'a Graph,
+    plan: &'a Plan,
+    weights: &'a [HyraxCommitment],
+    vk_digest: &'a [u8; 32],
+}
+
+fn verify_inner<M: Mode, R: RngCore + CryptoRng>(
+    be: &dyn Backend,
+    key: &Key<'_>,
+    stmt: &Statement,
+    proof: &CircuitProof<M>,
+    rng: &mut R,
+    replay: Option<&mut Vec<(TensorId, EvaluationClaim<M::Value>)>>,
+) -> Result<(), CircuitError> {
+    let Key {
+        pcs,
+        graph,
+        plan,
+        weights,
+        vk_digest,
+    } = *key;
     // The walk indexes nodes, inputs and shapes: only a checked graph.
     check_graph(graph, WeightData::Any).map_err(|e| CircuitError::Invalid(e.to_string()))?;
     let mut t = Transcript::new(b"zkllm-proof");
@@ -217,7 +282,7 @@ pub fn verify_in<M: Mode, R: RngCore + CryptoRng>(
         ..
     } = w;
     openings
-        .verify_in(&mut ctx, be, pcs, &proof.openings, &mut t)
+        .verify_replayed(&mut ctx, be, pcs, &proof.openings, &mut t, replay)
         .map_err(|e| CircuitError::Invalid(format!("openings: {e}")))?;
     ctx.finish(proof.zero.as_ref(), &mut t, rng).map_err(|e| {
         CircuitError::Invalid(format!(

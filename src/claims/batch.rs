@@ -451,6 +451,24 @@ impl<M: Mode> OpeningVerifier<M> {
         proof: &BatchOpeningProof<M>,
         transcript: &mut Transcript,
     ) -> Result<(), OpeningError> {
+        self.verify_replayed(ctx, backend, pcs, proof, transcript, None)
+    }
+
+    /// [`Self::verify_in`], also listing in `replay` every claim it checked
+    /// and each group's reduced claims: what an observer of the proof can
+    /// compute about each committed tensor (tests of what proofs reveal).
+    pub fn verify_replayed(
+        self,
+        ctx: &mut VerifierCtx,
+        backend: &dyn Backend,
+        pcs: &Hyrax,
+        proof: &BatchOpeningProof<M>,
+        transcript: &mut Transcript,
+        mut replay: Option<&mut Vec<(TensorId, EvaluationClaim<M::Value>)>>,
+    ) -> Result<(), OpeningError> {
+        if let Some(r) = replay.as_deref_mut() {
+            r.extend(self.claims.iter().cloned());
+        }
         let groups = group_claims(
             |id| self.commitments.get(id).map(|c| c.num_vars),
             &self.claims,
@@ -496,6 +514,15 @@ impl<M: Mode> OpeningVerifier<M> {
                         },
                         InstanceError::Final(why) => OpeningError::Final { num_vars: n, why },
                     })?;
+            if let Some(r) = replay.as_deref_mut() {
+                r.extend(group.keys().zip(&values).map(|(id, v)| {
+                    let claim = EvaluationClaim {
+                        point: point.clone(),
+                        value: v.clone(),
+                    };
+                    (*id, claim)
+                }));
+            }
             let coms: Vec<&HyraxCommitment> =
                 group.keys().map(|id| &self.commitments[*id]).collect();
             M::verify_open(

@@ -38,8 +38,12 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
 }
 
 /// For each flat index of `out_shape`, the flat index of a tensor of shape
-/// `in_shape` (same rank, dims equal or 1) that it broadcasts from.
+/// `in_shape` (dims equal or 1, missing leading axes taken as 1) that it
+/// broadcasts from.
 pub fn broadcast_index_map(in_shape: &[usize], out_shape: &[usize]) -> Vec<usize> {
+    // A lower-rank input broadcasts from the right, as in numpy (the graph
+    // checker accepts it; the importer happens to align ranks itself).
+    let in_shape = &align_rank(in_shape, out_shape.len());
     let in_strides = strides(in_shape);
     let eff: Vec<usize> = in_shape
         .iter()
@@ -160,6 +164,11 @@ mod tests {
         assert_eq!(
             broadcast_index_map(&[2, 1], &[2, 3]),
             vec![0, 0, 0, 1, 1, 1]
+        );
+        // A lower rank broadcasts from the right (a norm gain `[3]`).
+        assert_eq!(
+            broadcast_index_map(&[3], &[1, 2, 3]),
+            vec![0, 1, 2, 0, 1, 2]
         );
         assert_eq!(permute_index_map(&[2, 3], &[1, 0]), vec![0, 3, 1, 4, 2, 5]);
         assert_eq!(slice_index_map(&[2, 3], 1, 1, 3, 1), vec![1, 2, 4, 5]);

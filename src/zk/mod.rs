@@ -39,6 +39,7 @@ pub mod checks;
 pub mod lc;
 pub mod mode;
 pub mod pedersen;
+pub mod record;
 pub mod sigma;
 pub mod sumcheck;
 

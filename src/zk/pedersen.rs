@@ -114,6 +114,7 @@ pub struct Secret {
 impl Secret {
     /// `value` under a fresh uniform blind: perfectly hiding.
     pub fn fresh<R: RngCore + CryptoRng>(value: Fr, rng: &mut R) -> Self {
+        super::record::note(value);
         Self {
             value,
             blind: Fr::rand(rng),
