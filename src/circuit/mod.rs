@@ -9,11 +9,13 @@
 //! 1. absorb the statement (verifying-key digest, token ids, position, logits);
 //! 2. commit the tensors of the [`plan::Plan`] and the lookup multiplicities;
 //! 3. walk the nodes from the last to the first, turning claims on each
-//!    node into claims on its inputs ([`prover`], [`verifier`]);
+//!    node into claims on its inputs ([`prover`], [`verifier`]; each op's
+//!    two halves side by side in one file of `ops/`);
 //! 4. one batched lookup argument per table;
 //! 5. one batched opening per commitment size (weights included).
 
 pub mod layout;
+mod ops;
 pub mod padding;
 pub mod plan;
 pub mod proof;

@@ -4,21 +4,17 @@
 use ark_std::rand::{CryptoRng, RngCore};
 
 use super::layout::{self, num_vars, padded_table};
-use super::plan::{ArgmaxPlan, Plan, TensorRef, LIMB_BITS};
+use super::plan::{Plan, TensorRef, LIMB_BITS};
 use super::proof::{CircuitProof, Step};
-use super::{
-    absorb_statement, argmax_gap_coeffs, argmax_points, einsum_canon, output_claim, pow2,
-    row_valid, softmax_mask, CircuitError, Statement,
-};
+use super::{absorb_statement, output_claim, softmax_mask, CircuitError, Statement};
 use crate::backend::Backend;
 use crate::claims::{prove_multipoint_in, OpeningProver, TensorId};
 use crate::commit::{Hyrax, HyraxCommitment, HyraxHint};
-use crate::field::{from_i64, Fr};
+use crate::field::Fr;
 use crate::ir::{Data, Graph, Op};
-use crate::poly::{eq_table, SumOfProducts};
-use crate::protocols::index_map;
+use crate::poly::SumOfProducts;
+use crate::protocols::hadamard;
 use crate::protocols::lookup::{self, LookupWitness};
-use crate::protocols::{hadamard, linear, matmul};
 use crate::quant::{rescale_remainder, zkattn_row};
 use crate::sumcheck::EvaluationClaim;
 use crate::transcript::Transcript;
@@ -199,21 +195,21 @@ fn to_fr(v: &[i64]) -> Vec<Fr> {
 
 /// The prover's walk in mode `M`: claims are `M::Known` (a value, or a value
 /// and its blind), every message goes through the mode.
-struct Walk<'a, M: Mode> {
-    be: &'a dyn Backend,
-    graph: &'a Graph,
-    plan: &'a Plan,
-    wit: &'a Witness<'a>,
-    ctx: ProverCtx,
-    t: Transcript,
-    openings: OpeningProver<M>,
+pub(super) struct Walk<'a, M: Mode> {
+    pub(super) be: &'a dyn Backend,
+    pub(super) graph: &'a Graph,
+    pub(super) plan: &'a Plan,
+    pub(super) wit: &'a Witness<'a>,
+    pub(super) ctx: ProverCtx,
+    pub(super) t: Transcript,
+    pub(super) openings: OpeningProver<M>,
     /// Opening id of each weight / committed node, and of each auxiliary.
-    node_tensor: Vec<Option<TensorId>>,
-    aux_tensor: Vec<TensorId>,
-    steps: Vec<Step<M>>,
-    claims: super::ClaimStack<M::Known>,
+    pub(super) node_tensor: Vec<Option<TensorId>>,
+    pub(super) aux_tensor: Vec<TensorId>,
+    pub(super) steps: Vec<Step<M>>,
+    pub(super) claims: super::ClaimStack<M::Known>,
     /// Per saturating rescale: the clamped counts (above, below).
-    clamp_counts: Vec<[u64; 2]>,
+    pub(super) clamp_counts: Vec<[u64; 2]>,
 }
 
 /// Proves, in the clear, that `wit` is the quantized graph's run on
@@ -575,7 +571,7 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
 }
 
 /// A claim whose value is public (the output, zero padding, a clamp count).
-fn public_claim<M: Mode>(c: EvaluationClaim) -> EvaluationClaim<M::Known> {
+pub(super) fn public_claim<M: Mode>(c: EvaluationClaim) -> EvaluationClaim<M::Known> {
     EvaluationClaim {
         point: c.point,
         value: M::public_known(c.value),
@@ -583,7 +579,7 @@ fn public_claim<M: Mode>(c: EvaluationClaim) -> EvaluationClaim<M::Known> {
 }
 
 impl<M: Mode> Walk<'_, M> {
-    fn tensor_id(&self, r: TensorRef) -> TensorId {
+    pub(super) fn tensor_id(&self, r: TensorRef) -> TensorId {
         match r {
             TensorRef::Node(n) => self.node_tensor[n].expect("committed node"),
             TensorRef::Aux(a) => self.aux_tensor[a],
@@ -591,7 +587,7 @@ impl<M: Mode> Walk<'_, M> {
     }
 
     /// The node's value as a padded table; a weight's is its committed table.
-    fn table(&self, id: usize) -> Vec<Fr> {
+    pub(super) fn table(&self, id: usize) -> Vec<Fr> {
         if matches!(self.graph.nodes[id].op, Op::Weight { .. }) {
             if let Some(tid) = self.node_tensor[id] {
                 return self.openings.table(tid).into_owned();
@@ -602,13 +598,18 @@ impl<M: Mode> Walk<'_, M> {
 
     /// `Σ c_k·v_k` of claimed values (public constants via
     /// [`Mode::public_known`]).
-    fn lin(&self, terms: &[(Fr, M::Known)]) -> M::Known {
+    pub(super) fn lin(&self, terms: &[(Fr, M::Known)]) -> M::Known {
         M::combine_known(terms)
     }
 
     /// States the committed tensor `tid`'s value at `point` (one message),
     /// leaves the opening claim, and returns the prover's handle on it.
-    fn state_at(&mut self, tid: TensorId, point: &[Fr], label: &'static [u8]) -> M::Known {
+    pub(super) fn state_at(
+        &mut self,
+        tid: TensorId,
+        point: &[Fr],
+        label: &'static [u8],
+    ) -> M::Known {
         let v = self.be.evaluate(&self.openings.table(tid), point);
         let k = M::fresh(&mut self.ctx, v);
         let sent = M::send(&self.ctx, &k);
@@ -624,50 +625,18 @@ impl<M: Mode> Walk<'_, M> {
         k
     }
 
-    /// Hidden logits: states `L(u)` (the output claim), `G(r)`, `L_t` and
-    /// `L(r)`; the verifier ties `G` to `L` at `r` and `L` to the output at `u`.
-    fn argmax_output(
-        &mut self,
-        ap: ArgmaxPlan,
-        token: usize,
-        stmt: &Statement,
-    ) -> Result<EvaluationClaim<M::Known>, CircuitError> {
-        let pts = argmax_points(self.graph, stmt, token, &mut self.t)?;
-        let mut vals = Vec::with_capacity(4);
-        let mut sent = Vec::with_capacity(4);
-        for &(aux, point) in pts.value_points(ap).iter() {
-            let table = self.openings.table(self.aux_tensor[aux]).into_owned();
-            let v = crate::poly::DenseMle::new(table).evaluate(point);
-            let k = M::fresh(&mut self.ctx, v);
-            let s = M::send(&self.ctx, &k);
-            M::absorb_sent(&mut self.t, b"argmax-value", &s);
-            vals.push(k);
-            sent.push(s);
-        }
-        self.steps.push(Step::Values(sent));
-        let (pv, pt) = argmax_gap_coeffs(ap.vocab, token, &pts.r);
-        let one = Fr::from(1u64);
-        let gap = self.lin(&[(pv, vals[2]), (-one, vals[3]), (-pt, M::public_known(one))]);
-        M::prove_equal(&mut self.ctx, &vals[1], &gap);
-        let (openings, output) = pts.claims(ap, &vals);
-        for (aux, c) in openings {
-            self.openings.claim(self.aux_tensor[aux], c);
-        }
-        Ok(output)
-    }
-
-    fn claim(&mut self, id: usize, c: EvaluationClaim<M::Known>) {
+    pub(super) fn claim(&mut self, id: usize, c: EvaluationClaim<M::Known>) {
         self.claims.push(id, c);
     }
 
-    fn scaled(&self, point: Vec<Fr>, v: &M::Known, s: Fr) -> EvaluationClaim<M::Known> {
+    pub(super) fn scaled(&self, point: Vec<Fr>, v: &M::Known, s: Fr) -> EvaluationClaim<M::Known> {
         EvaluationClaim {
             point,
             value: self.lin(&[(s, *v)]),
         }
     }
 
-    fn node(&mut self, id: usize) -> Result<(), CircuitError> {
+    pub(super) fn node(&mut self, id: usize) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
         let claims = self.claims.take(id);
         match node.op {
@@ -738,7 +707,7 @@ impl<M: Mode> Walk<'_, M> {
     }
 
     /// Several claims on an uncommitted node become one.
-    fn reduce(
+    pub(super) fn reduce(
         &mut self,
         id: usize,
         mut claims: Vec<EvaluationClaim<M::Known>>,
@@ -765,7 +734,11 @@ impl<M: Mode> Walk<'_, M> {
         }
     }
 
-    fn relation(&mut self, id: usize, c: EvaluationClaim<M::Known>) -> Result<(), CircuitError> {
+    pub(super) fn relation(
+        &mut self,
+        id: usize,
+        c: EvaluationClaim<M::Known>,
+    ) -> Result<(), CircuitError> {
         let g = self.graph;
         let node = &g.nodes[id];
         let ins = &node.inputs;
@@ -786,125 +759,11 @@ impl<M: Mode> Walk<'_, M> {
             return Ok(());
         }
         match &node.op {
-            Op::EinSum { spec, .. } => {
-                let (sa, sb) = (shape_of(ins[0]), shape_of(ins[1]));
-                let ec = einsum_canon(spec, &sa, &sb);
-                let a = layout::permute_table(&self.table(ins[0]), &sa, &ec.a_perm);
-                let b = layout::permute_table(&self.table(ins[1]), &sb, &ec.b_perm);
-                let cc = super::claim_maps::einsum_output(spec, &ec, &node.shape, &c);
-                let (proof, mc) = matmul::prove_in::<M>(
-                    &mut self.ctx,
-                    self.be,
-                    &ec.shape,
-                    &a,
-                    &b,
-                    &cc,
-                    &mut self.t,
-                );
-                self.steps.push(Step::MatMul(proof));
-                let [ca, cb] = super::claim_maps::einsum_operands(spec, &ec, &mc);
-                self.claim(ins[0], ca);
-                self.claim(ins[1], cb);
-            }
-            Op::Add | Op::Sub => {
-                let coeffs = super::claim_maps::add_sub_coeffs(matches!(node.op, Op::Sub));
-                let tabs: Vec<Vec<Fr>> = ins
-                    .iter()
-                    .map(|&i| {
-                        layout::broadcast_table(&g.nodes[i].shape, &node.shape, self.values(i))
-                    })
-                    .collect();
-                let (proof, cl) = linear::prove_in::<M>(
-                    &mut self.ctx,
-                    self.be,
-                    &coeffs,
-                    &[&tabs[0], &tabs[1]],
-                    &c,
-                    &mut self.t,
-                );
-                self.steps.push(Step::Linear(proof));
-                for (k, &i) in ins.iter().enumerate() {
-                    self.unbroadcast(i, id, &cl[k])?;
-                }
-            }
-            Op::Hadamard => {
-                let tabs: Vec<Vec<Fr>> = ins
-                    .iter()
-                    .map(|&i| {
-                        layout::broadcast_table(&g.nodes[i].shape, &node.shape, self.values(i))
-                    })
-                    .collect();
-                let (proof, cl) = hadamard::prove_in::<M>(
-                    &mut self.ctx,
-                    self.be,
-                    &[&tabs[0], &tabs[1]],
-                    &c,
-                    &mut self.t,
-                );
-                self.steps.push(Step::Hadamard(proof));
-                for (k, &i) in ins.iter().enumerate() {
-                    self.unbroadcast(i, id, &cl[k])?;
-                }
-            }
-            Op::MulConst { q, .. } => {
-                if *q == 0 {
-                    M::prove_equal(&mut self.ctx, &c.value, &M::public_known(Fr::from(0u64)));
-                } else {
-                    let inv = ark_ff::Field::inverse(&from_i64(*q)).expect("non-zero");
-                    let cl = self.scaled(c.point, &c.value, inv);
-                    self.claim(ins[0], cl);
-                }
-            }
-            Op::Rescale { shift } => {
-                let rp = self.plan.rescale[id].clone().expect("planned");
-                let stated = rp.stated();
-                let mut vals = Vec::with_capacity(stated.len());
-                let mut sent = Vec::with_capacity(stated.len());
-                for &a in &stated {
-                    let tid = self.aux_tensor[a];
-                    let v = self.be.evaluate(&self.openings.table(tid), &c.point);
-                    let k = M::fresh(&mut self.ctx, v);
-                    let s = M::send(&self.ctx, &k);
-                    M::absorb_sent(&mut self.t, b"rescale-value", &s);
-                    self.openings.claim(
-                        tid,
-                        EvaluationClaim {
-                            point: c.point.clone(),
-                            value: k,
-                        },
-                    );
-                    vals.push(k);
-                    sent.push(s);
-                }
-                self.steps.push(Step::Values(sent));
-                let at = |a: usize| vals[stated.iter().position(|&s| s == a).expect("stated")];
-                let one = Fr::from(1u64);
-                for ((hi, lo), whole, _) in rp.limb_pairs() {
-                    let whole = whole.map_or(c.value, at);
-                    let rec = self.lin(&[(pow2(LIMB_BITS), at(hi)), (one, at(lo))]);
-                    M::prove_equal(&mut self.ctx, &rec, &whole);
-                }
-                let r = vals[0];
-                let q = match &rp.sat {
-                    Some(sp) => {
-                        let [p, ip, n, in_] = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind].map(at);
-                        self.lin(&[(one, c.value), (one, p), (one, ip), (-one, n), (-one, in_)])
-                    }
-                    None => c.value,
-                };
-                if let Some(sp) = rp.sat.clone() {
-                    self.saturation(id, &sp)?;
-                }
-                // X = 2^s·Q + R at the claim's point.
-                let x = self.lin(&[(pow2(*shift), q), (one, r)]);
-                self.claim(
-                    ins[0],
-                    EvaluationClaim {
-                        point: c.point,
-                        value: x,
-                    },
-                );
-            }
+            Op::EinSum { spec, .. } => self.einsum(id, spec, c)?,
+            Op::Add | Op::Sub => self.add_sub(id, c)?,
+            Op::Hadamard => self.hadamard(id, c)?,
+            Op::MulConst { q, .. } => self.mul_const(id, *q, c)?,
+            Op::Rescale { shift } => self.rescale(id, *shift, c)?,
             Op::Softmax { .. } => self.softmax(id, c)?,
             Op::Broadcast => self.unbroadcast(ins[0], id, &c)?,
             Op::Embedding => self.embedding(id, c)?,
@@ -926,49 +785,16 @@ impl<M: Mode> Walk<'_, M> {
     }
 
     /// The node's values (weights and constants from the graph).
-    fn values(&self, id: usize) -> &[i64] {
+    pub(super) fn values(&self, id: usize) -> &[i64] {
         match &self.graph.nodes[id].data {
             Some(Data::I64(v)) => v,
             _ => self.wit.node(id),
         }
     }
 
-    fn unbroadcast(
-        &mut self,
-        input: usize,
-        out: usize,
-        c: &EvaluationClaim<M::Known>,
-    ) -> Result<(), CircuitError> {
-        let (si, so) = (&self.graph.nodes[input].shape, &self.graph.nodes[out].shape);
-        let (p, inv) = layout::unbroadcast_point(si, so, &c.point).ok_or_else(|| {
-            CircuitError::rejected(&self.graph.nodes[out], "degenerate broadcast point")
-        })?;
-        let cl = self.scaled(p, &c.value, inv);
-        self.claim(input, cl);
-        Ok(())
-    }
-
-    fn select(
-        &mut self,
-        id: usize,
-        sels: Vec<index_map::Selection>,
-        c: EvaluationClaim<M::Known>,
-    ) -> Result<(), CircuitError> {
-        let ins = self.graph.nodes[id].inputs.clone();
-        let tabs: Vec<Vec<Fr>> = ins.iter().map(|&i| self.table(i)).collect();
-        let refs: Vec<&[Fr]> = tabs.iter().map(|t| t.as_slice()).collect();
-        let (proof, cl) =
-            index_map::prove_select_in::<M>(&mut self.ctx, self.be, &sels, &refs, &c, &mut self.t);
-        self.steps.push(Step::Select(proof));
-        for (i, cc) in ins.into_iter().zip(cl) {
-            self.claim(i, cc);
-        }
-        Ok(())
-    }
-
     /// One of the circuit's own sumchecks; returns its point and the
     /// claims on the tables not marked `public`.
-    fn instance(
+    pub(super) fn instance(
         &mut self,
         tables: Vec<Vec<Fr>>,
         sop: &SumOfProducts,
@@ -986,228 +812,5 @@ impl<M: Mode> Walk<'_, M> {
         );
         self.steps.push(Step::Sumcheck(proof));
         (point, vals)
-    }
-
-    fn embedding(&mut self, id: usize, c: EvaluationClaim<M::Known>) -> Result<(), CircuitError> {
-        let node = &self.graph.nodes[id];
-        let (w_id, ids_id) = (node.inputs[0], node.inputs[1]);
-        let ws = self.graph.nodes[w_id].shape.clone();
-        let (v, d) = (ws[0], ws[1]);
-        let ld = crate::poly::num_vars_for(d);
-        let (u_d, u_t) = c.point.split_at(ld);
-        let w = self.table(w_id);
-        let vp = 1usize << crate::poly::num_vars_for(v);
-        let e_d = self
-            .be
-            .fold_axis(&w, vp, 1 << ld, 1, &self.be.eq_table(u_d));
-        let ids = self.values(ids_id);
-        let ids_shape = self.graph.nodes[ids_id].shape.clone();
-        let eq_t = eq_table(u_t);
-        let mut gsel = vec![Fr::from(0u64); vp];
-        for (e, &tok) in ids.iter().enumerate() {
-            gsel[tok as usize] += eq_t[layout::padded_index(&ids_shape, e)];
-        }
-        let mut point = u_d.to_vec();
-        let (r, vals) = self.instance(
-            vec![e_d, gsel],
-            &SumOfProducts::product(2),
-            c.value,
-            &[false, true],
-        );
-        point.extend_from_slice(&r);
-        self.claim(
-            w_id,
-            EvaluationClaim {
-                point,
-                value: vals[0],
-            },
-        );
-        Ok(())
-    }
-
-    /// Rotary: `y = x∘C + rotate_half(x)∘S` by one eq-weighted sumcheck; the
-    /// rotated operand is a signed selection of `x`.
-    fn rotary(
-        &mut self,
-        id: usize,
-        half: usize,
-        interleaved: bool,
-        c: EvaluationClaim<M::Known>,
-    ) -> Result<(), CircuitError> {
-        let node = &self.graph.nodes[id];
-        let shape = node.shape.clone();
-        let ins = node.inputs.clone();
-        let x = self.table(ins[0]);
-        let sel = super::rotary_selection(&shape, half, interleaved);
-        let mut xr = vec![Fr::from(0u64); x.len()];
-        sel.apply(&x, &mut xr);
-        let cs =
-            layout::broadcast_table(&self.graph.nodes[ins[1]].shape, &shape, self.values(ins[1]));
-        let sn =
-            layout::broadcast_table(&self.graph.nodes[ins[2]].shape, &shape, self.values(ins[2]));
-        let tables = vec![self.be.eq_table(&c.point), x.clone(), cs, xr, sn];
-        let (r, vals) = self.instance(
-            tables,
-            &super::rotary_sop(),
-            c.value,
-            &[true, false, false, false, false],
-        );
-        let at = |k: usize| EvaluationClaim {
-            point: r.clone(),
-            value: vals[k],
-        };
-        self.claim(ins[0], at(0));
-        self.unbroadcast(ins[1], id, &at(1))?;
-        self.unbroadcast(ins[2], id, &at(3))?;
-        // The rotated operand: a selection of x.
-        let (proof, cl) = index_map::prove_select_in::<M>(
-            &mut self.ctx,
-            self.be,
-            &[sel],
-            &[&x],
-            &at(2),
-            &mut self.t,
-        );
-        self.steps.push(Step::Select(proof));
-        self.claim(ins[0], cl[0].clone());
-        Ok(())
-    }
-
-    /// The clamp of a saturating rescale ([`super::saturation`]): the
-    /// zero-check at a fresh point, and the clamp counts' openings.
-    fn saturation(&mut self, id: usize, sp: &super::plan::SatPlan) -> Result<(), CircuitError> {
-        let node = &self.graph.nodes[id];
-        let bits = node.quant.map_or(1, |q| q.bits);
-        let nv = num_vars(&node.shape);
-        let (top, bot) = super::saturation::edges(bits);
-        let rho = self.t.challenge_scalars(b"saturation-point", nv);
-        let lambda = self.t.challenge_scalar(b"saturation-lambda");
-        let ytid = self.tensor_id(TensorRef::Node(id));
-        let y = self.openings.table(ytid).into_owned();
-        let ids = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind].map(|a| self.aux_tensor[a]);
-        let mut tables = vec![self.be.eq_table(&rho)];
-        tables.extend(ids.iter().map(|&t| self.openings.table(t).into_owned()));
-        tables.push(y.iter().map(|&v| from_i64(top) - v).collect());
-        tables.push(y.iter().map(|&v| v - from_i64(bot)).collect());
-        let sop = super::saturation::zero_check(lambda);
-        let zero = M::public_known(Fr::from(0u64));
-        let mut public = vec![false; sop.num_tables()];
-        public[0] = true;
-        let (r, vals) = self.instance(tables, &sop, zero, &public);
-        // vals: P', I_P, N', I_N, top − Y, Y − bot. The last two are one
-        // claim on Y: (top − Y) + (Y − bot) = top − bot.
-        let one = Fr::from(1u64);
-        let sum = self.lin(&[(one, vals[4]), (one, vals[5])]);
-        M::prove_equal(&mut self.ctx, &sum, &M::public_known(from_i64(top - bot)));
-        let yv = self.lin(&[(-one, vals[4]), (from_i64(top), M::public_known(one))]);
-        for (k, &tid) in ids.iter().enumerate() {
-            self.openings.claim(
-                tid,
-                EvaluationClaim {
-                    point: r.clone(),
-                    value: vals[k],
-                },
-            );
-        }
-        self.openings.claim(
-            ytid,
-            EvaluationClaim {
-                point: r,
-                value: yv,
-            },
-        );
-        let counts = self.clamp_counts[sp.index];
-        for (tid, count) in [(ids[1], counts[0]), (ids[3], counts[1])] {
-            let cc = public_claim::<M>(super::saturation::count_claim(nv, count));
-            self.openings.claim(tid, cc);
-        }
-        Ok(())
-    }
-
-    /// zkAttn: `y = M∘E∘Δ`, row sums in the tolerance band, and
-    /// `M∘(ẑ − z) = lo + 2^b·hi` (see [`crate::quant::zkattn_row`]).
-    fn softmax(&mut self, id: usize, c: EvaluationClaim<M::Known>) -> Result<(), CircuitError> {
-        let node = &self.graph.nodes[id];
-        let sp = self.plan.softmax[id].clone().expect("planned");
-        let p = sp.params;
-        let shape = node.shape.clone();
-        let cols = *shape.last().unwrap_or(&1);
-        let lc = crate::poly::num_vars_for(cols);
-        let nv = num_vars(&shape);
-        let keep = softmax_mask(node);
-        let mask = padded_table(&shape, &keep);
-        let aux = self.aux_tensor.clone();
-        let tid = |a: usize| aux[a];
-        let one = Fr::from(1u64);
-        // 1. Row sums at a fresh point w (on the rows): S'(w) and U(w),
-        // with S' + U = 2·tol·valid (both range-checked by lookups).
-        let w = self.t.challenge_scalars(b"softmax-rows", nv - lc);
-        let s_prime = self.state_at(tid(sp.sum), &w, b"softmax-row-sum");
-        let u = self.state_at(tid(sp.sum_hi), &w, b"softmax-row-sum");
-        let valid = padded_table(&self.plan.aux[sp.sum].shape, &row_valid(&keep, cols));
-        let v_w = self.be.evaluate(&valid, &w);
-        let band = self.lin(&[(one, s_prime), (one, u)]);
-        M::prove_equal(
-            &mut self.ctx,
-            &band,
-            &M::public_known(from_i64(2 * p.tolerance) * v_w),
-        );
-        let base = from_i64(p.sum_lo());
-        // 2. One sumcheck for the claim on y and the row sums.
-        let lambda = self.t.challenge_scalar(b"softmax-lambda");
-        let eq_u = self.be.eq_table(&c.point);
-        let eq_w = self.be.eq_table(&w);
-        let gtab: Vec<Fr> = (0..1usize << nv)
-            .map(|x| eq_u[x] + lambda * eq_w[x >> lc])
-            .collect();
-        let e_tab = self.openings.table(tid(sp.exp)).into_owned();
-        let d_tab = self.openings.table(tid(sp.delta)).into_owned();
-        let claim = self.lin(&[
-            (one, c.value),
-            (lambda, s_prime),
-            (lambda * base * v_w, M::public_known(one)),
-        ]);
-        let (r, vals) = self.instance(
-            vec![gtab, mask.clone(), e_tab, d_tab],
-            &SumOfProducts::product(4),
-            claim,
-            &[true, true, false, false],
-        );
-        for (a, k) in [(sp.exp, 0), (sp.delta, 1)] {
-            self.openings.claim(
-                tid(a),
-                EvaluationClaim {
-                    point: r.clone(),
-                    value: vals[k],
-                },
-            );
-        }
-        // 3. The digits decompose the masked shifted scores.
-        let rho = self.t.challenge_scalars(b"softmax-digits", nv);
-        let lo = self.state_at(tid(sp.lo), &rho, b"softmax-digit");
-        let hi = self.state_at(tid(sp.hi), &rho, b"softmax-digit");
-        let shift_tab = self.openings.table(tid(sp.shift)).into_owned();
-        let z = self.table(node.inputs[0]);
-        let h: Vec<Fr> = (0..1usize << nv)
-            .map(|x| shift_tab[x >> lc] - z[x])
-            .collect();
-        let claim = self.lin(&[(one, lo), (pow2(p.lo_bits), hi)]);
-        let (r, vals) = self.instance(
-            vec![self.be.eq_table(&rho), mask, h],
-            &SumOfProducts::product(3),
-            claim,
-            &[true, true, false],
-        );
-        // h(r) = ẑ(r_rows) − z(r): ẑ is stated, z's claim is the difference.
-        let zhat = self.state_at(tid(sp.shift), &r[lc..], b"softmax-shift");
-        let zv = self.lin(&[(one, zhat), (-one, vals[0])]);
-        self.claim(
-            node.inputs[0],
-            EvaluationClaim {
-                point: r,
-                value: zv,
-            },
-        );
-        Ok(())
     }
 }

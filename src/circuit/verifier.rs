@@ -8,38 +8,34 @@
 use ark_std::rand::{CryptoRng, RngCore};
 
 use super::layout::{self, num_vars, padded_table};
-use super::plan::{ArgmaxPlan, Plan, TensorRef, LIMB_BITS};
+use super::plan::{Plan, TensorRef};
 use super::proof::{CircuitProof, Step};
-use super::{
-    absorb_statement, argmax_gap_coeffs, argmax_points, einsum_canon, output_claim, pow2,
-    row_valid, softmax_mask, CircuitError, Statement,
-};
+use super::{absorb_statement, output_claim, CircuitError, Statement};
 use crate::backend::Backend;
-use crate::claims::{verify_multipoint_in, OpeningVerifier, TensorId};
+use crate::claims::{verify_multipoint_in, OpeningVerifier, Replay, TensorId};
 use crate::commit::{Hyrax, HyraxCommitment};
-use crate::field::{from_i64, Fr};
+use crate::field::Fr;
 use crate::ir::check::{check_graph, WeightData};
 use crate::ir::{Data, Graph, Op};
-use crate::poly::{eq_eval, DenseMle, SumOfProducts};
-use crate::protocols::index_map::{self, SplitEq};
+use crate::poly::{DenseMle, SumOfProducts};
+use crate::protocols::hadamard;
 use crate::protocols::lookup::{self, LookupShape};
-use crate::protocols::{hadamard, linear, matmul};
 use crate::sumcheck::EvaluationClaim;
 use crate::transcript::Transcript;
 use crate::zk::{verify_instance, Clear, Mode, Pedersen, VerifierCtx};
 
-struct Walk<'a, M: Mode> {
-    graph: &'a Graph,
-    plan: &'a Plan,
-    stmt: &'a Statement,
-    ctx: VerifierCtx,
-    t: Transcript,
-    openings: OpeningVerifier<M>,
-    node_tensor: Vec<Option<TensorId>>,
-    aux_tensor: Vec<TensorId>,
-    steps: std::slice::Iter<'a, Step<M>>,
-    claims: super::ClaimStack<M::Value>,
-    clamp_counts: &'a [[u64; 2]],
+pub(super) struct Walk<'a, M: Mode> {
+    pub(super) graph: &'a Graph,
+    pub(super) plan: &'a Plan,
+    pub(super) stmt: &'a Statement,
+    pub(super) ctx: VerifierCtx,
+    pub(super) t: Transcript,
+    pub(super) openings: OpeningVerifier<M>,
+    pub(super) node_tensor: Vec<Option<TensorId>>,
+    pub(super) aux_tensor: Vec<TensorId>,
+    pub(super) steps: std::slice::Iter<'a, Step<M>>,
+    pub(super) claims: super::ClaimStack<M::Value>,
+    pub(super) clamp_counts: &'a [[u64; 2]],
 }
 
 /// Verifies a clear `proof` for the statement against the verifying key's
@@ -110,7 +106,7 @@ pub fn replay_in<M: Mode, R: RngCore + CryptoRng>(
     stmt: &Statement,
     proof: &CircuitProof<M>,
     rng: &mut R,
-) -> Result<Vec<(TensorId, EvaluationClaim<M::Value>)>, CircuitError> {
+) -> Result<Replay<M::Value>, CircuitError> {
     let key = Key {
         pcs,
         graph,
@@ -138,7 +134,7 @@ fn verify_inner<M: Mode, R: RngCore + CryptoRng>(
     stmt: &Statement,
     proof: &CircuitProof<M>,
     rng: &mut R,
-    replay: Option<&mut Vec<(TensorId, EvaluationClaim<M::Value>)>>,
+    replay: Option<&mut Replay<M::Value>>,
 ) -> Result<(), CircuitError> {
     let Key {
         pcs,
@@ -292,7 +288,10 @@ fn verify_inner<M: Mode, R: RngCore + CryptoRng>(
 }
 
 /// A claim whose value is public (the output, zero padding, a clamp count).
-fn public_claim<M: Mode>(ped: &Pedersen, c: EvaluationClaim) -> EvaluationClaim<M::Value> {
+pub(super) fn public_claim<M: Mode>(
+    ped: &Pedersen,
+    c: EvaluationClaim,
+) -> EvaluationClaim<M::Value> {
     EvaluationClaim {
         point: c.point,
         value: M::public(ped, c.value),
@@ -310,7 +309,7 @@ fn check_shape(c: &HyraxCommitment, nv: usize, what: &str) -> Result<(), Circuit
 }
 
 impl<'a, M: Mode> Walk<'a, M> {
-    fn tensor_id(&self, r: TensorRef) -> Result<TensorId, CircuitError> {
+    pub(super) fn tensor_id(&self, r: TensorRef) -> Result<TensorId, CircuitError> {
         let id = match r {
             TensorRef::Node(n) => self.node_tensor.get(n).copied().flatten(),
             TensorRef::Aux(a) => self.aux_tensor.get(a).copied(),
@@ -318,30 +317,30 @@ impl<'a, M: Mode> Walk<'a, M> {
         id.ok_or_else(|| CircuitError::Invalid(format!("{r:?} has no commitment")))
     }
 
-    fn next(&mut self, id: usize) -> Result<&'a Step<M>, CircuitError> {
+    pub(super) fn next(&mut self, id: usize) -> Result<&'a Step<M>, CircuitError> {
         let node = &self.graph.nodes[id];
         self.steps
             .next()
             .ok_or_else(|| CircuitError::rejected(node, "proof ended early"))
     }
 
-    fn wrong(&self, id: usize, want: &str, got: &Step<M>) -> CircuitError {
+    pub(super) fn wrong(&self, id: usize, want: &str, got: &Step<M>) -> CircuitError {
         CircuitError::rejected(
             &self.graph.nodes[id],
             format!("expected a {want} message, found {}", got.kind()),
         )
     }
 
-    fn lin(&self, terms: &[(Fr, M::Value)]) -> M::Value {
+    pub(super) fn lin(&self, terms: &[(Fr, M::Value)]) -> M::Value {
         M::combine(terms)
     }
 
-    fn public(&self, v: Fr) -> M::Value {
+    pub(super) fn public(&self, v: Fr) -> M::Value {
         M::public(&self.ctx.ped, v)
     }
 
     /// Records (hidden) or checks (clear) `a = b`; `why` names the relation.
-    fn require(
+    pub(super) fn require(
         &mut self,
         id: usize,
         a: &M::Value,
@@ -355,46 +354,19 @@ impl<'a, M: Mode> Walk<'a, M> {
         }
     }
 
-    fn scaled(&self, point: Vec<Fr>, v: &M::Value, s: Fr) -> EvaluationClaim<M::Value> {
+    pub(super) fn scaled(&self, point: Vec<Fr>, v: &M::Value, s: Fr) -> EvaluationClaim<M::Value> {
         EvaluationClaim {
             point,
             value: self.lin(&[(s, v.clone())]),
         }
     }
 
-    /// Hidden logits (see the prover's `argmax_output`): `G(r)` must equal
-    /// `L_t·[j < vocab](r) − L(r) − [j < t](r)`; every stated value becomes an
-    /// opening claim on the committed `L` or `G`, and `L(u)` the output claim.
-    fn argmax_output(
-        &mut self,
-        ap: ArgmaxPlan,
-        token: usize,
-    ) -> Result<EvaluationClaim<M::Value>, CircuitError> {
-        let out = self.graph.output;
-        let pts = argmax_points(self.graph, self.stmt, token, &mut self.t)?;
-        let vals = self.values(out, 4, b"argmax-value")?;
-        let (pv, pt) = argmax_gap_coeffs(ap.vocab, token, &pts.r);
-        let one = Fr::from(1u64);
-        let gap = self.lin(&[
-            (pv, vals[2].clone()),
-            (-one, vals[3].clone()),
-            (-pt, self.public(one)),
-        ]);
-        self.require(
-            out,
-            &vals[1],
-            &gap,
-            "the argmax gaps do not match the logits",
-        )?;
-        let (openings, output) = pts.claims(ap, &vals);
-        for (aux, c) in openings {
-            self.openings.claim(self.aux_tensor[aux], c);
-        }
-        Ok(output)
-    }
-
     /// A value the prover states (absorbed as it arrives).
-    fn value(&mut self, id: usize, label: &'static [u8]) -> Result<M::Value, CircuitError> {
+    pub(super) fn value(
+        &mut self,
+        id: usize,
+        label: &'static [u8],
+    ) -> Result<M::Value, CircuitError> {
         match self.next(id)? {
             Step::Value(v) => {
                 M::absorb_sent(&mut self.t, label, v);
@@ -405,7 +377,7 @@ impl<'a, M: Mode> Walk<'a, M> {
     }
 
     /// A committed tensor's value at `point`, stated; its opening claim is left.
-    fn value_at(
+    pub(super) fn value_at(
         &mut self,
         id: usize,
         tid: TensorId,
@@ -423,7 +395,7 @@ impl<'a, M: Mode> Walk<'a, M> {
         Ok(v)
     }
 
-    fn values(
+    pub(super) fn values(
         &mut self,
         id: usize,
         n: usize,
@@ -443,7 +415,7 @@ impl<'a, M: Mode> Walk<'a, M> {
 
     /// One of the circuit's own sumchecks over `num_vars` variables; returns
     /// its point and the claims on the tables `public` leaves to the prover.
-    fn instance(
+    pub(super) fn instance(
         &mut self,
         id: usize,
         num_vars: usize,
@@ -468,23 +440,23 @@ impl<'a, M: Mode> Walk<'a, M> {
         .map_err(|e| self.reject(id, format!("{what}: {e}")))
     }
 
-    fn claim(&mut self, id: usize, c: EvaluationClaim<M::Value>) {
+    pub(super) fn claim(&mut self, id: usize, c: EvaluationClaim<M::Value>) {
         self.claims.push(id, c);
     }
 
-    fn reject(&self, id: usize, why: impl ToString) -> CircuitError {
+    pub(super) fn reject(&self, id: usize, why: impl ToString) -> CircuitError {
         CircuitError::rejected(&self.graph.nodes[id], why)
     }
 
     /// Public tensors the verifier evaluates itself.
-    fn public_table(&self, id: usize) -> Result<Vec<Fr>, CircuitError> {
+    pub(super) fn public_table(&self, id: usize) -> Result<Vec<Fr>, CircuitError> {
         Ok(padded_table(
             &self.graph.nodes[id].shape,
             self.public_values(id)?,
         ))
     }
 
-    fn node(&mut self, id: usize) -> Result<(), CircuitError> {
+    pub(super) fn node(&mut self, id: usize) -> Result<(), CircuitError> {
         let node = &self.graph.nodes[id];
         let claims = self.claims.take(id);
         match node.op {
@@ -547,7 +519,7 @@ impl<'a, M: Mode> Walk<'a, M> {
         }
     }
 
-    fn reduce(
+    pub(super) fn reduce(
         &mut self,
         id: usize,
         mut claims: Vec<EvaluationClaim<M::Value>>,
@@ -577,7 +549,11 @@ impl<'a, M: Mode> Walk<'a, M> {
         }
     }
 
-    fn relation(&mut self, id: usize, c: EvaluationClaim<M::Value>) -> Result<(), CircuitError> {
+    pub(super) fn relation(
+        &mut self,
+        id: usize,
+        c: EvaluationClaim<M::Value>,
+    ) -> Result<(), CircuitError> {
         let g = self.graph;
         let node = &g.nodes[id];
         let ins = &node.inputs;
@@ -597,118 +573,13 @@ impl<'a, M: Mode> Walk<'a, M> {
             }
             return Ok(());
         }
-        let one = Fr::from(1u64);
+        let _one = Fr::from(1u64);
         match &node.op {
-            Op::EinSum { spec, .. } => {
-                let ec = einsum_canon(spec, &shape_of(ins[0]), &shape_of(ins[1]));
-                let cc = super::claim_maps::einsum_output(spec, &ec, &node.shape, &c);
-                let proof = match self.next(id)? {
-                    Step::MatMul(p) => p,
-                    s => return Err(self.wrong(id, "matmul", s)),
-                };
-                let mc = matmul::verify_in::<M>(&mut self.ctx, &ec.shape, &cc, proof, &mut self.t)
-                    .map_err(|e| self.reject(id, e))?;
-                let [ca, cb] = super::claim_maps::einsum_operands(spec, &ec, &mc);
-                self.claim(ins[0], ca);
-                self.claim(ins[1], cb);
-            }
-            Op::Add | Op::Sub => {
-                let coeffs = super::claim_maps::add_sub_coeffs(matches!(node.op, Op::Sub));
-                let proof = match self.next(id)? {
-                    Step::Linear(p) => p,
-                    s => return Err(self.wrong(id, "linear", s)),
-                };
-                let cl = linear::verify_in::<M>(&mut self.ctx, &coeffs, &c, proof, &mut self.t)
-                    .map_err(|e| self.reject(id, e))?;
-                for (k, &i) in ins.iter().enumerate() {
-                    self.unbroadcast(i, id, &cl[k])?;
-                }
-            }
-            Op::Hadamard => {
-                let proof = match self.next(id)? {
-                    Step::Hadamard(p) => p,
-                    s => return Err(self.wrong(id, "hadamard", s)),
-                };
-                let cl = hadamard::verify_in::<M>(&mut self.ctx, 2, &c, proof, &mut self.t)
-                    .map_err(|e| self.reject(id, e))?;
-                for (k, &i) in ins.iter().enumerate() {
-                    self.unbroadcast(i, id, &cl[k])?;
-                }
-            }
-            Op::MulConst { q, .. } => {
-                if *q == 0 {
-                    let zero = self.public(Fr::from(0u64));
-                    self.require(id, &c.value, &zero, "product by zero claimed non-zero")?;
-                } else {
-                    let inv = ark_ff::Field::inverse(&from_i64(*q))
-                        .ok_or_else(|| self.reject(id, "constant is zero mod p"))?;
-                    let cl = self.scaled(c.point, &c.value, inv);
-                    self.claim(ins[0], cl);
-                }
-            }
-            Op::Rescale { shift } => {
-                let rp = self.plan.rescale[id]
-                    .clone()
-                    .ok_or_else(|| self.reject(id, "rescale missing from the plan"))?;
-                let stated = rp.stated();
-                let vals = self.values(id, stated.len(), b"rescale-value")?;
-                for (&a, v) in stated.iter().zip(&vals) {
-                    self.openings.claim(
-                        self.aux_tensor[a],
-                        EvaluationClaim {
-                            point: c.point.clone(),
-                            value: v.clone(),
-                        },
-                    );
-                }
-                let at = |a: usize| stated.iter().position(|&s| s == a).map(|i| vals[i].clone());
-                let r = vals[0].clone();
-                for ((hi, lo), whole, what) in rp.limb_pairs() {
-                    let whole = match whole {
-                        None => Some(c.value.clone()),
-                        Some(w) => at(w),
-                    };
-                    let (Some(h), Some(l), Some(whole)) = (at(hi), at(lo), whole) else {
-                        return Err(self.reject(id, format!("the {what}'s limbs are not stated")));
-                    };
-                    let rec = self.lin(&[(pow2(LIMB_BITS), h), (one, l)]);
-                    self.require(
-                        id,
-                        &rec,
-                        &whole,
-                        &format!("limbs do not recombine to the {what}"),
-                    )?;
-                }
-                let q = match &rp.sat {
-                    Some(sp) => {
-                        let parts: Option<Vec<M::Value>> = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind]
-                            .map(at)
-                            .into_iter()
-                            .collect();
-                        let p = parts
-                            .ok_or_else(|| self.reject(id, "the clamp's excess is not stated"))?;
-                        let q = self.lin(&[
-                            (one, c.value.clone()),
-                            (one, p[0].clone()),
-                            (one, p[1].clone()),
-                            (-one, p[2].clone()),
-                            (-one, p[3].clone()),
-                        ]);
-                        self.saturation(id, sp)?;
-                        q
-                    }
-                    None => c.value.clone(),
-                };
-                // X = 2^s·Q + R at the claim's point.
-                let x = self.lin(&[(pow2(*shift), q), (one, r)]);
-                self.claim(
-                    ins[0],
-                    EvaluationClaim {
-                        point: c.point,
-                        value: x,
-                    },
-                );
-            }
+            Op::EinSum { spec, .. } => self.einsum(id, spec, c)?,
+            Op::Add | Op::Sub => self.add_sub(id, c)?,
+            Op::Hadamard => self.hadamard(id, c)?,
+            Op::MulConst { q, .. } => self.mul_const(id, *q, c)?,
+            Op::Rescale { shift } => self.rescale(id, *shift, c)?,
             Op::Softmax { .. } => self.softmax(id, c)?,
             Op::Broadcast => self.unbroadcast(ins[0], id, &c)?,
             Op::Embedding => self.embedding(id, c)?,
@@ -731,284 +602,14 @@ impl<'a, M: Mode> Walk<'a, M> {
         Ok(())
     }
 
-    fn unbroadcast(
-        &mut self,
-        input: usize,
-        out: usize,
-        c: &EvaluationClaim<M::Value>,
-    ) -> Result<(), CircuitError> {
-        let (si, so) = (&self.graph.nodes[input].shape, &self.graph.nodes[out].shape);
-        let (p, inv) = layout::unbroadcast_point(si, so, &c.point)
-            .ok_or_else(|| self.reject(out, "degenerate broadcast point"))?;
-        let cl = self.scaled(p, &c.value, inv);
-        self.claim(input, cl);
-        Ok(())
-    }
-
-    fn select(
-        &mut self,
-        id: usize,
-        sels: Vec<index_map::Selection>,
-        c: EvaluationClaim<M::Value>,
-    ) -> Result<(), CircuitError> {
-        let proof = match self.next(id)? {
-            Step::Select(p) => p,
-            s => return Err(self.wrong(id, "select", s)),
-        };
-        let cl = index_map::verify_select_in::<M>(&mut self.ctx, &sels, &c, proof, &mut self.t)
-            .map_err(|e| self.reject(id, e))?;
-        for (i, cc) in self.graph.nodes[id].inputs.clone().into_iter().zip(cl) {
-            self.claim(i, cc);
-        }
-        Ok(())
-    }
-
-    fn embedding(&mut self, id: usize, c: EvaluationClaim<M::Value>) -> Result<(), CircuitError> {
-        let node = &self.graph.nodes[id];
-        let (w_id, ids_id) = (node.inputs[0], node.inputs[1]);
-        let ws = self.graph.nodes[w_id].shape.clone();
-        let ld = crate::poly::num_vars_for(ws[1]);
-        let lv = crate::poly::num_vars_for(ws[0]);
-        let (u_d, u_t) = c.point.split_at(ld);
-        let ids = self.public_values(ids_id)?.to_vec();
-        if let Some(&tok) = ids.iter().find(|&&t| t < 0 || t as usize >= ws[0]) {
-            return Err(self.reject(id, format!("token id {tok} outside the vocabulary")));
-        }
-        let ids_shape = self.graph.nodes[ids_id].shape.clone();
-        let eq_t = SplitEq::new(u_t);
-        // The selector Σ_k eq(u_t, k)·eq(r, ids[k]) is the verifier's own.
-        let gsel = |r: &[Fr]| {
-            let eq_v = SplitEq::new(r);
-            let mut g = Fr::from(0u64);
-            for (k, &tok) in ids.iter().enumerate() {
-                g += eq_t.get(layout::padded_index(&ids_shape, k)) * eq_v.get(tok as usize);
-            }
-            vec![None, Some(g)]
-        };
-        let (r, vals) = self.instance(
-            id,
-            lv,
-            &SumOfProducts::product(2),
-            c.value.clone(),
-            gsel,
-            "embedding rows do not match the claim",
-        )?;
-        let mut point = u_d.to_vec();
-        point.extend_from_slice(&r);
-        self.claim(
-            w_id,
-            EvaluationClaim {
-                point,
-                value: vals[0].clone(),
-            },
-        );
-        Ok(())
-    }
-
     /// The values of a public node: the statement's token ids or a constant.
-    fn public_values(&self, id: usize) -> Result<&[i64], CircuitError> {
+    pub(super) fn public_values(&self, id: usize) -> Result<&[i64], CircuitError> {
         let node = &self.graph.nodes[id];
         match (&node.op, &node.data) {
             (Op::Input { .. }, _) => Ok(&self.stmt.ids),
             (Op::Constant, Some(Data::I64(v))) => Ok(v),
             _ => Err(self.reject(id, "not a public tensor (token ids or a constant)")),
         }
-    }
-
-    fn rotary(
-        &mut self,
-        id: usize,
-        half: usize,
-        interleaved: bool,
-        c: EvaluationClaim<M::Value>,
-    ) -> Result<(), CircuitError> {
-        let node = &self.graph.nodes[id];
-        let shape = node.shape.clone();
-        let ins = node.inputs.clone();
-        let u = c.point.clone();
-        let (r, vals) = self.instance(
-            id,
-            num_vars(&shape),
-            &super::rotary_sop(),
-            c.value,
-            |r| vec![Some(eq_eval(&u, r)), None, None, None, None],
-            "rotary outputs do not match x·cos + rot(x)·sin",
-        )?;
-        let at = |k: usize| EvaluationClaim {
-            point: r.clone(),
-            value: vals[k].clone(),
-        };
-        self.claim(ins[0], at(0));
-        self.unbroadcast(ins[1], id, &at(1))?;
-        self.unbroadcast(ins[2], id, &at(3))?;
-        let sel = super::rotary_selection(&shape, half, interleaved);
-        let proof = match self.next(id)? {
-            Step::Select(p) => p,
-            s => return Err(self.wrong(id, "select", s)),
-        };
-        let cl =
-            index_map::verify_select_in::<M>(&mut self.ctx, &[sel], &at(2), proof, &mut self.t)
-                .map_err(|e| self.reject(id, e))?;
-        self.claim(ins[0], cl[0].clone());
-        Ok(())
-    }
-
-    /// The clamp of a saturating rescale (see the prover's `saturation`):
-    /// the zero-check holds at the final point, its two edge values are one
-    /// claim on `Y`, and each clamp count is an opening of its indicator at
-    /// `(½, …, ½)`.
-    fn saturation(&mut self, id: usize, sp: &super::plan::SatPlan) -> Result<(), CircuitError> {
-        let node = &self.graph.nodes[id];
-        let bits = node.quant.map_or(1, |q| q.bits);
-        let nv = num_vars(&node.shape);
-        let (top, bot) = super::saturation::edges(bits);
-        let rho = self.t.challenge_scalars(b"saturation-point", nv);
-        let lambda = self.t.challenge_scalar(b"saturation-lambda");
-        let sop = super::saturation::zero_check(lambda);
-        let n_tables = sop.num_tables();
-        let zero = self.public(Fr::from(0u64));
-        let (r, vals) = self.instance(
-            id,
-            nv,
-            &sop,
-            zero,
-            |r| {
-                let mut p = vec![None; n_tables];
-                p[0] = Some(eq_eval(&rho, r));
-                p
-            },
-            "the clamp is not proven (saturation zero-check)",
-        )?;
-        let one = Fr::from(1u64);
-        let sum = self.lin(&[(one, vals[4].clone()), (one, vals[5].clone())]);
-        let width = self.public(from_i64(top - bot));
-        self.require(id, &sum, &width, "the clamp's edge values disagree on Y")?;
-        let yv = self.lin(&[(-one, vals[4].clone()), (from_i64(top), self.public(one))]);
-        let ytid = self.tensor_id(TensorRef::Node(id))?;
-        let ids = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind].map(|a| self.aux_tensor[a]);
-        for (k, &tid) in ids.iter().enumerate() {
-            self.openings.claim(
-                tid,
-                EvaluationClaim {
-                    point: r.clone(),
-                    value: vals[k].clone(),
-                },
-            );
-        }
-        self.openings.claim(
-            ytid,
-            EvaluationClaim {
-                point: r,
-                value: yv,
-            },
-        );
-        let counts = *self
-            .clamp_counts
-            .get(sp.index)
-            .ok_or_else(|| self.reject(id, "no clamp count for this rescale"))?;
-        for (tid, count) in [(ids[1], counts[0]), (ids[3], counts[1])] {
-            let cc = public_claim::<M>(&self.ctx.ped, super::saturation::count_claim(nv, count));
-            self.openings.claim(tid, cc);
-        }
-        Ok(())
-    }
-
-    fn softmax(&mut self, id: usize, c: EvaluationClaim<M::Value>) -> Result<(), CircuitError> {
-        let node = &self.graph.nodes[id];
-        let sp = self.plan.softmax[id]
-            .clone()
-            .ok_or_else(|| self.reject(id, "softmax missing from the plan"))?;
-        let p = sp.params;
-        let shape = node.shape.clone();
-        let cols = *shape.last().unwrap_or(&1);
-        let lc = crate::poly::num_vars_for(cols);
-        let nv = num_vars(&shape);
-        let keep = softmax_mask(node);
-        let mask = DenseMle::new(padded_table(&shape, &keep));
-        let tid = |a: usize| self.aux_tensor[a];
-        let (t_sum, t_sum_hi, t_exp, t_delta, t_lo, t_hi, t_shift) = (
-            tid(sp.sum),
-            tid(sp.sum_hi),
-            tid(sp.exp),
-            tid(sp.delta),
-            tid(sp.lo),
-            tid(sp.hi),
-            tid(sp.shift),
-        );
-        let one = Fr::from(1u64);
-        // 1. Row sums at a fresh point: S'(w) and U(w), each opened (and
-        // range-checked in [0, 2^sum_bits) by its lookup), with
-        // S' + U = 2·tol·valid, so every valid row sums into [2^f − tol, 2^f + tol].
-        let w = self.t.challenge_scalars(b"softmax-rows", nv - lc);
-        let s_prime = self.value_at(id, t_sum, &w, b"softmax-row-sum")?;
-        let u = self.value_at(id, t_sum_hi, &w, b"softmax-row-sum")?;
-        let valid = DenseMle::new(padded_table(
-            &self.plan.aux[sp.sum].shape,
-            &row_valid(&keep, cols),
-        ));
-        let v_w = valid.evaluate(&w);
-        let band = self.lin(&[(one, s_prime.clone()), (one, u)]);
-        let want = self.public(from_i64(2 * p.tolerance) * v_w);
-        self.require(
-            id,
-            &band,
-            &want,
-            "softmax row sums outside the two-sided band",
-        )?;
-        let base = from_i64(p.sum_lo());
-        // 2. y = M∘E∘Δ against the claim and the row sums.
-        let lambda = self.t.challenge_scalar(b"softmax-lambda");
-        let claim = self.lin(&[
-            (one, c.value),
-            (lambda, s_prime),
-            (lambda * base * v_w, self.public(one)),
-        ]);
-        let (u_pt, w_pt) = (c.point.clone(), w.clone());
-        let mask_ref = &mask;
-        let (r, vals) = self.instance(
-            id,
-            nv,
-            &SumOfProducts::product(4),
-            claim,
-            |r| {
-                let g = eq_eval(&u_pt, r) + lambda * eq_eval(&w_pt, &r[lc..]);
-                vec![Some(g), Some(mask_ref.evaluate(r)), None, None]
-            },
-            "softmax outputs do not match exp·δ under the mask",
-        )?;
-        for (t, k) in [(t_exp, 0), (t_delta, 1)] {
-            self.openings.claim(
-                t,
-                EvaluationClaim {
-                    point: r.clone(),
-                    value: vals[k].clone(),
-                },
-            );
-        }
-        // 3. Digits of the masked shifted scores.
-        let rho = self.t.challenge_scalars(b"softmax-digits", nv);
-        let lo = self.value_at(id, t_lo, &rho, b"softmax-digit")?;
-        let hi = self.value_at(id, t_hi, &rho, b"softmax-digit")?;
-        let claim = self.lin(&[(one, lo), (pow2(p.lo_bits), hi)]);
-        let rho_pt = rho.clone();
-        let (r, vals) = self.instance(
-            id,
-            nv,
-            &SumOfProducts::product(3),
-            claim,
-            |r| vec![Some(eq_eval(&rho_pt, r)), Some(mask_ref.evaluate(r)), None],
-            "digits do not decompose the shifted scores",
-        )?;
-        let zhat = self.value_at(id, t_shift, &r[lc..], b"softmax-shift")?;
-        let zv = self.lin(&[(one, zhat), (-one, vals[0].clone())]);
-        self.claim(
-            node.inputs[0],
-            EvaluationClaim {
-                point: r,
-                value: zv,
-            },
-        );
-        Ok(())
     }
 }
 

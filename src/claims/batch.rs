@@ -384,6 +384,10 @@ impl<M: Mode> OpeningProver<M> {
     }
 }
 
+/// Claims on committed tensors as a verifier replay lists them
+/// ([`OpeningVerifier::verify_replayed`]).
+pub type Replay<V> = Vec<(TensorId, EvaluationClaim<V>)>;
+
 /// The verifier's side: commitments and the claims gadgets left on them.
 pub struct OpeningVerifier<M: Mode = Clear> {
     commitments: Vec<HyraxCommitment>,
@@ -464,7 +468,7 @@ impl<M: Mode> OpeningVerifier<M> {
         pcs: &Hyrax,
         proof: &BatchOpeningProof<M>,
         transcript: &mut Transcript,
-        mut replay: Option<&mut Vec<(TensorId, EvaluationClaim<M::Value>)>>,
+        mut replay: Option<&mut Replay<M::Value>>,
     ) -> Result<(), OpeningError> {
         if let Some(r) = replay.as_deref_mut() {
             r.extend(self.claims.iter().cloned());

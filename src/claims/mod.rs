@@ -7,7 +7,9 @@
 pub mod batch;
 pub mod multipoint;
 
-pub use batch::{BatchOpeningProof, OpeningError, OpeningProver, OpeningVerifier, TensorId};
+pub use batch::{
+    BatchOpeningProof, OpeningError, OpeningProver, OpeningVerifier, Replay, TensorId,
+};
 pub use multipoint::{
     prove_multipoint, prove_multipoint_in, verify_multipoint, verify_multipoint_in, MultiPointProof,
 };
