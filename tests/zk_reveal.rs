@@ -18,13 +18,12 @@ mod import_common;
 
 use std::collections::HashSet;
 
-use common::{eval, small_to_fr};
+use common::small_to_fr;
 use import_common::{fixtures_dir, load_ref};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use zkllm::backend::default_backend;
-use zkllm::circuit::plan::TensorRef;
 use zkllm::circuit::{self, layout, CircuitProof, Plan, Statement};
 use zkllm::claims::TensorId;
 use zkllm::commit::{Hyrax, HyraxCommitment, HyraxHint};
@@ -162,7 +161,6 @@ fn prompt(key: &Key, k: u64) -> Vec<i64> {
 }
 
 struct Proven<M: Mode> {
-    wit_tables: Vec<Vec<i64>>,
     stmt: Statement,
     proof: CircuitProof<M>,
 }
@@ -191,32 +189,18 @@ fn prove<M: Mode>(key: &Key, ids: &[i64], seed: u64) -> Proven<M> {
         &|_, _, _| {},
     )
     .unwrap();
-    let wit_tables = committed_tables(key, &wit, &stmt);
-    Proven {
-        wit_tables,
-        stmt,
-        proof,
-    }
+    Proven { stmt, proof }
 }
 
 /// Every table the proof commits to, indexed by the opening's tensor id:
 /// the weights in graph order, the plan's committed tensors, then the
 /// lookups' multiplicities.
-fn committed_tables(key: &Key, wit: &witness::Witness<'_>, stmt: &Statement) -> Vec<Vec<i64>> {
-    let values = circuit::prover::committed_values(&key.graph, &key.plan, wit, stmt).unwrap();
-    let tensors = key.plan.committed_tensors();
-    let value_of = |r: TensorRef| &values[tensors.iter().position(|x| *x == r).unwrap()];
+fn committed_tables(key: &Key, stmt: &Statement) -> Vec<Vec<i64>> {
+    let wit = witness::generate(&key.graph, &stmt.ids).unwrap();
+    let values = circuit::prover::committed_values(&key.graph, &key.plan, &wit, stmt).unwrap();
     let mults: Vec<Vec<i64>> = (key.plan.tables.iter().enumerate())
         .map(|(ti, table)| {
-            let uses: Vec<(&[i64], Option<&[i64]>)> = (key.plan.lookups.iter())
-                .filter(|u| u.table == ti)
-                .map(|u| {
-                    (
-                        value_of(u.x).as_slice(),
-                        u.y.map(|y| value_of(y).as_slice()),
-                    )
-                })
-                .collect();
+            let uses = circuit::prover::lookup_inputs(&key.plan, &values, ti);
             lookup::multiplicities(table, &uses).unwrap()
         })
         .collect();
@@ -260,15 +244,20 @@ fn replay<M: Mode>(key: &Key, p: &Proven<M>) -> Vec<(TensorId, EvaluationClaim<M
     })
 }
 
-/// Every scalar the proof publishes, by encoding.
-fn published_scalars<M: Mode>(proof: &CircuitProof<M>) -> HashSet<Vec<u8>> {
+/// Every scalar the proof publishes, in encoding order.
+fn scalars<M: Mode>(proof: &CircuitProof<M>) -> Vec<Fr> {
     elements(proof)
         .into_iter()
         .filter_map(|e| match e {
-            Element::Scalar(s) => Some(zkllm::wire::Wire::to_bytes(&s)),
+            Element::Scalar(s) => Some(s),
             Element::Point(_) => None,
         })
         .collect()
+}
+
+/// [`scalars`], by encoding.
+fn published_scalars<M: Mode>(proof: &CircuitProof<M>) -> HashSet<Vec<u8>> {
+    scalars(proof).iter().map(bytes).collect()
 }
 
 fn bytes(v: &Fr) -> Vec<u8> {
@@ -285,7 +274,7 @@ fn evaluations(tables: &[Vec<i64>], points: &[Vec<Fr>]) -> Vec<Fr> {
             tables
                 .iter()
                 .filter(move |t| t.len() == 1 << p.len())
-                .map(move |t| eval(t, p))
+                .map(move |t| default_backend().evaluate(t, p))
         })
         .collect()
 }
@@ -314,7 +303,7 @@ fn no_scalar_of_a_zero_knowledge_proof_is_an_evaluation() {
     let (hidden, committed) = zkllm::zk::record::recording(|| prove::<Hidden>(&key, &ids, 3));
     let claims = replay(&key, &hidden);
     let points = distinct_points(&claims);
-    let evals = evaluations(&hidden.wit_tables, &points);
+    let evals = evaluations(&committed_tables(&key, &hidden.stmt), &points);
     let published = published_scalars(&hidden.proof);
     println!(
         "zero knowledge: {} published scalars; {} committed values, {} claims at {} points, {} evaluations",
@@ -339,7 +328,10 @@ fn no_scalar_of_a_zero_knowledge_proof_is_an_evaluation() {
     // The same search on a clear proof finds what it publishes.
     let clear = prove::<Clear>(&key, &ids, 3);
     let claims = replay(&key, &clear);
-    let evals = evaluations(&clear.wit_tables, &distinct_points(&claims));
+    let evals = evaluations(
+        &committed_tables(&key, &clear.stmt),
+        &distinct_points(&claims),
+    );
     let published = published_scalars(&clear.proof);
     let found = evals
         .iter()
@@ -479,14 +471,8 @@ fn weight_recovery_attack_works_on_clear_proofs_and_fails_on_zero_knowledge_ones
     let mut candidates = 0usize;
     for k in 0..PROOFS {
         let p = prove::<Hidden>(&key, &prompt(&key, k), k);
-        let scalars: Vec<Fr> = elements(&p.proof)
-            .into_iter()
-            .filter_map(|e| match e {
-                Element::Scalar(s) => Some(s),
-                Element::Point(_) => None,
-            })
-            .collect();
-        let published: HashSet<Vec<u8>> = scalars.iter().map(bytes).collect();
+        let sent = scalars(&p.proof);
+        let published: HashSet<Vec<u8>> = sent.iter().map(bytes).collect();
         for (j, (id, c)) in replay(&key, &p).into_iter().enumerate() {
             if id != tid {
                 continue;
@@ -496,9 +482,9 @@ fn weight_recovery_attack_works_on_clear_proofs_and_fails_on_zero_knowledge_ones
                 !published.contains(&bytes(&truth)),
                 "proof {k} publishes the gain's value at a claimed point"
             );
-            candidates += scalars.len();
+            candidates += sent.len();
             points.add(eq_table(&c.point), Fr::from(0u64));
-            attempt.add(eq_table(&c.point), scalars[j % scalars.len()]);
+            attempt.add(eq_table(&c.point), sent[j % sent.len()]);
         }
     }
     assert_eq!(points.rank(), n, "the claim points span the gain's space");

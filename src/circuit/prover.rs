@@ -181,6 +181,24 @@ pub(crate) fn raw_pad(plan: &Plan, id: usize) -> i64 {
     plan.raw_pad[id]
 }
 
+/// The inputs (and outputs) of every lookup into table `ti`, from the
+/// committed tensors' `values` in [`Plan::committed_tensors`] order.
+pub fn lookup_inputs<'v>(
+    plan: &Plan,
+    values: &'v [Vec<i64>],
+    ti: usize,
+) -> Vec<(&'v [i64], Option<&'v [i64]>)> {
+    let tensors = plan.committed_tensors();
+    let value_of = |r: TensorRef| {
+        let k = tensors.iter().position(|x| *x == r).expect("committed");
+        values[k].as_slice()
+    };
+    (plan.lookups.iter())
+        .filter(|u| u.table == ti)
+        .map(|u| (value_of(u.x), u.y.map(value_of)))
+        .collect()
+}
+
 fn padded_with(shape: &[usize], values: &[i64], pad: i64) -> Vec<i64> {
     let mut t = vec![pad; 1 << num_vars(shape)];
     for (e, v) in values.iter().enumerate() {
@@ -436,17 +454,7 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
     let mut mult_ids = Vec::new();
     let mut mults = Vec::new();
     for (ti, table) in plan.tables.iter().enumerate() {
-        let uses: Vec<(&[i64], Option<&[i64]>)> = plan
-            .lookups
-            .iter()
-            .filter(|u| u.table == ti)
-            .map(|u| {
-                (
-                    value_of(u.x).as_slice(),
-                    u.y.map(|y| value_of(y).as_slice()),
-                )
-            })
-            .collect();
+        let uses = lookup_inputs(plan, &values, ti);
         let m = if lenient {
             let mut m = vec![0i64; table.len()];
             for (x, _) in &uses {

@@ -78,14 +78,9 @@ pub fn verify_in<M: Mode, R: RngCore + CryptoRng>(
     proof: &CircuitProof<M>,
     rng: &mut R,
 ) -> Result<(), CircuitError> {
-    let key = Key {
-        pcs,
-        graph,
-        plan,
-        weights,
-        vk_digest,
-    };
-    verify_inner(be, &key, stmt, proof, rng, None)
+    verify_inner(
+        be, pcs, graph, plan, weights, vk_digest, stmt, proof, rng, None,
+    )
 }
 
 /// Every claim an observer of `proof` can compute on the committed tensors:
@@ -107,42 +102,36 @@ pub fn replay_in<M: Mode, R: RngCore + CryptoRng>(
     proof: &CircuitProof<M>,
     rng: &mut R,
 ) -> Result<Replay<M::Value>, CircuitError> {
-    let key = Key {
+    let mut replay = Vec::new();
+    verify_inner(
+        be,
         pcs,
         graph,
         plan,
         weights,
         vk_digest,
-    };
-    let mut replay = Vec::new();
-    verify_inner(be, &key, stmt, proof, rng, Some(&mut replay))?;
+        stmt,
+        proof,
+        rng,
+        Some(&mut replay),
+    )?;
     Ok(replay)
 }
 
-/// What [`verify_in`] reads from the verifying key.
-struct Key<'a> {
-    pcs: &'a Hyrax,
-    graph: &'a Graph,
-    plan: &'a Plan,
-    weights: &'a [HyraxCommitment],
-    vk_digest: &'a [u8; 32],
-}
-
+/// [`verify_in`], listing the checked claims in `replay` when given.
+#[allow(clippy::too_many_arguments)]
 fn verify_inner<M: Mode, R: RngCore + CryptoRng>(
     be: &dyn Backend,
-    key: &Key<'_>,
+    pcs: &Hyrax,
+    graph: &Graph,
+    plan: &Plan,
+    weights: &[HyraxCommitment],
+    vk_digest: &[u8; 32],
     stmt: &Statement,
     proof: &CircuitProof<M>,
     rng: &mut R,
     replay: Option<&mut Replay<M::Value>>,
 ) -> Result<(), CircuitError> {
-    let Key {
-        pcs,
-        graph,
-        plan,
-        weights,
-        vk_digest,
-    } = *key;
     // The walk indexes nodes, inputs and shapes: only a checked graph.
     check_graph(graph, WeightData::Any).map_err(|e| CircuitError::Invalid(e.to_string()))?;
     let mut t = Transcript::new(b"zkllm-proof");

@@ -20,14 +20,9 @@ impl<M: Mode> Prover<'_, M> {
         id: usize,
         c: EvaluationClaim<M::Known>,
     ) -> Result<(), CircuitError> {
-        let g = self.graph;
-        let node = &g.nodes[id];
-        let ins = &node.inputs;
-        let coeffs = crate::circuit::claim_maps::add_sub_coeffs(matches!(node.op, Op::Sub));
-        let tabs: Vec<Vec<Fr>> = ins
-            .iter()
-            .map(|&i| layout::broadcast_table(&g.nodes[i].shape, &node.shape, self.values(i)))
-            .collect();
+        let is_sub = matches!(self.graph.nodes[id].op, Op::Sub);
+        let coeffs = crate::circuit::claim_maps::add_sub_coeffs(is_sub);
+        let tabs = self.broadcast_inputs(id);
         let (proof, cl) = linear::prove_in::<M>(
             &mut self.ctx,
             self.be,
@@ -37,10 +32,7 @@ impl<M: Mode> Prover<'_, M> {
             &mut self.t,
         );
         self.steps.push(Step::Linear(proof));
-        for (k, &i) in ins.iter().enumerate() {
-            self.unbroadcast(i, id, &cl[k])?;
-        }
-        Ok(())
+        self.unbroadcast_inputs(id, &cl)
     }
 
     pub(in crate::circuit) fn hadamard(
@@ -48,13 +40,7 @@ impl<M: Mode> Prover<'_, M> {
         id: usize,
         c: EvaluationClaim<M::Known>,
     ) -> Result<(), CircuitError> {
-        let g = self.graph;
-        let node = &g.nodes[id];
-        let ins = &node.inputs;
-        let tabs: Vec<Vec<Fr>> = ins
-            .iter()
-            .map(|&i| layout::broadcast_table(&g.nodes[i].shape, &node.shape, self.values(i)))
-            .collect();
+        let tabs = self.broadcast_inputs(id);
         let (proof, cl) = hadamard::prove_in::<M>(
             &mut self.ctx,
             self.be,
@@ -63,10 +49,7 @@ impl<M: Mode> Prover<'_, M> {
             &mut self.t,
         );
         self.steps.push(Step::Hadamard(proof));
-        for (k, &i) in ins.iter().enumerate() {
-            self.unbroadcast(i, id, &cl[k])?;
-        }
-        Ok(())
+        self.unbroadcast_inputs(id, &cl)
     }
 
     pub(in crate::circuit) fn mul_const(
@@ -82,6 +65,30 @@ impl<M: Mode> Prover<'_, M> {
             let inv = ark_ff::Field::inverse(&from_i64(q)).expect("non-zero");
             let cl = self.scaled(c.point, &c.value, inv);
             self.claim(ins[0], cl);
+        }
+        Ok(())
+    }
+
+    /// Both inputs' tables broadcast to the node's shape.
+    fn broadcast_inputs(&self, id: usize) -> Vec<Vec<Fr>> {
+        let node = &self.graph.nodes[id];
+        (node.inputs.iter())
+            .map(|&i| {
+                let shape = &self.graph.nodes[i].shape;
+                layout::broadcast_table(shape, &node.shape, self.values(i))
+            })
+            .collect()
+    }
+
+    /// Each input's claim from its claim on the broadcast table.
+    fn unbroadcast_inputs(
+        &mut self,
+        id: usize,
+        claims: &[EvaluationClaim<M::Known>],
+    ) -> Result<(), CircuitError> {
+        let ins = self.graph.nodes[id].inputs.clone();
+        for (i, c) in ins.into_iter().zip(claims) {
+            self.unbroadcast(i, id, c)?;
         }
         Ok(())
     }
@@ -108,20 +115,15 @@ impl<M: Mode> Verifier<'_, M> {
         id: usize,
         c: EvaluationClaim<M::Value>,
     ) -> Result<(), CircuitError> {
-        let g = self.graph;
-        let node = &g.nodes[id];
-        let ins = &node.inputs;
-        let coeffs = crate::circuit::claim_maps::add_sub_coeffs(matches!(node.op, Op::Sub));
+        let is_sub = matches!(self.graph.nodes[id].op, Op::Sub);
+        let coeffs = crate::circuit::claim_maps::add_sub_coeffs(is_sub);
         let proof = match self.next(id)? {
             Step::Linear(p) => p,
             s => return Err(self.wrong(id, "linear", s)),
         };
         let cl = linear::verify_in::<M>(&mut self.ctx, &coeffs, &c, proof, &mut self.t)
             .map_err(|e| self.reject(id, e))?;
-        for (k, &i) in ins.iter().enumerate() {
-            self.unbroadcast(i, id, &cl[k])?;
-        }
-        Ok(())
+        self.unbroadcast_inputs(id, &cl)
     }
 
     pub(in crate::circuit) fn hadamard(
@@ -129,17 +131,13 @@ impl<M: Mode> Verifier<'_, M> {
         id: usize,
         c: EvaluationClaim<M::Value>,
     ) -> Result<(), CircuitError> {
-        let ins = &self.graph.nodes[id].inputs;
         let proof = match self.next(id)? {
             Step::Hadamard(p) => p,
             s => return Err(self.wrong(id, "hadamard", s)),
         };
         let cl = hadamard::verify_in::<M>(&mut self.ctx, 2, &c, proof, &mut self.t)
             .map_err(|e| self.reject(id, e))?;
-        for (k, &i) in ins.iter().enumerate() {
-            self.unbroadcast(i, id, &cl[k])?;
-        }
-        Ok(())
+        self.unbroadcast_inputs(id, &cl)
     }
 
     pub(in crate::circuit) fn mul_const(
@@ -157,6 +155,19 @@ impl<M: Mode> Verifier<'_, M> {
                 .ok_or_else(|| self.reject(id, "constant is zero mod p"))?;
             let cl = self.scaled(c.point, &c.value, inv);
             self.claim(ins[0], cl);
+        }
+        Ok(())
+    }
+
+    /// Each input's claim from its claim on the broadcast table.
+    fn unbroadcast_inputs(
+        &mut self,
+        id: usize,
+        claims: &[EvaluationClaim<M::Value>],
+    ) -> Result<(), CircuitError> {
+        let ins = self.graph.nodes[id].inputs.clone();
+        for (i, c) in ins.into_iter().zip(claims) {
+            self.unbroadcast(i, id, c)?;
         }
         Ok(())
     }
