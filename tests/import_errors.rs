@@ -103,6 +103,15 @@ fn sequence_length_limits() {
     }
     let e = import(&fixtures_dir().join("llama_dynamo.onnx"), &opts(0)).unwrap_err();
     assert!(matches!(e, ImportError::SeqLen { .. }), "{e}");
+    // GPT-J's rotary sin/cos table has 64 rows and is gathered by position:
+    // tract asserts (panics) while typing a longer sequence. That is an
+    // error naming the stage and the likely cause, not a crash.
+    let e = import(&fixtures_dir().join("gptj_dynamo.onnx"), &opts(128)).unwrap_err();
+    assert!(
+        matches!(e, ImportError::Tract { stage: "type", .. })
+            && e.to_string().contains("--seq-len"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -169,6 +169,47 @@ fn tract_err(stage: &'static str) -> impl Fn(TractError) -> ImportError {
     }
 }
 
+/// Runs a tract stage that may panic on a model it cannot handle (tract
+/// asserts where it meets, say, a gather past the end of a table: a
+/// rotary position table shorter than the sequence). The panic becomes an
+/// error naming the stage, with a hint at the usual cause.
+fn unpanicked<T>(
+    stage: &'static str,
+    f: impl FnOnce() -> Result<T, ImportError>,
+) -> Result<T, ImportError> {
+    // The panic hook would print the panic (and a backtrace) before the
+    // error, which says it all: once per process, wrap the hook so that it
+    // stays quiet on a thread inside this function, and only there.
+    thread_local! {
+        static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    static WRAP_HOOK: std::sync::Once = std::sync::Once::new();
+    WRAP_HOOK.call_once(|| {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|q| q.get()) {
+                hook(info)
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    caught.unwrap_or_else(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".into());
+        Err(ImportError::Tract {
+            stage,
+            why: format!(
+                "tract panicked ({msg}); a common cause is a sequence length longer than a table the model indexes by position (a rotary or position-embedding table): try a shorter --seq-len"
+            ),
+        })
+    })
+}
+
 fn dt_of(elem_type: i32) -> DatumType {
     match elem_type {
         1 => f32::datum_type(),
@@ -324,7 +365,7 @@ pub(crate) fn load_typed(path: &Path, opts: &ImportOptions) -> Result<Typed, Imp
             consts.push((name, t));
         }
     }
-    let mut typed = model.into_typed().map_err(tract_err("type"))?;
+    let mut typed = unpanicked("type", || model.into_typed().map_err(tract_err("type")))?;
     for (name, t) in consts {
         let outlet = typed
             .input_outlets()
@@ -342,7 +383,9 @@ pub(crate) fn load_typed(path: &Path, opts: &ImportOptions) -> Result<Typed, Imp
             .map_err(tract_err("type"))?;
         typed.inputs.retain(|o| *o != outlet);
     }
-    let model = typed.into_decluttered().map_err(tract_err("declutter"))?;
+    let model = unpanicked("declutter", || {
+        typed.into_decluttered().map_err(tract_err("declutter"))
+    })?;
     Ok(Typed {
         model,
         initializers,
@@ -359,9 +402,9 @@ pub fn tract_logits(
     let typed = load_typed(path, opts)?;
     let runnable = typed.model.into_runnable().map_err(tract_err("plan"))?;
     let input = Tensor::from_shape(&[1, ids.len()], ids).map_err(tract_err("run"))?;
-    let out = runnable
-        .run(tvec!(input.into()))
-        .map_err(tract_err("run"))?;
+    let out = unpanicked("run", || {
+        runnable.run(tvec!(input.into())).map_err(tract_err("run"))
+    })?;
     let logits = out[0].cast_to::<f32>().map_err(tract_err("run"))?;
     Ok(logits
         .to_plain_array_view::<f32>()
