@@ -21,7 +21,7 @@ use crate::wire::{Reader, Wire, WireError, Writer};
 /// 2: commitments carry their row width (rows as wide as the generators).
 /// 3: checked key graphs, weight-padding claims, the two-sided zkAttn row
 /// sum, the logit scale in the statement, libm tables.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 const PK_MAGIC: &[u8; 8] = b"ZKLLMPK\0";
 const VK_MAGIC: &[u8; 8] = b"ZKLLMVK\0";
 const PROOF_MAGIC: &[u8; 8] = b"ZKLLMPF\0";
@@ -61,6 +61,9 @@ pub struct VerifyingKey {
     pub graph: Graph,
     pub generator_seed: String,
     pub max_vars: usize,
+    /// SHA-256 of the generators (`Generators::pin`): lets a verifier take
+    /// them from its cache; checked against the derived ones otherwise.
+    pub generators_pin: [u8; 32],
     pub weights: Vec<HyraxCommitment>,
 }
 
@@ -102,6 +105,7 @@ impl VerifyingKey {
         put_json(&mut w, &self.graph);
         put_str(&mut w, &self.generator_seed);
         w.put_u32(self.max_vars as u32);
+        w.put_bytes(&self.generators_pin);
         w.put_seq(&self.weights);
         w.into_bytes()
     }
@@ -124,6 +128,11 @@ impl VerifyingKey {
             )));
         }
         let max_vars = r.get_u32("max vars").map_err(|e| bad(e.to_string()))? as usize;
+        let mut generators_pin = [0u8; 32];
+        generators_pin.copy_from_slice(
+            r.take(32, "generators digest")
+                .map_err(|e| bad(e.to_string()))?,
+        );
         let weights: Vec<HyraxCommitment> = r
             .get_seq("weight commitments")
             .map_err(|e| bad(e.to_string()))?;
@@ -156,6 +165,7 @@ impl VerifyingKey {
             graph,
             generator_seed,
             max_vars,
+            generators_pin,
             weights,
         })
     }
@@ -267,7 +277,9 @@ impl ProofFile {
             what: "proof",
             why: e.to_string(),
         };
-        let mut r = Reader::new(body);
+        // A proof's points are checked to be on the curve, not in the
+        // subgroup: see `wire::PointCheck::OnCurve` for why that is sound.
+        let mut r = Reader::for_proof(body);
         let mut vk_digest = [0u8; 32];
         vk_digest.copy_from_slice(r.take(32, "vk digest").map_err(bad)?);
         let ids = get_i64s(&mut r).map_err(bad)?;
@@ -284,7 +296,7 @@ impl ProofFile {
         };
         let logits = get_i64s(&mut r).map_err(bad)?;
         let logit_frac_bits = r.get_u32("logit scale").map_err(bad)? as i32;
-        let proof = crate::circuit::AnyProof::read(&mut r).map_err(bad)?;
+        let proof = r.get_parallel::<crate::circuit::AnyProof>().map_err(bad)?;
         r.finish().map_err(bad)?;
         Ok(Self {
             vk_digest,

@@ -24,6 +24,7 @@ pub mod poly;
 pub mod protocols;
 pub mod quant;
 pub mod sumcheck;
+pub mod tap;
 pub mod tokenize;
 pub mod transcript;
 pub mod wire;

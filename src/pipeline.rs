@@ -10,7 +10,7 @@ use thiserror::Error;
 use crate::artifacts::{public_graph, ArtifactError, ProofFile, ProvingKey, VerifyingKey};
 use crate::backend::default_backend;
 use crate::circuit::{self, AnyProof, CircuitError, Plan, Statement};
-use crate::commit::Hyrax;
+use crate::commit::{generators, Hyrax};
 use crate::import::{import, ImportError, ImportOptions};
 use crate::ir::{float, Graph, Op};
 use crate::quant::{quantize, Calibration, QuantConfig, QuantError};
@@ -31,6 +31,8 @@ pub enum PipelineError {
     Circuit(#[from] CircuitError),
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
+    #[error("verifying key: {0}")]
+    Generators(#[from] generators::GeneratorError),
     #[error("input: {0}")]
     Input(String),
     #[error("statement: {0}")]
@@ -140,11 +142,27 @@ pub fn quantize_float_graph(
     Ok(quantize(graph, &calib, cfg)?)
 }
 
+/// The key's generators: from the cache when it holds the ones the key
+/// pins, else derived (and cached); a key that pins other generators than
+/// its seed derives is refused.
+fn key_generators(vk: &VerifyingKey) -> Result<Hyrax, PipelineError> {
+    let cache = generators::cache_dir();
+    Ok(Hyrax::pinned(
+        &vk.generator_seed,
+        vk.max_vars,
+        &vk.generators_pin,
+        cache.as_deref(),
+    )?)
+}
+
 /// Commits the weights: the proving key and the verifying key.
 pub fn setup(graph: Graph, progress: Progress<'_>) -> Result<ProvingKey, PipelineError> {
     let plan = Plan::new(&graph)?;
     let max_vars = circuit::max_committed_vars(&graph, &plan);
     let pcs = Hyrax::setup(circuit::GENERATOR_SEED, max_vars);
+    if let Some(dir) = generators::cache_dir() {
+        pcs.generators().store(&dir);
+    }
     let mut rng = ChaCha20Rng::from_seed(os_seed());
     let committed = circuit::commit_weights(default_backend(), &pcs, &graph, &mut rng, progress)?;
     let (weights, weight_hints): (Vec<_>, Vec<_>) = committed.into_iter().unzip();
@@ -152,6 +170,7 @@ pub fn setup(graph: Graph, progress: Progress<'_>) -> Result<ProvingKey, Pipelin
         graph: public_graph(&graph),
         generator_seed: circuit::GENERATOR_SEED.to_string(),
         max_vars,
+        generators_pin: pcs.generators().pin(),
         weights,
     };
     Ok(ProvingKey {
@@ -337,7 +356,7 @@ pub fn prove_opts(
         next_token,
     };
     let plan = Plan::for_statement(graph, next_token.is_some())?;
-    let pcs = Hyrax::setup(&pk.vk.generator_seed, pk.vk.max_vars);
+    let pcs = key_generators(&pk.vk)?;
     let mut rng = match seed {
         Some(s) => ChaCha20Rng::seed_from_u64(s),
         None => ChaCha20Rng::from_seed(os_seed()),
@@ -433,7 +452,7 @@ pub fn verify_with(
         }
     }
     let plan = Plan::for_statement(&vk.graph, proof.statement.next_token.is_some())?;
-    let pcs = Hyrax::setup(&vk.generator_seed, vk.max_vars);
+    let pcs = key_generators(vk)?;
     circuit::verify_any(
         default_backend(),
         &pcs,

@@ -3,7 +3,8 @@
 //! ark-serialize's `Vec` decoding allocates whatever length the bytes claim,
 //! so proofs use this small format instead: little-endian `u32` lengths, field
 //! elements as 32 canonical bytes, G1 points compressed (48 bytes) and checked
-//! to be on the curve and in the prime-order subgroup. Every length is bounded
+//! to be on the curve and — except a proof's own messages, see
+//! [`PointCheck::OnCurve`] — in the prime-order subgroup. Every length is bounded
 //! by the bytes that remain, so malformed input is an error — never a panic
 //! and never a large allocation — and trailing bytes are rejected.
 
@@ -109,11 +110,89 @@ impl Writer {
 /// Reads encoded values, checking every length against what is left.
 pub struct Reader<'a> {
     bytes: &'a [u8],
+    points: Points<'a>,
+    check: PointCheck,
+}
+
+/// What a decoded G1 point is checked to be.
+///
+/// `E(Fq)` has order `h·r` with the cofactor `h` prime to `r`, so every
+/// curve point is uniquely `Q + T` with `Q` in the order-`r` subgroup G1 and
+/// `T` of order dividing `h`, and the projection `P ↦ Q` is a homomorphism
+/// that commutes with every endomorphism (so with GLV scalar multiplication
+/// too).
+///
+/// * Points the verifier takes *as given* — generators, a key's weight
+///   commitments — must be in G1: a torsion component there could change
+///   what is committed. They are read with [`PointCheck::Subgroup`].
+/// * A proof's messages are only ever used in equations the verifier
+///   checks against each other or against the identity (sumcheck round
+///   commitments, Σ-protocol and inner-product equations, Hyrax row
+///   combinations). Such an equation holds only if its G1 part holds, and
+///   the G1 part is exactly the equation for the projected message `Q`. In
+///   the interactive protocol the challenges do not depend on the encoding,
+///   so a prover sending `Q + T` succeeds no more often than one sending `Q`:
+///   torsion buys a cheating prover nothing, and after Fiat–Shamir it is one
+///   more way to re-draw challenges, no better than changing a blind. What it
+///   allows is malleability (the same true statement with other bytes), which
+///   nothing here relies on. So a proof's points are checked to be on the
+///   curve only ([`PointCheck::OnCurve`]); that saves the subgroup check,
+///   two thirds of decoding a point, and decoding is most of loading a proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PointCheck {
+    /// On the curve and in the prime-order subgroup.
+    Subgroup,
+    /// On the curve only: for a proof's own messages.
+    OnCurve,
+}
+
+/// How a [`Reader`] decodes G1 points. Decoding one (a square root and a
+/// subgroup check) costs far more than parsing around it, so
+/// [`Reader::get_parallel`] reads in two passes: the first parses the structure
+/// and only collects each point's bytes, every point is then decoded in
+/// parallel, and the second pass parses again, taking the decoded points in
+/// order. No `read` looks at a point's value, so both passes take the same
+/// path through the bytes.
+enum Points<'a> {
+    /// Decode each point where it is read.
+    Inline,
+    /// Pass one: note the bytes, return a placeholder.
+    Collect(Vec<&'a [u8]>),
+    /// Pass two: the decoded points, in reading order.
+    Decoded(std::vec::IntoIter<G1Affine>),
 }
 
 impl<'a> Reader<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes }
+        Self {
+            bytes,
+            points: Points::Inline,
+            check: PointCheck::Subgroup,
+        }
+    }
+
+    /// A reader for a proof's messages: points checked to be on the curve,
+    /// not in the subgroup (see [`PointCheck::OnCurve`] for why that is sound).
+    pub fn for_proof(bytes: &'a [u8]) -> Self {
+        Self {
+            check: PointCheck::OnCurve,
+            ..Self::new(bytes)
+        }
+    }
+
+    /// One compressed G1 point, checked as this reader's [`PointCheck`] says.
+    pub fn get_point(&mut self) -> Result<G1Affine, WireError> {
+        let bytes = self.take(G1_BYTES, "G1 point")?;
+        match &mut self.points {
+            Points::Inline => decode_point(bytes, self.check),
+            Points::Collect(seen) => {
+                seen.push(bytes);
+                Ok(G1Affine::identity())
+            }
+            Points::Decoded(points) => points.next().ok_or(WireError::Invalid {
+                what: "G1 point (second pass read more points than the first)",
+            }),
+        }
     }
 
     pub fn remaining(&self) -> usize {
@@ -144,6 +223,43 @@ impl<'a> Reader<'a> {
 
     pub fn get<T: Wire>(&mut self) -> Result<T, WireError> {
         T::read(self)
+    }
+
+    /// Reads a `T` whose points are decoded in parallel: a first pass
+    /// parses the structure and collects the points' bytes, they are
+    /// decoded on every core, and a second pass parses again with them
+    /// (see [`Points`]). For a proof, where decoding is most of the cost.
+    pub fn get_parallel<T: Wire>(&mut self) -> Result<T, WireError> {
+        use rayon::prelude::*;
+        // Nested inside a two-pass read: the outer passes own the points.
+        if !matches!(self.points, Points::Inline) {
+            return T::read(self);
+        }
+        let start = self.bytes;
+        let check = self.check;
+        let mut first = Reader {
+            bytes: start,
+            points: Points::Collect(Vec::new()),
+            check,
+        };
+        T::read(&mut first)?;
+        let consumed = start.len() - first.bytes.len();
+        let Points::Collect(seen) = first.points else {
+            unreachable!("the first pass collects");
+        };
+        let decoded: Vec<G1Affine> = seen
+            .par_iter()
+            .map(|b| decode_point(b, check))
+            .collect::<Result<_, _>>()?;
+        let mut second = Reader {
+            bytes: &start[..consumed],
+            points: Points::Decoded(decoded.into_iter()),
+            check,
+        };
+        let v = T::read(&mut second)?;
+        second.finish()?;
+        self.bytes = &start[consumed..];
+        Ok(v)
     }
 
     /// Reads a length-prefixed sequence. The length must fit in the remaining
@@ -199,10 +315,14 @@ impl<'a> Reader<'a> {
                 found: len,
             });
         }
+        if !matches!(self.points, Points::Inline) {
+            return (0..len).map(|_| self.get_point()).collect();
+        }
         let bytes = self.take(len * G1_BYTES, what)?;
+        let check = self.check;
         bytes
             .par_chunks(G1_BYTES)
-            .map(|b| G1Affine::read(&mut Reader::new(b)))
+            .map(|b| decode_point(b, check))
             .collect()
     }
 
@@ -230,10 +350,11 @@ pub trait Wire: Sized {
         w.into_bytes()
     }
 
-    /// Decodes a complete value; trailing bytes are an error.
+    /// Decodes a complete value; trailing bytes are an error. Its points
+    /// are decoded in parallel ([`Reader::get_parallel`]).
     fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader::new(bytes);
-        let v = Self::read(&mut r)?;
+        let v = r.get_parallel()?;
         r.finish()?;
         Ok(v)
     }
@@ -275,13 +396,28 @@ impl Wire for G1Affine {
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        let bytes = r.take(G1_BYTES, "G1 point")?;
-        G1Affine::deserialize_with_mode(bytes, Compress::Yes, Validate::Yes).map_err(|_| {
-            WireError::Invalid {
-                what: "G1 point (not on the curve or not in the subgroup)",
-            }
-        })
+        r.get_point()
     }
+}
+
+/// A compressed point. Decompressing puts it on the curve (or fails);
+/// [`PointCheck::Subgroup`] also checks it is in the prime-order subgroup.
+fn decode_point(bytes: &[u8], check: PointCheck) -> Result<G1Affine, WireError> {
+    let (validate, what) = match check {
+        PointCheck::Subgroup => (
+            Validate::Yes,
+            "G1 point (not on the curve or not in the subgroup)",
+        ),
+        PointCheck::OnCurve => (Validate::No, "G1 point (not on the curve)"),
+    };
+    let p = G1Affine::deserialize_with_mode(bytes, Compress::Yes, validate)
+        .map_err(|_| WireError::Invalid { what })?;
+    // Decompression solves for y, so the point is on the curve; say so
+    // rather than rely on it.
+    if !p.is_on_curve() {
+        return Err(WireError::Invalid { what });
+    }
+    Ok(p)
 }
 
 impl<T: Wire> Wire for Vec<T> {

@@ -195,7 +195,8 @@ fn security_checks() {
 
     // 2. The body, re-wrapped with a valid header (as an attacker would):
     //    240 flips spread over the body. Most still parse (scalars of the
-    //    proof; a flipped point rarely stays in the subgroup); every one that
+    //    proof, and points whose flipped x is still on the curve: a proof's
+    //    points are not subgroup-checked, see `wire::PointCheck`); every one that
     //    parses must be refused by `pipeline::verify`, a flip in the key
     //    digest by the digest check, and a flip in the circuit proof by the
     //    circuit verifier (so the loop fails if `circuit::verify` is stubbed).

@@ -123,6 +123,36 @@ fn a_foreign_generator_seed_is_refused() {
     assert!(e.contains("generator seed"), "{e}");
 }
 
+/// The key pins its generators by digest (so verifiers can cache them). A
+/// key that pins any others is refused by the prover and the verifier,
+/// whether or not their caches hold anything: the pin is checked against
+/// the generators the seed derives, never trusted.
+#[test]
+fn a_key_pinning_other_generators_is_refused() {
+    let pk = llama_pk();
+    let ids = [1i64, 5, 9, 3];
+    let proof = pipeline::prove_clear(&pk, &ids, Some(3), &|_, _, _| {}).unwrap();
+    pipeline::verify_allowing_clear(&pk.vk, &proof, Some(&ids)).expect("honest proof verifies");
+    let mut crafted = pk.clone();
+    crafted.vk.generators_pin[5] ^= 1;
+    // It loads (the pin is only checked against derived generators)...
+    let vk = VerifyingKey::from_body(&crafted.vk.body(), "crafted.vk").expect("parses");
+    // ...but nothing is proven or verified under it.
+    let generators = |r: Result<_, PipelineError>| match r {
+        Err(PipelineError::Generators(e)) => e.to_string(),
+        Err(e) => panic!("expected the generators check, got {e}"),
+        Ok(_) => panic!("a key with another pin was used"),
+    };
+    let e = generators(pipeline::prove_clear(&crafted, &ids, Some(3), &|_, _, _| {}).map(|_| ()));
+    assert!(e.contains("not made with zkllm's generators"), "{e}");
+    // The honest proof, re-bound to the crafted key (so the digest check
+    // passes): the generators check refuses it before any other.
+    let mut rebound = proof.clone();
+    rebound.vk_digest = vk.digest();
+    let e = generators(pipeline::verify_allowing_clear(&vk, &rebound, Some(&ids)));
+    assert!(e.contains("not made with zkllm's generators"), "{e}");
+}
+
 #[test]
 fn shapes_are_inferred_again_and_compared() {
     let pk = llama_pk();

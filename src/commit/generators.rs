@@ -10,6 +10,10 @@ use ark_ec::hashing::curve_maps::wb::WBMap;
 use ark_ec::hashing::map_to_curve_hasher::MapToCurveBasedHasher;
 use ark_ec::hashing::HashToCurve;
 use ark_ff::field_hashers::DefaultFieldHasher;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -57,13 +61,160 @@ impl Generators {
 
     /// Digest of the seed and size, which determine every generator.
     pub fn digest(&self) -> [u8; 32] {
-        let mut h = Sha256::new();
-        h.update(b"zkllm-generators");
-        h.update((self.seed.len() as u64).to_le_bytes());
-        h.update(self.seed.as_bytes());
-        h.update((self.log_len() as u64).to_le_bytes());
-        h.finalize().into()
+        seed_digest(&self.seed, self.log_len())
     }
+}
+
+impl Generators {
+    /// SHA-256 of every generator's uncompressed encoding (`g`, then `h`,
+    /// `u`): what a verifying key pins, so a verifier can take generators
+    /// from its cache without deriving them again, and a key made with
+    /// other generators is refused.
+    pub fn pin(&self) -> [u8; 32] {
+        Sha256::digest(encode_points(self.all())).into()
+    }
+
+    fn all(&self) -> impl Iterator<Item = &G1Affine> {
+        self.g.iter().chain([&self.h, &self.u])
+    }
+
+    /// The generators for `seed` and `log_len` that a key pins by `pin`:
+    /// read from `cache` when a file there holds exactly them, else derived
+    /// (and then written there for the next run). A cache file whose points
+    /// do not hash to `pin` — edited, truncated, or from another version —
+    /// is ignored and replaced, so the cache is never trusted beyond the
+    /// key; a key whose pin is not the derived generators' is an error.
+    pub fn pinned(
+        seed: &str,
+        log_len: usize,
+        pin: &[u8; 32],
+        cache: Option<&Path>,
+    ) -> Result<Self, GeneratorError> {
+        let file = cache.map(|dir| dir.join(cache_file_name(pin)));
+        if let Some(gens) = file.and_then(|f| read_cache(&f, seed, log_len, pin)) {
+            return Ok(gens);
+        }
+        let gens = Self::new(seed, log_len);
+        let derived = gens.pin();
+        if &derived != pin {
+            return Err(GeneratorError::PinMismatch {
+                pinned: hex(pin),
+                derived: hex(&derived),
+            });
+        }
+        if let Some(dir) = cache {
+            gens.store(dir);
+        }
+        Ok(gens)
+    }
+
+    /// Writes these generators to the cache in `dir`, for [`Self::pinned`].
+    /// Best effort: without a writable cache, the next run derives again.
+    pub fn store(&self, dir: &Path) {
+        let _ = write_cache(&dir.join(cache_file_name(&self.pin())), self);
+    }
+}
+
+/// A key's generators are not the ones its seed and size derive.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum GeneratorError {
+    #[error("the key pins generators with digest {pinned}, but its seed and size derive generators with digest {derived}: the key was not made with zkllm's generators")]
+    PinMismatch { pinned: String, derived: String },
+}
+
+/// Where generators are cached: `$ZKLLM_CACHE` (empty turns the cache off),
+/// else `$XDG_CACHE_HOME/zkllm`, else `$HOME/.cache/zkllm`.
+pub fn cache_dir() -> Option<PathBuf> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    if let Some(v) = std::env::var_os("ZKLLM_CACHE") {
+        return (!v.is_empty()).then(|| PathBuf::from(v));
+    }
+    var("XDG_CACHE_HOME")
+        .map(|d| PathBuf::from(d).join("zkllm"))
+        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache").join("zkllm")))
+}
+
+fn seed_digest(seed: &str, log_len: usize) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"zkllm-generators");
+    h.update((seed.len() as u64).to_le_bytes());
+    h.update(seed.as_bytes());
+    h.update((log_len as u64).to_le_bytes());
+    h.finalize().into()
+}
+
+const CACHE_MAGIC: &[u8; 8] = b"ZKLLMGEN";
+const POINT_BYTES: usize = 96;
+
+fn cache_file_name(pin: &[u8; 32]) -> String {
+    format!("generators-{}.bin", &hex(pin)[..32])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn encode_points<'a>(points: impl Iterator<Item = &'a G1Affine>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in points {
+        p.serialize_uncompressed(&mut out)
+            .expect("writing to a vector succeeds");
+    }
+    out
+}
+
+/// The cache file: magic, the seed-and-size digest, then every point
+/// uncompressed (no square roots to read it back).
+fn write_cache(file: &Path, gens: &Generators) -> std::io::Result<()> {
+    let dir = file.parent().expect("a cache file is in a directory");
+    std::fs::create_dir_all(dir)?;
+    let mut bytes = CACHE_MAGIC.to_vec();
+    bytes.extend_from_slice(&gens.digest());
+    bytes.extend(encode_points(gens.all()));
+    // Written whole under a name unique to this write, then renamed: a
+    // concurrent reader sees the old file or the new one, never part of one.
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let tmp = dir.join(format!(
+        ".{}.{}-{}.tmp",
+        file.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("generators"),
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&tmp, &bytes)?;
+    std::fs::rename(&tmp, file).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// The cached generators, if the file holds `2^log_len + 2` points for
+/// `seed` that hash to `pin` and lie on the curve; otherwise `None`.
+fn read_cache(file: &Path, seed: &str, log_len: usize, pin: &[u8; 32]) -> Option<Generators> {
+    let bytes = std::fs::read(file).ok()?;
+    let (head, points) = bytes.split_at_checked(CACHE_MAGIC.len() + 32)?;
+    if &head[..8] != CACHE_MAGIC || head[8..] != seed_digest(seed, log_len) {
+        return None;
+    }
+    let count = (1usize << log_len) + 2;
+    if points.len() != count * POINT_BYTES || &<[u8; 32]>::from(Sha256::digest(points)) != pin {
+        return None;
+    }
+    let mut all: Vec<G1Affine> = points
+        .par_chunks(POINT_BYTES)
+        .map(|b| {
+            let p = G1Affine::deserialize_uncompressed_unchecked(b).ok()?;
+            p.is_on_curve().then_some(p)
+        })
+        .collect::<Option<_>>()?;
+    let u = all.pop()?;
+    let h = all.pop()?;
+    Some(Generators {
+        seed: seed.to_string(),
+        g: all,
+        h,
+        u,
+    })
 }
 
 #[cfg(test)]
@@ -89,5 +240,53 @@ mod tests {
             .g
             .iter()
             .all(|p| p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve()));
+    }
+
+    #[test]
+    fn pinned_generators_come_from_the_cache_only_when_they_hash_to_the_pin() {
+        let dir = std::env::temp_dir().join(format!("zkllm-gens-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let want = Generators::new("cache-test", 4);
+        let pin = want.pin();
+        let file = dir.join(cache_file_name(&pin));
+        // A miss derives and writes the file; a hit reads the same points.
+        assert_eq!(read_cache(&file, "cache-test", 4, &pin), None);
+        assert_eq!(
+            Generators::pinned("cache-test", 4, &pin, Some(&dir)).unwrap(),
+            want
+        );
+        assert_eq!(read_cache(&file, "cache-test", 4, &pin), Some(want.clone()));
+        assert_eq!(
+            Generators::pinned("cache-test", 4, &pin, Some(&dir)).unwrap(),
+            want
+        );
+        // The same file is no hit for another size or seed.
+        assert_eq!(read_cache(&file, "cache-test", 3, &pin), None);
+        assert_eq!(read_cache(&file, "other", 4, &pin), None);
+        // An edited or truncated file is ignored, and replaced by the
+        // derived points.
+        let good = std::fs::read(&file).unwrap();
+        let mut edited = good.clone();
+        edited[40 + 96 * 3 + 5] ^= 1;
+        std::fs::write(&file, &edited).unwrap();
+        assert_eq!(read_cache(&file, "cache-test", 4, &pin), None);
+        assert_eq!(
+            Generators::pinned("cache-test", 4, &pin, Some(&dir)).unwrap(),
+            want
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), good);
+        std::fs::write(&file, &good[..good.len() - 1]).unwrap();
+        assert_eq!(read_cache(&file, "cache-test", 4, &pin), None);
+        // A pin that is not the derived generators' is refused, cache or not.
+        let mut wrong = pin;
+        wrong[0] ^= 1;
+        for cache in [Some(dir.as_path()), None] {
+            let e = Generators::pinned("cache-test", 4, &wrong, cache).unwrap_err();
+            assert!(
+                e.to_string().contains("not made with zkllm's generators"),
+                "{e}"
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

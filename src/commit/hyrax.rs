@@ -143,6 +143,19 @@ impl Hyrax {
         }
     }
 
+    /// [`Self::setup`] for a key that pins its generators by `pin`: from
+    /// the cache in `cache` when it holds them (see [`Generators::pinned`]).
+    pub fn pinned(
+        seed: &str,
+        max_num_vars: usize,
+        pin: &[u8; 32],
+        cache: Option<&std::path::Path>,
+    ) -> Result<Self, super::generators::GeneratorError> {
+        Ok(Self {
+            gens: Generators::pinned(seed, square_col_vars(max_num_vars), pin, cache)?,
+        })
+    }
+
     pub fn generators(&self) -> &Generators {
         &self.gens
     }

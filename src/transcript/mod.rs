@@ -36,6 +36,7 @@ impl Transcript {
     }
 
     pub fn append_scalar(&mut self, label: &'static [u8], x: &Fr) {
+        tally::note(label, 0, 1);
         let mut buf = [0u8; 32];
         x.serialize_compressed(&mut buf[..])
             .expect("field element fits in 32 bytes");
@@ -51,6 +52,7 @@ impl Transcript {
     }
 
     pub fn append_point(&mut self, label: &'static [u8], p: &G1Affine) {
+        tally::note(label, 1, 0);
         let mut buf = [0u8; 48];
         p.serialize_compressed(&mut buf[..])
             .expect("compressed G1 point fits in 48 bytes");
@@ -95,6 +97,35 @@ impl Transcript {
         let mut buf = [0u8; 32];
         self.inner.challenge_bytes(b"fingerprint", &mut buf);
         buf
+    }
+}
+
+/// A profile of what a protocol run absorbs, by label: the bytes per part
+/// of a proof (every message a verifier reads is absorbed under its label).
+pub mod tally {
+    use std::collections::BTreeMap;
+
+    use crate::tap::Tap;
+
+    /// Per label: points and scalars absorbed.
+    pub type Tally = BTreeMap<&'static str, [u64; 2]>;
+
+    static COUNTS: Tap<Tally> = Tap::new(BTreeMap::new());
+
+    /// Runs `f` and returns what every transcript absorbed meanwhile (all
+    /// threads), by label.
+    pub fn tallying<T>(f: impl FnOnce() -> T) -> (T, Tally) {
+        COUNTS.listen(f)
+    }
+
+    #[inline]
+    pub(super) fn note(label: &'static [u8], points: u64, scalars: u64) {
+        COUNTS.feed(|counts| {
+            let name = std::str::from_utf8(label).unwrap_or("(binary label)");
+            let e = counts.entry(name).or_default();
+            e[0] += points;
+            e[1] += scalars;
+        });
     }
 }
 

@@ -3,10 +3,13 @@
 //! Every Σ-protocol check is an equation `Σ_j s_j·P_j = 0` in G1. The
 //! verifier records each one and, at the end, checks `Σ_i w_i·(equation i)`
 //! for independent uniform weights `w_i` of its own: one multi-scalar
-//! multiplication for all of them. If any equation fails, the combination
-//! is zero with probability at most `1/|Fr|` over the weights (they are the
-//! verifier's private coins, drawn after the proof is fixed), so batching
-//! costs no soundness beyond that.
+//! multiplication for all of them. If any equation's G1 part fails, the
+//! combination's G1 part is nonzero except with probability `1/|Fr|` over
+//! the weights (they are the verifier's private coins, drawn after the proof
+//! is fixed), so batching costs no soundness beyond that. (A proof's points
+//! are not subgroup-checked; only the G1 part of an equation bears on
+//! soundness, and a torsion part can only make it fail: see
+//! `wire::PointCheck`.)
 
 use ark_ec::VariableBaseMSM;
 use ark_ff::{UniformRand, Zero};

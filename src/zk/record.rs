@@ -8,32 +8,19 @@
 //! other threads during a recording are noted too, which can only make a
 //! test that asserts "none of these is published" stricter.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
-
 use crate::field::Fr;
+use crate::tap::Tap;
 
-static ON: AtomicBool = AtomicBool::new(false);
-static VALUES: Mutex<Vec<Fr>> = Mutex::new(Vec::new());
-/// One recording at a time.
-static SESSION: Mutex<()> = Mutex::new(());
+static VALUES: Tap<Vec<Fr>> = Tap::new(Vec::new());
 
 /// Runs `f` and returns what it returned with every value committed under
 /// [`Secret::fresh`](super::Secret::fresh) meanwhile.
 pub fn recording<T>(f: impl FnOnce() -> T) -> (T, Vec<Fr>) {
-    let _one = SESSION.lock().unwrap_or_else(|e| e.into_inner());
-    VALUES.lock().unwrap_or_else(|e| e.into_inner()).clear();
-    ON.store(true, Ordering::SeqCst);
-    let out = f();
-    ON.store(false, Ordering::SeqCst);
-    let values = std::mem::take(&mut *VALUES.lock().unwrap_or_else(|e| e.into_inner()));
-    (out, values)
+    VALUES.listen(f)
 }
 
 /// Notes `v` when a recording is on.
 #[inline]
 pub(crate) fn note(v: Fr) {
-    if ON.load(Ordering::Relaxed) {
-        VALUES.lock().unwrap_or_else(|e| e.into_inner()).push(v);
-    }
+    VALUES.feed(|values| values.push(v));
 }
