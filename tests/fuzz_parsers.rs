@@ -31,6 +31,7 @@ fn parse_all(bytes: &[u8]) {
     let _ = BatchOpeningProof::<zkllm::zk::Hidden>::from_bytes(bytes);
     let _ = zkllm::zk::FinalProof::from_bytes(bytes);
     let _ = zkllm::zk::ZeroProof::from_bytes(bytes);
+    let _ = zkllm::zk::relation::RelationProof::from_bytes(bytes);
     let _ =
         zkllm::artifacts::check_header(bytes, zkllm::artifacts::PROOF_FILE_MAGIC, "proof", "fuzz");
 }

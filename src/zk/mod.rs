@@ -40,6 +40,7 @@ pub mod lc;
 pub mod mode;
 pub mod pedersen;
 pub mod record;
+pub mod relation;
 pub mod sigma;
 pub mod sumcheck;
 
