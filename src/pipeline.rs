@@ -17,6 +17,9 @@ use crate::quant::{quantize, Calibration, QuantConfig, QuantError};
 use crate::witness::{self, WitnessError};
 use crate::zk::{Clear, Hidden};
 
+/// Hex for digests, as the CLI prints them.
+pub use crate::wire::hex;
+
 #[derive(Debug, Error)]
 pub enum PipelineError {
     #[error(transparent)]
@@ -159,10 +162,11 @@ fn key_generators(vk: &VerifyingKey) -> Result<Hyrax, PipelineError> {
 pub fn setup(graph: Graph, progress: Progress<'_>) -> Result<ProvingKey, PipelineError> {
     let plan = Plan::new(&graph)?;
     let max_vars = circuit::max_committed_vars(&graph, &plan);
-    let pcs = Hyrax::setup(circuit::GENERATOR_SEED, max_vars);
-    if let Some(dir) = generators::cache_dir() {
-        pcs.generators().store(&dir);
-    }
+    let (pcs, generators_pin) = Hyrax::setup_cached(
+        circuit::GENERATOR_SEED,
+        max_vars,
+        generators::cache_dir().as_deref(),
+    );
     let mut rng = ChaCha20Rng::from_seed(os_seed());
     let committed = circuit::commit_weights(default_backend(), &pcs, &graph, &mut rng, progress)?;
     let (weights, weight_hints): (Vec<_>, Vec<_>) = committed.into_iter().unzip();
@@ -170,7 +174,7 @@ pub fn setup(graph: Graph, progress: Progress<'_>) -> Result<ProvingKey, Pipelin
         graph: public_graph(&graph),
         generator_seed: circuit::GENERATOR_SEED.to_string(),
         max_vars,
-        generators_pin: pcs.generators().pin(),
+        generators_pin,
         weights,
     };
     Ok(ProvingKey {
@@ -555,10 +559,6 @@ pub fn check_public_output(
         return Err(format!("field {k}: missing from the file"));
     }
     Ok(())
-}
-
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// The statement's next token: the proven one when the logits are hidden,

@@ -400,6 +400,11 @@ impl Wire for G1Affine {
     }
 }
 
+/// Lower-case hexadecimal, for digests in messages and file names.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A compressed point. Decompressing puts it on the curve (or fails);
 /// [`PointCheck::Subgroup`] also checks it is in the prime-order subgroup.
 fn decode_point(bytes: &[u8], check: PointCheck) -> Result<G1Affine, WireError> {
@@ -412,9 +417,10 @@ fn decode_point(bytes: &[u8], check: PointCheck) -> Result<G1Affine, WireError> 
     };
     let p = G1Affine::deserialize_with_mode(bytes, Compress::Yes, validate)
         .map_err(|_| WireError::Invalid { what })?;
-    // Decompression solves for y, so the point is on the curve; say so
-    // rather than rely on it.
-    if !p.is_on_curve() {
+    // Without validation, decompression still solves for y, so the point
+    // is on the curve; say so rather than rely on it. (`Validate::Yes`
+    // checks it already.)
+    if check == PointCheck::OnCurve && !p.is_on_curve() {
         return Err(WireError::Invalid { what });
     }
     Ok(p)

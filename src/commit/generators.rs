@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::field::{G1Affine, G1Projective};
+use crate::wire::hex;
 
 type G1Hasher =
     MapToCurveBasedHasher<G1Projective, DefaultFieldHasher<Sha256, 128>, WBMap<G1Config>>;
@@ -63,9 +64,7 @@ impl Generators {
     pub fn digest(&self) -> [u8; 32] {
         seed_digest(&self.seed, self.log_len())
     }
-}
 
-impl Generators {
     /// SHA-256 of every generator's uncompressed encoding (`g`, then `h`,
     /// `u`): what a verifying key pins, so a verifier can take generators
     /// from its cache without deriving them again, and a key made with
@@ -94,24 +93,27 @@ impl Generators {
         if let Some(gens) = file.and_then(|f| read_cache(&f, seed, log_len, pin)) {
             return Ok(gens);
         }
-        let gens = Self::new(seed, log_len);
-        let derived = gens.pin();
+        let (gens, derived) = Self::derive_cached(seed, log_len, cache);
         if &derived != pin {
             return Err(GeneratorError::PinMismatch {
                 pinned: hex(pin),
                 derived: hex(&derived),
             });
         }
-        if let Some(dir) = cache {
-            gens.store(dir);
-        }
         Ok(gens)
     }
 
-    /// Writes these generators to the cache in `dir`, for [`Self::pinned`].
-    /// Best effort: without a writable cache, the next run derives again.
-    pub fn store(&self, dir: &Path) {
-        let _ = write_cache(&dir.join(cache_file_name(&self.pin())), self);
+    /// Derives the generators, writes them to the cache in `cache` for
+    /// [`Self::pinned`], and returns them with their [`pin`](Self::pin).
+    /// Writing is best effort: without a writable cache, the next run
+    /// derives again.
+    pub fn derive_cached(seed: &str, log_len: usize, cache: Option<&Path>) -> (Self, [u8; 32]) {
+        let gens = Self::new(seed, log_len);
+        let pin = gens.pin();
+        if let Some(dir) = cache {
+            let _ = write_cache(&dir.join(cache_file_name(&pin)), &gens);
+        }
+        (gens, pin)
     }
 }
 
@@ -148,10 +150,6 @@ const POINT_BYTES: usize = 96;
 
 fn cache_file_name(pin: &[u8; 32]) -> String {
     format!("generators-{}.bin", &hex(pin)[..32])
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn encode_points<'a>(points: impl Iterator<Item = &'a G1Affine>) -> Vec<u8> {

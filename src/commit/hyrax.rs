@@ -143,6 +143,17 @@ impl Hyrax {
         }
     }
 
+    /// [`Self::setup`], with the generators written to the cache in `cache`
+    /// and returned with the pin a key stores (see [`Generators::derive_cached`]).
+    pub fn setup_cached(
+        seed: &str,
+        max_num_vars: usize,
+        cache: Option<&std::path::Path>,
+    ) -> (Self, [u8; 32]) {
+        let (gens, pin) = Generators::derive_cached(seed, square_col_vars(max_num_vars), cache);
+        (Self { gens }, pin)
+    }
+
     /// [`Self::setup`] for a key that pins its generators by `pin`: from
     /// the cache in `cache` when it holds them (see [`Generators::pinned`]).
     pub fn pinned(
