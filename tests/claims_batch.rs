@@ -270,7 +270,7 @@ fn elements(
         for r in &g.reduction.rounds.rounds {
             r.0.iter().for_each(&mut pt);
         }
-        g.reduction.finals.values.iter().for_each(&mut pt);
+        g.reduction.finals.points().iter().for_each(&mut pt);
         let ipa = &g.opening.ipa;
         ipa.l.iter().chain(&ipa.r).for_each(&mut pt);
         pt(&ipa.a);
@@ -289,9 +289,7 @@ fn hidden_scalars(
 ) -> Vec<Fr> {
     let mut out = Vec::new();
     for g in &p.groups {
-        for q in &g.reduction.finals.product_proofs {
-            out.extend(q.z);
-        }
+        out.extend(g.reduction.finals.scalars());
         out.push(g.opening.ipa.z1);
         out.push(g.opening.ipa.z2);
     }

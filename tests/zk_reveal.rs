@@ -290,7 +290,8 @@ fn distinct_points<V>(claims: &[(TensorId, EvaluationClaim<V>)]) -> Vec<Vec<Fr>>
 
 /// Test (c). Shows: a zero-knowledge proof of the fixture publishes no
 /// scalar equal to (1) any value its prover committed to (every claimed
-/// evaluation, round-polynomial value, final value and partial product,
+/// evaluation, round-polynomial value, final value, relation coefficient
+/// and product,
 /// as [`zkllm::zk::record`] lists them), or (2) any evaluation of any
 /// committed table (weights, committed activations and auxiliaries,
 /// multiplicities) at any point the verifier's replay of that proof

@@ -31,14 +31,17 @@ fn ped() -> Pedersen {
     Pedersen::new(&Generators::new("zk-test", 1))
 }
 
-/// `Σ_x eq(u, x)·a(x)·b(x) + 3·a(x)·b(x)·c(x)`: one term with a public
-/// factor, one with three committed ones (two product steps).
+/// `Σ_x eq(u, x)·a(x)·b(x) + 3·a(x)·b(x)·c(x) + 5·eq(u, x)·c(x)`: a term
+/// with a public factor, one with three committed ones (degree 3 in the
+/// relation proof), and one linear in the committed values (left to the
+/// zero proof's side of the final equation).
 fn shape() -> SumOfProducts {
     SumOfProducts::new(
         4,
         vec![
             (Fr::from(1u64), vec![0, 1, 2]),
             (Fr::from(3u64), vec![1, 2, 3]),
+            (Fr::from(5u64), vec![0, 3]),
         ],
     )
 }
@@ -60,6 +63,7 @@ fn instance(seed: u64) -> Instance {
         .map(|x| {
             tables[0][x] * tables[1][x] * tables[2][x]
                 + Fr::from(3u64) * tables[1][x] * tables[2][x] * tables[3][x]
+                + Fr::from(5u64) * tables[0][x] * tables[3][x]
         })
         .sum();
     Instance { u, tables, sum }
@@ -230,7 +234,9 @@ fn honest_committed_sumcheck_hands_on_the_true_values() {
 fn forged_committed_sumchecks_are_rejected_by_the_named_check() {
     let inst = instance(2);
     let one = Fr::from(1u64);
-    let zero_check = "commitments that must open to zero";
+    // Every forgery leaves the final claim off the shape's polynomial in
+    // the committed values: the relation proof's claim equation refuses it.
+    let zero_check = "relation: the claim";
     let cases: Vec<(&str, Forge, &str)> = vec![
         (
             "wrong claimed sum",
@@ -288,8 +294,14 @@ fn forged_committed_sumchecks_are_rejected_by_the_named_check() {
     let err = verify(&inst, other.claim.clone(), &p).expect_err("swapped claim");
     eprintln!("swapped claim commitment: rejected: {err}");
     assert_eq!(err, zero_check);
-    // A partial product committed wrong (proved with the same formulas):
-    // the proof of product catches it before the zero check.
+    // The final step's shape is the verifier's: a proof that drops the
+    // relation proof is refused before any group work.
+    let mut p = prove(&inst, Forge::default(), 11);
+    p.finals.relation = None;
+    let err = verify(&inst, p.claim.clone(), &p).expect_err("no relation proof");
+    assert!(err.contains("needs a relation proof"), "{err}");
+    // A product committed wrong (as at a logUp root), proved with the same
+    // formulas: the proof of product catches it.
     let ped = ped();
     let mut rng = StdRng::seed_from_u64(5);
     let x = Secret::fresh(Fr::from(6u64), &mut rng);
@@ -326,22 +338,14 @@ fn elements(p: &Proof) -> Vec<Vec<u8>> {
     for r in &p.rounds.rounds {
         r.0.iter().for_each(&mut pt);
     }
-    p.finals.values.iter().for_each(&mut pt);
-    p.finals.products.iter().for_each(&mut pt);
-    for q in &p.finals.product_proofs {
-        pt(&q.alpha);
-        pt(&q.beta);
-        pt(&q.delta);
-    }
+    p.finals.points().iter().for_each(&mut pt);
     pt(&p.zero.a);
     let mut sc = |s: &Fr| {
         let mut b = Vec::new();
         s.serialize_compressed(&mut b).unwrap();
         out.push(b);
     };
-    for q in &p.finals.product_proofs {
-        q.z.iter().for_each(&mut sc);
-    }
+    p.finals.scalars().iter().for_each(&mut sc);
     sc(&p.zero.z);
     out
 }

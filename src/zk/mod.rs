@@ -6,23 +6,25 @@
 //! `v·U + ρ·H` with a fresh uniform blind ([`pedersen`]). A sumcheck sends
 //! commitments to its round polynomials' values and the verifier reduces the
 //! committed claim homomorphically ([`sumcheck::Committed`]); the final
-//! relation between the committed table values is closed by proofs of
-//! product and one batched proof that a list of commitments opens to zero
-//! ([`sigma`]). The verifier keeps hidden claims symbolic ([`lc`]) and
+//! relation between the committed table values is closed by one proof of
+//! a polynomial relation ([`relation`]) and one batched proof that a list
+//! of commitments opens to zero ([`sigma`], which also has the proof of
+//! product used at a logUp root). The verifier keeps hidden claims symbolic ([`lc`]) and
 //! checks every group equation it needs in one random-weighted
 //! multi-scalar multiplication ([`checks`]). [`mode`] is the seam every
 //! gadget is written over, once for both modes.
 //!
 //! # What is hidden
-//! Round messages, final values and partial products are perfectly hiding
-//! commitments (uniform points whatever the witness). The Σ-protocol
+//! Round messages, final values, relation coefficients and products are
+//! perfectly hiding commitments (uniform points whatever the witness). The Σ-protocol
 //! responses are `mask + challenge·witness` with a fresh uniform mask, so
 //! uniform. The challenges are transcript outputs.
 //!
 //! # Simulator
 //! Given the challenges (it programs the transcript), the simulator commits
 //! to zeros in place of every value, and produces each Σ-proof with
-//! [`sigma::simulate_zero`] / [`sigma::simulate_product`]: responses
+//! [`sigma::simulate_zero`] / [`sigma::simulate_product`] /
+//! [`relation::simulate_relation`]: responses
 //! uniform, first messages solved from the verification equations. Its
 //! output has the distribution of an honest proof.
 //!

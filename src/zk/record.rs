@@ -3,7 +3,8 @@
 //!
 //! While [`recording`] runs, [`Secret::fresh`](super::Secret::fresh) notes
 //! each value it hides: claimed evaluations of weight and witness tensors,
-//! round-polynomial values, final values and partial products. Off, the
+//! round-polynomial values, final values, relation coefficients and
+//! products. Off, the
 //! cost is one relaxed atomic load per commitment. Values committed by
 //! other threads during a recording are noted too, which can only make a
 //! test that asserts "none of these is published" stricter.

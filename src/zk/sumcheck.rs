@@ -12,10 +12,14 @@
 //!
 //! The sumcheck ends in `C_n`, a commitment to `Σ_t c_t·Π_{k∈t} f_k(r)`.
 //! [`prove_final`] commits to every table's value `f_k(r)` that the
-//! verifier cannot compute (the public ones, such as `eq`, it evaluates),
-//! commits to the partial products of each term, proves each product
-//! ([`super::sigma::ProductProof`]), and leaves `C_n − Σ_t (term)` to the
-//! batched zero proof. The committed `f_k(r)` are the claims handed on.
+//! verifier cannot compute (the public ones, such as `eq`, it evaluates).
+//! The terms with at most one committed factor are linear in those
+//! commitments; the rest are proven by one [`super::relation`] proof that
+//! `C_n − (linear terms)` commits to their sum (a mask per value it uses and
+//! `d` coefficient commitments, instead of a committed partial product and a
+//! proof of product per multiplication). When no term is nonlinear,
+//! `C_n − (linear terms)` goes to the batched zero proof. The committed
+//! `f_k(r)` are the claims handed on.
 
 use ark_ec::CurveGroup;
 use ark_std::rand::{CryptoRng, RngCore, SeedableRng};
@@ -24,7 +28,8 @@ use rand_chacha::ChaCha20Rng;
 use super::checks::Checks;
 use super::lc::Lc;
 use super::pedersen::{combine, Pedersen, Secret};
-use super::sigma::{prove_product, verify_product, ProductProof, ZeroProver, ZeroVerifier};
+use super::relation::{prove_relation, verify_relation, Relation, RelationError, RelationProof};
+use super::sigma::{ZeroProver, ZeroVerifier};
 use crate::field::{Fr, G1Affine, G1Projective};
 use crate::poly::SumOfProducts;
 use crate::sumcheck::{lagrange_weights, round_challenge, RoundCodec, SumcheckError};
@@ -148,43 +153,82 @@ impl RoundCodec for Committed {
 }
 
 /// The end of a committed sumcheck: commitments to the tables' values the
-/// verifier does not compute, to each term's partial products, and the
-/// product proofs linking them.
+/// verifier does not compute, and one [`RelationProof`] that the claim is
+/// the shape's polynomial in them (absent when that polynomial is linear in
+/// the committed values: the batched zero proof closes it then).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FinalProof {
     /// One per non-public table, in table order.
     pub values: Vec<G1Affine>,
-    /// One per product step (see [`product_steps`]).
-    pub products: Vec<G1Affine>,
-    pub product_proofs: Vec<ProductProof>,
+    /// Present exactly when [`has_relation`] says so for the shape.
+    pub relation: Option<RelationProof>,
 }
 
 impl Wire for FinalProof {
-    const MIN_BYTES: usize = 12;
+    const MIN_BYTES: usize = 5;
     fn write(&self, w: &mut Writer) {
         w.put_seq(&self.values);
-        w.put_seq(&self.products);
-        w.put_seq(&self.product_proofs);
+        match &self.relation {
+            None => w.put_u8(0),
+            Some(p) => {
+                w.put_u8(1);
+                w.put(p);
+            }
+        }
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let values = r.get_seq("final value commitments")?;
-        let products: Vec<G1Affine> = r.get_seq("partial product commitments")?;
-        let product_proofs = r.get_seq_exact("product proofs", products.len())?;
-        Ok(Self {
-            values,
-            products,
-            product_proofs,
+        let relation = match r.get_u8("final relation flag")? {
+            0 => None,
+            1 => Some(r.get()?),
+            _ => {
+                return Err(WireError::Invalid {
+                    what: "final relation flag",
+                })
+            }
+        };
+        Ok(Self { values, relation })
+    }
+}
+
+impl FinalProof {
+    /// Every point the final step sends, in wire order.
+    pub fn points(&self) -> Vec<G1Affine> {
+        let mut out = self.values.clone();
+        if let Some(p) = &self.relation {
+            out.extend(&p.masks);
+            out.extend(&p.coeffs);
+        }
+        out
+    }
+
+    /// Every scalar it sends: the relation's masked responses only.
+    pub fn scalars(&self) -> Vec<Fr> {
+        self.relation.as_ref().map_or_else(Vec::new, |p| {
+            let mut out = p.z.clone();
+            out.extend(&p.s);
+            out.push(p.z_tau);
+            out
         })
     }
 }
 
-/// Per term: its coefficient times the public factors' product, and the
-/// committed factors (table indices). A term with `m ≥ 2` committed factors
-/// takes `m − 1` product steps.
-fn split_terms(sop: &SumOfProducts, public: &[Option<Fr>]) -> Vec<(Fr, Vec<usize>)> {
-    sop.terms()
-        .iter()
-        .map(|(c, factors)| {
+/// A shape's polynomial at the point, split for the final step: the terms
+/// with at most one committed factor (closed by the zero proof, linearly),
+/// and the others as one [`Relation`] over the committed values they use.
+struct FinalSplit {
+    /// `(c, k)`: the coefficient times the public factors, and the one
+    /// committed table (`None` for a constant term).
+    linear: Vec<(Fr, Option<usize>)>,
+    /// The relation and, per relation value, its table.
+    relation: Option<(Relation, Vec<usize>)>,
+}
+
+impl FinalSplit {
+    fn new(sop: &SumOfProducts, public: &[Option<Fr>]) -> Self {
+        let mut linear = Vec::new();
+        let mut nonlinear = Vec::new();
+        for (c, factors) in sop.terms() {
             let mut coeff = *c;
             let mut committed = Vec::new();
             for &k in factors {
@@ -193,17 +237,43 @@ fn split_terms(sop: &SumOfProducts, public: &[Option<Fr>]) -> Vec<(Fr, Vec<usize
                     None => committed.push(k),
                 }
             }
-            (coeff, committed)
-        })
-        .collect()
+            match committed.len() {
+                0 => linear.push((coeff, None)),
+                1 => linear.push((coeff, Some(committed[0]))),
+                _ => nonlinear.push((coeff, committed)),
+            }
+        }
+        if nonlinear.is_empty() {
+            return Self {
+                linear,
+                relation: None,
+            };
+        }
+        let mut tables: Vec<usize> = nonlinear.iter().flat_map(|(_, f)| f.clone()).collect();
+        tables.sort_unstable();
+        tables.dedup();
+        let index = |k: &usize| tables.binary_search(k).expect("a relation table");
+        let terms = nonlinear
+            .into_iter()
+            .map(|(c, f)| (c, f.iter().map(index).collect()))
+            .collect();
+        let relation = Relation {
+            num_values: tables.len(),
+            terms,
+        };
+        Self {
+            linear,
+            relation: Some((relation, tables)),
+        }
+    }
 }
 
-/// Number of product steps [`prove_final`] proves for this shape.
-pub fn product_steps(sop: &SumOfProducts, public: &[bool]) -> usize {
+/// Whether [`prove_final`] sends a relation proof for this shape: when a
+/// term has two or more committed factors.
+pub fn has_relation(sop: &SumOfProducts, public: &[bool]) -> bool {
     sop.terms()
         .iter()
-        .map(|(_, f)| f.iter().filter(|k| !public[**k]).count().saturating_sub(1))
-        .sum()
+        .any(|(_, f)| f.iter().filter(|k| !public[**k]).count() >= 2)
 }
 
 /// Prover: `final_claim` is the codec's [`Committed::claim_secret`] after
@@ -226,69 +296,65 @@ pub fn prove_final<R: RngCore + CryptoRng>(
         .zip(public)
         .map(|(v, p)| p.then_some(*v))
         .collect();
-    let mut secret_of: Vec<Option<Secret>> = vec![None; values.len()];
-    for (k, v) in values.iter().enumerate() {
-        if !public[k] {
-            secret_of[k] = Some(Secret::fresh(*v, rng));
-        }
-    }
+    let secret_of: Vec<Option<Secret>> = values
+        .iter()
+        .zip(public)
+        .map(|(v, p)| (!p).then(|| Secret::fresh(*v, rng)))
+        .collect();
     let handed: Vec<Secret> = secret_of.iter().flatten().copied().collect();
     let value_pts =
         G1Projective::normalize_batch(&handed.iter().map(|s| ped.commit(s)).collect::<Vec<_>>());
-    // Partial products, term by term: p_1 = f_a, p_2 = p_1·f_b, …
-    let mut steps: Vec<(Secret, Secret, Secret)> = Vec::new();
-    let mut terms: Vec<(Fr, Secret)> = Vec::new();
-    for (coeff, committed) in split_terms(sop, &pub_vals) {
-        let mut acc = match committed.first() {
-            Some(k) => secret_of[*k].expect("committed"),
-            None => Secret::public(Fr::from(1u64)),
-        };
-        for k in &committed[1.min(committed.len())..] {
-            let f = secret_of[*k].expect("committed");
-            let p = Secret::fresh(acc.value * f.value, rng);
-            steps.push((acc, f, p));
-            acc = p;
-        }
-        terms.push((coeff, acc));
-    }
-    let product_pts = G1Projective::normalize_batch(
-        &steps
-            .iter()
-            .map(|(_, _, p)| ped.commit(p))
-            .collect::<Vec<_>>(),
-    );
-    absorb_final(t, &value_pts, &product_pts);
-    let product_proofs = steps
+    absorb_final(t, &value_pts);
+    let split = FinalSplit::new(sop, &pub_vals);
+    let one = Secret::public(Fr::from(1u64));
+    let linear: Vec<(Fr, Secret)> = split
+        .linear
         .iter()
-        .map(|(x, y, z)| prove_product(ped, x, y, z, t, rng))
+        .map(|(c, k)| (*c, k.map_or(one, |k| secret_of[k].expect("committed"))))
         .collect();
-    zeros.require_zero(final_claim - combine(&terms));
+    let rest = final_claim - combine(&linear);
+    let relation = match &split.relation {
+        None => {
+            zeros.require_zero(rest);
+            None
+        }
+        Some((rel, tables)) => {
+            let vals: Vec<Secret> = tables
+                .iter()
+                .map(|k| secret_of[*k].expect("committed"))
+                .collect();
+            Some(prove_relation(ped, rel, &vals, &rest, t, rng))
+        }
+    };
     (
         FinalProof {
             values: value_pts,
-            products: product_pts,
-            product_proofs,
+            relation,
         },
         handed,
     )
 }
 
-fn absorb_final(t: &mut Transcript, values: &[G1Affine], products: &[G1Affine]) {
+fn absorb_final(t: &mut Transcript, values: &[G1Affine]) {
     t.append_points(b"sumcheck-final-values", values);
-    t.append_points(b"sumcheck-final-products", products);
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FinalError {
     #[error("{found} final value commitments, the shape has {expected} committed tables")]
     ValueCount { expected: usize, found: usize },
-    #[error("{found} partial products, the shape needs {expected}")]
-    ProductCount { expected: usize, found: usize },
+    #[error("the shape's final step {}, the proof {}",
+        if *expected { "needs a relation proof" } else { "is linear" },
+        if *expected { "has none" } else { "has a relation proof" })]
+    RelationPresence { expected: bool },
+    #[error(transparent)]
+    Relation(#[from] RelationError),
 }
 
-/// Verifier: checks the shape of `proof`, records its product proofs in
-/// `checks` and `C_n − Σ_t (term)` in `zeros`; returns the commitments to
-/// the non-public tables' values (table order), the claims handed on.
+/// Verifier: checks the shape of `proof`, records its relation proof in
+/// `checks` (or the linear remainder `C_n − Σ_t (term)` in `zeros`);
+/// returns the commitments to the non-public tables' values (table order),
+/// the claims handed on.
 #[allow(clippy::too_many_arguments)]
 pub fn verify_final(
     ped: &Pedersen,
@@ -307,15 +373,7 @@ pub fn verify_final(
             found: proof.values.len(),
         });
     }
-    let mask: Vec<bool> = public.iter().map(|p| p.is_some()).collect();
-    let steps = product_steps(sop, &mask);
-    if proof.products.len() != steps || proof.product_proofs.len() != steps {
-        return Err(FinalError::ProductCount {
-            expected: steps,
-            found: proof.products.len(),
-        });
-    }
-    absorb_final(t, &proof.values, &proof.products);
+    absorb_final(t, &proof.values);
     let mut com_of: Vec<Option<Lc>> = vec![None; public.len()];
     let mut it = proof.values.iter();
     for (k, p) in public.iter().enumerate() {
@@ -323,23 +381,25 @@ pub fn verify_final(
             com_of[k] = it.next().map(|a| Lc::point(*a));
         }
     }
-    let one = Fr::from(1u64);
-    let mut step = 0;
-    let mut parts: Vec<(Fr, Lc)> = vec![(one, final_claim)];
-    for (coeff, committed) in split_terms(sop, public) {
-        let mut acc = match committed.first() {
-            Some(k) => com_of[*k].clone().expect("committed"),
-            None => Lc::point(ped.u),
-        };
-        for k in &committed[1.min(committed.len())..] {
-            let f = com_of[*k].as_ref().expect("committed");
-            let p = Lc::point(proof.products[step]);
-            verify_product(ped, [&acc, f, &p], &proof.product_proofs[step], t, checks);
-            acc = p;
-            step += 1;
-        }
-        parts.push((-coeff, acc));
+    let split = FinalSplit::new(sop, public);
+    let one = Lc::point(ped.u);
+    let committed = |k: usize| com_of[k].as_ref().expect("committed");
+    let mut parts: Vec<(Fr, &Lc)> = vec![(Fr::from(1u64), &final_claim)];
+    for (c, k) in &split.linear {
+        parts.push((-*c, k.map_or(&one, committed)));
     }
-    zeros.require_zero(Lc::combine(parts.iter().map(|(c, v)| (*c, v))));
+    let rest = Lc::combine(parts);
+    match (&split.relation, &proof.relation) {
+        (None, None) => zeros.require_zero(rest),
+        (Some((rel, tables)), Some(p)) => {
+            let vals: Vec<Lc> = tables.iter().map(|k| committed(*k).clone()).collect();
+            verify_relation(ped, rel, &vals, &rest, p, t, checks)?;
+        }
+        (expected, _) => {
+            return Err(FinalError::RelationPresence {
+                expected: expected.is_some(),
+            })
+        }
+    }
     Ok(com_of.into_iter().flatten().collect())
 }
