@@ -97,6 +97,17 @@ impl Writer {
         v.write(self);
     }
 
+    /// Writes an optional value: a tag byte (0 absent, 1 present), then it.
+    pub fn put_option<T: Wire>(&mut self, v: Option<&T>) {
+        match v {
+            None => self.put_u8(0),
+            Some(v) => {
+                self.put_u8(1);
+                v.write(self);
+            }
+        }
+    }
+
     /// Writes a length-prefixed sequence.
     pub fn put_seq<T: Wire>(&mut self, items: &[T]) {
         let len = u32::try_from(items.len()).expect("sequence longer than u32::MAX");
@@ -223,6 +234,16 @@ impl<'a> Reader<'a> {
 
     pub fn get<T: Wire>(&mut self) -> Result<T, WireError> {
         T::read(self)
+    }
+
+    /// Reads what [`Writer::put_option`] wrote; a tag other than 0 or 1 is
+    /// an error naming `what`.
+    pub fn get_option<T: Wire>(&mut self, what: &'static str) -> Result<Option<T>, WireError> {
+        match self.get_u8(what)? {
+            0 => Ok(None),
+            1 => Ok(Some(self.get()?)),
+            _ => Err(WireError::Invalid { what }),
+        }
     }
 
     /// Reads a `T` whose points are decoded in parallel: a first pass

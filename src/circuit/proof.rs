@@ -143,13 +143,7 @@ impl<M: Mode> Wire for CircuitProof<M> {
         w.put_seq(&self.steps);
         w.put_seq(&self.lookups);
         self.openings.write(w);
-        match &self.zero {
-            None => w.put_u8(0),
-            Some(z) => {
-                w.put_u8(1);
-                z.write(w)
-            }
-        }
+        w.put_option(self.zero.as_ref());
         w.put_u32(self.clamp_counts.len() as u32);
         for [a, b] in &self.clamp_counts {
             w.put_bytes(&a.to_le_bytes());
@@ -161,15 +155,7 @@ impl<M: Mode> Wire for CircuitProof<M> {
         let steps = r.get_seq("steps")?;
         let lookups = r.get_seq("lookup proofs")?;
         let openings = r.get()?;
-        let zero = match r.get_u8("zero proof tag")? {
-            0 => None,
-            1 => Some(r.get()?),
-            _ => {
-                return Err(WireError::Invalid {
-                    what: "zero proof tag",
-                })
-            }
-        };
+        let zero = r.get_option("zero proof tag")?;
         let n = r.get_u32("clamp count entries")? as usize;
         if n.saturating_mul(16) > r.remaining() {
             return Err(WireError::LengthTooLarge {

@@ -160,7 +160,8 @@ impl RoundCodec for Committed {
 pub struct FinalProof {
     /// One per non-public table, in table order.
     pub values: Vec<G1Affine>,
-    /// Present exactly when [`has_relation`] says so for the shape.
+    /// Present exactly when a term of the shape has two or more committed
+    /// factors (the verifier derives this from the shape).
     pub relation: Option<RelationProof>,
 }
 
@@ -168,25 +169,11 @@ impl Wire for FinalProof {
     const MIN_BYTES: usize = 5;
     fn write(&self, w: &mut Writer) {
         w.put_seq(&self.values);
-        match &self.relation {
-            None => w.put_u8(0),
-            Some(p) => {
-                w.put_u8(1);
-                w.put(p);
-            }
-        }
+        w.put_option(self.relation.as_ref());
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let values = r.get_seq("final value commitments")?;
-        let relation = match r.get_u8("final relation flag")? {
-            0 => None,
-            1 => Some(r.get()?),
-            _ => {
-                return Err(WireError::Invalid {
-                    what: "final relation flag",
-                })
-            }
-        };
+        let relation = r.get_option("final relation flag")?;
         Ok(Self { values, relation })
     }
 }
@@ -266,14 +253,6 @@ impl FinalSplit {
             relation: Some((relation, tables)),
         }
     }
-}
-
-/// Whether [`prove_final`] sends a relation proof for this shape: when a
-/// term has two or more committed factors.
-pub fn has_relation(sop: &SumOfProducts, public: &[bool]) -> bool {
-    sop.terms()
-        .iter()
-        .any(|(_, f)| f.iter().filter(|k| !public[**k]).count() >= 2)
 }
 
 /// Prover: `final_claim` is the codec's [`Committed::claim_secret`] after
