@@ -228,7 +228,12 @@ fn zk_bench(c: &mut Criterion) {
                     x: &xf,
                     y: None,
                 }];
-                let (p, _) = lookup::prove_in::<$mode>(&mut ctx, be, &table, &w, &mult, &mut t);
+                let batch = [lookup::TableLookups {
+                    table: &table,
+                    inputs: w.to_vec(),
+                    m: &mult,
+                }];
+                let (p, _) = lookup::prove_in::<$mode>(&mut ctx, be, &batch, &mut t);
                 let zero = ctx.finish(&mut t);
                 (p, zero)
             };
@@ -240,7 +245,8 @@ fn zk_bench(c: &mut Criterion) {
                 bench.iter(|| {
                     let mut ctx = VerifierCtx::new(ped);
                     let mut t = Transcript::new(b"bench");
-                    lookup::verify_in::<$mode>(&mut ctx, &table, &shapes, &p, &mut t).unwrap();
+                    lookup::verify_in::<$mode>(&mut ctx, &[(&table, &shapes[..])], &p, &mut t)
+                        .unwrap();
                     ctx.finish(zero.as_ref(), &mut t, &mut ChaCha20Rng::seed_from_u64(2))
                         .unwrap()
                 })

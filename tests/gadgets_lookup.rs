@@ -245,13 +245,17 @@ fn changed_prover_messages_are_rejected() {
     let tampers: Vec<Tamper> = vec![
         Box::new(|p| p.values[0] += Fr::one()),
         Box::new(|p| p.values[1] += Fr::one()),
-        Box::new(|p| p.inverses[0] += Fr::one()),
-        Box::new(|p| p.tree.top[0] += Fr::one()),
-        Box::new(|p| p.tree.top[3] += Fr::one()),
+        Box::new(|p| p.inverse += Fr::one()),
+        Box::new(|p| p.tree.tops[0].values[0] += Fr::one()),
+        Box::new(|p| p.tree.tops[0].values[3] += Fr::one()),
         Box::new(|p| p.tree.layers[0].finals.0[1] += Fr::one()),
         Box::new(|p| p.tree.layers[0].rounds.rounds[0].0[2] += Fr::one()),
-        Box::new(|p| p.table.top[1] += Fr::one()),
-        Box::new(|p| p.table.layers[2].finals.0[0] += Fr::one()),
+        Box::new(|p| p.tree.tops[0].values[2] += Fr::one()),
+        Box::new(|p| {
+            let f = &mut p.tree.layers[2].finals.0;
+            let last = f.len() - 1;
+            f[last] += Fr::one()
+        }),
     ];
     for (i, t) in tampers.iter().enumerate() {
         assert!(run(&table, &items, &m, t).is_err(), "tamper {i} accepted");
@@ -493,5 +497,85 @@ fn every_activation_table_proves() {
         let items = vec![looked(&table, &xs[0])];
         run(&table, &items, &m_table(&table, &xs), |_| {})
             .unwrap_or_else(|e| panic!("{}: {e}", f.name()));
+    }
+}
+
+/// Several tables in one proof: one fraction tree over every table's
+/// inputs and rows, each denominator tagged by its table. Honest: verifies,
+/// and each table's claims are the true evaluations. Forged (proven
+/// honestly under the false witness): a value that is a row of table 0 but
+/// not of table 1, looked up in table 1 and counted on table 0's row
+/// (where, without the tag, the logUp sum would balance), is refused by
+/// the logUp sum; so is one counted on table 1's nearest row.
+#[test]
+fn tables_in_one_proof_are_kept_apart() {
+    use zkllm::protocols::lookup::TableLookups;
+    use zkllm::zk::{Clear, ProverCtx, VerifierCtx};
+    let be = default_backend();
+    let tables = [LookupTable::signed_range(8), LookupTable::signed_range(3)];
+    // `count_on[i]`: the table whose multiplicities count input i's values
+    // (each value clamped to that table's range).
+    let run = |xs: [&[i64]; 2], count_on: [usize; 2]| -> Result<(), String> {
+        let items: Vec<Looked> = (0..2).map(|i| looked(&tables[i], xs[i])).collect();
+        let mut ms: Vec<Vec<Fr>> = (0..2)
+            .map(|i| vec![Fr::from(0u64); tables[i].len()])
+            .collect();
+        for i in 0..2 {
+            let t = &tables[count_on[i]];
+            for &v in xs[i] {
+                let v = v.clamp(t.lo, t.lo + t.len() as i64 - 1);
+                ms[count_on[i]][(v - t.lo) as usize] += Fr::one();
+            }
+        }
+        let batch: Vec<TableLookups> = (0..2)
+            .map(|i| TableLookups {
+                table: &tables[i],
+                inputs: vec![LookupWitness {
+                    len: items[i].len,
+                    x: &items[i].x,
+                    y: None,
+                }],
+                m: &ms[i],
+            })
+            .collect();
+        let mut t = transcript(b"two-tables");
+        let (proof, claims) =
+            lookup::prove_in::<Clear>(&mut ProverCtx::clear(), be, &batch, &mut t);
+        for i in 0..2 {
+            let c = &claims[i];
+            assert_eq!(c.x[0].value, eval(&items[i].x, &c.x[0].point));
+            assert_eq!(
+                c.multiplicities.value,
+                eval(&ms[i], &c.multiplicities.point)
+            );
+        }
+        assert_eq!(proof.tree.tops.len(), 1, "one tree for both tables");
+        let shapes: Vec<[LookupShape; 1]> = (0..2)
+            .map(|i| {
+                [LookupShape {
+                    num_vars: items[i].x.len().trailing_zeros() as usize,
+                    len: items[i].len,
+                }]
+            })
+            .collect();
+        let mut t = transcript(b"two-tables");
+        let got = lookup::verify_in::<Clear>(
+            &mut VerifierCtx::clear(),
+            &[(&tables[0], &shapes[0][..]), (&tables[1], &shapes[1][..])],
+            &proof,
+            &mut t,
+        )
+        .map_err(|e| e.to_string())?;
+        assert_eq!(got, claims);
+        Ok(())
+    };
+    let wide: Vec<i64> = (-100..100).step_by(7).collect();
+    run([&wide, &[-4, 0, 3, 1, 2]], [0, 1]).expect("honest two-table proof verifies");
+    let sum = "lookup: looked-up values are not rows of their tables (the logUp sum is not zero)";
+    for (count_on, how) in [([0, 0], "table 0's row"), ([0, 1], "table 1's nearest row")] {
+        let e = run([&wide, &[-4, 0, 9, 1, 2]], count_on)
+            .expect_err("a value outside table 1 was accepted");
+        eprintln!("two tables, 9 looked up in table 1 and counted on {how}: rejected: {e}");
+        assert_eq!(e, sum);
     }
 }

@@ -3,6 +3,8 @@
 //! wrong one (one entry off, everything after it computed from it) is
 //! rejected by the rsqrt table's lookup argument and nothing else.
 
+mod common;
+
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkllm::backend::default_backend;
@@ -101,9 +103,30 @@ fn a_wrong_inverse_rms_is_rejected() {
         let e = forged(id, id % 8, 1)
             .expect_err("a wrong 1/rms was accepted")
             .to_string();
-        assert!(
-            e.starts_with(&format!("proof rejected: lookup table {table}:")),
-            "node {id}: a wrong 1/rms caught by another check than its rsqrt table {table}: {e}"
+        assert_eq!(
+            e,
+            format!("proof rejected: {}", common::LOOKUP_REJECTED),
+            "node {id}: a wrong 1/rms caught by another check than the lookup argument"
+        );
+        let mut y = wit.node(id).to_vec();
+        y[id % 8] += 1;
+        let w = witness::generate_with_override(&g, &ids, id, y).unwrap();
+        let logits = w.node(g.output)[7 * vocab..].to_vec();
+        let values = circuit::committed_values(
+            &g,
+            &plan,
+            &w,
+            &Statement {
+                logits,
+                ..stmt.clone()
+            },
+        )
+        .unwrap();
+        let left = common::tables_left(&plan, &values);
+        assert_eq!(
+            left,
+            vec![table],
+            "node {id}: the forgery breaks its rsqrt table {table} alone"
         );
     }
 }

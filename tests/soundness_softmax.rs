@@ -5,6 +5,8 @@
 //! recomputed consistently, fails exactly the range check of the band's side
 //! (on 4-, 2048- and 4096-entry rows); a band over ±1/32 is refused at plan time.
 
+mod common;
+
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkllm::backend::default_backend;
@@ -252,11 +254,17 @@ fn a_wrong_row_shift_is_rejected() {
     let delta = table_with_output(&s, sp.delta);
     for (r, k) in [(3, 256), (3, 64), (3, -128), (2, 256), (0, 512)] {
         let (v, stmt) = shifted(&s, r, k);
+        let left = common::tables_left(&s.plan, &v);
         let e = run(&s, v, &stmt).expect_err(&format!("row {r} shifted by {k} accepted"));
         let want = if k > 0 { sum_range } else { delta };
+        assert_eq!(
+            e,
+            format!("proof rejected: {}", common::LOOKUP_REJECTED),
+            "row {r} shifted by {k}"
+        );
         assert!(
-            e.starts_with(&format!("proof rejected: lookup table {want}:")),
-            "row {r} shifted by {k}: {e}"
+            left.contains(&want),
+            "row {r} shifted by {k} leaves tables {left:?}, not {want}"
         );
     }
 }
@@ -292,12 +300,18 @@ fn out_of_range_digits_wrong_exp_and_wrong_row_sums_are_rejected() {
     assert_eq!(v[slot(&s, sp.hi)][e], 0);
     v[slot(&s, sp.lo)][e] += b;
     v[slot(&s, sp.hi)][e] -= 1;
+    let left = common::tables_left(&s.plan, &v);
     let err = run(&s, v, &s.stmt).expect_err("out-of-range digit accepted");
-    let first = table_with_output(&s, sp.exp).min(table_with_output(&s, sp.delta));
-    assert!(
-        err.starts_with(&format!("proof rejected: lookup table {first}:")),
-        "{err}"
-    );
+    for ti in [
+        table_with_output(&s, sp.exp),
+        table_with_output(&s, sp.delta),
+    ] {
+        assert!(
+            left.contains(&ti),
+            "the digits leave tables {left:?}, not {ti}"
+        );
+    }
+    assert_eq!(err, format!("proof rejected: {}", common::LOOKUP_REJECTED));
     // An exp value that is not exp(lo), with the published row to match but
     // the committed row sum left alone: the row-sum term of the softmax's
     // sumcheck (see the next test for the row sum adjusted too).
@@ -354,9 +368,9 @@ fn a_wrong_exp_digit_with_the_row_sum_adjusted_fails_only_the_exp_lookup() {
         let wit = witness::generate_with_override(&s.g, &s.stmt.ids, s.g.output, y).unwrap();
         let mut stmt = s.stmt.clone();
         stmt.logits = wit.node(s.g.output)[r * N..].to_vec();
-        (run_with(&s, &wit, v, &stmt), stmt)
+        (run_with(&s, &wit, v.clone(), &stmt), stmt, v)
     };
-    let (r0, _) = forge(0);
+    let (r0, _, _) = forge(0);
     r0.expect("the unforged path verifies");
     // The direction that keeps both row-sum auxiliaries in range.
     let d = if s.values[slot(&s, sp.sum_hi)][r] >= 1 {
@@ -364,7 +378,7 @@ fn a_wrong_exp_digit_with_the_row_sum_adjusted_fails_only_the_exp_lookup() {
     } else {
         -1
     };
-    let (res, stmt) = forge(d);
+    let (res, stmt, v) = forge(d);
     assert_ne!(stmt.logits, s.stmt.logits, "the published row follows E");
     let e = res.expect_err("a wrong exp value accepted");
     let ti = s
@@ -374,9 +388,16 @@ fn a_wrong_exp_digit_with_the_row_sum_adjusted_fails_only_the_exp_lookup() {
         .find(|u| u.y == Some(TensorRef::Aux(sp.exp)))
         .expect("E is the exp table's output")
         .table;
-    assert!(
-        e.starts_with(&format!("proof rejected: lookup table {ti}:")),
-        "a wrong exp value caught by another check than the exp table {ti}: {e}"
+    assert_eq!(
+        e,
+        format!("proof rejected: {}", common::LOOKUP_REJECTED),
+        "a wrong exp value caught by another check than the lookup argument"
+    );
+    let left = common::tables_left(&s.plan, &v);
+    assert_eq!(
+        left,
+        vec![ti],
+        "a wrong exp value breaks the exp table {ti} alone"
     );
 }
 
@@ -401,11 +422,16 @@ fn range_table_of(s: &Setup, aux: usize) -> usize {
 /// of the row-sum auxiliary `aux` and no other check.
 fn assert_rejected_by_sum_range(s: &Setup, r: usize, k: i64, aux: usize) {
     let (v, stmt) = shifted(s, r, k);
+    let left = common::tables_left(&s.plan, &v);
     let e = run(s, v, &stmt).expect_err(&format!("row {r} shifted by {k} accepted"));
     let ti = range_table_of(s, aux);
     assert!(
-        e.contains(&format!("lookup table {ti}:")),
-        "row {r} shifted by {k}: rejected by another check than the sum range: {e}"
+        e.contains(common::LOOKUP_REJECTED),
+        "row {r} shifted by {k}: rejected by another check than the lookup argument: {e}"
+    );
+    assert!(
+        left.contains(&ti),
+        "row {r} shifted by {k} leaves tables {left:?}, not the sum range {ti}"
     );
     for other in [
         "softmax outputs do not match",

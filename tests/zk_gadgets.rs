@@ -286,100 +286,118 @@ fn hidden_multipoint_honest_and_forged() {
     assert_eq!(e, ZERO);
 }
 
-/// The logUp-GKR fraction tree in zero-knowledge mode: the root fraction
-/// and the leaf claims come out as commitments to the true values (the
-/// root's `P/Q` is `Σ p_i/q_i`), the proof's only scalars are masked
-/// Σ-responses (none equals a value of any layer of the tree at any point
-/// the proof reached), and a changed message is rejected by the check
-/// named.
+/// The logUp-GKR fraction trees in zero-knowledge mode, batched: trees of
+/// 0, 1, 2 and 4 leaf variables in one proof. Each tree's root fraction and
+/// leaf claims come out as commitments to the true values (the root's
+/// `P/Q` is `Σ p_i/q_i`), the proof's only scalars are masked Σ-responses
+/// (none equals a value of any tree's leaves or of its claims), and a
+/// changed relation response is rejected by the check named.
 #[test]
-fn hidden_fraction_tree() {
-    use zkllm::protocols::logup::{prove_fraction_tree_in, verify_fraction_tree_in};
+fn hidden_fraction_trees() {
+    use zkllm::protocols::logup::{prove_fraction_trees_in, verify_fraction_trees_in};
     use zkllm::zk::Mode;
-    for n in [0usize, 1, 4] {
-        let mut r = rng(40 + n as u64);
-        let p = random_table(&mut r, 1 << n);
-        let q = random_table(&mut r, 1 << n);
+    let depths = [4usize, 0, 1, 4, 2];
+    let mut r = rng(40);
+    let leaves: Vec<(Vec<Fr>, Vec<Fr>)> = depths
+        .iter()
+        .map(|&n| (random_table(&mut r, 1 << n), random_table(&mut r, 1 << n)))
+        .collect();
+    let prove = || {
         let mut ctx = ProverCtx::new(ped(), &mut rng(14));
         let mut pt = transcript(b"zk-logup");
-        let (proof, known) = prove_fraction_tree_in::<Hidden>(
-            &mut ctx,
-            default_backend(),
-            p.clone(),
-            q.clone(),
-            &mut pt,
-        );
+        let (proof, known) =
+            prove_fraction_trees_in::<Hidden>(&mut ctx, default_backend(), leaves.clone(), &mut pt);
+        (proof, known, ctx, pt)
+    };
+    let (proof, known, ctx, pt) = prove();
+    assert_eq!(
+        proof.layers.len(),
+        3,
+        "one batched sumcheck per depth below the top"
+    );
+    for (t, ((p, q), k)) in leaves.iter().zip(&known).enumerate() {
         let expect: Fr = p
             .iter()
-            .zip(&q)
+            .zip(q)
             .map(|(a, b)| *a * ark_ff::Field::inverse(b).unwrap())
             .sum();
         assert_eq!(
-            known.root_p.value * ark_ff::Field::inverse(&known.root_q.value).unwrap(),
+            k.root_p.value * ark_ff::Field::inverse(&k.root_q.value).unwrap(),
             expect,
-            "n = {n}: the root is the fraction sum"
+            "tree {t}: the root is the fraction sum"
         );
-        assert_eq!(known.leaf_p.value, eval(&p, &known.point));
-        assert_eq!(known.leaf_q.value, eval(&q, &known.point));
-        let check = |proof: &zkllm::protocols::logup::FractionTreeProof<Hidden>| {
-            let mut vctx = VerifierCtx::new(ped());
-            let mut vt = transcript(b"zk-logup");
-            let got = verify_fraction_tree_in::<Hidden>(&mut vctx, n, proof, &mut vt)
-                .map_err(|e| e.to_string())?;
-            Ok::<_, String>((got, vctx, vt))
-        };
-        let (got, vctx, vt) = check(&proof).unwrap();
-        assert_eq!(got.point, known.point);
+        assert_eq!(k.point.len(), depths[t]);
+        assert_eq!(k.leaf_p.value, eval(p, &k.point), "tree {t}: leaf p claim");
+        assert_eq!(k.leaf_q.value, eval(q, &k.point), "tree {t}: leaf q claim");
+    }
+    let check = |proof: &zkllm::protocols::logup::FractionTreesProof<Hidden>| {
+        let mut vctx = VerifierCtx::new(ped());
+        let mut vt = transcript(b"zk-logup");
+        let got = verify_fraction_trees_in::<Hidden>(&mut vctx, &depths, proof, &mut vt)
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((got, vctx, vt))
+    };
+    let (got, vctx, vt) = check(&proof).unwrap();
+    for (g, k) in got.iter().zip(&known) {
+        assert_eq!(g.point, k.point);
         for (g, k) in [
-            (&got.root_p, &known.root_p),
-            (&got.root_q, &known.root_q),
-            (&got.leaf_p, &known.leaf_p),
-            (&got.leaf_q, &known.leaf_q),
+            (&g.root_p, &k.root_p),
+            (&g.root_q, &k.root_q),
+            (&g.leaf_p, &k.leaf_p),
+            (&g.leaf_q, &k.leaf_q),
         ] {
             assert_eq!(g.eval(), ped().commit(k));
         }
-        // Nothing in the clear: the scalars are product-proof responses.
-        let mut scalars = Vec::new();
-        for m in &proof.root {
+    }
+    // Nothing in the clear: the scalars are product-proof and relation
+    // responses.
+    let mut scalars = Vec::new();
+    for top in &proof.tops {
+        for m in &top.root {
             scalars.extend(m.proof.z);
         }
-        for l in &proof.layers {
-            scalars.extend(l.finals.scalars());
-        }
-        let values = [known.root_p, known.root_q, known.leaf_p, known.leaf_q]
-            .map(|k| <Hidden as Mode>::scalar(&k));
-        assert!(scalars
-            .iter()
-            .all(|s| !values.contains(s) && !p.contains(s) && !q.contains(s)));
-        settle(ctx, pt, vctx, vt).expect("honest hidden tree verifies");
-        if n == 4 {
-            // A changed relation response is caught by that value's mask
-            // equation.
-            let mut bad = proof.clone();
-            bad.layers[1]
-                .finals
-                .relation
-                .as_mut()
-                .expect("a logUp layer is nonlinear")
-                .z[0] += Fr::from(1u64);
-            let (_, vctx, mut vt) = check(&bad).unwrap();
-            let mut pt2 = transcript(b"zk-logup");
-            let mut ctx2 = ProverCtx::new(ped(), &mut rng(14));
-            let _ = prove_fraction_tree_in::<Hidden>(
-                &mut ctx2,
-                default_backend(),
-                p.clone(),
-                q.clone(),
-                &mut pt2,
-            );
-            let zero = ctx2.finish(&mut pt2);
-            let e = vctx
-                .finish(zero.as_ref(), &mut vt, &mut rng(2))
-                .unwrap_err();
-            eprintln!("fraction tree, changed relation response: rejected: {e}");
-            assert_eq!(e, "relation: a value's mask");
-        }
     }
+    for l in &proof.layers {
+        scalars.extend(l.finals.scalars());
+    }
+    assert!(!scalars.is_empty());
+    let mut values: Vec<Fr> = Vec::new();
+    for k in &known {
+        values
+            .extend([k.root_p, k.root_q, k.leaf_p, k.leaf_q].map(|k| <Hidden as Mode>::scalar(&k)));
+    }
+    for (p, q) in &leaves {
+        values.extend(p.iter().chain(q));
+    }
+    assert!(scalars.iter().all(|s| !values.contains(s)));
+    settle(ctx, pt, vctx, vt).expect("honest hidden trees verify");
+    // A changed relation response is caught by that value's mask equation.
+    let mut bad = proof.clone();
+    bad.layers[1]
+        .finals
+        .relation
+        .as_mut()
+        .expect("a logUp layer is nonlinear")
+        .z[0] += Fr::from(1u64);
+    let (_, vctx, mut vt) = check(&bad).unwrap();
+    let (_, _, ctx2, mut pt2) = prove();
+    let zero = ctx2.finish(&mut pt2);
+    let e = vctx
+        .finish(zero.as_ref(), &mut vt, &mut rng(2))
+        .unwrap_err();
+    eprintln!("fraction trees, changed relation response: rejected: {e}");
+    assert_eq!(e, "relation: a value's mask");
+    // A proof for other depths is refused by its shape.
+    let mut vctx = VerifierCtx::new(ped());
+    let e = verify_fraction_trees_in::<Hidden>(
+        &mut vctx,
+        &[4, 0, 1, 4],
+        &proof,
+        &mut transcript(b"zk-logup"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("wrong number of trees"), "{e}");
 }
 
 /// A range lookup in zero-knowledge mode (logUp over hidden trees, the
@@ -391,7 +409,7 @@ fn hidden_fraction_tree() {
 #[test]
 fn hidden_range_lookup_honest_and_forged() {
     use zkllm::field::from_i64;
-    use zkllm::protocols::lookup::{self, LookupShape, LookupWitness};
+    use zkllm::protocols::lookup::{self, LookupShape, LookupWitness, TableLookups};
     use zkllm::protocols::tables::LookupTable;
     let table = LookupTable::signed_range(6);
     let xs: Vec<i64> = vec![-32, -5, 0, 7, 31, 3, 3];
@@ -406,8 +424,14 @@ fn hidden_range_lookup_honest_and_forged() {
             x: x_used,
             y: None,
         }];
-        let (proof, known) =
-            lookup::prove_in::<Hidden>(&mut ctx, default_backend(), &table, &wit, &mf, &mut pt);
+        let batch = [TableLookups {
+            table: &table,
+            inputs: wit.to_vec(),
+            m: &mf,
+        }];
+        let (proof, mut known) =
+            lookup::prove_in::<Hidden>(&mut ctx, default_backend(), &batch, &mut pt);
+        let known = known.pop().expect("one table");
         assert_eq!(known.x[0].value.value, eval(x_used, &known.x[0].point));
         assert_eq!(
             known.multiplicities.value.value,
@@ -419,8 +443,10 @@ fn hidden_range_lookup_honest_and_forged() {
         }];
         let mut vctx = VerifierCtx::new(ped());
         let mut vt = transcript(b"zk-lookup");
-        let got = lookup::verify_in::<Hidden>(&mut vctx, &table, &shapes, &proof, &mut vt)
-            .map_err(|e| e.to_string())?;
+        let got = lookup::verify_in::<Hidden>(&mut vctx, &[(&table, &shapes[..])], &proof, &mut vt)
+            .map_err(|e| e.to_string())?
+            .pop()
+            .expect("one table");
         assert_eq!(got.x[0].value.eval(), ped().commit(&known.x[0].value));
         assert_eq!(
             got.multiplicities.value.eval(),

@@ -124,8 +124,8 @@ pub struct CircuitProof<M: Mode = Clear> {
     /// Committed tensors (plan order), then one multiplicity vector per table.
     pub commitments: Vec<HyraxCommitment>,
     pub steps: Vec<Step<M>>,
-    /// One per distinct table, in plan order.
-    pub lookups: Vec<LookupProof<M>>,
+    /// Every distinct table's lookups (plan order), their trees batched.
+    pub lookups: LookupProof<M>,
     pub openings: BatchOpeningProof<M>,
     /// The one zero proof of every equality a hidden proof recorded (none
     /// in the clear).
@@ -141,7 +141,7 @@ impl<M: Mode> Wire for CircuitProof<M> {
     fn write(&self, w: &mut Writer) {
         w.put_seq(&self.commitments);
         w.put_seq(&self.steps);
-        w.put_seq(&self.lookups);
+        self.lookups.write(w);
         self.openings.write(w);
         w.put_option(self.zero.as_ref());
         w.put_u32(self.clamp_counts.len() as u32);
@@ -153,7 +153,7 @@ impl<M: Mode> Wire for CircuitProof<M> {
     fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let commitments = r.get_seq("commitments")?;
         let steps = r.get_seq("steps")?;
-        let lookups = r.get_seq("lookup proofs")?;
+        let lookups = r.get()?;
         let openings = r.get()?;
         let zero = r.get_option("zero proof tag")?;
         let n = r.get_u32("clamp count entries")? as usize;

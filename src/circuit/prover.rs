@@ -522,31 +522,36 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
     }
     w.claims.finish(graph)?;
 
-    // Lookups: one batched argument per table.
-    let mut lookups = Vec::new();
-    for (ti, table) in plan.tables.iter().enumerate() {
-        progress("lookups", ti, plan.tables.len());
-        let uses: Vec<_> = plan.lookups.iter().filter(|u| u.table == ti).collect();
-        let xs: Vec<Vec<Fr>> = uses
-            .iter()
-            .map(|u| w.openings.table(w.tensor_id(u.x)).into_owned())
-            .collect();
-        let ys: Vec<Option<Vec<Fr>>> = uses
-            .iter()
-            .map(|u| u.y.map(|y| w.openings.table(w.tensor_id(y)).into_owned()))
-            .collect();
-        let wits: Vec<LookupWitness> = xs
-            .iter()
-            .zip(&ys)
-            .map(|(x, y)| LookupWitness {
-                len: x.len(),
-                x,
-                y: y.as_deref(),
-            })
-            .collect();
-        let (proof, claims) =
-            lookup::prove_in::<M>(&mut w.ctx, be, table, &wits, &mults[ti], &mut w.t);
-        for (k, u) in uses.iter().enumerate() {
+    // Lookups: every table's trees in one batch, then each table's checks.
+    progress("lookups", 0, 1);
+    let uses: Vec<Vec<_>> = (0..plan.tables.len())
+        .map(|ti| plan.lookups.iter().filter(|u| u.table == ti).collect())
+        .collect();
+    let column = |r: TensorRef| w.openings.table(w.tensor_id(r)).into_owned();
+    let xs: Vec<Vec<Vec<Fr>>> = (uses.iter())
+        .map(|us: &Vec<&_>| us.iter().map(|u| column(u.x)).collect())
+        .collect();
+    let ys: Vec<Vec<Option<Vec<Fr>>>> = (uses.iter())
+        .map(|us: &Vec<&_>| us.iter().map(|u| u.y.map(column)).collect())
+        .collect();
+    let batch: Vec<lookup::TableLookups> = (plan.tables.iter().enumerate())
+        .map(|(ti, table)| lookup::TableLookups {
+            table,
+            inputs: (xs[ti].iter().zip(&ys[ti]))
+                .map(|(x, y)| LookupWitness {
+                    len: x.len(),
+                    x,
+                    y: y.as_deref(),
+                })
+                .collect(),
+            m: &mults[ti],
+        })
+        .collect();
+    let (lookups, claims) = lookup::prove_in::<M>(&mut w.ctx, be, &batch, &mut w.t);
+    drop(batch);
+    drop((xs, ys));
+    for (ti, claims) in claims.into_iter().enumerate() {
+        for (k, u) in uses[ti].iter().enumerate() {
             w.openings.claim(w.tensor_id(u.x), claims.x[k].clone());
             if let Some(y) = u.y {
                 let yc = claims.y[k].clone();
@@ -554,7 +559,6 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
             }
         }
         w.openings.claim(mult_ids[ti], claims.multiplicities);
-        lookups.push(proof);
     }
     let Walk {
         openings,

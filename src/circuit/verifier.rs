@@ -232,27 +232,29 @@ fn verify_inner<M: Mode, R: RngCore + CryptoRng>(
         ));
     }
 
-    if proof.lookups.len() != plan.tables.len() {
-        return Err(CircuitError::Invalid(
-            "wrong number of lookup arguments".into(),
-        ));
-    }
-    for (ti, table) in plan.tables.iter().enumerate() {
-        let uses: Vec<_> = plan.lookups.iter().filter(|u| u.table == ti).collect();
-        let shapes: Vec<LookupShape> = uses
-            .iter()
-            .map(|u| {
-                let nv = num_vars(plan.shape(graph, u.x));
-                LookupShape {
-                    num_vars: nv,
-                    len: 1 << nv,
-                }
-            })
-            .collect();
-        let claims =
-            lookup::verify_in::<M>(&mut w.ctx, table, &shapes, &proof.lookups[ti], &mut w.t)
-                .map_err(|e| CircuitError::Invalid(format!("lookup table {ti}: {e}")))?;
-        for (k, u) in uses.iter().enumerate() {
+    let uses: Vec<Vec<_>> = (0..plan.tables.len())
+        .map(|ti| plan.lookups.iter().filter(|u| u.table == ti).collect())
+        .collect();
+    let shapes: Vec<Vec<LookupShape>> = (uses.iter())
+        .map(|us: &Vec<&_>| {
+            us.iter()
+                .map(|u| {
+                    let nv = num_vars(plan.shape(graph, u.x));
+                    LookupShape {
+                        num_vars: nv,
+                        len: 1 << nv,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let batch: Vec<_> = (plan.tables.iter().zip(&shapes))
+        .map(|(table, s)| (table, s.as_slice()))
+        .collect();
+    let claims = lookup::verify_in::<M>(&mut w.ctx, &batch, &proof.lookups, &mut w.t)
+        .map_err(|e| CircuitError::Invalid(e.to_string()))?;
+    for (ti, claims) in claims.into_iter().enumerate() {
+        for (k, u) in uses[ti].iter().enumerate() {
             w.openings.claim(w.tensor_id(u.x)?, claims.x[k].clone());
             if let Some(y) = u.y {
                 w.openings.claim(w.tensor_id(y)?, claims.y[k].clone());

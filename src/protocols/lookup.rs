@@ -2,24 +2,36 @@
 //! table `{(t_j, f(t_j))}` iff, for random `α, β`,
 //! `Σ_i 1/(β − x_i − α·y_i) = Σ_j m_j/(β − t_j − α·f(t_j))`,
 //! where `m_j` counts how often row `j` is used. Range checks are the
-//! single-column case. Both sums are proven by [`super::logup`]'s GKR, so
-//! only the multiplicities `m` are committed — no inverse tensors.
+//! single-column case. The sum is proven by [`super::logup`]'s GKR, so only
+//! the multiplicities `m` are committed — no inverse tensors.
 //!
-//! All tensors checked against one table share one table-side tree (and one
-//! multiplicity vector). Padding entries of an input (past its real length)
-//! are excluded by the numerator `p_i = [i < len]`, whose MLE the verifier
-//! computes; the table's input column MLE is closed-form and its output
-//! column is evaluated by the verifier from the public function.
+//! Every table of a proof is checked at once, as one lookup into the union
+//! of the tables tagged by their index `τ`: each denominator carries
+//! `− γ·τ`, and one fraction tree holds every looked-up tensor (numerator
+//! `p_i = [i < len]`, which excludes padding entries) and every table's rows
+//! (numerator `−m_j`), so the lookups are valid iff the tree's root is
+//! `0/Q` with `Q ≠ 0`. The tag keeps a value in one table from counting as
+//! a row of another (a lookup into `{(τ, t, f(t))}`, three columns combined
+//! by `α, γ`: a false statement survives with probability about
+//! `(entries + rows)·3/|F|`). One tree instead of two per table: one
+//! sumcheck per depth for the whole proof, four top values, and one root
+//! relation.
+//!
+//! The verifier computes the numerators' padding indicators, each table's
+//! input column MLE (closed form) and its output column from the public
+//! function; the rest of the leaf claims are linear in the inputs', outputs'
+//! and multiplicities' values at the leaf point, which the prover sends (as
+//! commitments in a hidden proof) and the caller's openings discharge.
 //!
 //! # Soundness
-//! Before calling [`prove`]/[`verify`], the caller must have absorbed the
-//! commitments to every looked-up tensor and to the multiplicities: `α` and
-//! `β` are drawn here, and must not be predictable when those are fixed.
+//! Before calling [`prove_in`]/[`verify_in`], the caller must have absorbed the
+//! commitments to every looked-up tensor and to the multiplicities: `α`, `β`
+//! and `γ` are drawn here, and must not be predictable when those are fixed.
 //! The returned claims on the inputs, outputs and multiplicities must then
 //! be discharged by openings of those commitments.
 
 use super::linear::prefix_indicator;
-use super::logup::{prove_fraction_tree_in, verify_fraction_tree_in, FractionTreeProof};
+use super::logup::{prove_fraction_trees_in, verify_fraction_trees_in, FractionTreesProof};
 use super::tables::LookupTable;
 use super::ProtocolError;
 use crate::backend::Backend;
@@ -42,84 +54,121 @@ pub struct LookupShape {
 
 /// One looked-up tensor on the prover's side: inputs and, for a function
 /// table, outputs (padded tables of `2^num_vars` entries).
+#[derive(Clone, Copy)]
 pub struct LookupWitness<'a> {
     pub len: usize,
     pub x: &'a [Fr],
     pub y: Option<&'a [Fr]>,
 }
 
+/// One table's lookups on the prover's side: the looked-up tensors and the
+/// multiplicities (field elements, padded to the table).
+pub struct TableLookups<'a> {
+    pub table: &'a LookupTable,
+    pub inputs: Vec<LookupWitness<'a>>,
+    pub m: &'a [Fr],
+}
+
+/// Every table's lookups in one argument.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LookupProof<M: Mode = Clear> {
-    /// One fraction tree over every looked-up tensor, laid end to end.
-    pub tree: FractionTreeProof<M>,
-    /// Per looked-up tensor, its `x̃(ρ)` and, for a function table, `ỹ(ρ)`
-    /// at the tree's leaf point (ρ restricted to the tensor's variables).
+    /// The one fraction tree over every table's inputs and rows.
+    pub tree: FractionTreesProof<M>,
+    /// At the tree's leaf point (restricted to each tensor's variables),
+    /// per table in order: each looked-up tensor's `x̃` (and, for a function
+    /// table, `ỹ`), then the multiplicities' `m̃`.
     pub values: Vec<M::Sent>,
-    pub table: FractionTreeProof<M>,
-    /// `1/Q` of both trees' roots: a denominator is non-zero because it has
-    /// an inverse (the products below show `inverse · Q = 1`).
-    pub inverses: Vec<M::Sent>,
-    /// `inv_in·Q_in`, `inv_tab·Q_tab`, `P_in·Q_tab`, `P_tab·Q_in`.
+    /// `1/Q` of the root: the denominators are non-zero because their
+    /// product has an inverse.
+    pub inverse: M::Sent,
+    /// `inverse · Q` (shown equal to 1): one product.
     pub products: Vec<M::Product>,
 }
 
 impl<M: Mode> Wire for LookupProof<M> {
-    const MIN_BYTES: usize = 16 + 2 * <FractionTreeProof<M> as Wire>::MIN_BYTES;
+    const MIN_BYTES: usize = 4 + <FractionTreesProof<M> as Wire>::MIN_BYTES;
     fn write(&self, w: &mut Writer) {
         self.tree.write(w);
         w.put_seq(&self.values);
-        self.table.write(w);
-        w.put_seq(&self.inverses);
+        self.inverse.write(w);
         w.put_seq(&self.products);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
         Ok(Self {
             tree: r.get()?,
-            values: r.get_seq("lookup input values")?,
-            table: r.get()?,
-            inverses: r.get_seq("lookup root inverses")?,
-            products: r.get_seq("lookup root products")?,
+            values: r.get_seq("lookup values")?,
+            inverse: r.get()?,
+            products: r.get_seq("lookup root product")?,
         })
     }
 }
 
-/// Where each looked-up tensor sits among the leaves of the one input-side
-/// tree: sorted by size (largest first) and laid end to end, so every block
-/// starts at a multiple of its own size; the leaves past the last block are
-/// padding with `p = 0, q = 1`. Derived from the public shapes alone.
-struct LeafLayout {
-    vars: usize,
-    offsets: Vec<usize>,
-}
-
-fn leaf_layout(shapes: &[LookupShape]) -> LeafLayout {
-    let mut order: Vec<usize> = (0..shapes.len()).collect();
-    order.sort_by(|&a, &b| shapes[b].num_vars.cmp(&shapes[a].num_vars));
-    let mut offsets = vec![0; shapes.len()];
-    let mut end = 0usize;
-    for &k in &order {
-        offsets[k] = end;
-        end += 1 << shapes[k].num_vars;
-    }
-    LeafLayout {
-        vars: end.max(1).next_power_of_two().trailing_zeros() as usize,
-        offsets,
-    }
-}
-
-/// `eq` of the leaf point's high variables with the block of tensor `k`:
-/// the weight of that tensor's MLE in the leaves' MLE.
-fn block_weight(point: &[Fr], num_vars: usize, offset: usize) -> Fr {
-    super::linear::eq_index(&point[num_vars..], offset >> num_vars)
-}
-
-/// Claims left for the caller: per input `x` (and `y`), and the multiplicities.
+/// Claims left for the caller, per table: per input `x` (and `y`), and the
+/// multiplicities.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LookupClaims<V = Fr> {
     pub x: Vec<EvaluationClaim<V>>,
     /// Empty for a range table.
     pub y: Vec<EvaluationClaim<V>>,
     pub multiplicities: EvaluationClaim<V>,
+}
+
+/// A block of the tree's leaves: a looked-up tensor of table `tag`, or that
+/// table's rows.
+#[derive(Clone, Copy)]
+enum Block {
+    Input { tag: usize, shape: LookupShape },
+    Rows { tag: usize, num_vars: usize },
+}
+
+impl Block {
+    fn num_vars(&self) -> usize {
+        match *self {
+            Block::Input { shape, .. } => shape.num_vars,
+            Block::Rows { num_vars, .. } => num_vars,
+        }
+    }
+}
+
+/// Where every block sits among the tree's leaves: per table its inputs,
+/// then its rows; sorted by size (largest first, ties in that order) and
+/// laid end to end, so every block starts at a multiple of its own size;
+/// the leaves past the last block are padding with `p = 0, q = 1`. Derived
+/// from the public shapes alone.
+struct LeafLayout {
+    vars: usize,
+    blocks: Vec<Block>,
+    offsets: Vec<usize>,
+}
+
+fn leaf_layout(lookups: &[(&LookupTable, &[LookupShape])]) -> LeafLayout {
+    let mut blocks = Vec::new();
+    for (tag, (table, shapes)) in lookups.iter().enumerate() {
+        blocks.extend(shapes.iter().map(|&shape| Block::Input { tag, shape }));
+        blocks.push(Block::Rows {
+            tag,
+            num_vars: table.log_size as usize,
+        });
+    }
+    let mut order: Vec<usize> = (0..blocks.len()).collect();
+    order.sort_by(|&a, &b| blocks[b].num_vars().cmp(&blocks[a].num_vars()));
+    let mut offsets = vec![0; blocks.len()];
+    let mut end = 0usize;
+    for &k in &order {
+        offsets[k] = end;
+        end += 1 << blocks[k].num_vars();
+    }
+    LeafLayout {
+        vars: end.max(1).next_power_of_two().trailing_zeros() as usize,
+        blocks,
+        offsets,
+    }
+}
+
+/// `eq` of the leaf point's high variables with a block: the weight of
+/// that block's MLE in the leaves' MLE.
+fn block_weight(point: &[Fr], num_vars: usize, offset: usize) -> Fr {
+    super::linear::eq_index(&point[num_vars..], offset >> num_vars)
 }
 
 /// Counts how often each table row is used, checking every entry is in the
@@ -159,33 +208,43 @@ pub fn multiplicities(
     Ok(m)
 }
 
-fn challenges(t: &mut Transcript, table: &LookupTable, shapes: &[LookupShape]) -> (Fr, Fr) {
-    t.append_bytes(b"gadget", GADGET.as_bytes());
-    t.append_bytes(b"lookup-table", &table.descriptor());
-    t.append_u64(b"lookup-inputs", shapes.len() as u64);
-    for s in shapes {
-        t.append_u64(b"lookup-vars", s.num_vars as u64);
-        t.append_u64(b"lookup-len", s.len as u64);
-    }
-    let alpha = if table.is_function() {
-        t.challenge_scalar(b"lookup-alpha")
-    } else {
-        Fr::from(0u64)
-    };
-    (alpha, t.challenge_scalar(b"lookup-beta"))
+/// The challenges `α` (output column), `β` (shift) and `γ` (table tag).
+struct Challenges {
+    alpha: Fr,
+    beta: Fr,
+    gamma: Fr,
 }
 
-/// The table side's denominators `β − t_j − α·f(t_j)`.
-fn table_denominators(table: &LookupTable, alpha: Fr, beta: Fr) -> Vec<Fr> {
+fn challenges(t: &mut Transcript, lookups: &[(&LookupTable, &[LookupShape])]) -> Challenges {
+    t.append_bytes(b"gadget", GADGET.as_bytes());
+    t.append_u64(b"lookup-tables", lookups.len() as u64);
+    for (table, shapes) in lookups {
+        t.append_bytes(b"lookup-table", &table.descriptor());
+        t.append_u64(b"lookup-inputs", shapes.len() as u64);
+        for s in shapes.iter() {
+            t.append_u64(b"lookup-vars", s.num_vars as u64);
+            t.append_u64(b"lookup-len", s.len as u64);
+        }
+    }
+    Challenges {
+        alpha: t.challenge_scalar(b"lookup-alpha"),
+        beta: t.challenge_scalar(b"lookup-beta"),
+        gamma: t.challenge_scalar(b"lookup-gamma"),
+    }
+}
+
+/// Table `tag`'s rows' denominators `β − γ·τ − t_j − α·f(t_j)`.
+fn table_denominators(table: &LookupTable, tag: usize, c: &Challenges) -> Vec<Fr> {
+    let shift = c.beta - c.gamma * Fr::from(tag as u64);
     match &table.func {
         Some(_) => table
             .outputs()
             .iter()
             .enumerate()
-            .map(|(j, f)| beta - from_i64(table.lo + j as i64) - alpha * f)
+            .map(|(j, f)| shift - from_i64(table.lo + j as i64) - c.alpha * f)
             .collect(),
         None => (0..table.len())
-            .map(|j| beta - from_i64(table.lo + j as i64))
+            .map(|j| shift - from_i64(table.lo + j as i64))
             .collect(),
     }
 }
@@ -197,7 +256,7 @@ fn absorb_values<M: Mode>(t: &mut Transcript, label: &'static [u8], values: &[M:
     }
 }
 
-/// Proves in the clear. See [`prove_in`].
+/// Proves one table's lookups in the clear. See [`prove_in`].
 pub fn prove(
     backend: &dyn Backend,
     table: &LookupTable,
@@ -205,167 +264,201 @@ pub fn prove(
     m: &[Fr],
     transcript: &mut Transcript,
 ) -> (LookupProof, LookupClaims) {
-    prove_in::<Clear>(
-        &mut ProverCtx::clear(),
-        backend,
+    let lookups = [TableLookups {
         table,
-        inputs,
+        inputs: inputs.to_vec(),
         m,
-        transcript,
-    )
+    }];
+    let (proof, mut claims) =
+        prove_in::<Clear>(&mut ProverCtx::clear(), backend, &lookups, transcript);
+    (proof, claims.pop().expect("one table"))
 }
 
-/// Proves that every `(x, y)` of `inputs` is a row of `table`; `m` are the
-/// multiplicities from [`multiplicities`] as field elements (padded to the table).
-pub fn prove_in<M: Mode>(
-    ctx: &mut ProverCtx,
-    backend: &dyn Backend,
-    table: &LookupTable,
-    inputs: &[LookupWitness<'_>],
-    m: &[Fr],
-    transcript: &mut Transcript,
-) -> (LookupProof<M>, LookupClaims<M::Known>) {
-    assert_eq!(m.len(), table.len());
-    assert!(inputs.iter().all(|w| w.y.is_some() == table.is_function()));
-    let shapes: Vec<LookupShape> = inputs
-        .iter()
+fn shapes_of(l: &TableLookups<'_>) -> Vec<LookupShape> {
+    (l.inputs.iter())
         .map(|w| LookupShape {
             num_vars: w.x.len().trailing_zeros() as usize,
             len: w.len,
         })
+        .collect()
+}
+
+/// Proves, for every table of `lookups`, that every `(x, y)` of its inputs
+/// is a row of it; each `m` holds the multiplicities from
+/// [`multiplicities`] as field elements (padded to the table). Returns one
+/// set of claims per table, in order.
+pub fn prove_in<M: Mode>(
+    ctx: &mut ProverCtx,
+    backend: &dyn Backend,
+    lookups: &[TableLookups<'_>],
+    transcript: &mut Transcript,
+) -> (LookupProof<M>, Vec<LookupClaims<M::Known>>) {
+    for l in lookups {
+        assert_eq!(l.m.len(), l.table.len());
+        assert!(l
+            .inputs
+            .iter()
+            .all(|w| w.y.is_some() == l.table.is_function()));
+    }
+    let shapes: Vec<Vec<LookupShape>> = lookups.iter().map(shapes_of).collect();
+    let public: Vec<(&LookupTable, &[LookupShape])> = (lookups.iter().zip(&shapes))
+        .map(|(l, s)| (l.table, s.as_slice()))
         .collect();
-    let (alpha, beta) = challenges(transcript, table, &shapes);
-    let layout = leaf_layout(&shapes);
+    let c = challenges(transcript, &public);
+    let layout = leaf_layout(&public);
+
+    // The leaves: each block's numerators and denominators.
     let mut p = vec![Fr::from(0u64); 1 << layout.vars];
     let mut q = vec![Fr::from(1u64); 1 << layout.vars];
-    for (w, &off) in inputs.iter().zip(&layout.offsets) {
-        for i in 0..w.x.len() {
-            p[off + i] = Fr::from((i < w.len) as u64);
-            q[off + i] = match w.y {
-                Some(y) => beta - w.x[i] - alpha * y[i],
-                None => beta - w.x[i],
-            };
+    let mut inputs = lookups.iter().flat_map(|l| l.inputs.iter());
+    for (block, &off) in layout.blocks.iter().zip(&layout.offsets) {
+        match *block {
+            Block::Input { tag, .. } => {
+                let w = inputs.next().expect("an input per block");
+                let shift = c.beta - c.gamma * Fr::from(tag as u64);
+                for i in 0..w.x.len() {
+                    p[off + i] = Fr::from((i < w.len) as u64);
+                    q[off + i] = match w.y {
+                        Some(y) => shift - w.x[i] - c.alpha * y[i],
+                        None => shift - w.x[i],
+                    };
+                }
+            }
+            Block::Rows { tag, .. } => {
+                let rows = table_denominators(lookups[tag].table, tag, &c);
+                for (j, (m, d)) in lookups[tag].m.iter().zip(rows).enumerate() {
+                    p[off + j] = -*m;
+                    q[off + j] = d;
+                }
+            }
         }
     }
-    let (tree, leaf) = prove_fraction_tree_in::<M>(ctx, backend, p, q, transcript);
-    let mut claims = LookupClaims {
-        x: vec![],
-        y: vec![],
-        multiplicities: EvaluationClaim {
-            point: vec![],
-            value: M::public_known(Fr::from(0u64)),
-        },
-    };
+    let (tree, mut leaf) = prove_fraction_trees_in::<M>(ctx, backend, vec![(p, q)], transcript);
+    let leaf = leaf.pop().expect("one tree");
+
+    // The values at the leaf point that the leaf claims are linear in.
     let mut known = Vec::new();
-    for (w, s) in inputs.iter().zip(&shapes) {
-        let point = leaf.point[..s.num_vars].to_vec();
-        let x = M::fresh(ctx, backend.evaluate(w.x, &point));
-        claims.x.push(EvaluationClaim {
-            point: point.clone(),
-            value: x,
-        });
-        known.push(x);
-        if let Some(y) = w.y {
-            let y = M::fresh(ctx, backend.evaluate(y, &point));
-            claims.y.push(EvaluationClaim { point, value: y });
-            known.push(y);
+    let mut all_claims = Vec::with_capacity(lookups.len());
+    for (l, shapes) in lookups.iter().zip(&shapes) {
+        let mut claims = LookupClaims {
+            x: vec![],
+            y: vec![],
+            multiplicities: EvaluationClaim {
+                point: vec![],
+                value: M::public_known(Fr::from(0u64)),
+            },
+        };
+        for (w, s) in l.inputs.iter().zip(shapes) {
+            let point = leaf.point[..s.num_vars].to_vec();
+            let x = M::fresh(ctx, backend.evaluate(w.x, &point));
+            claims.x.push(EvaluationClaim {
+                point: point.clone(),
+                value: x,
+            });
+            known.push(x);
+            if let Some(y) = w.y {
+                let y = M::fresh(ctx, backend.evaluate(y, &point));
+                claims.y.push(EvaluationClaim { point, value: y });
+                known.push(y);
+            }
         }
+        let point = leaf.point[..l.table.log_size as usize].to_vec();
+        let m = M::fresh(ctx, backend.evaluate(l.m, &point));
+        claims.multiplicities = EvaluationClaim { point, value: m };
+        known.push(m);
+        all_claims.push(claims);
     }
     let values: Vec<M::Sent> = known.iter().map(|k| M::send(ctx, k)).collect();
     absorb_values::<M>(transcript, b"lookup-values", &values);
-    let t_q = table_denominators(table, alpha, beta);
-    let (table_tree, tab) = prove_fraction_tree_in::<M>(ctx, backend, m.to_vec(), t_q, transcript);
-    let inv = |k: &M::Known| {
-        ark_ff::Field::inverse(&M::scalar(k)).unwrap_or_default() // zero only with negligible probability
-    };
-    let inverses = [
-        M::fresh(ctx, inv(&leaf.root_q)),
-        M::fresh(ctx, inv(&tab.root_q)),
-    ];
-    let inverses_sent: Vec<M::Sent> = inverses.iter().map(|k| M::send(ctx, k)).collect();
-    absorb_values::<M>(transcript, b"lookup-inverses", &inverses_sent);
-    let (one_in, m0) = M::prove_product(ctx, &inverses[0], &leaf.root_q, transcript);
-    let (one_tab, m1) = M::prove_product(ctx, &inverses[1], &tab.root_q, transcript);
-    let (lhs, m2) = M::prove_product(ctx, &leaf.root_p, &tab.root_q, transcript);
-    let (rhs, m3) = M::prove_product(ctx, &tab.root_p, &leaf.root_q, transcript);
-    let one = M::public_known(Fr::from(1u64));
-    M::prove_equal(ctx, &one_in, &one);
-    M::prove_equal(ctx, &one_tab, &one);
-    M::prove_equal(ctx, &lhs, &rhs);
-    // The leaf claims' relations to public values (see `verify_in`).
-    let pub_p = M::public_known(M::scalar(&leaf.leaf_p));
-    M::prove_equal(ctx, &leaf.leaf_p, &pub_p);
-    let q_terms = leaf_q_terms::<M::Known>(
-        &shapes,
-        &layout,
-        &leaf.point,
-        table,
-        alpha,
-        beta,
-        &known,
-        M::public_known,
-    );
+
+    // The root is 0/Q with Q invertible.
+    let inv = ark_ff::Field::inverse(&M::scalar(&leaf.root_q)).unwrap_or_default(); // zero only with negligible probability
+    let inverse = M::fresh(ctx, inv);
+    let inverse_sent = M::send(ctx, &inverse);
+    M::absorb_sent(transcript, b"lookup-inverse", &inverse_sent);
+    let (one, product) = M::prove_product(ctx, &inverse, &leaf.root_q, transcript);
+    M::prove_equal(ctx, &one, &M::public_known(Fr::from(1u64)));
+    M::prove_equal(ctx, &leaf.root_p, &M::public_known(Fr::from(0u64)));
+
+    // The leaf claims against the values and the public parts (see `verify_in`).
+    let (p_terms, q_terms) =
+        leaf_terms::<M::Known>(&public, &layout, &leaf.point, &c, &known, M::public_known);
+    M::prove_equal(ctx, &leaf.leaf_p, &M::combine_known(&p_terms));
     M::prove_equal(ctx, &leaf.leaf_q, &M::combine_known(&q_terms));
-    let t_pub = M::public_known(M::scalar(&tab.leaf_q));
-    M::prove_equal(ctx, &tab.leaf_q, &t_pub);
-    claims.multiplicities = EvaluationClaim {
-        point: tab.point,
-        value: tab.leaf_p,
+    let proof = LookupProof {
+        tree,
+        values,
+        inverse: inverse_sent,
+        products: vec![product],
     };
-    (
-        LookupProof {
-            tree,
-            values,
-            table: table_tree,
-            inverses: inverses_sent,
-            products: vec![m0, m1, m2, m3],
-        },
-        claims,
-    )
+    (proof, all_claims)
 }
 
-/// `Σ_k w_k·(β − x_k − α·y_k) + (1 − Σ_k w_k)` as `(coefficient, value)`
-/// pairs: the leaves' denominators at the leaf point, the blocks' MLEs
-/// weighted by where they sit plus the padding (`q = 1`).
-#[allow(clippy::too_many_arguments)]
-fn leaf_q_terms<V: Clone>(
-    shapes: &[LookupShape],
+/// A linear combination: `(coefficient, value)` pairs.
+type Terms<V> = Vec<(Fr, V)>;
+
+/// The leaves' numerator and denominator MLEs at the leaf point as
+/// `(coefficient, value)` pairs over the sent `values` and public
+/// constants: per block its weight times the padding indicator or `−m̃`
+/// (numerators), `β − γ·τ − x̃ − α·ỹ` or the table's public
+/// `β − γ·τ − t̃ − α·f̃` (denominators), plus the padding (`q = 1`).
+fn leaf_terms<V: Clone>(
+    lookups: &[(&LookupTable, &[LookupShape])],
     layout: &LeafLayout,
     point: &[Fr],
-    table: &LookupTable,
-    alpha: Fr,
-    beta: Fr,
+    c: &Challenges,
     values: &[V],
     public: impl Fn(Fr) -> V,
-) -> Vec<(Fr, V)> {
-    let mut terms = Vec::new();
-    let mut constant = Fr::from(1u64);
-    let mut it = values.iter();
-    for (s, &off) in shapes.iter().zip(&layout.offsets) {
-        let weight = block_weight(point, s.num_vars, off);
-        constant += weight * beta - weight;
-        terms.push((-weight, it.next().expect("x value").clone()));
-        if table.is_function() {
-            terms.push((-weight * alpha, it.next().expect("y value").clone()));
+) -> (Terms<V>, Terms<V>) {
+    // Where each table's values start in `values`: its inputs' x (and y),
+    // then its m.
+    let mut starts = Vec::with_capacity(lookups.len());
+    let mut at = 0;
+    for (table, shapes) in lookups {
+        starts.push(at);
+        at += shapes.len() * if table.is_function() { 2 } else { 1 } + 1;
+    }
+    let (mut p_terms, mut q_terms) = (Vec::new(), Vec::new());
+    let (mut p_const, mut q_const) = (Fr::from(0u64), Fr::from(1u64));
+    let mut input_index = vec![0usize; lookups.len()];
+    for (block, &off) in layout.blocks.iter().zip(&layout.offsets) {
+        let weight = block_weight(point, block.num_vars(), off);
+        q_const -= weight;
+        match *block {
+            Block::Input { tag, shape } => {
+                let per = if lookups[tag].0.is_function() { 2 } else { 1 };
+                let k = starts[tag] + per * input_index[tag];
+                input_index[tag] += 1;
+                p_const += weight * prefix_indicator(&point[..shape.num_vars], shape.len);
+                q_const += weight * (c.beta - c.gamma * Fr::from(tag as u64));
+                q_terms.push((-weight, values[k].clone()));
+                if per == 2 {
+                    q_terms.push((-weight * c.alpha, values[k + 1].clone()));
+                }
+            }
+            Block::Rows { tag, num_vars } => {
+                let table = lookups[tag].0;
+                let m_index =
+                    starts[tag] + lookups[tag].1.len() * if table.is_function() { 2 } else { 1 };
+                p_terms.push((-weight, values[m_index].clone()));
+                let rows = table_q_expected(
+                    table,
+                    &point[..num_vars],
+                    c.alpha,
+                    c.beta - c.gamma * Fr::from(tag as u64),
+                );
+                q_const += weight * rows;
+            }
         }
     }
-    terms.push((Fr::from(1u64), public(constant)));
-    terms
+    p_terms.push((Fr::from(1u64), public(p_const)));
+    q_terms.push((Fr::from(1u64), public(q_const)));
+    (p_terms, q_terms)
 }
 
-/// The leaves' numerators at the leaf point: the padding indicators.
-fn leaf_p_expected(shapes: &[LookupShape], layout: &LeafLayout, point: &[Fr]) -> Fr {
-    shapes
-        .iter()
-        .zip(&layout.offsets)
-        .map(|(s, &off)| {
-            block_weight(point, s.num_vars, off) * prefix_indicator(&point[..s.num_vars], s.len)
-        })
-        .sum()
-}
-
-/// The table side's denominator MLE at `point`, from the public table.
-fn table_q_expected(table: &LookupTable, point: &[Fr], alpha: Fr, beta: Fr) -> Fr {
+/// A table's rows' denominator MLE at `point` (`shift = β − γ·τ`), from
+/// the public table.
+fn table_q_expected(table: &LookupTable, point: &[Fr], alpha: Fr, shift: Fr) -> Fr {
     let t_in = table.input_mle(point);
     let t_out = if table.is_function() {
         let eq = crate::poly::eq_table(point);
@@ -373,113 +466,113 @@ fn table_q_expected(table: &LookupTable, point: &[Fr], alpha: Fr, beta: Fr) -> F
     } else {
         Fr::from(0u64)
     };
-    beta - t_in - alpha * t_out
+    shift - t_in - alpha * t_out
 }
 
-/// Verifies in the clear. See [`verify_in`].
+/// Verifies one table's lookups in the clear. See [`verify_in`].
 pub fn verify(
     table: &LookupTable,
     shapes: &[LookupShape],
     proof: &LookupProof,
     transcript: &mut Transcript,
 ) -> Result<LookupClaims, ProtocolError> {
-    verify_in::<Clear>(&mut VerifierCtx::clear(), table, shapes, proof, transcript)
+    let mut claims = verify_in::<Clear>(
+        &mut VerifierCtx::clear(),
+        &[(table, shapes)],
+        proof,
+        transcript,
+    )?;
+    Ok(claims.pop().expect("one table"))
 }
 
-/// Verifies a batched lookup against `table` for tensors of `shapes`.
+/// Verifies the lookups of `lookups` (each table and the shapes of the
+/// tensors looked up in it, in the prover's order); returns one set of
+/// claims per table.
 pub fn verify_in<M: Mode>(
     ctx: &mut VerifierCtx,
-    table: &LookupTable,
-    shapes: &[LookupShape],
+    lookups: &[(&LookupTable, &[LookupShape])],
     proof: &LookupProof<M>,
     transcript: &mut Transcript,
-) -> Result<LookupClaims<M::Value>, ProtocolError> {
-    let per_input = if table.is_function() { 2 } else { 1 };
-    if proof.values.len() != shapes.len() * per_input
-        || proof.inverses.len() != 2
-        || proof.products.len() != 4
-    {
+) -> Result<Vec<LookupClaims<M::Value>>, ProtocolError> {
+    let count: usize = (lookups.iter())
+        .map(|(t, s)| s.len() * if t.is_function() { 2 } else { 1 } + 1)
+        .sum();
+    if proof.values.len() != count || proof.products.len() != 1 {
         return Err(ProtocolError::Malformed {
             gadget: GADGET,
-            what: "wrong number of looked-up values, inverses or products",
+            what: "wrong number of looked-up values or root products",
         });
     }
-    for s in shapes {
-        assert!(s.len <= 1 << s.num_vars, "lookup length exceeds the tensor");
-    }
-    let (alpha, beta) = challenges(transcript, table, shapes);
-    let layout = leaf_layout(shapes);
-    let leaf = verify_fraction_tree_in::<M>(ctx, layout.vars, &proof.tree, transcript)?;
-    absorb_values::<M>(transcript, b"lookup-values", &proof.values);
-    let values: Vec<M::Value> = proof.values.iter().map(M::received).collect();
-    let mut claims = LookupClaims {
-        x: vec![],
-        y: vec![],
-        multiplicities: EvaluationClaim {
-            point: vec![],
-            value: M::public(&ctx.ped, Fr::from(0u64)),
-        },
-    };
-    let mut it = values.iter();
-    for s in shapes {
-        let point = leaf.point[..s.num_vars].to_vec();
-        claims.x.push(EvaluationClaim {
-            point: point.clone(),
-            value: it.next().expect("counted").clone(),
-        });
-        if table.is_function() {
-            claims.y.push(EvaluationClaim {
-                point,
-                value: it.next().expect("counted").clone(),
-            });
+    for (_, shapes) in lookups {
+        for s in shapes.iter() {
+            assert!(s.len <= 1 << s.num_vars, "lookup length exceeds the tensor");
         }
     }
-    let tab = verify_fraction_tree_in::<M>(ctx, table.log_size as usize, &proof.table, transcript)?;
-    absorb_values::<M>(transcript, b"lookup-inverses", &proof.inverses);
-    let inverses: Vec<M::Value> = proof.inverses.iter().map(M::received).collect();
-    let pr = &proof.products;
-    let one_in = M::verify_product(ctx, &inverses[0], &leaf.root_q, &pr[0], transcript);
-    let one_tab = M::verify_product(ctx, &inverses[1], &tab.root_q, &pr[1], transcript);
-    let lhs = M::verify_product(ctx, &leaf.root_p, &tab.root_q, &pr[2], transcript);
-    let rhs = M::verify_product(ctx, &tab.root_p, &leaf.root_q, &pr[3], transcript);
+    let c = challenges(transcript, lookups);
+    let layout = leaf_layout(lookups);
+    let leaf = verify_fraction_trees_in::<M>(ctx, &[layout.vars], &proof.tree, transcript)?
+        .pop()
+        .expect("one tree");
+    absorb_values::<M>(transcript, b"lookup-values", &proof.values);
+    let values: Vec<M::Value> = proof.values.iter().map(M::received).collect();
+    let mut all_claims = Vec::with_capacity(lookups.len());
+    let mut it = values.iter();
+    for (table, shapes) in lookups {
+        let mut claims = LookupClaims {
+            x: vec![],
+            y: vec![],
+            multiplicities: EvaluationClaim {
+                point: vec![],
+                value: M::public(&ctx.ped, Fr::from(0u64)),
+            },
+        };
+        for s in shapes.iter() {
+            let point = leaf.point[..s.num_vars].to_vec();
+            claims.x.push(EvaluationClaim {
+                point: point.clone(),
+                value: it.next().expect("counted").clone(),
+            });
+            if table.is_function() {
+                claims.y.push(EvaluationClaim {
+                    point,
+                    value: it.next().expect("counted").clone(),
+                });
+            }
+        }
+        claims.multiplicities = EvaluationClaim {
+            point: leaf.point[..table.log_size as usize].to_vec(),
+            value: it.next().expect("counted").clone(),
+        };
+        all_claims.push(claims);
+    }
+    M::absorb_sent(transcript, b"lookup-inverse", &proof.inverse);
+    let inverse = M::received(&proof.inverse);
+    let one = M::verify_product(ctx, &inverse, &leaf.root_q, &proof.products[0], transcript);
     let ped = ctx.ped;
-    let one = M::public(&ped, Fr::from(1u64));
     let reject = |what| ProtocolError::Rejected {
         gadget: GADGET,
         what,
     };
-    if !M::require_equal(ctx, &one_in, &one) || !M::require_equal(ctx, &one_tab, &one) {
+    if !M::require_equal(ctx, &one, &M::public(&ped, Fr::from(1u64))) {
         return Err(reject("a denominator is zero"));
     }
-    if !M::require_equal(ctx, &lhs, &rhs) {
+    if !M::require_equal(ctx, &leaf.root_p, &M::public(&ped, Fr::from(0u64))) {
         return Err(reject(
-            "looked-up values are not in the table (logUp sums differ)",
+            "looked-up values are not rows of their tables (the logUp sum is not zero)",
         ));
     }
-    let p_expected = M::public(&ped, leaf_p_expected(shapes, &layout, &leaf.point));
-    if !M::require_equal(ctx, &leaf.leaf_p, &p_expected) {
-        return Err(reject("numerators are not the padding indicator"));
+    let (p_terms, q_terms) = leaf_terms(lookups, &layout, &leaf.point, &c, &values, |v| {
+        M::public(&ped, v)
+    });
+    if !M::require_equal(ctx, &leaf.leaf_p, &M::combine(&p_terms)) {
+        return Err(reject(
+            "numerators are not the padding indicators and multiplicities",
+        ));
     }
-    let q_terms = leaf_q_terms(
-        shapes,
-        &layout,
-        &leaf.point,
-        table,
-        alpha,
-        beta,
-        &values,
-        |v| M::public(&ped, v),
-    );
     if !M::require_equal(ctx, &leaf.leaf_q, &M::combine(&q_terms)) {
-        return Err(reject("denominators do not match the looked-up values"));
+        return Err(reject(
+            "denominators do not match the looked-up values and the public tables",
+        ));
     }
-    let t_expected = M::public(&ped, table_q_expected(table, &tab.point, alpha, beta));
-    if !M::require_equal(ctx, &tab.leaf_q, &t_expected) {
-        return Err(reject("table denominators do not match the public table"));
-    }
-    claims.multiplicities = EvaluationClaim {
-        point: tab.point,
-        value: tab.leaf_p,
-    };
-    Ok(claims)
+    Ok(all_claims)
 }

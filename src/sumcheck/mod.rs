@@ -38,7 +38,11 @@ pub(crate) fn absorb_statement(transcript: &mut Transcript, num_vars: usize, sop
     transcript.append_u64(b"sumcheck-terms", sop.terms().len() as u64);
     for (c, factors) in sop.terms() {
         transcript.append_scalar(b"sumcheck-term-coeff", c);
-        let ids: Vec<u8> = factors.iter().map(|&k| k as u8).collect();
+        // Two bytes per table index: a batched shape (many lookup trees) has
+        // more than 256 tables, and an index must not alias another.
+        let ids: Vec<u8> = (factors.iter())
+            .flat_map(|&k| u16::try_from(k).expect("at most 2^16 tables").to_le_bytes())
+            .collect();
         transcript.append_bytes(b"sumcheck-term-factors", &ids);
     }
 }

@@ -72,3 +72,20 @@ pub fn matmul_i64(a: &[i64], b: &[i64], m: usize, k: usize, n: usize) -> Vec<i64
     }
     c
 }
+
+/// The one message with which the lookup argument refuses values that are
+/// not rows of their tables (all tables are checked in one argument, so it
+/// cannot name the table).
+pub const LOOKUP_REJECTED: &str =
+    "lookup: looked-up values are not rows of their tables (the logUp sum is not zero)";
+
+/// The lookup tables (plan order) that committed `values` leave: the
+/// witness-side account of which table a forgery breaks, for tests that
+/// assert the lookup argument caught it.
+pub fn tables_left(plan: &zkllm::circuit::Plan, values: &[Vec<i64>]) -> Vec<usize> {
+    use zkllm::circuit::prover::lookup_inputs;
+    use zkllm::protocols::lookup::multiplicities;
+    (0..plan.tables.len())
+        .filter(|&ti| multiplicities(&plan.tables[ti], &lookup_inputs(plan, values, ti)).is_err())
+        .collect()
+}
