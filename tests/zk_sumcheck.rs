@@ -502,7 +502,7 @@ fn committed_claims_close_in_a_hidden_opening() {
         let blinds: Vec<Fr> = secrets.iter().map(|s| s.blind).collect();
         let opening = pcs
             .open_batch_hidden(
-                be, &tables, &hints, &cs, &out.point, &values, &coms, &blinds, &mut t, rng,
+                be, &tables, &hints, &cs, &out.point, &values, &blinds, &mut t, rng,
             )
             .unwrap();
         (lc(&ped, &claim_secret), p, finals, zero, coms, opening)
@@ -540,8 +540,8 @@ fn committed_claims_close_in_a_hidden_opening() {
         assert_eq!(handed.len(), coms.len());
         let cs: Vec<_> = table_order.iter().map(|k| &committed[*k].0).collect();
         let opened = handed;
-        let opened: Vec<G1Projective> = opened.iter().map(Lc::eval).collect();
-        pcs.verify_batch_hidden(be, &cs, &ec.point, &opened, opening, &mut t)
+        let combine = |alphas: &[Fr]| Lc::combine(alphas.iter().copied().zip(&opened)).eval();
+        pcs.verify_batch_hidden(be, &cs, &ec.point, opened.len(), &combine, opening, &mut t)
             .map_err(|e| format!("opening: {e}"))
     };
     let mut rng = StdRng::seed_from_u64(30);

@@ -326,7 +326,6 @@ impl Hyrax {
         commitments: &[&HyraxCommitment],
         point: &[Fr],
         values: &[Fr],
-        value_coms: &[G1Projective],
         blinds: &[Fr],
         transcript: &mut Transcript,
         rng: &mut R,
@@ -338,7 +337,7 @@ impl Hyrax {
             hints,
             commitments,
             point,
-            (Values::Committed(value_coms), values, blinds),
+            (Values::Committed(values.len()), values, blinds),
             transcript,
             rng,
         )
@@ -378,7 +377,10 @@ impl Hyrax {
         let y_blind: Fr = value_blinds.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
         let claimed = match stated {
             Values::Public(_) => ipa::Claimed::Public(y),
-            Values::Committed(_) => stated.combine(&alphas),
+            // The combination's commitment `Σ α_i·Com(y_i)`, in one step.
+            Values::Committed(_) => {
+                ipa::Claimed::Committed(self.gens.u * y + self.gens.h * y_blind)
+            }
         };
         let b = backend.eq_table(&point[..col_vars]);
         let ipa = ipa::prove_claimed(
@@ -415,22 +417,33 @@ impl Hyrax {
         )
     }
 
-    /// Verifies a batched opening to hidden values: every `commitments[i]`
-    /// opens at `point` to the value `value_coms[i]` commits to.
+    /// Verifies a batched opening to `count` hidden values: every
+    /// `commitments[i]` opens at `point` to the value that the caller's
+    /// `i`-th value commitment commits to. `combine(α)` returns
+    /// `Σ_i α_i·Com(y_i)`: the caller combines its commitments (kept
+    /// symbolic, see `zk::lc`) in one multi-scalar multiplication rather
+    /// than evaluating each.
+    #[allow(clippy::too_many_arguments)]
     pub fn verify_batch_hidden(
         &self,
         backend: &dyn Backend,
         commitments: &[&HyraxCommitment],
         point: &[Fr],
-        value_coms: &[G1Projective],
+        count: usize,
+        combine: &dyn Fn(&[Fr]) -> G1Projective,
         proof: &HyraxOpening,
         transcript: &mut Transcript,
     ) -> Result<(), PcsError> {
-        self.verify_values(
+        let num_vars = check_batch(self, commitments, point, count)?;
+        let alphas = absorb_batch(commitments, point, &Values::Committed(count), transcript);
+        let claimed = ipa::Claimed::Committed(combine(&alphas));
+        self.verify_combined(
             backend,
             commitments,
             point,
-            Values::Committed(value_coms),
+            num_vars,
+            &alphas,
+            &claimed,
             proof,
             transcript,
         )
@@ -446,19 +459,44 @@ impl Hyrax {
         transcript: &mut Transcript,
     ) -> Result<(), PcsError> {
         let num_vars = check_batch(self, commitments, point, values.len())?;
-        let col_vars = self.col_vars(num_vars);
         let alphas = absorb_batch(commitments, point, &values, transcript);
+        let claimed = match values {
+            Values::Public(v) => {
+                ipa::Claimed::Public(v.iter().zip(&alphas).map(|(v, a)| *v * a).sum())
+            }
+            Values::Committed(_) => unreachable!("hidden openings use verify_batch_hidden"),
+        };
+        self.verify_combined(
+            backend,
+            commitments,
+            point,
+            num_vars,
+            &alphas,
+            &claimed,
+            proof,
+            transcript,
+        )
+    }
+
+    /// The IPA on the commitments combined by `α` against the combined claim.
+    #[allow(clippy::too_many_arguments)]
+    fn verify_combined(
+        &self,
+        backend: &dyn Backend,
+        commitments: &[&HyraxCommitment],
+        point: &[Fr],
+        num_vars: usize,
+        alphas: &[Fr],
+        claimed: &ipa::Claimed,
+        proof: &HyraxOpening,
+        transcript: &mut Transcript,
+    ) -> Result<(), PcsError> {
+        let col_vars = self.col_vars(num_vars);
         let row_eq = backend.eq_table(&point[col_vars..]);
-        let combined = combined_commitment(backend, commitments, &alphas, &row_eq);
+        let combined = combined_commitment(backend, commitments, alphas, &row_eq);
         let b = backend.eq_table(&point[..col_vars]);
         ipa::verify_claimed(
-            backend,
-            &self.gens,
-            &combined,
-            &b,
-            &values.combine(&alphas),
-            &proof.ipa,
-            transcript,
+            backend, &self.gens, &combined, &b, claimed, &proof.ipa, transcript,
         )
     }
 }
@@ -525,12 +563,10 @@ fn absorb_batch(
     transcript.append_scalars(b"hyrax-point", point);
     match values {
         Values::Public(v) => transcript.append_scalars(b"hyrax-values", v),
-        Values::Committed(c) => {
-            transcript.append_u64(b"hyrax-value-commitments", c.len() as u64);
-            for p in *c {
-                transcript.append_projective(b"hyrax-value-commitments", p);
-            }
-        }
+        // Hidden values are not absorbed: each is a commitment the verifier
+        // derived from points the transcript already holds and from public
+        // challenges, so it is fixed before `α` is drawn.
+        Values::Committed(n) => transcript.append_u64(b"hyrax-hidden-values", *n as u64),
     }
     let alpha = transcript.challenge_scalar(b"hyrax-batch-alpha");
     let mut powers = Vec::with_capacity(values.len());
@@ -547,26 +583,15 @@ fn absorb_batch(
 #[derive(Clone, Copy, Debug)]
 pub enum Values<'a> {
     Public(&'a [Fr]),
-    Committed(&'a [G1Projective]),
+    /// This many hidden values.
+    Committed(usize),
 }
 
 impl Values<'_> {
     fn len(&self) -> usize {
         match self {
             Values::Public(v) => v.len(),
-            Values::Committed(c) => c.len(),
-        }
-    }
-
-    /// `Σ α_i·y_i`, public or committed.
-    fn combine(&self, alphas: &[Fr]) -> ipa::Claimed {
-        match self {
-            Values::Public(v) => {
-                ipa::Claimed::Public(v.iter().zip(alphas).map(|(v, a)| *v * a).sum())
-            }
-            Values::Committed(c) => {
-                ipa::Claimed::Committed(c.iter().zip(alphas).map(|(c, a)| *c * a).sum())
-            }
+            Values::Committed(n) => *n,
         }
     }
 }

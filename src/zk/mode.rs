@@ -25,7 +25,7 @@ use super::sigma::{ZeroProof, ZeroProver, ZeroVerifier};
 use super::sumcheck::{self as zs, Committed, FinalProof};
 use crate::backend::Backend;
 use crate::commit::{Hyrax, HyraxCommitment, HyraxHint, HyraxOpening, PcsError};
-use crate::field::{Fr, G1Affine, G1Projective};
+use crate::field::{Fr, G1Affine};
 use crate::poly::SumOfProducts;
 use crate::sumcheck::{self, Plain, RoundCodec, SumcheckError, SumcheckProof};
 use crate::transcript::Transcript;
@@ -593,7 +593,6 @@ impl Mode for Hidden {
         values: &[Secret],
         t: &mut Transcript,
     ) -> Result<HyraxOpening, PcsError> {
-        let coms: Vec<G1Projective> = values.iter().map(|s| ctx.ped.commit(s)).collect();
         let vals: Vec<Fr> = values.iter().map(|s| s.value).collect();
         let blinds: Vec<Fr> = values.iter().map(|s| s.blind).collect();
         pcs.open_batch_hidden(
@@ -603,7 +602,6 @@ impl Mode for Hidden {
             commitments,
             point,
             &vals,
-            &coms,
             &blinds,
             t,
             &mut ctx.rng,
@@ -618,8 +616,17 @@ impl Mode for Hidden {
         proof: &HyraxOpening,
         t: &mut Transcript,
     ) -> Result<(), PcsError> {
-        let points: Vec<G1Projective> = values.iter().map(Lc::eval).collect();
-        pcs.verify_batch_hidden(backend, commitments, point, &points, proof, t)
+        // Σ α_i·value_i as one combination of the proof's points: one MSM.
+        let combine = |alphas: &[Fr]| Lc::combine(alphas.iter().copied().zip(values)).eval();
+        pcs.verify_batch_hidden(
+            backend,
+            commitments,
+            point,
+            values.len(),
+            &combine,
+            proof,
+            t,
+        )
     }
 }
 
