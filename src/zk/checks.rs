@@ -46,15 +46,15 @@ impl Checks {
     /// (only a cheating prover pays for that).
     pub fn verify<R: RngCore + CryptoRng>(self, rng: &mut R) -> Result<(), &'static str> {
         let total: usize = self.equations.iter().map(|(_, t)| t.len()).sum();
-        let mut points = Vec::with_capacity(total);
-        let mut scalars = Vec::with_capacity(total);
-        for (_, terms) in &self.equations {
+        let mut terms: Vec<(Fr, G1Affine)> = Vec::with_capacity(total);
+        for (_, eq) in &self.equations {
             let w = Fr::rand(rng);
-            for (s, p) in terms {
-                points.push(*p);
-                scalars.push(*s * w);
-            }
+            terms.extend(eq.iter().map(|(s, p)| (*s * w, *p)));
         }
+        // A point appears in many equations (a round commitment in every
+        // claim derived from it, the generators in all): one term each.
+        let terms = super::lc::merge_terms(terms);
+        let (scalars, points): (Vec<Fr>, Vec<G1Affine>) = terms.into_iter().unzip();
         if G1Projective::msm_unchecked(&points, &scalars).is_zero() {
             return Ok(());
         }

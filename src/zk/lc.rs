@@ -38,15 +38,7 @@ impl Lc {
             out.extend(v.terms.iter().map(|(k, p)| (*k * c, *p)));
         }
         if out.len() > 8 {
-            out.sort_by_key(|(_, p)| point_key(p));
-            let mut merged: Vec<(Fr, G1Affine)> = Vec::with_capacity(out.len());
-            for (k, p) in out {
-                match merged.last_mut() {
-                    Some((km, pm)) if *pm == p => *km += k,
-                    _ => merged.push((k, p)),
-                }
-            }
-            out = merged;
+            out = merge_terms(out);
         }
         Self { terms: out }
     }
@@ -62,11 +54,24 @@ impl Lc {
     }
 }
 
-fn point_key(p: &G1Affine) -> [u8; 48] {
-    use ark_serialize::CanonicalSerialize;
-    let mut b = [0u8; 48];
-    p.serialize_compressed(&mut b[..]).expect("48 bytes");
-    b
+/// `terms` with the coefficients of equal points added: one term per
+/// distinct point (in an order fixed by the points alone).
+pub(crate) fn merge_terms(mut terms: Vec<(Fr, G1Affine)>) -> Vec<(Fr, G1Affine)> {
+    terms.sort_unstable_by_key(|(_, p)| point_key(p));
+    let mut merged: Vec<(Fr, G1Affine)> = Vec::with_capacity(terms.len());
+    for (k, p) in terms {
+        match merged.last_mut() {
+            Some((km, pm)) if *pm == p => *km += k,
+            _ => merged.push((k, p)),
+        }
+    }
+    merged
+}
+
+/// A sort key equal for equal points: the coordinates' internal
+/// (Montgomery) limbs, which are canonical, so no conversion is needed.
+fn point_key(p: &G1Affine) -> ([u64; 6], [u64; 6], bool) {
+    (p.x.0 .0, p.y.0 .0, p.infinity)
 }
 
 impl std::ops::Sub for &Lc {
