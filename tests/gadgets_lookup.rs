@@ -549,7 +549,11 @@ fn tables_in_one_proof_are_kept_apart() {
                 eval(&ms[i], &c.multiplicities.point)
             );
         }
-        assert_eq!(proof.tree.tops.len(), 1, "one tree for both tables");
+        assert_eq!(
+            proof.tree.tops.len(),
+            3,
+            "leaves 256 + 32 + 8 + 8: three trees"
+        );
         let shapes: Vec<[LookupShape; 1]> = (0..2)
             .map(|i| {
                 [LookupShape {

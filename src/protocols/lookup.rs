@@ -7,15 +7,16 @@
 //!
 //! Every table of a proof is checked at once, as one lookup into the union
 //! of the tables tagged by their index `τ`: each denominator carries
-//! `− γ·τ`, and one fraction tree holds every looked-up tensor (numerator
-//! `p_i = [i < len]`, which excludes padding entries) and every table's rows
-//! (numerator `−m_j`), so the lookups are valid iff the tree's root is
-//! `0/Q` with `Q ≠ 0`. The tag keeps a value in one table from counting as
+//! `− γ·τ`, and one set of fraction-tree leaves holds every looked-up tensor
+//! (numerator `p_i = [i < len]`, which excludes padding entries) and every
+//! table's rows (numerator `−m_j`), so the lookups are valid iff the leaves'
+//! fractions sum to `0/Q` with `Q ≠ 0`. The leaves are cut into at most four
+//! trees of power-of-two sizes (so little of them is padding), proven as
+//! one batch, whose roots are added as fractions. The tag keeps a value in one table from counting as
 //! a row of another (a lookup into `{(τ, t, f(t))}`, three columns combined
 //! by `α, γ`: a false statement survives with probability about
-//! `(entries + rows)·3/|F|`). One tree instead of two per table: one
-//! sumcheck per depth for the whole proof, four top values, and one root
-//! relation.
+//! `(entries + rows)·3/|F|`). A few trees instead of two per table: one
+//! sumcheck per depth for the whole proof and one root relation.
 //!
 //! The verifier computes the numerators' padding indicators, each table's
 //! input column MLE (closed form) and its output column from the public
@@ -72,16 +73,18 @@ pub struct TableLookups<'a> {
 /// Every table's lookups in one argument.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LookupProof<M: Mode = Clear> {
-    /// The one fraction tree over every table's inputs and rows.
+    /// The fraction trees over every table's inputs and rows.
     pub tree: FractionTreesProof<M>,
-    /// At the tree's leaf point (restricted to each tensor's variables),
+    /// At each block's tree's leaf point (restricted to its variables),
     /// per table in order: each looked-up tensor's `x̃` (and, for a function
     /// table, `ỹ`), then the multiplicities' `m̃`.
     pub values: Vec<M::Sent>,
-    /// `1/Q` of the root: the denominators are non-zero because their
-    /// product has an inverse.
+    /// `1/Q` of the roots' sum `P/Q`: the denominators are non-zero
+    /// because their product has an inverse.
     pub inverse: M::Sent,
-    /// `inverse · Q` (shown equal to 1): one product.
+    /// Per tree after the first, the three products of adding its root to
+    /// the sum so far (`P·Q_t`, `P_t·Q`, `Q·Q_t`); then `inverse · Q` (shown
+    /// equal to 1).
     pub products: Vec<M::Product>,
 }
 
@@ -130,14 +133,24 @@ impl Block {
     }
 }
 
-/// Where every block sits among the tree's leaves: per table its inputs,
+/// The most trees the leaves are split into (see [`leaf_layout`]).
+const MAX_TREES: usize = 4;
+
+/// Where every block sits among the trees' leaves: per table its inputs,
 /// then its rows; sorted by size (largest first, ties in that order) and
-/// laid end to end, so every block starts at a multiple of its own size;
-/// the leaves past the last block are padding with `p = 0, q = 1`. Derived
+/// laid end to end, so every block starts at a multiple of its own size.
+/// The leaves are cut into trees of the sizes of the total's highest bits
+/// (sorted powers of two fill each exactly), at most [`MAX_TREES`]; the
+/// last tree takes the rest, padded with `p = 0, q = 1` to a power of two.
+/// One tree padded to a power of two could hold up to twice the real
+/// leaves; this holds at most `1 + 2^{1−MAX_TREES}` times them. Derived
 /// from the public shapes alone.
 struct LeafLayout {
-    vars: usize,
+    /// Variables of each tree.
+    trees: Vec<usize>,
     blocks: Vec<Block>,
+    /// Per block: its tree and its offset in that tree's leaves.
+    tree_of: Vec<usize>,
     offsets: Vec<usize>,
 }
 
@@ -152,15 +165,34 @@ fn leaf_layout(lookups: &[(&LookupTable, &[LookupShape])]) -> LeafLayout {
     }
     let mut order: Vec<usize> = (0..blocks.len()).collect();
     order.sort_by(|&a, &b| blocks[b].num_vars().cmp(&blocks[a].num_vars()));
-    let mut offsets = vec![0; blocks.len()];
-    let mut end = 0usize;
+    let mut left: usize = blocks.iter().map(|b| 1usize << b.num_vars()).sum();
+    let mut trees = Vec::new();
+    let (mut tree_of, mut offsets) = (vec![0; blocks.len()], vec![0; blocks.len()]);
+    let (mut size, mut end) = (0usize, 0usize);
     for &k in &order {
+        if end == size {
+            // A new tree: the highest bit of what is left, or all of it.
+            size = if trees.len() + 1 < MAX_TREES {
+                1 << (usize::BITS - 1 - left.leading_zeros())
+            } else {
+                left.next_power_of_two()
+            };
+            trees.push(size.trailing_zeros() as usize);
+            end = 0;
+        }
+        let len = 1usize << blocks[k].num_vars();
+        tree_of[k] = trees.len() - 1;
         offsets[k] = end;
-        end += 1 << blocks[k].num_vars();
+        end += len;
+        left -= len;
+    }
+    if trees.is_empty() {
+        trees.push(0);
     }
     LeafLayout {
-        vars: end.max(1).next_power_of_two().trailing_zeros() as usize,
+        trees,
         blocks,
+        tree_of,
         offsets,
     }
 }
@@ -306,12 +338,16 @@ pub fn prove_in<M: Mode>(
         .collect();
     let c = challenges(transcript, &public);
     let layout = leaf_layout(&public);
+    let one = Fr::from(1u64);
 
-    // The leaves: each block's numerators and denominators.
-    let mut p = vec![Fr::from(0u64); 1 << layout.vars];
-    let mut q = vec![Fr::from(1u64); 1 << layout.vars];
+    // The leaves: each block's numerators and denominators, in its tree.
+    let mut leaves: Vec<(Vec<Fr>, Vec<Fr>)> = (layout.trees.iter())
+        .map(|&n| (vec![Fr::from(0u64); 1 << n], vec![Fr::from(1u64); 1 << n]))
+        .collect();
     let mut inputs = lookups.iter().flat_map(|l| l.inputs.iter());
-    for (block, &off) in layout.blocks.iter().zip(&layout.offsets) {
+    for (k, block) in layout.blocks.iter().enumerate() {
+        let (p, q) = &mut leaves[layout.tree_of[k]];
+        let off = layout.offsets[k];
         match *block {
             Block::Input { tag, .. } => {
                 let w = inputs.next().expect("an input per block");
@@ -333,12 +369,13 @@ pub fn prove_in<M: Mode>(
             }
         }
     }
-    let (tree, mut leaf) = prove_fraction_trees_in::<M>(ctx, backend, vec![(p, q)], transcript);
-    let leaf = leaf.pop().expect("one tree");
+    let (tree, leaf) = prove_fraction_trees_in::<M>(ctx, backend, leaves, transcript);
+    let points: Vec<&[Fr]> = block_points(&layout, leaf.iter().map(|l| l.point.as_slice()));
 
     // The values at the leaf point that the leaf claims are linear in.
     let mut known = Vec::new();
     let mut all_claims = Vec::with_capacity(lookups.len());
+    let mut block_points = points.iter();
     for (l, shapes) in lookups.iter().zip(&shapes) {
         let mut claims = LookupClaims {
             x: vec![],
@@ -349,7 +386,7 @@ pub fn prove_in<M: Mode>(
             },
         };
         for (w, s) in l.inputs.iter().zip(shapes) {
-            let point = leaf.point[..s.num_vars].to_vec();
+            let point = block_points.next().expect("a block per input")[..s.num_vars].to_vec();
             let x = M::fresh(ctx, backend.evaluate(w.x, &point));
             claims.x.push(EvaluationClaim {
                 point: point.clone(),
@@ -362,7 +399,8 @@ pub fn prove_in<M: Mode>(
                 known.push(y);
             }
         }
-        let point = leaf.point[..l.table.log_size as usize].to_vec();
+        let point =
+            block_points.next().expect("a block per table")[..l.table.log_size as usize].to_vec();
         let m = M::fresh(ctx, backend.evaluate(l.m, &point));
         claims.multiplicities = EvaluationClaim { point, value: m };
         known.push(m);
@@ -371,25 +409,38 @@ pub fn prove_in<M: Mode>(
     let values: Vec<M::Sent> = known.iter().map(|k| M::send(ctx, k)).collect();
     absorb_values::<M>(transcript, b"lookup-values", &values);
 
-    // The root is 0/Q with Q invertible.
-    let inv = ark_ff::Field::inverse(&M::scalar(&leaf.root_q)).unwrap_or_default(); // zero only with negligible probability
+    // The trees' roots summed as one fraction P/Q, which is 0/Q with Q
+    // invertible.
+    let (mut root_p, mut root_q) = (leaf[0].root_p, leaf[0].root_q);
+    let mut products = Vec::with_capacity(3 * leaf.len() - 2);
+    for l in &leaf[1..] {
+        let (a, m0) = M::prove_product(ctx, &root_p, &l.root_q, transcript);
+        let (b, m1) = M::prove_product(ctx, &l.root_p, &root_q, transcript);
+        let (q, m2) = M::prove_product(ctx, &root_q, &l.root_q, transcript);
+        (root_p, root_q) = (M::combine_known(&[(one, a), (one, b)]), q);
+        products.extend([m0, m1, m2]);
+    }
+    let inv = ark_ff::Field::inverse(&M::scalar(&root_q)).unwrap_or_default(); // zero only with negligible probability
     let inverse = M::fresh(ctx, inv);
     let inverse_sent = M::send(ctx, &inverse);
     M::absorb_sent(transcript, b"lookup-inverse", &inverse_sent);
-    let (one, product) = M::prove_product(ctx, &inverse, &leaf.root_q, transcript);
-    M::prove_equal(ctx, &one, &M::public_known(Fr::from(1u64)));
-    M::prove_equal(ctx, &leaf.root_p, &M::public_known(Fr::from(0u64)));
+    let (unit, product) = M::prove_product(ctx, &inverse, &root_q, transcript);
+    products.push(product);
+    M::prove_equal(ctx, &unit, &M::public_known(one));
+    M::prove_equal(ctx, &root_p, &M::public_known(Fr::from(0u64)));
 
-    // The leaf claims against the values and the public parts (see `verify_in`).
-    let (p_terms, q_terms) =
-        leaf_terms::<M::Known>(&public, &layout, &leaf.point, &c, &known, M::public_known);
-    M::prove_equal(ctx, &leaf.leaf_p, &M::combine_known(&p_terms));
-    M::prove_equal(ctx, &leaf.leaf_q, &M::combine_known(&q_terms));
+    // Each tree's leaf claims against the values and the public parts (see
+    // `verify_in`).
+    let terms = leaf_terms::<M::Known>(&public, &layout, &points, &c, &known, M::public_known);
+    for (l, (p_terms, q_terms)) in leaf.iter().zip(terms) {
+        M::prove_equal(ctx, &l.leaf_p, &M::combine_known(&p_terms));
+        M::prove_equal(ctx, &l.leaf_q, &M::combine_known(&q_terms));
+    }
     let proof = LookupProof {
         tree,
         values,
         inverse: inverse_sent,
-        products: vec![product],
+        products,
     };
     (proof, all_claims)
 }
@@ -397,19 +448,25 @@ pub fn prove_in<M: Mode>(
 /// A linear combination: `(coefficient, value)` pairs.
 type Terms<V> = Vec<(Fr, V)>;
 
-/// The leaves' numerator and denominator MLEs at the leaf point as
-/// `(coefficient, value)` pairs over the sent `values` and public
-/// constants: per block its weight times the padding indicator or `−m̃`
-/// (numerators), `β − γ·τ − x̃ − α·ỹ` or the table's public
-/// `β − γ·τ − t̃ − α·f̃` (denominators), plus the padding (`q = 1`).
+/// Each block's tree's leaf point (in block order).
+fn block_points<'a>(layout: &LeafLayout, trees: impl Iterator<Item = &'a [Fr]>) -> Vec<&'a [Fr]> {
+    let trees: Vec<&[Fr]> = trees.collect();
+    layout.tree_of.iter().map(|&t| trees[t]).collect()
+}
+
+/// Per tree, its leaves' numerator and denominator MLEs at its leaf point
+/// (`points`: each block's) as `(coefficient, value)` pairs over the sent
+/// `values` and public constants: per block its weight times the padding
+/// indicator or `−m̃` (numerators), `β − γ·τ − x̃ − α·ỹ` or the table's
+/// public `β − γ·τ − t̃ − α·f̃` (denominators), plus the padding (`q = 1`).
 fn leaf_terms<V: Clone>(
     lookups: &[(&LookupTable, &[LookupShape])],
     layout: &LeafLayout,
-    point: &[Fr],
+    points: &[&[Fr]],
     c: &Challenges,
     values: &[V],
     public: impl Fn(Fr) -> V,
-) -> (Terms<V>, Terms<V>) {
+) -> Vec<(Terms<V>, Terms<V>)> {
     // Where each table's values start in `values`: its inputs' x (and y),
     // then its m.
     let mut starts = Vec::with_capacity(lookups.len());
@@ -418,19 +475,22 @@ fn leaf_terms<V: Clone>(
         starts.push(at);
         at += shapes.len() * if table.is_function() { 2 } else { 1 } + 1;
     }
-    let (mut p_terms, mut q_terms) = (Vec::new(), Vec::new());
-    let (mut p_const, mut q_const) = (Fr::from(0u64), Fr::from(1u64));
+    let trees = layout.trees.len();
+    let mut terms: Vec<(Terms<V>, Terms<V>)> = vec![(Vec::new(), Vec::new()); trees];
+    let (mut p_const, mut q_const) = (vec![Fr::from(0u64); trees], vec![Fr::from(1u64); trees]);
     let mut input_index = vec![0usize; lookups.len()];
-    for (block, &off) in layout.blocks.iter().zip(&layout.offsets) {
-        let weight = block_weight(point, block.num_vars(), off);
-        q_const -= weight;
+    for (k, block) in layout.blocks.iter().enumerate() {
+        let (t, point) = (layout.tree_of[k], points[k]);
+        let (p_terms, q_terms) = &mut terms[t];
+        let weight = block_weight(point, block.num_vars(), layout.offsets[k]);
+        q_const[t] -= weight;
         match *block {
             Block::Input { tag, shape } => {
                 let per = if lookups[tag].0.is_function() { 2 } else { 1 };
                 let k = starts[tag] + per * input_index[tag];
                 input_index[tag] += 1;
-                p_const += weight * prefix_indicator(&point[..shape.num_vars], shape.len);
-                q_const += weight * (c.beta - c.gamma * Fr::from(tag as u64));
+                p_const[t] += weight * prefix_indicator(&point[..shape.num_vars], shape.len);
+                q_const[t] += weight * (c.beta - c.gamma * Fr::from(tag as u64));
                 q_terms.push((-weight, values[k].clone()));
                 if per == 2 {
                     q_terms.push((-weight * c.alpha, values[k + 1].clone()));
@@ -438,22 +498,19 @@ fn leaf_terms<V: Clone>(
             }
             Block::Rows { tag, num_vars } => {
                 let table = lookups[tag].0;
-                let m_index =
-                    starts[tag] + lookups[tag].1.len() * if table.is_function() { 2 } else { 1 };
+                let per = if table.is_function() { 2 } else { 1 };
+                let m_index = starts[tag] + lookups[tag].1.len() * per;
                 p_terms.push((-weight, values[m_index].clone()));
-                let rows = table_q_expected(
-                    table,
-                    &point[..num_vars],
-                    c.alpha,
-                    c.beta - c.gamma * Fr::from(tag as u64),
-                );
-                q_const += weight * rows;
+                let shift = c.beta - c.gamma * Fr::from(tag as u64);
+                q_const[t] += weight * table_q_expected(table, &point[..num_vars], c.alpha, shift);
             }
         }
     }
-    p_terms.push((Fr::from(1u64), public(p_const)));
-    q_terms.push((Fr::from(1u64), public(q_const)));
-    (p_terms, q_terms)
+    for (t, (p_terms, q_terms)) in terms.iter_mut().enumerate() {
+        p_terms.push((Fr::from(1u64), public(p_const[t])));
+        q_terms.push((Fr::from(1u64), public(q_const[t])));
+    }
+    terms
 }
 
 /// A table's rows' denominator MLE at `point` (`shift = β − γ·τ`), from
@@ -497,10 +554,10 @@ pub fn verify_in<M: Mode>(
     let count: usize = (lookups.iter())
         .map(|(t, s)| s.len() * if t.is_function() { 2 } else { 1 } + 1)
         .sum();
-    if proof.values.len() != count || proof.products.len() != 1 {
+    if proof.values.len() != count {
         return Err(ProtocolError::Malformed {
             gadget: GADGET,
-            what: "wrong number of looked-up values or root products",
+            what: "wrong number of looked-up values",
         });
     }
     for (_, shapes) in lookups {
@@ -510,9 +567,15 @@ pub fn verify_in<M: Mode>(
     }
     let c = challenges(transcript, lookups);
     let layout = leaf_layout(lookups);
-    let leaf = verify_fraction_trees_in::<M>(ctx, &[layout.vars], &proof.tree, transcript)?
-        .pop()
-        .expect("one tree");
+    if proof.products.len() != 3 * layout.trees.len() - 2 {
+        return Err(ProtocolError::Malformed {
+            gadget: GADGET,
+            what: "wrong number of root products",
+        });
+    }
+    let leaf = verify_fraction_trees_in::<M>(ctx, &layout.trees, &proof.tree, transcript)?;
+    let points: Vec<&[Fr]> = block_points(&layout, leaf.iter().map(|l| l.point.as_slice()));
+    let mut block_points = points.iter();
     absorb_values::<M>(transcript, b"lookup-values", &proof.values);
     let values: Vec<M::Value> = proof.values.iter().map(M::received).collect();
     let mut all_claims = Vec::with_capacity(lookups.len());
@@ -527,7 +590,7 @@ pub fn verify_in<M: Mode>(
             },
         };
         for s in shapes.iter() {
-            let point = leaf.point[..s.num_vars].to_vec();
+            let point = block_points.next().expect("a block per input")[..s.num_vars].to_vec();
             claims.x.push(EvaluationClaim {
                 point: point.clone(),
                 value: it.next().expect("counted").clone(),
@@ -540,39 +603,53 @@ pub fn verify_in<M: Mode>(
             }
         }
         claims.multiplicities = EvaluationClaim {
-            point: leaf.point[..table.log_size as usize].to_vec(),
+            point: block_points.next().expect("a block per table")[..table.log_size as usize]
+                .to_vec(),
             value: it.next().expect("counted").clone(),
         };
         all_claims.push(claims);
     }
+    let one = Fr::from(1u64);
+    let (mut root_p, mut root_q) = (leaf[0].root_p.clone(), leaf[0].root_q.clone());
+    let mut products = proof.products.iter();
+    for l in &leaf[1..] {
+        let mut next = || products.next().expect("counted");
+        let a = M::verify_product(ctx, &root_p, &l.root_q, next(), transcript);
+        let b = M::verify_product(ctx, &l.root_p, &root_q, next(), transcript);
+        let q = M::verify_product(ctx, &root_q, &l.root_q, next(), transcript);
+        (root_p, root_q) = (M::combine(&[(one, a), (one, b)]), q);
+    }
     M::absorb_sent(transcript, b"lookup-inverse", &proof.inverse);
     let inverse = M::received(&proof.inverse);
-    let one = M::verify_product(ctx, &inverse, &leaf.root_q, &proof.products[0], transcript);
+    let last = products.next().expect("counted");
+    let unit = M::verify_product(ctx, &inverse, &root_q, last, transcript);
     let ped = ctx.ped;
     let reject = |what| ProtocolError::Rejected {
         gadget: GADGET,
         what,
     };
-    if !M::require_equal(ctx, &one, &M::public(&ped, Fr::from(1u64))) {
+    if !M::require_equal(ctx, &unit, &M::public(&ped, one)) {
         return Err(reject("a denominator is zero"));
     }
-    if !M::require_equal(ctx, &leaf.root_p, &M::public(&ped, Fr::from(0u64))) {
+    if !M::require_equal(ctx, &root_p, &M::public(&ped, Fr::from(0u64))) {
         return Err(reject(
             "looked-up values are not rows of their tables (the logUp sum is not zero)",
         ));
     }
-    let (p_terms, q_terms) = leaf_terms(lookups, &layout, &leaf.point, &c, &values, |v| {
+    let terms = leaf_terms(lookups, &layout, &points, &c, &values, |v| {
         M::public(&ped, v)
     });
-    if !M::require_equal(ctx, &leaf.leaf_p, &M::combine(&p_terms)) {
-        return Err(reject(
-            "numerators are not the padding indicators and multiplicities",
-        ));
-    }
-    if !M::require_equal(ctx, &leaf.leaf_q, &M::combine(&q_terms)) {
-        return Err(reject(
-            "denominators do not match the looked-up values and the public tables",
-        ));
+    for (l, (p_terms, q_terms)) in leaf.iter().zip(terms) {
+        if !M::require_equal(ctx, &l.leaf_p, &M::combine(&p_terms)) {
+            return Err(reject(
+                "numerators are not the padding indicators and multiplicities",
+            ));
+        }
+        if !M::require_equal(ctx, &l.leaf_q, &M::combine(&q_terms)) {
+            return Err(reject(
+                "denominators do not match the looked-up values and the public tables",
+            ));
+        }
     }
     Ok(all_claims)
 }
