@@ -11,7 +11,7 @@
 //! 3. walk the nodes from the last to the first, turning claims on each
 //!    node into claims on its inputs ([`prover`], [`verifier`]; each op's
 //!    two halves side by side in one file of `ops/`);
-//! 4. one batched lookup argument per table;
+//! 4. one lookup argument for every table (`protocols::lookup`);
 //! 5. one batched opening per commitment size (weights included).
 
 pub mod layout;
