@@ -42,6 +42,12 @@ pub enum PipelineError {
     Statement(String),
     #[error("proof was made for model digest {proof}, but this verifying key has digest {vk}")]
     WrongModel { proof: String, vk: String },
+    #[error("proving this needs about {} MiB of memory (lookup trees of {} leaves, {} looked-up entries, a witness of {} entries) and the limit is {} MiB ({}); prove a shorter sequence (`setup --seq-len`), or set the limit with `prove --max-memory MIB` (`off` skips this check)", .estimate.bytes >> 20, .estimate.lookup_leaves, .estimate.looked_up, .estimate.witness, .limit >> 20, .limit_from)]
+    Memory {
+        estimate: circuit::memory::MemoryEstimate,
+        limit: u64,
+        limit_from: &'static str,
+    },
     #[error("this proof is not zero-knowledge (made with `prove --no-zk`): its sumcheck messages and opening values are in the clear and reveal information about the weights; accept it only if that is intended (`verify --allow-non-zk`)")]
     NotZeroKnowledge,
 }
@@ -241,6 +247,32 @@ pub struct ProveOptions {
     pub zero_knowledge: bool,
     /// Fixes the prover's randomness (tests only); `None`: the OS generator.
     pub seed: Option<u64>,
+    /// The memory the prover may use; a proof estimated to need more is
+    /// refused before any work ([`circuit::memory`]).
+    pub memory_limit: MemoryLimit,
+}
+
+/// The prover's memory limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemoryLimit {
+    /// The memory available on this machine (or to its cgroup), when known.
+    Available,
+    /// This many bytes (`prove --max-memory MIB`).
+    Bytes(u64),
+    /// No check (`prove --max-memory off`).
+    Off,
+}
+
+impl MemoryLimit {
+    /// The limit in bytes and where it comes from; `None`: no check.
+    fn resolve(self) -> Option<(u64, &'static str)> {
+        match self {
+            MemoryLimit::Available => circuit::memory::available_memory()
+                .map(|b| (b, "the memory available on this machine")),
+            MemoryLimit::Bytes(b) => Some((b, "--max-memory")),
+            MemoryLimit::Off => None,
+        }
+    }
 }
 
 impl Default for ProveOptions {
@@ -250,6 +282,7 @@ impl Default for ProveOptions {
             strict: false,
             zero_knowledge: true,
             seed: None,
+            memory_limit: MemoryLimit::Available,
         }
     }
 }
@@ -324,9 +357,21 @@ pub fn prove_opts(
         strict,
         zero_knowledge,
         seed,
+        memory_limit,
     } = *opts;
     let graph = &pk.graph;
     let (padded, position) = statement_ids(graph, ids)?;
+    let plan = Plan::for_statement(graph, publish == Publish::NextToken)?;
+    if let Some((limit, limit_from)) = memory_limit.resolve() {
+        let estimate = circuit::memory::prove_memory(graph, &plan);
+        if estimate.bytes > limit {
+            return Err(PipelineError::Memory {
+                estimate,
+                limit,
+                limit_from,
+            });
+        }
+    }
     let wit = witness::generate(graph, &padded)?;
     if strict && !wit.clamped.is_empty() {
         let list: Vec<String> = wit
@@ -359,7 +404,6 @@ pub fn prove_opts(
         logits,
         next_token,
     };
-    let plan = Plan::for_statement(graph, next_token.is_some())?;
     let pcs = key_generators(&pk.vk)?;
     let mut rng = match seed {
         Some(s) => ChaCha20Rng::seed_from_u64(s),

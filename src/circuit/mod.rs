@@ -15,6 +15,7 @@
 //! 5. one batched opening per commitment size (weights included).
 
 pub mod layout;
+pub mod memory;
 mod ops;
 pub mod padding;
 pub mod plan;

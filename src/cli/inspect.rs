@@ -9,8 +9,7 @@ use clap::Args;
 use serde::Serialize;
 
 use zkllm::import::{describe, import, ImportError, ImportOptions};
-use zkllm::ir::{float, numel, Graph, Op};
-use zkllm::quant::{quantize, Calibration, QuantConfig};
+use zkllm::ir::{numel, Graph, Op};
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
@@ -124,7 +123,13 @@ fn estimate(q: &Graph) -> Estimates {
     )
     .map_or(0, |v| v.len() as u64);
     est.verifying_key_bytes += 64;
-    est.prove_memory_bytes = witness * 32 * 3;
+    // The prover's peak from the circuit's plan (`circuit::memory`, the
+    // estimate `prove` checks against the machine); the witness-size guess
+    // only where the graph has no plan.
+    est.prove_memory_bytes = match zkllm::circuit::Plan::new(q) {
+        Ok(plan) => zkllm::circuit::memory::prove_memory(q, &plan).bytes,
+        Err(_) => witness * 32 * 3,
+    };
     est
 }
 
@@ -277,17 +282,15 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         }
         Err(e) => return Err(e.into()),
     };
-    // Default scales from a synthetic calibration run (token ids 0, 1, 2, …).
-    let vocab = graph
-        .nodes
-        .iter()
-        .find(|n| matches!(n.op, Op::Embedding))
-        .map(|n| graph.nodes[n.inputs[0]].shape[0])
-        .unwrap_or(1);
-    let ids: Vec<i64> = (0..args.seq_len).map(|i| (i % vocab) as i64).collect();
-    let values = float::eval(&graph, &ids).context("float run of the lowered graph")?;
-    let calib = Calibration::from_float_run(&graph, &values);
-    let q = quantize(&graph, &calib, &QuantConfig::default()).context("default quantization")?;
+    // The quantization `setup` makes without a calibration file (scales from
+    // float runs on deterministic sample sequences), so the tables and the
+    // estimates are those of the key it would write.
+    let q = zkllm::pipeline::quantize_float_graph(
+        &graph,
+        None,
+        &zkllm::pipeline::default_quant_config(false),
+    )
+    .context("default quantization")?;
 
     let mut op_counts = BTreeMap::new();
     let mut lookup_tables = BTreeMap::new();

@@ -71,6 +71,22 @@ pub struct ProveArgs {
     /// weights. `verify` refuses it unless given `--allow-non-zk`.
     #[arg(long)]
     pub no_zk: bool,
+    /// The memory the prover may use, in MiB (default: what is available on
+    /// this machine); a proof estimated to need more is refused before any
+    /// work, with the estimate. `off` skips the check.
+    #[arg(long, value_name = "MIB|off", value_parser = parse_memory_limit)]
+    pub max_memory: Option<pipeline::MemoryLimit>,
+}
+
+fn parse_memory_limit(s: &str) -> std::result::Result<pipeline::MemoryLimit, String> {
+    if s == "off" {
+        return Ok(pipeline::MemoryLimit::Off);
+    }
+    s.parse::<u64>()
+        .ok()
+        .filter(|&m| m > 0)
+        .map(|m| pipeline::MemoryLimit::Bytes(m << 20))
+        .ok_or_else(|| format!("expected a number of MiB or `off`, got {s:?}"))
 }
 
 #[derive(Deserialize)]
@@ -116,6 +132,7 @@ pub fn run(args: &ProveArgs, common: &super::progress::Common) -> Result<()> {
         // Blinds and nonces always come from the OS generator: a known seed
         // would let anyone unblind the commitments.
         seed: None,
+        memory_limit: args.max_memory.unwrap_or(pipeline::MemoryLimit::Available),
     };
     let proof = pipeline::prove_opts(&pk, &ids, &opts, &|s, d, t| bars.update(s, d, t))?;
     bars.finish();

@@ -197,6 +197,16 @@ fn leaf_layout(lookups: &[(&LookupTable, &[LookupShape])]) -> LeafLayout {
     }
 }
 
+/// The leaves of the fraction trees a proof of `lookups` holds (padding
+/// included): what the prover's lookup stage keeps in memory.
+pub fn leaf_count(lookups: &[(&LookupTable, &[LookupShape])]) -> usize {
+    leaf_layout(lookups)
+        .trees
+        .iter()
+        .map(|&n| 1usize << n)
+        .sum()
+}
+
 /// `eq` of the leaf point's high variables with a block: the weight of
 /// that block's MLE in the leaves' MLE.
 fn block_weight(point: &[Fr], num_vars: usize, offset: usize) -> Fr {
