@@ -13,8 +13,8 @@
 
 use super::layout::num_vars;
 use super::plan::Plan;
-use crate::ir::Graph;
-use crate::protocols::lookup::{self, LookupShape};
+use crate::ir::{numel, Graph};
+use crate::protocols::lookup;
 
 /// Bytes per fraction-tree leaf at the lookup stage's peak.
 const PER_LEAF: u64 = 5 * 32;
@@ -40,20 +40,7 @@ pub struct MemoryEstimate {
 
 /// The prover's estimated peak memory for `graph` under `plan`.
 pub fn prove_memory(graph: &Graph, plan: &Plan) -> MemoryEstimate {
-    let shapes: Vec<Vec<LookupShape>> = (0..plan.tables.len())
-        .map(|ti| {
-            (plan.lookups.iter())
-                .filter(|u| u.table == ti)
-                .map(|u| {
-                    let nv = num_vars(plan.shape(graph, u.x));
-                    LookupShape {
-                        num_vars: nv,
-                        len: 1 << nv,
-                    }
-                })
-                .collect()
-        })
-        .collect();
+    let shapes = plan.lookup_shapes(graph);
     let batch: Vec<_> = (plan.tables.iter().zip(&shapes))
         .map(|(t, s)| (t, s.as_slice()))
         .collect();
@@ -64,9 +51,7 @@ pub fn prove_memory(graph: &Graph, plan: &Plan) -> MemoryEstimate {
             entries(u.x) + u.y.map_or(0, entries)
         })
         .sum();
-    let witness: u64 = (graph.nodes.iter())
-        .map(|n| n.shape.iter().product::<usize>() as u64)
-        .sum();
+    let witness: u64 = (graph.nodes.iter()).map(|n| numel(&n.shape) as u64).sum();
     MemoryEstimate {
         bytes: FIXED + PER_LEAF * lookup_leaves + PER_LOOKED_UP * looked_up + PER_WITNESS * witness,
         lookup_leaves,

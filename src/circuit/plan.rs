@@ -9,6 +9,7 @@
 
 use super::CircuitError;
 use crate::ir::{Graph, NodeId, Op};
+use crate::protocols::lookup::LookupShape;
 use crate::protocols::tables::{LookupTable, TableFn};
 use crate::quant::ZkAttnParams;
 
@@ -267,6 +268,31 @@ impl Plan {
             .collect();
         v.extend((0..self.aux.len()).map(TensorRef::Aux));
         v
+    }
+
+    /// The lookups into each table (plan order), in plan order.
+    pub fn uses_by_table(&self) -> Vec<Vec<&LookupUse>> {
+        (0..self.tables.len())
+            .map(|ti| self.lookups.iter().filter(|u| u.table == ti).collect())
+            .collect()
+    }
+
+    /// The public shapes of the tensors looked up in each table (plan
+    /// order): whole padded tensors, padding included.
+    pub fn lookup_shapes(&self, graph: &Graph) -> Vec<Vec<LookupShape>> {
+        (self.uses_by_table().iter())
+            .map(|us| {
+                us.iter()
+                    .map(|u| {
+                        let nv = super::layout::num_vars(self.shape(graph, u.x));
+                        LookupShape {
+                            num_vars: nv,
+                            len: 1 << nv,
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     pub fn shape<'a>(&'a self, graph: &'a Graph, t: TensorRef) -> &'a [usize] {

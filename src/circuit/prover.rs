@@ -524,9 +524,7 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
 
     // Lookups: every table's trees in one batch, then each table's checks.
     progress("lookups", 0, 1);
-    let uses: Vec<Vec<_>> = (0..plan.tables.len())
-        .map(|ti| plan.lookups.iter().filter(|u| u.table == ti).collect())
-        .collect();
+    let uses = plan.uses_by_table();
     let column = |r: TensorRef| w.openings.table(w.tensor_id(r)).into_owned();
     let xs: Vec<Vec<Vec<Fr>>> = (uses.iter())
         .map(|us: &Vec<&_>| us.iter().map(|u| column(u.x)).collect())

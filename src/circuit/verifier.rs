@@ -19,7 +19,7 @@ use crate::ir::check::{check_graph, WeightData};
 use crate::ir::{Data, Graph, Op};
 use crate::poly::{DenseMle, SumOfProducts};
 use crate::protocols::hadamard;
-use crate::protocols::lookup::{self, LookupShape};
+use crate::protocols::lookup;
 use crate::sumcheck::EvaluationClaim;
 use crate::transcript::Transcript;
 use crate::zk::{verify_instance, Clear, Mode, Pedersen, VerifierCtx};
@@ -232,22 +232,8 @@ fn verify_inner<M: Mode, R: RngCore + CryptoRng>(
         ));
     }
 
-    let uses: Vec<Vec<_>> = (0..plan.tables.len())
-        .map(|ti| plan.lookups.iter().filter(|u| u.table == ti).collect())
-        .collect();
-    let shapes: Vec<Vec<LookupShape>> = (uses.iter())
-        .map(|us: &Vec<&_>| {
-            us.iter()
-                .map(|u| {
-                    let nv = num_vars(plan.shape(graph, u.x));
-                    LookupShape {
-                        num_vars: nv,
-                        len: 1 << nv,
-                    }
-                })
-                .collect()
-        })
-        .collect();
+    let uses = plan.uses_by_table();
+    let shapes = plan.lookup_shapes(graph);
     let batch: Vec<_> = (plan.tables.iter().zip(&shapes))
         .map(|(table, s)| (table, s.as_slice()))
         .collect();

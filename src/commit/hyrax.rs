@@ -407,11 +407,16 @@ impl Hyrax {
         proof: &HyraxOpening,
         transcript: &mut Transcript,
     ) -> Result<(), PcsError> {
-        self.verify_values(
+        let num_vars = check_batch(self, commitments, point, values.len())?;
+        let alphas = absorb_batch(commitments, point, &Values::Public(values), transcript);
+        let y = values.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
+        self.verify_combined(
             backend,
             commitments,
             point,
-            Values::Public(values),
+            num_vars,
+            &alphas,
+            &ipa::Claimed::Public(y),
             proof,
             transcript,
         )
@@ -437,35 +442,6 @@ impl Hyrax {
         let num_vars = check_batch(self, commitments, point, count)?;
         let alphas = absorb_batch(commitments, point, &Values::Committed(count), transcript);
         let claimed = ipa::Claimed::Committed(combine(&alphas));
-        self.verify_combined(
-            backend,
-            commitments,
-            point,
-            num_vars,
-            &alphas,
-            &claimed,
-            proof,
-            transcript,
-        )
-    }
-
-    fn verify_values(
-        &self,
-        backend: &dyn Backend,
-        commitments: &[&HyraxCommitment],
-        point: &[Fr],
-        values: Values<'_>,
-        proof: &HyraxOpening,
-        transcript: &mut Transcript,
-    ) -> Result<(), PcsError> {
-        let num_vars = check_batch(self, commitments, point, values.len())?;
-        let alphas = absorb_batch(commitments, point, &values, transcript);
-        let claimed = match values {
-            Values::Public(v) => {
-                ipa::Claimed::Public(v.iter().zip(&alphas).map(|(v, a)| *v * a).sum())
-            }
-            Values::Committed(_) => unreachable!("hidden openings use verify_batch_hidden"),
-        };
         self.verify_combined(
             backend,
             commitments,

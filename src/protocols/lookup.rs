@@ -455,6 +455,16 @@ pub fn prove_in<M: Mode>(
     (proof, all_claims)
 }
 
+/// Values sent per looked-up tensor of `table`: `x̃`, and `ỹ` for a
+/// function table.
+fn values_per_input(table: &LookupTable) -> usize {
+    if table.is_function() {
+        2
+    } else {
+        1
+    }
+}
+
 /// A linear combination: `(coefficient, value)` pairs.
 type Terms<V> = Vec<(Fr, V)>;
 
@@ -483,7 +493,7 @@ fn leaf_terms<V: Clone>(
     let mut at = 0;
     for (table, shapes) in lookups {
         starts.push(at);
-        at += shapes.len() * if table.is_function() { 2 } else { 1 } + 1;
+        at += shapes.len() * values_per_input(table) + 1;
     }
     let trees = layout.trees.len();
     let mut terms: Vec<(Terms<V>, Terms<V>)> = vec![(Vec::new(), Vec::new()); trees];
@@ -496,7 +506,7 @@ fn leaf_terms<V: Clone>(
         q_const[t] -= weight;
         match *block {
             Block::Input { tag, shape } => {
-                let per = if lookups[tag].0.is_function() { 2 } else { 1 };
+                let per = values_per_input(lookups[tag].0);
                 let k = starts[tag] + per * input_index[tag];
                 input_index[tag] += 1;
                 p_const[t] += weight * prefix_indicator(&point[..shape.num_vars], shape.len);
@@ -508,8 +518,7 @@ fn leaf_terms<V: Clone>(
             }
             Block::Rows { tag, num_vars } => {
                 let table = lookups[tag].0;
-                let per = if table.is_function() { 2 } else { 1 };
-                let m_index = starts[tag] + lookups[tag].1.len() * per;
+                let m_index = starts[tag] + lookups[tag].1.len() * values_per_input(table);
                 p_terms.push((-weight, values[m_index].clone()));
                 let shift = c.beta - c.gamma * Fr::from(tag as u64);
                 q_const[t] += weight * table_q_expected(table, &point[..num_vars], c.alpha, shift);
@@ -562,7 +571,7 @@ pub fn verify_in<M: Mode>(
     transcript: &mut Transcript,
 ) -> Result<Vec<LookupClaims<M::Value>>, ProtocolError> {
     let count: usize = (lookups.iter())
-        .map(|(t, s)| s.len() * if t.is_function() { 2 } else { 1 } + 1)
+        .map(|(t, s)| s.len() * values_per_input(t) + 1)
         .sum();
     if proof.values.len() != count {
         return Err(ProtocolError::Malformed {
