@@ -102,9 +102,10 @@ fn prove_and_verify(
     macro_rules! breakdown {
         ($p:expr) => {
             format!(
-                "commitments {} ({} of them), op messages {}, lookup arguments {}, openings {}, zero proof {}",
+                "commitments {} ({} of them, {} rows), op messages {}, lookup arguments {}, openings {}, zero proof {}",
                 part($p.commitments.to_bytes().len()),
                 $p.commitments.len(),
+                $p.commitments.iter().map(|c| c.rows.len()).sum::<usize>(),
                 part($p.steps.to_bytes().len()),
                 part($p.lookups.to_bytes().len()),
                 part($p.openings.to_bytes().len()),
@@ -138,7 +139,10 @@ fn prove_and_verify(
     .expect("generators");
     let generators_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let _ = zkllm::commit::Hyrax::setup(&vk.generator_seed, vk.max_vars);
+    let _ = zkllm::commit::generators::Generators::derive_fresh(
+        &vk.generator_seed,
+        zkllm::commit::hyrax::square_col_vars(vk.max_vars),
+    );
     let derive_s = t.elapsed().as_secs_f64();
     // What the verifier read, by transcript label: points and scalars.
     let ((), tally) = zkllm::transcript::tally::tallying(|| {

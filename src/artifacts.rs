@@ -21,7 +21,8 @@ use crate::wire::{Reader, Wire, WireError, Writer};
 /// 2: commitments carry their row width (rows as wide as the generators).
 /// 3: checked key graphs, weight-padding claims, the two-sided zkAttn row
 /// sum, the logit scale in the statement, libm tables.
-pub const FORMAT_VERSION: u32 = 5;
+/// 6: weights and a proof's tensors committed in stacks (few Hyrax matrices).
+pub const FORMAT_VERSION: u32 = 6;
 const PK_MAGIC: &[u8; 8] = b"ZKLLMPK\0";
 const VK_MAGIC: &[u8; 8] = b"ZKLLMVK\0";
 const PROOF_MAGIC: &[u8; 8] = b"ZKLLMPF\0";
@@ -140,24 +141,28 @@ impl VerifyingKey {
             return Err(bad("generator size out of range".into()));
         }
         check_key_graph(&graph, WeightData::Absent).map_err(&bad)?;
-        let weight_nodes: Vec<&crate::ir::Node> = graph
-            .nodes
-            .iter()
-            .filter(|n| matches!(n.op, Op::Weight { .. }))
-            .collect();
-        if weight_nodes.len() != weights.len() {
+        let sizes = crate::circuit::weight_vars(&graph);
+        let runs = crate::circuit::weight_stacks(&graph);
+        if runs.len() != weights.len() {
             return Err(bad(format!(
-                "{} weight commitments for {} weight nodes",
+                "{} weight commitments, the circuit's {} weight nodes make {} stacks",
                 weights.len(),
-                weight_nodes.len()
+                sizes.len(),
+                runs.len()
             )));
         }
-        for (n, c) in weight_nodes.iter().zip(&weights) {
-            let nv = crate::circuit::layout::num_vars(&n.shape);
-            if c.num_vars != nv || nv > max_vars {
+        // Each stack's commitment has the size, row width and row count
+        // its layout and the generators prescribe.
+        let gen_cols = crate::commit::hyrax::square_col_vars(max_vars);
+        for (k, (c, run)) in weights.iter().zip(&runs).enumerate() {
+            let layout = crate::claims::StackLayout::new(&sizes[run.clone()]);
+            let nv = layout.num_vars();
+            let cols = nv.min(gen_cols);
+            let rows = layout.used_rows(cols);
+            if c.num_vars != nv || nv > max_vars || c.col_vars != cols || c.rows.len() != rows {
                 return Err(bad(format!(
-                    "weight commitment of node {} '{}' has {} variables, its shape {:?} needs {nv} (generators: {max_vars})",
-                    n.id, n.name, c.num_vars, n.shape
+                    "weight stack {k} (weight nodes {}..{}) has a commitment of 2^{} entries in {} rows of 2^{}; its layout needs 2^{nv} in {rows} rows of 2^{cols} (generators: {max_vars})",
+                    run.start, run.end, c.num_vars, c.rows.len(), c.col_vars
                 )));
             }
         }

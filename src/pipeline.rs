@@ -167,7 +167,7 @@ fn key_generators(vk: &VerifyingKey) -> Result<Hyrax, PipelineError> {
 /// Commits the weights: the proving key and the verifying key.
 pub fn setup(graph: Graph, progress: Progress<'_>) -> Result<ProvingKey, PipelineError> {
     let plan = Plan::new(&graph)?;
-    let max_vars = circuit::max_committed_vars(&graph, &plan);
+    let max_vars = circuit::generator_vars(&graph, &plan);
     let (pcs, generators_pin) = Hyrax::setup_cached(
         circuit::GENERATOR_SEED,
         max_vars,

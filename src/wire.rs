@@ -31,6 +31,12 @@ pub enum WireError {
     Invalid { what: &'static str },
     #[error("{0} trailing bytes after the encoded value")]
     TrailingBytes(usize),
+    #[error("{what}: {found} of them, at most {limit} allowed")]
+    TooMany {
+        what: &'static str,
+        limit: usize,
+        found: usize,
+    },
     #[error("{what}: expected {expected}, found {found}")]
     Mismatch {
         what: &'static str,
@@ -327,7 +333,6 @@ impl<'a> Reader<'a> {
         what: &'static str,
         expected: usize,
     ) -> Result<Vec<G1Affine>, WireError> {
-        use rayon::prelude::*;
         let len = self.get_len(what, G1_BYTES)?;
         if len != expected {
             return Err(WireError::Mismatch {
@@ -336,6 +341,32 @@ impl<'a> Reader<'a> {
                 found: len,
             });
         }
+        self.get_points_of_len(what, len)
+    }
+
+    /// A length-prefixed sequence of at most `limit` points.
+    pub fn get_points_at_most(
+        &mut self,
+        what: &'static str,
+        limit: usize,
+    ) -> Result<Vec<G1Affine>, WireError> {
+        let len = self.get_len(what, G1_BYTES)?;
+        if len > limit {
+            return Err(WireError::TooMany {
+                what,
+                limit,
+                found: len,
+            });
+        }
+        self.get_points_of_len(what, len)
+    }
+
+    fn get_points_of_len(
+        &mut self,
+        what: &'static str,
+        len: usize,
+    ) -> Result<Vec<G1Affine>, WireError> {
+        use rayon::prelude::*;
         if !matches!(self.points, Points::Inline) {
             return (0..len).map(|_| self.get_point()).collect();
         }

@@ -47,10 +47,7 @@ fn prove_fixture_seeded<M: Mode>(name: &str, seed: u64) -> Proven<M> {
     let wit = witness::generate(&q, &reference.input_ids).unwrap();
     let plan = Plan::new(&q).unwrap_or_else(|e| panic!("{name}: {e}"));
     let be = default_backend();
-    let pcs = Hyrax::setup(
-        circuit::GENERATOR_SEED,
-        circuit::max_committed_vars(&q, &plan),
-    );
+    let pcs = Hyrax::setup(circuit::GENERATOR_SEED, circuit::generator_vars(&q, &plan));
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let weights = circuit::commit_weights(be, &pcs, &q, &mut rng, &|_, _, _| {}).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
@@ -196,18 +193,14 @@ fn prove_and_tamper<M: Mode>() {
             check(&p, &s, &proof, &p.weights).is_err(),
             "{name}: changed ids accepted"
         );
-        // Swapped weight commitment.
+        // Two rows of the weight stack swapped.
         let mut w = p.weights.clone();
-        let (a, b) = (
-            0,
-            w.iter()
-                .position(|c| c.num_vars == w[0].num_vars && *c != w[0])
-                .unwrap_or(1),
-        );
-        w.swap(a, b);
+        let rows = &mut w[0].rows;
+        let j = (1..rows.len()).find(|&j| rows[j] != rows[0]).unwrap();
+        rows.swap(0, j);
         assert!(
             check(&p, &p.stmt, &proof, &w).is_err(),
-            "{name}: swapped weights accepted"
+            "{name}: swapped weight rows accepted"
         );
         // Flipped proof bytes: most still parse (sumcheck scalars), and each
         // of those must be rejected by the circuit verifier.

@@ -94,10 +94,7 @@ fn a_lookup_of_a_lookup_with_nonzero_padding_proves_and_verifies() {
     // The old padding f₂(0) = 256 would not be in the exp table at input 128.
     assert_ne!(plan.raw_pad[exp], 256);
 
-    let pcs = Hyrax::setup(
-        circuit::GENERATOR_SEED,
-        circuit::max_committed_vars(&g, &plan),
-    );
+    let pcs = Hyrax::setup(circuit::GENERATOR_SEED, circuit::generator_vars(&g, &plan));
     let ids = vec![0; SEQ];
     let wit = witness::generate(&g, &ids).unwrap();
     let out = wit.node(g.output);

@@ -590,3 +590,82 @@ fn a_non_zero_remainder_padding_fails_at_the_rescales_input() {
         assert!(f.zk || why.contains("matmul"), "{why}");
     }
 }
+
+/// The proof's stacks (issue 15's layout): two committed tensors of one
+/// size that trade places in the committed stack (the prover honest
+/// otherwise) fail the openings, where each claim on them is checked
+/// against its own tensor's rows; a proof whose commitments are not the
+/// circuit's layout (a stack more, a stack of another size) is refused
+/// before any check, naming the layout.
+#[test]
+fn a_proof_in_another_layout_is_rejected() {
+    for f in [llama(), llama_zk()] {
+        let wit = f.witness();
+        let stmt = f.statement(&wit);
+        let honest = circuit::committed_values(f.g(), &f.plan, &wit, &stmt).unwrap();
+        let tensors = f.plan.committed_tensors();
+        // Two committed nodes' outputs of one size and different values.
+        let (a, b) = (0..tensors.len())
+            .flat_map(|a| (a + 1..tensors.len()).map(move |b| (a, b)))
+            .find(|&(a, b)| {
+                matches!(tensors[a], TensorRef::Node(_))
+                    && matches!(tensors[b], TensorRef::Node(_))
+                    && honest[a].len() == honest[b].len()
+                    && honest[a] != honest[b]
+            })
+            .expect("two committed tensors of one size");
+        let mut moved = honest.clone();
+        moved.swap(a, b);
+        // The claims on the two tensors are checked against the stack: by
+        // the first op that reads one of them from its commitment, or by the
+        // openings.
+        let r = f.verify(&stmt, &f.prove_values(&wit, &stmt, moved));
+        if f.zk {
+            rejected_in_zk(r);
+        } else {
+            match r {
+                Err(CircuitError::Rejected { .. }) => {}
+                Err(CircuitError::Invalid(e)) if e.starts_with("openings:") => {}
+                other => panic!("a moved tensor: expected a rejection, got {other:?}"),
+            }
+        }
+
+        let proof = f.prove(&wit, &stmt);
+        let refused = |edit: &dyn Fn(&mut Vec<HyraxCommitment>)| -> String {
+            let mut p = proof.clone();
+            match &mut p {
+                AnyProof::Clear(p) => edit(&mut p.commitments),
+                AnyProof::Hidden(p) => edit(&mut p.commitments),
+            }
+            match f.verify(&stmt, &p) {
+                Err(CircuitError::Invalid(e)) => e,
+                other => panic!("expected the layout to be refused, got {other:?}"),
+            }
+        };
+        let e = refused(&|c| c.push(c[0].clone()));
+        assert!(
+            e.contains("the circuit's layout has 1 (one per stack)"),
+            "{e}"
+        );
+        let e = refused(&|c| {
+            let (big, _) = f
+                .pcs
+                .commit_small(
+                    default_backend(),
+                    &[0; 2],
+                    c[0].num_vars + 1,
+                    &mut rand_rng(),
+                )
+                .unwrap();
+            c[0] = big;
+        });
+        assert!(
+            e.starts_with("commitments: stack 0: the commitment is of 2^"),
+            "{e}"
+        );
+    }
+}
+
+fn rand_rng() -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(99)
+}

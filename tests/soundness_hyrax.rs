@@ -242,11 +242,19 @@ fn shape_mismatches_are_errors() {
         check(&o, &o.com, &o.point[1..], o.value, &o.proof, b"ctx"),
         Err(PcsError::WrongPointDimension { .. })
     ));
+    // More rows than the table has is a shape error; fewer is a table
+    // whose left-out rows are zero, which this one's last row is not.
+    let mut com = o.com.clone();
+    com.rows.push(com.rows[0]);
+    assert!(matches!(
+        check(&o, &com, &o.point, o.value, &o.proof, b"ctx"),
+        Err(PcsError::WrongRowCount { .. })
+    ));
     let mut com = o.com.clone();
     com.rows.pop();
     assert!(matches!(
         check(&o, &com, &o.point, o.value, &o.proof, b"ctx"),
-        Err(PcsError::WrongRowCount { .. })
+        Err(PcsError::OpeningRejected)
     ));
     let small = Hyrax::setup("zkllm-tests", 2);
     assert!(matches!(
@@ -495,7 +503,10 @@ fn honest_blinds_are_nonzero_and_hide_equal_rows() {
     );
 
     let (com, hint) = pcs.commit(b, &table, N, &mut rng(51)).unwrap();
-    assert_eq!(com.rows.len(), zero_blind.len());
+    // The padding row past the table's end is left out of the commitment
+    // (its length is public, the table's size); the three data rows remain.
+    assert_eq!(com.rows.len(), 3, "the zero row past the table is left out");
+    assert_eq!(hint.blinds.len(), 3);
     for (i, (c, z)) in com.rows.iter().zip(&zero_blind).enumerate() {
         assert!(!hint.blinds[i].is_zero(), "row {i}: zero blind");
         assert_ne!(c, z, "row {i}: the honest commitment is the unblinded MSM");

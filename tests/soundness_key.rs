@@ -162,9 +162,15 @@ fn shapes_are_inferred_again_and_compared() {
         g.nodes[mm].shape[last] *= 2;
     });
     assert!(e.contains("the einsum gives"), "{e}");
-    let w = first(&pk.vk.graph, |n| matches!(n.op, Op::Weight { .. }));
+    // The largest weight one row longer: its padded table doubles, and the
+    // stack's commitment no longer has the rows its layout needs.
+    let w = (pk.vk.graph.nodes.iter())
+        .filter(|n| matches!(n.op, Op::Weight { .. }))
+        .max_by_key(|n| n.shape.iter().product::<usize>())
+        .expect("a weight")
+        .id;
     let e = refused(&pk.vk, |g| g.nodes[w].shape[0] += 1);
-    assert!(e.contains("weight commitment"), "{e}");
+    assert!(e.contains("weight stack 0"), "{e}");
     let l = first(&pk.vk.graph, |n| matches!(n.op, Op::Lookup { .. }));
     let e = refused(&pk.vk, |g| {
         if let Op::Lookup { table, .. } = &mut g.nodes[l].op {
@@ -412,13 +418,12 @@ fn a_key_with_non_zero_weight_padding_fails_to_verify() {
     let mut rng =
         <rand_chacha::ChaCha20Rng as rand_chacha::rand_core::SeedableRng>::seed_from_u64(9);
     let run = |tables: Vec<Vec<i64>>, rng: &mut rand_chacha::ChaCha20Rng| {
-        // The crafted key: each weight committed as `tables` says.
-        let committed: Vec<_> = weights
-            .iter()
-            .zip(&tables)
-            .map(|(n, t)| {
-                pcs.commit_small(be, t, layout::num_vars(&n.shape), rng)
-                    .unwrap()
+        // The crafted key: the weight stacks committed as `tables` say.
+        let committed: Vec<_> = circuit::weight_stacks(g)
+            .into_iter()
+            .map(|run| {
+                let refs: Vec<&[i64]> = tables[run].iter().map(|t| t.as_slice()).collect();
+                zkllm::claims::commit_stack(be, &pcs, &refs, rng).unwrap()
             })
             .collect();
         let mut vk = pk.vk.clone();

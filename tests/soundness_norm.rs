@@ -21,10 +21,7 @@ fn a_wrong_inverse_rms_is_rejected() {
     let g = pipeline::quantized_graph(&path, 8, None).unwrap();
     let plan = Plan::new(&g).unwrap();
     let be = default_backend();
-    let pcs = Hyrax::setup(
-        circuit::GENERATOR_SEED,
-        circuit::max_committed_vars(&g, &plan),
-    );
+    let pcs = Hyrax::setup(circuit::GENERATOR_SEED, circuit::generator_vars(&g, &plan));
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let weights = circuit::commit_weights(be, &pcs, &g, &mut rng, &|_, _, _| {}).unwrap();
     let vcoms: Vec<_> = weights.iter().map(|(c, _)| c.clone()).collect();

@@ -93,10 +93,7 @@ fn setup() -> Setup {
 
 fn setup_of(g: Graph) -> Setup {
     let plan = Plan::new(&g).unwrap();
-    let pcs = Hyrax::setup(
-        circuit::GENERATOR_SEED,
-        circuit::max_committed_vars(&g, &plan),
-    );
+    let pcs = Hyrax::setup(circuit::GENERATOR_SEED, circuit::generator_vars(&g, &plan));
     let shape = &g.nodes[g.output].shape;
     let (seq, vocab) = (shape[shape.len() - 2], shape[shape.len() - 1]);
     let ids = vec![0; seq];

@@ -131,10 +131,7 @@ fn commit(graph: Graph, ids: &[i64]) -> Key {
     let calib = Calibration::from_float_run(&graph, &values);
     let q = quantize(&graph, &calib, &zkllm::pipeline::default_quant_config(true)).unwrap();
     let plan = Plan::new(&q).unwrap();
-    let pcs = Hyrax::setup(
-        circuit::GENERATOR_SEED,
-        circuit::max_committed_vars(&q, &plan),
-    );
+    let pcs = Hyrax::setup(circuit::GENERATOR_SEED, circuit::generator_vars(&q, &plan));
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let weights =
         circuit::commit_weights(default_backend(), &pcs, &q, &mut rng, &|_, _, _| {}).unwrap();

@@ -423,22 +423,69 @@ pub(crate) fn pow2(e: u32) -> Fr {
 /// Seed of the public generators (anyone can recompute them).
 pub const GENERATOR_SEED: &str = "zkllm-hyrax-v1";
 
-/// Largest tensor (in variables) the proof of `graph` commits: sizes the generators.
-pub fn max_committed_vars(graph: &Graph, plan: &Plan) -> usize {
-    let nodes = graph
-        .nodes
-        .iter()
-        .filter(|n| matches!(n.op, Op::Weight { .. }))
-        .map(|n| layout::num_vars(&n.shape));
+/// Variables of the largest stack a proof commits: at most this many
+/// tensors' entries share one Hyrax matrix and its opening.
+pub const MAX_STACK_VARS: usize = 24;
+
+/// Variables of every tensor a proof commits, in commitment order: the
+/// plan's committed tensors, then one multiplicity vector per table.
+pub fn proof_tensor_vars(graph: &Graph, plan: &Plan) -> Vec<usize> {
     let tensors = plan
         .committed_tensors()
         .into_iter()
         .map(|t| layout::num_vars(plan.shape(graph, t)));
     let tables = plan.tables.iter().map(|t| t.log_size as usize);
-    nodes.chain(tensors).chain(tables).max().unwrap_or(0)
+    tensors.chain(tables).collect()
 }
 
-/// Commits every weight node (padded, small-scalar MSMs), in node order.
+/// The proof's stacks: runs of [`proof_tensor_vars`], each one commitment.
+pub fn proof_stacks(graph: &Graph, plan: &Plan) -> Vec<std::ops::Range<usize>> {
+    crate::claims::stack::runs(&proof_tensor_vars(graph, plan), MAX_STACK_VARS)
+}
+
+/// Variables of every weight node's padded table, in node order.
+pub fn weight_vars(graph: &Graph) -> Vec<usize> {
+    graph
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, Op::Weight { .. }))
+        .map(|n| layout::num_vars(&n.shape))
+        .collect()
+}
+
+/// The key's weight stacks: runs of [`weight_vars`], each one commitment.
+pub fn weight_stacks(graph: &Graph) -> Vec<std::ops::Range<usize>> {
+    crate::claims::stack::runs(&weight_vars(graph), MAX_STACK_VARS)
+}
+
+/// Variables of each stack's table, for tensors of `sizes` cut in `runs`.
+pub fn stack_vars(sizes: &[usize], runs: &[std::ops::Range<usize>]) -> Vec<usize> {
+    runs.iter()
+        .map(|run| crate::claims::StackLayout::new(&sizes[run.clone()]).num_vars())
+        .collect()
+}
+
+/// How many times (as a power of two) a commitment's rows are wider than
+/// the square of the largest table: a stack of `2^n` entries takes
+/// `2^(n/2 - 2)` row points instead of `2^(n/2)` (bytes in the proof and
+/// points the verifier decodes), for 2 more inner-product rounds per
+/// opening (4 points) and 16× the generators (derived once and cached).
+pub const ROW_WIDENING: usize = 2;
+
+/// The size (in variables) the generators are set up for: the largest
+/// table the key or a proof of `graph` commits (a stack of weights or of
+/// the proof's tensors), widened by [`ROW_WIDENING`].
+pub fn generator_vars(graph: &Graph, plan: &Plan) -> usize {
+    let weights = weight_vars(graph);
+    let tensors = proof_tensor_vars(graph, plan);
+    let w = stack_vars(&weights, &weight_stacks(graph));
+    let p = stack_vars(&tensors, &proof_stacks(graph, plan));
+    let largest = w.into_iter().chain(p).max().unwrap_or(0);
+    largest + 2 * ROW_WIDENING
+}
+
+/// Commits the weight nodes (padded, small-scalar MSMs) in stacks of node
+/// order ([`weight_stacks`]): one commitment and hint per stack.
 pub fn commit_weights<R: ark_std::rand::RngCore + ark_std::rand::CryptoRng>(
     be: &dyn crate::backend::Backend,
     pcs: &crate::commit::Hyrax,
@@ -446,27 +493,33 @@ pub fn commit_weights<R: ark_std::rand::RngCore + ark_std::rand::CryptoRng>(
     rng: &mut R,
     progress: &dyn Fn(&str, usize, usize),
 ) -> Result<Vec<(crate::commit::HyraxCommitment, crate::commit::HyraxHint)>, CircuitError> {
-    let weights: Vec<&Node> = graph
-        .nodes
-        .iter()
-        .filter(|n| matches!(n.op, Op::Weight { .. }))
-        .collect();
-    let mut out = Vec::with_capacity(weights.len());
-    for (i, node) in weights.iter().enumerate() {
-        progress("commit weights", i, weights.len());
-        let Some(crate::ir::Data::I64(v)) = &node.data else {
-            return Err(CircuitError::unsupported(
-                node,
-                "weight without integer data",
-            ));
-        };
-        let padded = layout::padded_ints(&node.shape, v);
-        let c = pcs
-            .commit_small(be, &padded, layout::num_vars(&node.shape), rng)
-            .map_err(|e| CircuitError::unsupported(node, &e.to_string()))?;
+    let tables = weight_tables(graph)?;
+    let runs = weight_stacks(graph);
+    let mut out = Vec::with_capacity(runs.len());
+    for (k, run) in runs.iter().enumerate() {
+        progress("commit weights", k, runs.len());
+        let refs: Vec<&[i64]> = tables[run.clone()].iter().map(|t| t.as_slice()).collect();
+        let c = crate::claims::commit_stack(be, pcs, &refs, rng)
+            .map_err(|e| CircuitError::Invalid(format!("weight stack {k}: {e}")))?;
         out.push(c);
     }
     Ok(out)
+}
+
+/// Every weight node's padded integer table, in node order.
+pub fn weight_tables(graph: &Graph) -> Result<Vec<Vec<i64>>, CircuitError> {
+    graph
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, Op::Weight { .. }))
+        .map(|node| match &node.data {
+            Some(crate::ir::Data::I64(v)) => Ok(layout::padded_ints(&node.shape, v)),
+            _ => Err(CircuitError::unsupported(
+                node,
+                "weight without integer data",
+            )),
+        })
+        .collect()
 }
 
 /// The rotary sumcheck's shape over `[eq, x, cos, rot(x), sin]`.

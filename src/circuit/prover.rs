@@ -8,6 +8,7 @@ use super::plan::{Plan, TensorRef, LIMB_BITS};
 use super::proof::{CircuitProof, Step};
 use super::{absorb_statement, output_claim, softmax_mask, CircuitError, Statement};
 use crate::backend::Backend;
+use crate::claims::commit_stack;
 use crate::claims::{prove_multipoint_in, OpeningProver, TensorId};
 use crate::commit::{Hyrax, HyraxCommitment, HyraxHint};
 use crate::field::Fr;
@@ -408,51 +409,34 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
         .filter(|n| matches!(n.op, Op::Weight { .. }))
         .map(|n| n.id)
         .collect();
-    if weight_nodes.len() != weights.len() {
+    let weight_runs = super::weight_stacks(graph);
+    if weight_runs.len() != weights.len() {
         return Err(CircuitError::Invalid(format!(
-            "{} weight commitments for {} weight nodes",
+            "{} weight commitments for {} weight stacks",
             weights.len(),
-            weight_nodes.len()
+            weight_runs.len()
         )));
     }
-    let mut forged_tables = weight_tables.map(|v| v.into_iter());
-    for (id, (c, h)) in weight_nodes.iter().zip(weights) {
-        let node = &graph.nodes[*id];
-        let Some(Data::I64(v)) = &node.data else {
-            return Err(CircuitError::unsupported(
-                node,
-                "weight without integer data",
-            ));
-        };
+    let weight_tables = match weight_tables {
+        Some(forged) => forged,
+        None => super::weight_tables(graph)?,
+    };
+    let mut weight_tables = weight_tables.into_iter();
+    for (run, (c, h)) in weight_runs.iter().zip(weights) {
         c.absorb(b"weight", &mut t);
-        let table = match forged_tables.as_mut().and_then(|f| f.next()) {
-            Some(forged) => forged,
-            None => layout::padded_ints(&node.shape, v),
-        };
-        node_tensor[*id] = Some(openings.add_small(table, c.clone(), h.clone()));
+        let tables = weight_tables.by_ref().take(run.len()).collect();
+        let ids = openings.add_stack(tables, c.clone(), h.clone());
+        for (node, id) in weight_nodes[run.clone()].iter().zip(ids) {
+            node_tensor[*node] = Some(id);
+        }
     }
 
-    // Commit the plan's tensors, then the multiplicities.
+    // The multiplicities, then the plan's tensors and the multiplicities
+    // committed in stacks (few Hyrax matrices; the layout is the plan's).
     let tensors = plan.committed_tensors();
-    let mut commitments = Vec::new();
-    let mut aux_tensor = vec![0; plan.aux.len()];
-    for (i, (tref, v)) in tensors.iter().zip(&values).enumerate() {
-        progress("commit", i, tensors.len() + plan.tables.len());
-        let nv = num_vars(plan.shape(graph, *tref));
-        let (c, h) = pcs
-            .commit_small(be, v, nv, rng)
-            .map_err(|e| CircuitError::Witness(e.to_string()))?;
-        c.absorb(b"tensor", &mut t);
-        let id = openings.add_small(v.clone(), c.clone(), h);
-        match tref {
-            TensorRef::Node(n) => node_tensor[*n] = Some(id),
-            TensorRef::Aux(a) => aux_tensor[*a] = id,
-        }
-        commitments.push(c);
-    }
     let value_of = |r: TensorRef| &values[tensors.iter().position(|x| *x == r).expect("committed")];
-    let mut mult_ids = Vec::new();
     let mut mults = Vec::new();
+    let mut mult_tables = Vec::new();
     for (ti, table) in plan.tables.iter().enumerate() {
         let uses = lookup_inputs(plan, &values, ti);
         let m = if lenient {
@@ -467,14 +451,37 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
             lookup::multiplicities(table, &uses)
                 .map_err(|e| CircuitError::Witness(e.to_string()))?
         };
-        let (c, h) = pcs
-            .commit_small(be, &m, table.log_size as usize, rng)
-            .map_err(|e| CircuitError::Witness(e.to_string()))?;
-        c.absorb(b"multiplicities", &mut t);
         mults.push(to_fr(&m));
-        mult_ids.push(openings.add_small(m, c.clone(), h));
+        mult_tables.push(m);
+    }
+    let committed: Vec<&Vec<i64>> = values.iter().chain(&mult_tables).collect();
+    let runs = super::proof_stacks(graph, plan);
+    let mut commitments = Vec::with_capacity(runs.len());
+    let mut ids = Vec::with_capacity(committed.len());
+    for (k, run) in runs.iter().enumerate() {
+        progress("commit", k, runs.len());
+        let tables: Vec<&[i64]> = committed[run.clone()]
+            .iter()
+            .map(|v| v.as_slice())
+            .collect();
+        let (c, h) = commit_stack(be, pcs, &tables, rng)
+            .map_err(|e| CircuitError::Witness(e.to_string()))?;
+        c.absorb(b"stack", &mut t);
+        let owned = committed[run.clone()]
+            .iter()
+            .map(|v| (*v).clone())
+            .collect();
+        ids.extend(openings.add_stack(owned, c.clone(), h));
         commitments.push(c);
     }
+    let mut aux_tensor = vec![0; plan.aux.len()];
+    for (tref, id) in tensors.iter().zip(&ids) {
+        match tref {
+            TensorRef::Node(n) => node_tensor[*n] = Some(*id),
+            TensorRef::Aux(a) => aux_tensor[*a] = *id,
+        }
+    }
+    let mult_ids = ids[tensors.len()..].to_vec();
     // The clamp counts: how many ones each saturating rescale's indicators hold.
     let clamp_counts: Vec<[u64; 2]> = plan
         .saturating

@@ -151,40 +151,52 @@ fn verify_inner<M: Mode, R: RngCore + CryptoRng>(
         .filter(|n| matches!(n.op, Op::Weight { .. }))
         .map(|n| n.id)
         .collect();
-    if weight_nodes.len() != weights.len() {
-        return Err(CircuitError::Invalid(
-            "verifying key has the wrong number of weight commitments".into(),
-        ));
-    }
-    for (id, c) in weight_nodes.iter().zip(weights) {
-        check_shape(c, num_vars(&graph.nodes[*id].shape), "weight")?;
-        c.absorb(b"weight", &mut t);
-        node_tensor[*id] = Some(openings.add(c.clone()));
-    }
-    let tensors = plan.committed_tensors();
-    if proof.commitments.len() != tensors.len() + plan.tables.len() {
+    // The key's weight stacks, in the layout the graph gives.
+    let weight_sizes = super::weight_vars(graph);
+    let weight_runs = super::weight_stacks(graph);
+    if weight_runs.len() != weights.len() {
         return Err(CircuitError::Invalid(format!(
-            "proof has {} commitments, the circuit needs {}",
-            proof.commitments.len(),
-            tensors.len() + plan.tables.len()
+            "verifying key has {} weight commitments, the circuit's layout has {} (one per weight stack)",
+            weights.len(),
+            weight_runs.len()
         )));
     }
-    let mut aux_tensor = vec![0; plan.aux.len()];
-    for (tref, c) in tensors.iter().zip(&proof.commitments) {
-        check_shape(c, num_vars(plan.shape(graph, *tref)), "tensor")?;
-        c.absorb(b"tensor", &mut t);
-        let id = openings.add(c.clone());
-        match tref {
-            TensorRef::Node(n) => node_tensor[*n] = Some(id),
-            TensorRef::Aux(a) => aux_tensor[*a] = id,
+    for (k, (run, c)) in weight_runs.iter().zip(weights).enumerate() {
+        c.absorb(b"weight", &mut t);
+        let ids = openings
+            .add_stack(&weight_sizes[run.clone()], c.clone())
+            .map_err(|e| CircuitError::Invalid(format!("weight commitments: stack {k}: {e}")))?;
+        for (node, id) in weight_nodes[run.clone()].iter().zip(ids) {
+            node_tensor[*node] = Some(id);
         }
     }
-    let mut mult_ids = Vec::new();
-    for (table, c) in plan.tables.iter().zip(&proof.commitments[tensors.len()..]) {
-        check_shape(c, table.log_size as usize, "multiplicities")?;
-        c.absorb(b"multiplicities", &mut t);
-        mult_ids.push(openings.add(c.clone()));
+    // The proof's stacks, in the layout the plan gives.
+    let tensors = plan.committed_tensors();
+    let sizes = super::proof_tensor_vars(graph, plan);
+    let runs = super::proof_stacks(graph, plan);
+    if proof.commitments.len() != runs.len() {
+        return Err(CircuitError::Invalid(format!(
+            "proof has {} commitments, the circuit's layout has {} (one per stack)",
+            proof.commitments.len(),
+            runs.len()
+        )));
     }
+    let mut ids = Vec::with_capacity(sizes.len());
+    for (k, (run, c)) in runs.iter().zip(&proof.commitments).enumerate() {
+        c.absorb(b"stack", &mut t);
+        let stack = openings
+            .add_stack(&sizes[run.clone()], c.clone())
+            .map_err(|e| CircuitError::Invalid(format!("commitments: stack {k}: {e}")))?;
+        ids.extend(stack);
+    }
+    let mut aux_tensor = vec![0; plan.aux.len()];
+    for (tref, id) in tensors.iter().zip(&ids) {
+        match tref {
+            TensorRef::Node(n) => node_tensor[*n] = Some(*id),
+            TensorRef::Aux(a) => aux_tensor[*a] = *id,
+        }
+    }
+    let mult_ids = ids[tensors.len()..].to_vec();
     if proof.clamp_counts.len() != plan.saturating.len() {
         return Err(CircuitError::Invalid(format!(
             "proof has {} clamp counts, the circuit has {} saturating rescales",
@@ -273,16 +285,6 @@ pub(super) fn public_claim<M: Mode>(
         point: c.point,
         value: M::public(ped, c.value),
     }
-}
-
-fn check_shape(c: &HyraxCommitment, nv: usize, what: &str) -> Result<(), CircuitError> {
-    if c.num_vars != nv {
-        return Err(CircuitError::Invalid(format!(
-            "{what} commitment has {} variables, expected {nv}",
-            c.num_vars
-        )));
-    }
-    Ok(())
 }
 
 impl<'a, M: Mode> Walk<'a, M> {

@@ -1,14 +1,19 @@
 //! All claims on all committed tensors, settled by one opening per shape.
 //!
-//! Gadgets leave claims `f_i(u_k) = y_k` on committed tensors. For every
-//! group of same-sized tensors, after the claims are absorbed and `γ` drawn,
-//! `Σ_k γ^k·y_k = Σ_x Σ_i f_i(x)·g_i(x)` with `g_i = Σ_{k on i} γ^k·eq(u_k, ·)`;
+//! A commitment is one Hyrax matrix: a single tensor (a weight in the key)
+//! or a stack of many ([`super::stack`]: the tensors a proof commits), and a
+//! claim `f_i(u_k) = y_k` on a tensor is a claim on its matrix's table `F`
+//! at the stack point `p_k = (u_k, bits_i)`. For every group of same-sized
+//! matrices, after the claims are absorbed and `γ` drawn,
+//! `Σ_k γ^k·y_k = Σ_x Σ_j F_j(x)·G_j(x)` with `G_j = Σ_{k on j} γ^k·eq(p_k, ·)`;
 //! one degree-2 sumcheck reduces every claim of the group to the values
-//! `f_i(r)` at one point `r`, and one batched Hyrax opening proves them.
+//! `F_j(r)` at one point `r`, and one batched Hyrax opening proves them.
+//! The verifier evaluates `G_j(r)` itself: a claim's `eq` factors into its
+//! tensor's part and its position's, `eq(u_k, r_low)·eq(bits_i, r_high)`.
 //!
 //! A group holds at most [`MAX_GROUP_ENTRIES`] table entries (more same-sized
-//! tensors make more groups): the sumcheck folds a copy of every table and
-//! its `g`, and for a 135M-parameter model one group per size would need
+//! matrices make more groups): the sumcheck folds a copy of every table and
+//! its `G`, and for a 135M-parameter model one group per size would need
 //! more memory than the rest of the prover. The prover keeps small-integer
 //! tensors as `i64` and lifts one group at a time into the field.
 
@@ -17,6 +22,7 @@ use std::collections::BTreeMap;
 
 use ark_std::rand::{CryptoRng, RngCore};
 
+use super::stack::StackLayout;
 use super::ClaimError;
 use crate::backend::Backend;
 use crate::commit::{Hyrax, HyraxCommitment, HyraxHint, HyraxOpening, PcsError};
@@ -88,36 +94,82 @@ pub enum OpeningError {
         expected: usize,
         found: usize,
     },
+    #[error("the commitment is of 2^{found} entries, the stack's layout needs 2^{expected}")]
+    StackSize {
+        matrix: usize,
+        expected: usize,
+        found: usize,
+    },
+    #[error("the commitment has {found} rows, the stack's layout fills {expected}")]
+    StackRows {
+        matrix: usize,
+        expected: usize,
+        found: usize,
+    },
     #[error("proof has {found} opening groups, expected {expected}")]
     GroupCount { expected: usize, found: usize },
-    #[error("group of {num_vars}-variable tensors: {why}")]
+    #[error("group of {num_vars}-variable commitments: {why}")]
     Final { num_vars: usize, why: String },
-    #[error("group of {num_vars}-variable tensors: {source}")]
+    #[error("group of {num_vars}-variable commitments: {source}")]
     Reduction { num_vars: usize, source: ClaimError },
-    #[error("group of {num_vars}-variable tensors: {source}")]
+    #[error("group of {num_vars}-variable commitments: {source}")]
     Opening { num_vars: usize, source: PcsError },
 }
 
-/// The most table entries (tensors × `2^num_vars`) one group opens at once.
+/// The most table entries (tensors × `2^num_vars`) one group opens at once,
+/// and the largest stack a proof commits.
 pub const MAX_GROUP_ENTRIES: usize = 1 << 24;
 
-/// One group: its tensors' `num_vars` and, per tensor, the claims on it.
-type Group<V> = (usize, BTreeMap<TensorId, Vec<EvaluationClaim<V>>>);
+/// A commitment (one Hyrax matrix): the tensors in it, stacked.
+type MatrixId = usize;
 
-/// Claims grouped by tensor size, each size split into groups of at most
-/// [`MAX_GROUP_ENTRIES`] entries, in a deterministic order both sides derive
-/// from the same claim list and commitment sizes.
+/// Claims on one matrix: per slot (tensor in it), the claims on its tensor.
+type MatrixClaims<V> = BTreeMap<usize, Vec<EvaluationClaim<V>>>;
+
+/// One group: its matrices' `num_vars` and, per matrix, the claims on it.
+type Group<V> = (usize, BTreeMap<MatrixId, MatrixClaims<V>>);
+
+/// Where a tensor lives: its matrix, its slot there, its own variables.
+#[derive(Clone, Copy, Debug)]
+struct Place {
+    matrix: MatrixId,
+    slot: usize,
+    num_vars: usize,
+}
+
+/// Claims grouped by matrix size, each size split into groups of at most
+/// `max_entries` entries, in a deterministic order both sides derive from
+/// the same claim list and layouts.
 fn group_claims<V: Clone>(
-    num_vars_of: impl Fn(TensorId) -> Option<usize>,
+    place: impl Fn(TensorId) -> Option<Place>,
+    matrix_vars: impl Fn(MatrixId) -> usize,
     claims: &[(TensorId, EvaluationClaim<V>)],
     max_entries: usize,
 ) -> Result<Vec<Group<V>>, OpeningError> {
-    let by_size = claims_by_size(num_vars_of, claims)?;
+    let mut by_size: BTreeMap<usize, BTreeMap<MatrixId, MatrixClaims<V>>> = BTreeMap::new();
+    for (id, claim) in claims {
+        let p = place(*id).ok_or(OpeningError::UnknownTensor(*id))?;
+        if claim.point.len() != p.num_vars {
+            return Err(OpeningError::WrongDimension {
+                tensor: *id,
+                expected: p.num_vars,
+                found: claim.point.len(),
+            });
+        }
+        by_size
+            .entry(matrix_vars(p.matrix))
+            .or_default()
+            .entry(p.matrix)
+            .or_default()
+            .entry(p.slot)
+            .or_default()
+            .push(claim.clone());
+    }
     let mut groups = Vec::new();
-    for (n, tensors) in by_size {
+    for (n, matrices) in by_size {
         let per_group = (max_entries >> n.min(63)).max(1);
         let mut current = BTreeMap::new();
-        for (id, cs) in tensors {
+        for (id, cs) in matrices {
             if current.len() == per_group {
                 groups.push((n, std::mem::take(&mut current)));
             }
@@ -130,57 +182,34 @@ fn group_claims<V: Clone>(
     Ok(groups)
 }
 
-type BySize<V> = BTreeMap<usize, BTreeMap<TensorId, Vec<EvaluationClaim<V>>>>;
-
-/// `num_vars → tensor → claims`, checking every claim's dimension.
-fn claims_by_size<V: Clone>(
-    num_vars_of: impl Fn(TensorId) -> Option<usize>,
-    claims: &[(TensorId, EvaluationClaim<V>)],
-) -> Result<BySize<V>, OpeningError> {
-    let mut groups: BySize<V> = BTreeMap::new();
-    for (id, claim) in claims {
-        let n = num_vars_of(*id).ok_or(OpeningError::UnknownTensor(*id))?;
-        if claim.point.len() != n {
-            return Err(OpeningError::WrongDimension {
-                tensor: *id,
-                expected: n,
-                found: claim.point.len(),
-            });
-        }
-        groups
-            .entry(n)
-            .or_default()
-            .entry(*id)
-            .or_default()
-            .push(claim.clone());
-    }
-    Ok(groups)
-}
-
-/// Absorbs a group's claims (values through the mode); returns per tensor
-/// the weights `γ^k` of its claims.
+/// Absorbs a group's claims (values through the mode); returns per matrix
+/// the weights `γ^k` of its claims, slot by slot.
 fn absorb_group<V>(
     num_vars: usize,
-    group: &BTreeMap<TensorId, Vec<EvaluationClaim<V>>>,
+    group: &BTreeMap<MatrixId, MatrixClaims<V>>,
     absorb_value: impl Fn(&mut Transcript, &V),
     t: &mut Transcript,
 ) -> Vec<Vec<Fr>> {
     t.append_bytes(b"openings", b"group");
     t.append_u64(b"openings-vars", num_vars as u64);
-    for (id, claims) in group {
-        t.append_u64(b"openings-tensor", *id as u64);
-        for c in claims {
-            t.append_scalars(b"openings-point", &c.point);
-            absorb_value(t, &c.value);
+    for (id, slots) in group {
+        t.append_u64(b"openings-matrix", *id as u64);
+        for (slot, claims) in slots {
+            t.append_u64(b"openings-slot", *slot as u64);
+            for c in claims {
+                t.append_scalars(b"openings-point", &c.point);
+                absorb_value(t, &c.value);
+            }
         }
     }
     let gamma = t.challenge_scalar(b"openings-gamma");
     let mut power = Fr::from(1u64);
     group
         .values()
-        .map(|claims| {
-            claims
-                .iter()
+        .map(|slots| {
+            slots
+                .values()
+                .flatten()
                 .map(|_| {
                     let w = power;
                     power *= gamma;
@@ -193,14 +222,37 @@ fn absorb_group<V>(
 
 /// `Σ_k γ^k·y_k` over a group's claims, as pairs for the mode's combination.
 fn weighted<V: Clone>(
-    group: &BTreeMap<TensorId, Vec<EvaluationClaim<V>>>,
+    group: &BTreeMap<MatrixId, MatrixClaims<V>>,
     weights: &[Vec<Fr>],
 ) -> Vec<(Fr, V)> {
     group
         .values()
         .zip(weights)
-        .flat_map(|(claims, w)| claims.iter().zip(w).map(|(c, wk)| (*wk, c.value.clone())))
+        .flat_map(|(slots, w)| {
+            slots
+                .values()
+                .flatten()
+                .zip(w)
+                .map(|(c, wk)| (*wk, c.value.clone()))
+        })
         .collect()
+}
+
+/// `G(r) = Σ_k γ^k·eq(p_k, r)` for one matrix, `p_k` each claim's point on
+/// the stack (its tensor's point, then its position's bits).
+fn claims_weight<V>(layout: &StackLayout, slots: &MatrixClaims<V>, w: &[Fr], r: &[Fr]) -> Fr {
+    let mut weights = w.iter();
+    let mut g = Fr::from(0u64);
+    for (slot, claims) in slots {
+        let n = layout.size(*slot);
+        let inner: Fr = claims
+            .iter()
+            .zip(weights.by_ref())
+            .map(|(c, wk)| *wk * eq_eval(&c.point, &r[..n]))
+            .sum();
+        g += inner * layout.position_weight(*slot, r);
+    }
+    g
 }
 
 fn group_sop(tensors: usize) -> SumOfProducts {
@@ -234,9 +286,20 @@ impl Table {
     }
 }
 
-/// The prover's side: committed tensors (tables, hints) and claims on them.
+/// A commitment on the prover's side: its tensors and its opening hint.
+struct ProverMatrix {
+    tensors: Vec<TensorId>,
+    layout: StackLayout,
+    commitment: HyraxCommitment,
+    hint: HyraxHint,
+}
+
+/// The prover's side: committed tensors (tables, in their matrices) and
+/// claims on them.
 pub struct OpeningProver<M: Mode = Clear> {
-    tensors: Vec<(Table, HyraxCommitment, HyraxHint)>,
+    tables: Vec<Table>,
+    places: Vec<Place>,
+    matrices: Vec<ProverMatrix>,
     claims: Vec<(TensorId, EvaluationClaim<M::Known>)>,
     max_group_entries: usize,
 }
@@ -244,7 +307,9 @@ pub struct OpeningProver<M: Mode = Clear> {
 impl<M: Mode> Default for OpeningProver<M> {
     fn default() -> Self {
         Self {
-            tensors: Vec::new(),
+            tables: Vec::new(),
+            places: Vec::new(),
+            matrices: Vec::new(),
             claims: Vec::new(),
             max_group_entries: MAX_GROUP_ENTRIES,
         }
@@ -270,6 +335,26 @@ impl OpeningProver<Clear> {
     }
 }
 
+/// Commits small-integer tensors (padded tables) as one stack: the
+/// commitment and hint for [`OpeningProver::add_stack`].
+pub fn commit_stack<R: RngCore + CryptoRng>(
+    backend: &dyn Backend,
+    pcs: &Hyrax,
+    tables: &[&[i64]],
+    rng: &mut R,
+) -> Result<(HyraxCommitment, HyraxHint), PcsError> {
+    let sizes: Vec<usize> = tables.iter().map(|t| padded_vars(t.len())).collect();
+    let layout = StackLayout::new(&sizes);
+    let stacked = layout.stack(tables);
+    pcs.commit_small(backend, &stacked[..layout.used()], layout.num_vars(), rng)
+}
+
+/// Variables of a padded table of `len` entries.
+fn padded_vars(len: usize) -> usize {
+    assert!(len.is_power_of_two(), "table must be padded");
+    len.trailing_zeros() as usize
+}
+
 impl<M: Mode> OpeningProver<M> {
     /// An accumulator of claims in mode `M`.
     pub fn in_mode() -> Self {
@@ -290,7 +375,7 @@ impl<M: Mode> OpeningProver<M> {
         commitment: HyraxCommitment,
         hint: HyraxHint,
     ) -> TensorId {
-        self.push(Table::Field(table), commitment, hint)
+        self.push(vec![Table::Field(table)], commitment, hint)[0]
     }
 
     /// Registers a committed small-integer tensor (padded, `2^num_vars` entries).
@@ -300,35 +385,92 @@ impl<M: Mode> OpeningProver<M> {
         commitment: HyraxCommitment,
         hint: HyraxHint,
     ) -> TensorId {
-        self.push(Table::Small(table), commitment, hint)
+        self.push(vec![Table::Small(table)], commitment, hint)[0]
     }
 
-    fn push(&mut self, table: Table, commitment: HyraxCommitment, hint: HyraxHint) -> TensorId {
+    /// Registers small-integer tensors committed as one stack
+    /// ([`commit_stack`]); their ids in order.
+    pub fn add_stack(
+        &mut self,
+        tables: Vec<Vec<i64>>,
+        commitment: HyraxCommitment,
+        hint: HyraxHint,
+    ) -> Vec<TensorId> {
+        self.push(
+            tables.into_iter().map(Table::Small).collect(),
+            commitment,
+            hint,
+        )
+    }
+
+    fn push(
+        &mut self,
+        tables: Vec<Table>,
+        commitment: HyraxCommitment,
+        hint: HyraxHint,
+    ) -> Vec<TensorId> {
+        let sizes: Vec<usize> = tables.iter().map(|t| padded_vars(t.len())).collect();
+        let layout = StackLayout::new(&sizes);
         assert_eq!(
-            table.len(),
-            1 << commitment.num_vars,
-            "table must be padded"
+            layout.num_vars(),
+            commitment.num_vars,
+            "commitment must be of the stacked tables"
         );
-        self.tensors.push((table, commitment, hint));
-        self.tensors.len() - 1
+        let matrix = self.matrices.len();
+        let mut ids = Vec::with_capacity(tables.len());
+        for (slot, table) in tables.into_iter().enumerate() {
+            ids.push(self.tables.len());
+            self.places.push(Place {
+                matrix,
+                slot,
+                num_vars: sizes[slot],
+            });
+            self.tables.push(table);
+        }
+        self.matrices.push(ProverMatrix {
+            tensors: ids.clone(),
+            layout,
+            commitment,
+            hint,
+        });
+        ids
     }
 
     pub fn claim(&mut self, id: TensorId, claim: EvaluationClaim<M::Known>) {
         self.claims.push((id, claim));
     }
 
+    /// The commitment the tensor is in (its stack's).
     pub fn commitment(&self, id: TensorId) -> &HyraxCommitment {
-        &self.tensors[id].1
+        &self.matrices[self.places[id].matrix].commitment
     }
 
     /// The tensor's table in the field (converted on the fly when small).
     pub fn table(&self, id: TensorId) -> Cow<'_, [Fr]> {
-        self.tensors[id].0.field()
+        self.tables[id].field()
     }
 
-    /// Per group: the claims' combination `Σ_k γ^k·y_k = Σ_x Σ_i f_i(x)·g_i(x)`
-    /// reduced by one sumcheck to the tensors' values at one point (the
-    /// `g_i` are the verifier's to evaluate), and one Hyrax opening of them.
+    /// A matrix's stacked table in the field.
+    fn matrix_table(&self, m: MatrixId) -> Cow<'_, [Fr]> {
+        let matrix = &self.matrices[m];
+        if matrix.tensors.len() == 1 {
+            return self.table(matrix.tensors[0]);
+        }
+        let mut out = vec![Fr::from(0u64); 1 << matrix.layout.num_vars()];
+        for (slot, id) in matrix.tensors.iter().enumerate() {
+            let dst = &mut out[matrix.layout.offset(slot)..][..1 << matrix.layout.size(slot)];
+            match &self.tables[*id] {
+                Table::Small(v) => crate::field::from_i64_into(v, dst),
+                Table::Field(v) => dst.copy_from_slice(v),
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    /// Per group: the claims' combination `Σ_k γ^k·y_k = Σ_x Σ_j F_j(x)·G_j(x)`
+    /// over the group's matrices (`G_j` the claims' `eq` on the stack, the
+    /// verifier's to evaluate) reduced by one sumcheck to the matrices'
+    /// values at one point, and one Hyrax opening of them.
     pub fn prove_in(
         self,
         ctx: &mut ProverCtx,
@@ -337,7 +479,8 @@ impl<M: Mode> OpeningProver<M> {
         transcript: &mut Transcript,
     ) -> Result<BatchOpeningProof<M>, OpeningError> {
         let groups = group_claims(
-            |id| self.tensors.get(id).map(|t| t.1.num_vars),
+            |id| self.places.get(id).copied(),
+            |m| self.matrices[m].layout.num_vars(),
             &self.claims,
             self.max_group_entries,
         )?;
@@ -351,26 +494,32 @@ impl<M: Mode> OpeningProver<M> {
             );
             let sum = M::combine_known(&weighted(group, &weights));
             let mut tables = Vec::with_capacity(2 * group.len());
-            for ((id, claims), w) in group.iter().zip(&weights) {
+            for ((m, slots), w) in group.iter().zip(&weights) {
+                let layout = &self.matrices[*m].layout;
                 let mut g = vec![Fr::from(0u64); 1 << num_vars];
-                for (c, wk) in claims.iter().zip(w) {
-                    backend.axpy(&mut g, *wk, &backend.eq_table(&c.point));
+                let mut w = w.iter();
+                for (slot, claims) in slots {
+                    let part = &mut g[layout.offset(*slot)..][..1 << layout.size(*slot)];
+                    for (c, wk) in claims.iter().zip(w.by_ref()) {
+                        backend.axpy(part, *wk, &backend.eq_table(&c.point));
+                    }
                 }
-                tables.push(self.table(*id).into_owned());
+                tables.push(self.matrix_table(*m).into_owned());
                 tables.push(g);
             }
             let sop = group_sop(group.len());
             let public: Vec<bool> = (0..2 * group.len()).map(|k| k % 2 == 1).collect();
             let (reduction, point, values) =
                 prove_instance::<M>(ctx, backend, tables, &sop, sum, &public, transcript);
-            let ids: Vec<TensorId> = group.keys().copied().collect();
+            let ids: Vec<MatrixId> = group.keys().copied().collect();
             // Lifted again rather than kept from before the sumcheck: holding
             // both the lifted tables and the sumcheck's copies would raise
             // the group's peak memory by half, for a conversion that is cheap.
-            let lifted: Vec<Cow<'_, [Fr]>> = ids.iter().map(|id| self.table(*id)).collect();
+            let lifted: Vec<Cow<'_, [Fr]>> = ids.iter().map(|m| self.matrix_table(*m)).collect();
             let tabs: Vec<&[Fr]> = lifted.iter().map(|t| t.as_ref()).collect();
-            let hints: Vec<&HyraxHint> = ids.iter().map(|id| &self.tensors[*id].2).collect();
-            let coms: Vec<&HyraxCommitment> = ids.iter().map(|id| &self.tensors[*id].1).collect();
+            let hints: Vec<&HyraxHint> = ids.iter().map(|m| &self.matrices[*m].hint).collect();
+            let coms: Vec<&HyraxCommitment> =
+                ids.iter().map(|m| &self.matrices[*m].commitment).collect();
             let opening = M::open(
                 ctx, pcs, backend, &tabs, &hints, &coms, &point, &values, transcript,
             )
@@ -388,9 +537,17 @@ impl<M: Mode> OpeningProver<M> {
 /// ([`OpeningVerifier::verify_replayed`]).
 pub type Replay<V> = Vec<(TensorId, EvaluationClaim<V>)>;
 
+/// A commitment on the verifier's side and the layout it must have.
+struct VerifierMatrix {
+    tensors: Vec<TensorId>,
+    layout: StackLayout,
+    commitment: HyraxCommitment,
+}
+
 /// The verifier's side: commitments and the claims gadgets left on them.
 pub struct OpeningVerifier<M: Mode = Clear> {
-    commitments: Vec<HyraxCommitment>,
+    places: Vec<Place>,
+    matrices: Vec<VerifierMatrix>,
     claims: Vec<(TensorId, EvaluationClaim<M::Value>)>,
     max_group_entries: usize,
 }
@@ -398,7 +555,8 @@ pub struct OpeningVerifier<M: Mode = Clear> {
 impl<M: Mode> Default for OpeningVerifier<M> {
     fn default() -> Self {
         Self {
-            commitments: Vec::new(),
+            places: Vec::new(),
+            matrices: Vec::new(),
             claims: Vec::new(),
             max_group_entries: MAX_GROUP_ENTRIES,
         }
@@ -435,9 +593,56 @@ impl<M: Mode> OpeningVerifier<M> {
         self
     }
 
+    /// A commitment to one tensor of `commitment.num_vars` variables.
     pub fn add(&mut self, commitment: HyraxCommitment) -> TensorId {
-        self.commitments.push(commitment);
-        self.commitments.len() - 1
+        let n = commitment.num_vars;
+        self.push(&[n], commitment)[0]
+    }
+
+    /// A commitment to a stack of tensors of `sizes` variables (the
+    /// layout is the verifier's, from the sizes); their ids in order.
+    /// Refused unless the commitment is of the stack's size.
+    pub fn add_stack(
+        &mut self,
+        sizes: &[usize],
+        commitment: HyraxCommitment,
+    ) -> Result<Vec<TensorId>, OpeningError> {
+        let layout = StackLayout::new(sizes);
+        let matrix = self.matrices.len();
+        if commitment.num_vars != layout.num_vars() {
+            return Err(OpeningError::StackSize {
+                matrix,
+                expected: layout.num_vars(),
+                found: commitment.num_vars,
+            });
+        }
+        // The row width is checked against the generators at the opening.
+        let rows = layout.used_rows(commitment.col_vars.min(commitment.num_vars));
+        if commitment.rows.len() != rows {
+            return Err(OpeningError::StackRows {
+                matrix,
+                expected: rows,
+                found: commitment.rows.len(),
+            });
+        }
+        Ok(self.push(sizes, commitment))
+    }
+
+    fn push(&mut self, sizes: &[usize], commitment: HyraxCommitment) -> Vec<TensorId> {
+        let matrix = self.matrices.len();
+        let ids: Vec<TensorId> = (0..sizes.len()).map(|k| self.places.len() + k).collect();
+        self.places
+            .extend(sizes.iter().enumerate().map(|(slot, &n)| Place {
+                matrix,
+                slot,
+                num_vars: n,
+            }));
+        self.matrices.push(VerifierMatrix {
+            tensors: ids.clone(),
+            layout: StackLayout::new(sizes),
+            commitment,
+        });
+        ids
     }
 
     pub fn claim(&mut self, id: TensorId, claim: EvaluationClaim<M::Value>) {
@@ -459,8 +664,10 @@ impl<M: Mode> OpeningVerifier<M> {
     }
 
     /// [`Self::verify_in`], also listing in `replay` every claim it checked
-    /// and each group's reduced claims: what an observer of the proof can
-    /// compute about each committed tensor (tests of what proofs reveal).
+    /// and the reduced claim of each single-tensor commitment: what an
+    /// observer of the proof can compute about each committed tensor (tests
+    /// of what proofs reveal). A stack's reduced claim is on a combination
+    /// of its tensors and is not listed.
     pub fn verify_replayed(
         self,
         ctx: &mut VerifierCtx,
@@ -474,7 +681,8 @@ impl<M: Mode> OpeningVerifier<M> {
             r.extend(self.claims.iter().cloned());
         }
         let groups = group_claims(
-            |id| self.commitments.get(id).map(|c| c.num_vars),
+            |id| self.places.get(id).copied(),
+            |m| self.matrices[m].layout.num_vars(),
             &self.claims,
             self.max_group_entries,
         )?;
@@ -494,18 +702,14 @@ impl<M: Mode> OpeningVerifier<M> {
             );
             let sum = M::combine(&weighted(group, &weights));
             let sop = group_sop(group.len());
-            // g_i(r) = Σ_k γ^k·eq(u_k, r), the verifier's own.
+            // G_j(r), the verifier's own.
             let public = |r: &[Fr]| -> Vec<Option<Fr>> {
                 group
-                    .values()
+                    .iter()
                     .zip(&weights)
-                    .flat_map(|(claims, w)| {
-                        let g: Fr = claims
-                            .iter()
-                            .zip(w)
-                            .map(|(c, wk)| *wk * eq_eval(&c.point, r))
-                            .sum();
-                        [None, Some(g)]
+                    .flat_map(|((m, slots), w)| {
+                        let layout = &self.matrices[*m].layout;
+                        [None, Some(claims_weight(layout, slots, w, r))]
                     })
                     .collect()
             };
@@ -519,16 +723,24 @@ impl<M: Mode> OpeningVerifier<M> {
                         InstanceError::Final(why) => OpeningError::Final { num_vars: n, why },
                     })?;
             if let Some(r) = replay.as_deref_mut() {
-                r.extend(group.keys().zip(&values).map(|(id, v)| {
-                    let claim = EvaluationClaim {
-                        point: point.clone(),
-                        value: v.clone(),
-                    };
-                    (*id, claim)
-                }));
+                r.extend(
+                    group
+                        .keys()
+                        .zip(&values)
+                        .filter(|(m, _)| self.matrices[**m].tensors.len() == 1)
+                        .map(|(m, v)| {
+                            let claim = EvaluationClaim {
+                                point: point.clone(),
+                                value: v.clone(),
+                            };
+                            (self.matrices[*m].tensors[0], claim)
+                        }),
+                );
             }
-            let coms: Vec<&HyraxCommitment> =
-                group.keys().map(|id| &self.commitments[*id]).collect();
+            let coms: Vec<&HyraxCommitment> = group
+                .keys()
+                .map(|m| &self.matrices[*m].commitment)
+                .collect();
             M::verify_open(
                 pcs,
                 backend,

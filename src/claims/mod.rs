@@ -6,13 +6,15 @@
 
 pub mod batch;
 pub mod multipoint;
+pub mod stack;
 
 pub use batch::{
-    BatchOpeningProof, OpeningError, OpeningProver, OpeningVerifier, Replay, TensorId,
+    commit_stack, BatchOpeningProof, OpeningError, OpeningProver, OpeningVerifier, Replay, TensorId,
 };
 pub use multipoint::{
     prove_multipoint, prove_multipoint_in, verify_multipoint, verify_multipoint_in, MultiPointProof,
 };
+pub use stack::StackLayout;
 
 use thiserror::Error;
 

@@ -3,7 +3,7 @@ use thiserror::Error;
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum PcsError {
     #[error(
-        "commitment has {found} row commitments, a {num_vars}-variable table needs {expected}"
+        "commitment has {found} row commitments, a {num_vars}-variable table has at most {expected}"
     )]
     WrongRowCount {
         num_vars: usize,

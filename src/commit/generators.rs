@@ -35,17 +35,48 @@ pub struct Generators {
 
 impl Generators {
     /// Derives `2^log_len` vector generators (plus `h` and `u`) from `seed`.
+    /// The `i`-th generator depends on the seed and `i` alone, so a smaller
+    /// set is a prefix of a larger one: the process keeps the largest set
+    /// it derived per seed and derives only what is missing.
     pub fn new(seed: &str, log_len: usize) -> Self {
+        type Memo = std::collections::HashMap<String, Generators>;
+        static DERIVED: std::sync::Mutex<Option<Memo>> = std::sync::Mutex::new(None);
+        let len = 1usize << log_len;
+        let mut memo = DERIVED.lock().unwrap_or_else(|e| e.into_inner());
+        let memo = memo.get_or_insert_with(Default::default);
+        if let Some(known) = memo.get(seed) {
+            if known.g.len() >= len {
+                let mut out = known.clone();
+                out.g.truncate(len);
+                return out;
+            }
+        }
+        let mut g: Vec<G1Affine> = memo.get(seed).map(|k| k.g.clone()).unwrap_or_default();
+        let out = Self::derive(seed, g.len(), &mut g, len);
+        memo.insert(seed.to_string(), out.clone());
+        out
+    }
+
+    /// [`Self::new`] without the process's memo: what deriving costs.
+    pub fn derive_fresh(seed: &str, log_len: usize) -> Self {
+        Self::derive(seed, 0, &mut Vec::new(), 1 << log_len)
+    }
+
+    /// Hashes generators `from..len` onto the end of `known` (the first
+    /// `from`), and `h`, `u`.
+    fn derive(seed: &str, from: usize, known: &mut Vec<G1Affine>, len: usize) -> Self {
         let dst = format!("zkllm-v{}-generators-{seed}", crate::PROTOCOL_VERSION);
         let hasher = G1Hasher::new(dst.as_bytes()).expect("valid hash-to-curve parameters");
         let hash = |msg: &[u8]| hasher.hash(msg).expect("hash to curve succeeds");
-        let g = (0..1u64 << log_len)
+        known.truncate(from);
+        let missing: Vec<G1Affine> = (from as u64..len as u64)
             .into_par_iter()
             .map(|i| hash(&[b"G".as_slice(), &i.to_le_bytes()].concat()))
             .collect();
+        known.extend(missing);
         Self {
             seed: seed.to_string(),
-            g,
+            g: std::mem::take(known),
             h: hash(b"H"),
             u: hash(b"U"),
         }

@@ -18,6 +18,10 @@
 //! Many commitments of one shape opened at one point are batched into a
 //! single argument by a random linear combination drawn after every
 //! commitment and claimed value is absorbed.
+//!
+//! A commitment may leave out trailing rows: they are zero rows with zero
+//! blinds (a stack's padding past its last tensor, [`crate::claims::stack`]).
+//! The table it binds is zero there; its user pins how many rows it has.
 
 use ark_ec::CurveGroup;
 use ark_ff::{UniformRand, Zero};
@@ -62,13 +66,14 @@ pub struct HyraxOpening {
 }
 
 impl HyraxCommitment {
-    fn row_count(&self) -> usize {
+    /// Rows of the whole table; the commitment may hold fewer (the rest zero).
+    fn full_rows(&self) -> usize {
         1usize << self.num_vars.saturating_sub(self.col_vars)
     }
 
     fn check_shape(&self) -> Result<(), PcsError> {
-        let expected = self.row_count();
-        if self.col_vars > self.num_vars || self.rows.len() != expected {
+        let expected = self.full_rows();
+        if self.col_vars > self.num_vars || self.rows.len() > expected {
             return Err(PcsError::WrongRowCount {
                 num_vars: self.num_vars,
                 expected,
@@ -107,7 +112,7 @@ impl Wire for HyraxCommitment {
                 what: "commitment column variables (more than its variables)",
             });
         }
-        let rows = r.get_points_exact("commitment rows", 1 << (num_vars - col_vars))?;
+        let rows = r.get_points_at_most("commitment rows", 1 << (num_vars - col_vars))?;
         Ok(Self {
             num_vars,
             col_vars,
@@ -204,8 +209,8 @@ impl Hyrax {
         rng: &mut R,
     ) -> (HyraxCommitment, HyraxHint) {
         let col_vars = self.col_vars(num_vars);
-        let row_count = 1usize << (num_vars - col_vars);
-        rows.resize(row_count, G1Projective::zero());
+        // Rows past the values are left out (zero rows, zero blinds).
+        let row_count = rows.len();
         let blinds: Vec<Fr> = (0..row_count).map(|_| Fr::rand(rng)).collect();
         let h = self.gens.h;
         rows.par_iter_mut()
@@ -370,7 +375,14 @@ impl Hyrax {
             check_len(table.len(), num_vars)?;
             let folded = fold_rows(table, &row_eq, cols);
             backend.axpy(&mut t, *alpha, &folded);
-            blind += *alpha * backend.inner_product(&hint.blinds, &row_eq);
+            if hint.blinds.len() > row_eq.len() {
+                return Err(PcsError::WrongRowCount {
+                    num_vars,
+                    expected: row_eq.len(),
+                    found: hint.blinds.len(),
+                });
+            }
+            blind += *alpha * backend.inner_product(&hint.blinds, &row_eq[..hint.blinds.len()]);
         }
         let combined = combined_commitment(backend, commitments, &alphas, &row_eq);
         let y: Fr = values.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
@@ -583,7 +595,7 @@ fn combined_commitment(
     let mut scalars = Vec::with_capacity(bases.capacity());
     for (c, alpha) in commitments.iter().zip(alphas) {
         bases.extend_from_slice(&c.rows);
-        scalars.extend(row_eq.iter().map(|e| *e * alpha));
+        scalars.extend(row_eq[..c.rows.len()].iter().map(|e| *e * alpha));
     }
     backend.msm(&bases, &scalars)
 }

@@ -23,6 +23,15 @@ pub fn from_i64_slice(xs: &[i64]) -> Vec<Fr> {
     xs.par_iter().map(|&x| from_i64(x)).collect()
 }
 
+/// Encodes signed integers into `out` (of the same length).
+pub fn from_i64_into(xs: &[i64], out: &mut [Fr]) {
+    use rayon::prelude::*;
+    assert_eq!(xs.len(), out.len());
+    out.par_iter_mut()
+        .zip(xs.par_iter())
+        .for_each(|(o, &x)| *o = from_i64(x));
+}
+
 /// Decodes a field element as a signed integer if it lies in `(-2^63, 2^63)`,
 /// i.e. if either it or its negation fits in 63 bits. `None` otherwise.
 pub fn to_i64(x: Fr) -> Option<i64> {
