@@ -7,6 +7,7 @@ mod import_common;
 
 use import_common::fixtures_dir;
 use zkllm::artifacts::{ProofFile, ProvingKey, VerifyingKey};
+use zkllm::commit::HyraxCommitment;
 use zkllm::ir::{Graph, Node, Op, Quant};
 use zkllm::pipeline::{self, PipelineError};
 
@@ -162,15 +163,31 @@ fn shapes_are_inferred_again_and_compared() {
         g.nodes[mm].shape[last] *= 2;
     });
     assert!(e.contains("the einsum gives"), "{e}");
-    // The largest weight one row longer: its padded table doubles, and the
-    // stack's commitment no longer has the rows its layout needs.
+    // The largest weight one row longer: the graph's shapes no longer fit
+    // (the check infers them again).
     let w = (pk.vk.graph.nodes.iter())
         .filter(|n| matches!(n.op, Op::Weight { .. }))
         .max_by_key(|n| n.shape.iter().product::<usize>())
         .expect("a weight")
         .id;
     let e = refused(&pk.vk, |g| g.nodes[w].shape[0] += 1);
-    assert!(e.contains("weight stack 0"), "{e}");
+    assert!(e.contains("inputs do not fit"), "{e}");
+    // A weight stack's commitment with a row fewer than its layout fills,
+    // or one more: refused at load, naming the stack.
+    for edit in [
+        |c: &mut HyraxCommitment| {
+            c.rows.pop();
+        },
+        |c: &mut HyraxCommitment| c.rows.push(c.rows[0]),
+    ] {
+        let mut bad = pk.vk.clone();
+        edit(&mut bad.weights[0]);
+        let e = match VerifyingKey::from_body(&bad.body(), "crafted.vk") {
+            Ok(_) => panic!("a weight stack with other rows was accepted"),
+            Err(e) => e.to_string(),
+        };
+        assert!(e.contains("weight stack 0"), "{e}");
+    }
     let l = first(&pk.vk.graph, |n| matches!(n.op, Op::Lookup { .. }));
     let e = refused(&pk.vk, |g| {
         if let Op::Lookup { table, .. } = &mut g.nodes[l].op {

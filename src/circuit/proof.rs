@@ -3,9 +3,11 @@
 //!
 //! What each part reveals in a zero-knowledge ([`crate::zk::Hidden`]) proof,
 //! and why that is safe:
-//! - `commitments`: Hyrax row commitments to every committed tensor and
-//!   multiplicity vector, each row under a fresh uniform blind — perfectly
-//!   hiding;
+//! - `commitments`: one Hyrax commitment per stack of committed tensors and
+//!   multiplicity vectors ([`crate::claims::stack`]; the layout is the
+//!   plan's, public), each row under a fresh uniform blind — perfectly
+//!   hiding; rows past the stack's last tensor are left out, and their
+//!   number is fixed by the public layout;
 //! - `steps`: stated values are Pedersen commitments `v·U + ρ·H` with fresh
 //!   `ρ`; sumcheck rounds are commitments to the round polynomials'
 //!   values (`g(0), g(2), …`), and final values commitments with proofs of product
@@ -121,7 +123,9 @@ impl<M: Mode> Wire for Step<M> {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct CircuitProof<M: Mode = Clear> {
-    /// Committed tensors (plan order), then one multiplicity vector per table.
+    /// One commitment per stack ([`super::proof_stacks`]): the committed
+    /// tensors (plan order), then one multiplicity vector per table, placed
+    /// in stacks of at most 2^[`super::MAX_STACK_VARS`] entries.
     pub commitments: Vec<HyraxCommitment>,
     pub steps: Vec<Step<M>>,
     /// Every distinct table's lookups (plan order), their trees batched.
