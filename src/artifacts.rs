@@ -22,7 +22,8 @@ use crate::wire::{Reader, Wire, WireError, Writer};
 /// 3: checked key graphs, weight-padding claims, the two-sided zkAttn row
 /// sum, the logit scale in the statement, libm tables.
 /// 6: weights and a proof's tensors committed in stacks (few Hyrax matrices).
-pub const FORMAT_VERSION: u32 = 6;
+/// 7: weight stacks in rows of their square shape.
+pub const FORMAT_VERSION: u32 = 7;
 const PK_MAGIC: &[u8; 8] = b"ZKLLMPK\0";
 const VK_MAGIC: &[u8; 8] = b"ZKLLMVK\0";
 const PROOF_MAGIC: &[u8; 8] = b"ZKLLMPF\0";
@@ -153,11 +154,12 @@ impl VerifyingKey {
         }
         // Each stack's commitment has the size, row width and row count
         // its layout and the generators prescribe.
+        // Weights are in rows of their stack's square shape (RowWidth::Square).
         let gen_cols = crate::commit::hyrax::square_col_vars(max_vars);
         for (k, (c, run)) in weights.iter().zip(&runs).enumerate() {
             let layout = crate::claims::StackLayout::new(&sizes[run.clone()]);
             let nv = layout.num_vars();
-            let cols = nv.min(gen_cols);
+            let cols = crate::commit::hyrax::square_col_vars(nv).min(gen_cols);
             let rows = layout.used_rows(cols);
             if c.num_vars != nv || nv > max_vars || c.col_vars != cols || c.rows.len() != rows {
                 return Err(bad(format!(

@@ -13,7 +13,7 @@ use zkllm::backend::default_backend;
 use zkllm::claims::{
     commit_stack, BatchOpeningProof, OpeningError, OpeningProver, OpeningVerifier, StackLayout,
 };
-use zkllm::commit::{Hyrax, HyraxCommitment};
+use zkllm::commit::{Hyrax, HyraxCommitment, RowWidth};
 use zkllm::field::Fr;
 use zkllm::sumcheck::EvaluationClaim;
 
@@ -104,7 +104,7 @@ fn prove(
     let be = default_backend();
     let mut r = rng(5);
     let refs: Vec<&[i64]> = stack.iter().map(|t| t.as_slice()).collect();
-    let (sc, sh) = commit_stack(be, pcs, &refs, &mut r).unwrap();
+    let (sc, sh) = commit_stack(be, pcs, &refs, RowWidth::Widest, &mut r).unwrap();
     let (c, h) = pcs.commit_small(be, single, 4, &mut r).unwrap();
     let mut p = OpeningProver::new();
     p.add_stack(stack.to_vec(), sc.clone(), sh);
@@ -125,7 +125,7 @@ fn verify(
     proof: &BatchOpeningProof,
 ) -> Result<(), OpeningError> {
     let mut v = OpeningVerifier::new();
-    let ids = v.add_stack(sizes, coms[0].clone())?;
+    let ids = v.add_stack(pcs, sizes, RowWidth::Widest, coms[0].clone())?;
     assert_eq!(ids, (0..sizes.len()).collect::<Vec<_>>());
     v.add(coms[1].clone());
     for (id, cl) in claims {
@@ -239,6 +239,31 @@ fn stacked_openings_verify_and_layout_forgeries_are_rejected() {
             }
         );
     }
+    // Rows of the other width: under generators of 2^5 columns the stack's
+    // widest rows are 2^5 and its square ones 2^4; the verifier pins which.
+    let wide_pcs = Hyrax::setup("claims-stack", 9);
+    let refs: Vec<&[i64]> = c.tables.iter().map(|t| t.as_slice()).collect();
+    let (square, _) = commit_stack(
+        default_backend(),
+        &wide_pcs,
+        &refs,
+        RowWidth::Square,
+        &mut rng(6),
+    )
+    .unwrap();
+    assert_eq!((square.col_vars, square.rows.len()), (4, 6));
+    let e = OpeningVerifier::<zkllm::zk::Clear>::new()
+        .add_stack(&wide_pcs, &SIZES, RowWidth::Widest, square)
+        .unwrap_err();
+    eprintln!("rows of another width: rejected: {e}");
+    assert_eq!(
+        e,
+        OpeningError::StackWidth {
+            matrix: 0,
+            expected: 5,
+            found: 4
+        }
+    );
     // A row past the layout's, committed and proven honestly (a tensor's
     // data moved into the padding): refused by the same count.
     let mut spilled = c.tables.clone();
@@ -283,7 +308,7 @@ fn hidden_stacked_openings() {
         let be = default_backend();
         let mut r = rng(9);
         let refs: Vec<&[i64]> = stack.iter().map(|t| t.as_slice()).collect();
-        let (sc, sh) = commit_stack(be, &pcs, &refs, &mut r).unwrap();
+        let (sc, sh) = commit_stack(be, &pcs, &refs, RowWidth::Widest, &mut r).unwrap();
         let (single, h) = pcs.commit_small(be, &c.single, 4, &mut r).unwrap();
         let mut p = OpeningProver::<Hidden>::in_mode();
         p.add_stack(stack.to_vec(), sc.clone(), sh);
@@ -297,7 +322,8 @@ fn hidden_stacked_openings() {
         let zero = ctx.finish(&mut t);
 
         let mut v = OpeningVerifier::<Hidden>::in_mode();
-        v.add_stack(&SIZES, sc).map_err(|e| e.to_string())?;
+        v.add_stack(&pcs, &SIZES, RowWidth::Widest, sc)
+            .map_err(|e| e.to_string())?;
         v.add(single);
         for (id, cl) in &secrets {
             let com = ark_ec::CurveGroup::into_affine(ped.commit(&cl.value));

@@ -663,6 +663,12 @@ fn a_proof_in_another_layout_is_rejected() {
             e.starts_with("commitments: stack 0: the commitment is of 2^"),
             "{e}"
         );
+        // The proof's stack in narrower rows than the widest its layout has.
+        let e = refused(&|c| c[0].col_vars -= 1);
+        assert!(
+            e.starts_with("commitments: stack 0: the commitment has rows of 2^"),
+            "{e}"
+        );
     }
 }
 

@@ -414,13 +414,29 @@ fn rows_are_as_wide_as_the_generators_and_no_other_layout_verifies() {
         })
     ));
 
-    // A commitment relabelled to another row width (rows resized to match).
+    // A commitment relabelled to a row width of neither layout (rows
+    // resized to match): not the widest (2^5) nor the square shape (2^4).
     let mut relabelled = o.com.clone();
-    relabelled.col_vars = 4;
-    relabelled.rows.extend(o.com.rows.clone());
+    relabelled.col_vars = 3;
+    for _ in 0..3 {
+        relabelled.rows.extend(o.com.rows.clone());
+    }
     assert!(matches!(
         check(&o, &relabelled, &o.point, o.value, &o.proof, b"ctx"),
         Err(PcsError::WrongLayout { .. })
+    ));
+    // Relabelled to the square shape: a layout these generators allow, so
+    // the commitment is checked as one, and the opening (of the widest
+    // rows) does not fit it.
+    let mut square = o.com.clone();
+    square.col_vars = 4;
+    square.rows.extend(o.com.rows.clone());
+    assert!(matches!(
+        check(&o, &square, &o.point, o.value, &o.proof, b"ctx"),
+        Err(PcsError::WrongRoundCount {
+            expected: 4,
+            found: 5
+        })
     ));
 
     // On the wire, more column variables than variables is malformed.

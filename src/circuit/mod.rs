@@ -499,7 +499,7 @@ pub fn commit_weights<R: ark_std::rand::RngCore + ark_std::rand::CryptoRng>(
     for (k, run) in runs.iter().enumerate() {
         progress("commit weights", k, runs.len());
         let refs: Vec<&[i64]> = tables[run.clone()].iter().map(|t| t.as_slice()).collect();
-        let c = crate::claims::commit_stack(be, pcs, &refs, rng)
+        let c = crate::claims::commit_stack(be, pcs, &refs, crate::commit::RowWidth::Square, rng)
             .map_err(|e| CircuitError::Invalid(format!("weight stack {k}: {e}")))?;
         out.push(c);
     }

@@ -10,6 +10,7 @@ use super::{absorb_statement, output_claim, softmax_mask, CircuitError, Statemen
 use crate::backend::Backend;
 use crate::claims::commit_stack;
 use crate::claims::{prove_multipoint_in, OpeningProver, TensorId};
+use crate::commit::RowWidth;
 use crate::commit::{Hyrax, HyraxCommitment, HyraxHint};
 use crate::field::Fr;
 use crate::ir::{Data, Graph, Op};
@@ -464,7 +465,7 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
             .iter()
             .map(|v| v.as_slice())
             .collect();
-        let (c, h) = commit_stack(be, pcs, &tables, rng)
+        let (c, h) = commit_stack(be, pcs, &tables, RowWidth::Widest, rng)
             .map_err(|e| CircuitError::Witness(e.to_string()))?;
         c.absorb(b"stack", &mut t);
         let owned = committed[run.clone()]

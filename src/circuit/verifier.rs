@@ -13,7 +13,7 @@ use super::proof::{CircuitProof, Step};
 use super::{absorb_statement, output_claim, CircuitError, Statement};
 use crate::backend::Backend;
 use crate::claims::{verify_multipoint_in, OpeningVerifier, Replay, TensorId};
-use crate::commit::{Hyrax, HyraxCommitment};
+use crate::commit::{Hyrax, HyraxCommitment, RowWidth};
 use crate::field::Fr;
 use crate::ir::check::{check_graph, WeightData};
 use crate::ir::{Data, Graph, Op};
@@ -164,7 +164,7 @@ fn verify_inner<M: Mode, R: RngCore + CryptoRng>(
     for (k, (run, c)) in weight_runs.iter().zip(weights).enumerate() {
         c.absorb(b"weight", &mut t);
         let ids = openings
-            .add_stack(&weight_sizes[run.clone()], c.clone())
+            .add_stack(pcs, &weight_sizes[run.clone()], RowWidth::Square, c.clone())
             .map_err(|e| CircuitError::Invalid(format!("weight commitments: stack {k}: {e}")))?;
         for (node, id) in weight_nodes[run.clone()].iter().zip(ids) {
             node_tensor[*node] = Some(id);
@@ -185,7 +185,7 @@ fn verify_inner<M: Mode, R: RngCore + CryptoRng>(
     for (k, (run, c)) in runs.iter().zip(&proof.commitments).enumerate() {
         c.absorb(b"stack", &mut t);
         let stack = openings
-            .add_stack(&sizes[run.clone()], c.clone())
+            .add_stack(pcs, &sizes[run.clone()], RowWidth::Widest, c.clone())
             .map_err(|e| CircuitError::Invalid(format!("commitments: stack {k}: {e}")))?;
         ids.extend(stack);
     }

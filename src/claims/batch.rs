@@ -25,6 +25,7 @@ use ark_std::rand::{CryptoRng, RngCore};
 use super::stack::StackLayout;
 use super::ClaimError;
 use crate::backend::Backend;
+use crate::commit::hyrax::RowWidth;
 use crate::commit::{Hyrax, HyraxCommitment, HyraxHint, HyraxOpening, PcsError};
 use crate::field::Fr;
 use crate::poly::{eq_eval, SumOfProducts};
@@ -96,6 +97,14 @@ pub enum OpeningError {
     },
     #[error("the commitment is of 2^{found} entries, the stack's layout needs 2^{expected}")]
     StackSize {
+        matrix: usize,
+        expected: usize,
+        found: usize,
+    },
+    #[error(
+        "the commitment has rows of 2^{found} entries, the stack's layout has rows of 2^{expected}"
+    )]
+    StackWidth {
         matrix: usize,
         expected: usize,
         found: usize,
@@ -341,12 +350,19 @@ pub fn commit_stack<R: RngCore + CryptoRng>(
     backend: &dyn Backend,
     pcs: &Hyrax,
     tables: &[&[i64]],
+    width: RowWidth,
     rng: &mut R,
 ) -> Result<(HyraxCommitment, HyraxHint), PcsError> {
     let sizes: Vec<usize> = tables.iter().map(|t| padded_vars(t.len())).collect();
     let layout = StackLayout::new(&sizes);
     let stacked = layout.stack(tables);
-    pcs.commit_small(backend, &stacked[..layout.used()], layout.num_vars(), rng)
+    pcs.commit_small_in(
+        backend,
+        &stacked[..layout.used()],
+        layout.num_vars(),
+        width,
+        rng,
+    )
 }
 
 /// Variables of a padded table of `len` entries.
@@ -599,12 +615,15 @@ impl<M: Mode> OpeningVerifier<M> {
         self.push(&[n], commitment)[0]
     }
 
-    /// A commitment to a stack of tensors of `sizes` variables (the
-    /// layout is the verifier's, from the sizes); their ids in order.
-    /// Refused unless the commitment is of the stack's size.
+    /// A commitment to a stack of tensors of `sizes` variables in rows of
+    /// `width` under `pcs` (the layout is the verifier's, from the sizes);
+    /// their ids in order. Refused unless the commitment is of the stack's
+    /// size, row width and rows.
     pub fn add_stack(
         &mut self,
+        pcs: &Hyrax,
         sizes: &[usize],
+        width: RowWidth,
         commitment: HyraxCommitment,
     ) -> Result<Vec<TensorId>, OpeningError> {
         let layout = StackLayout::new(sizes);
@@ -616,8 +635,15 @@ impl<M: Mode> OpeningVerifier<M> {
                 found: commitment.num_vars,
             });
         }
-        // The row width is checked against the generators at the opening.
-        let rows = layout.used_rows(commitment.col_vars.min(commitment.num_vars));
+        let col_vars = pcs.row_vars(layout.num_vars(), width);
+        if commitment.col_vars != col_vars {
+            return Err(OpeningError::StackWidth {
+                matrix,
+                expected: col_vars,
+                found: commitment.col_vars,
+            });
+        }
+        let rows = layout.used_rows(col_vars);
         if commitment.rows.len() != rows {
             return Err(OpeningError::StackRows {
                 matrix,

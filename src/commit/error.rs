@@ -14,9 +14,11 @@ pub enum PcsError {
     WrongPointDimension { expected: usize, found: usize },
     #[error("batched commitments have different shapes ({first} and {other} variables)")]
     MixedShapes { first: usize, other: usize },
+    #[error("batched commitments have rows of different widths (2^{first} and 2^{other})")]
+    MixedWidths { first: usize, other: usize },
     #[error("{commitments} commitments but {values} claimed values")]
     BatchLengthMismatch { commitments: usize, values: usize },
-    #[error("a {num_vars}-variable commitment has rows of 2^{found} entries, these generators lay it out in rows of 2^{expected}")]
+    #[error("a {num_vars}-variable commitment has rows of 2^{found} entries, these generators lay it out in rows of 2^{expected} (or its square shape)")]
     WrongLayout {
         num_vars: usize,
         expected: usize,

@@ -45,6 +45,18 @@ pub fn square_col_vars(num_vars: usize) -> usize {
     num_vars.div_ceil(2)
 }
 
+/// How wide a commitment's rows are; a commitment is in one of two layouts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowWidth {
+    /// As wide as the generators (or the whole table when shorter): fewest
+    /// row points, for what a proof carries and the verifier decodes.
+    Widest,
+    /// The table's square shape (capped by the generators): the shortest
+    /// inner-product argument, for the key's weights, whose rows are
+    /// decoded once with the key rather than with every proof.
+    Square,
+}
+
 /// The public commitment: one G1 point per row of `2^col_vars` entries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HyraxCommitment {
@@ -176,10 +188,18 @@ impl Hyrax {
         &self.gens
     }
 
-    /// The column variables of every `num_vars`-variable commitment under
-    /// these generators: `min(n, C)`.
+    /// The column variables of a `num_vars`-variable commitment in rows as
+    /// wide as these generators ([`RowWidth::Widest`]): `min(n, C)`.
     pub fn col_vars(&self, num_vars: usize) -> usize {
-        num_vars.min(self.gens.log_len())
+        self.row_vars(num_vars, RowWidth::Widest)
+    }
+
+    /// The column variables of a `num_vars`-variable commitment of `width`.
+    pub fn row_vars(&self, num_vars: usize, width: RowWidth) -> usize {
+        match width {
+            RowWidth::Widest => num_vars.min(self.gens.log_len()),
+            RowWidth::Square => square_col_vars(num_vars).min(self.gens.log_len()),
+        }
     }
 
     /// A commitment's layout is the one these generators prescribe.
@@ -191,8 +211,10 @@ impl Hyrax {
                 available: self.gens.g.len(),
             });
         }
+        // One of the two layouts; which one a table must have is its
+        // user's to pin (a stack's verifier does).
         let expected = self.col_vars(c.num_vars);
-        if c.col_vars != expected {
+        if c.col_vars != expected && c.col_vars != self.row_vars(c.num_vars, RowWidth::Square) {
             return Err(PcsError::WrongLayout {
                 num_vars: c.num_vars,
                 expected,
@@ -205,10 +227,10 @@ impl Hyrax {
     fn finish_commit<R: RngCore + CryptoRng>(
         &self,
         num_vars: usize,
+        col_vars: usize,
         mut rows: Vec<G1Projective>,
         rng: &mut R,
     ) -> (HyraxCommitment, HyraxHint) {
-        let col_vars = self.col_vars(num_vars);
         // Rows past the values are left out (zero rows, zero blinds).
         let row_count = rows.len();
         let blinds: Vec<Fr> = (0..row_count).map(|_| Fr::rand(rng)).collect();
@@ -236,9 +258,10 @@ impl Hyrax {
         rng: &mut R,
     ) -> Result<(HyraxCommitment, HyraxHint), PcsError> {
         check_len(values.len(), num_vars)?;
-        let cols = 1usize << self.col_vars(num_vars);
+        let col_vars = self.col_vars(num_vars);
+        let cols = 1usize << col_vars;
         let rows = backend.msm_rows(&self.gens.g[..cols], values, cols);
-        Ok(self.finish_commit(num_vars, rows, rng))
+        Ok(self.finish_commit(num_vars, col_vars, rows, rng))
     }
 
     /// Commits to small signed integers (quantized tensors): the fast path.
@@ -249,10 +272,23 @@ impl Hyrax {
         num_vars: usize,
         rng: &mut R,
     ) -> Result<(HyraxCommitment, HyraxHint), PcsError> {
+        self.commit_small_in(backend, values, num_vars, RowWidth::Widest, rng)
+    }
+
+    /// [`Self::commit_small`] in rows of `width`.
+    pub fn commit_small_in<R: RngCore + CryptoRng>(
+        &self,
+        backend: &dyn Backend,
+        values: &[i64],
+        num_vars: usize,
+        width: RowWidth,
+        rng: &mut R,
+    ) -> Result<(HyraxCommitment, HyraxHint), PcsError> {
         check_len(values.len(), num_vars)?;
-        let cols = 1usize << self.col_vars(num_vars);
+        let col_vars = self.row_vars(num_vars, width);
+        let cols = 1usize << col_vars;
         let rows = backend.msm_rows_small(&self.gens.g[..cols], values, cols);
-        Ok(self.finish_commit(num_vars, rows, rng))
+        Ok(self.finish_commit(num_vars, col_vars, rows, rng))
     }
 
     /// Opens one committed table at `point`; returns the value and the proof.
@@ -362,8 +398,7 @@ impl Hyrax {
     ) -> Result<HyraxOpening, PcsError> {
         assert_eq!(tables.len(), commitments.len());
         assert_eq!(hints.len(), commitments.len());
-        let num_vars = check_batch(self, commitments, point, stated.len())?;
-        let col_vars = self.col_vars(num_vars);
+        let (num_vars, col_vars) = check_batch(self, commitments, point, stated.len())?;
         let cols = 1usize << col_vars;
         let alphas = absorb_batch(commitments, point, &stated, transcript);
         let row_eq = backend.eq_table(&point[col_vars..]);
@@ -419,14 +454,14 @@ impl Hyrax {
         proof: &HyraxOpening,
         transcript: &mut Transcript,
     ) -> Result<(), PcsError> {
-        let num_vars = check_batch(self, commitments, point, values.len())?;
+        let (_, col_vars) = check_batch(self, commitments, point, values.len())?;
         let alphas = absorb_batch(commitments, point, &Values::Public(values), transcript);
         let y = values.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
         self.verify_combined(
             backend,
             commitments,
             point,
-            num_vars,
+            col_vars,
             &alphas,
             &ipa::Claimed::Public(y),
             proof,
@@ -451,14 +486,14 @@ impl Hyrax {
         proof: &HyraxOpening,
         transcript: &mut Transcript,
     ) -> Result<(), PcsError> {
-        let num_vars = check_batch(self, commitments, point, count)?;
+        let (_, col_vars) = check_batch(self, commitments, point, count)?;
         let alphas = absorb_batch(commitments, point, &Values::Committed(count), transcript);
         let claimed = ipa::Claimed::Committed(combine(&alphas));
         self.verify_combined(
             backend,
             commitments,
             point,
-            num_vars,
+            col_vars,
             &alphas,
             &claimed,
             proof,
@@ -473,13 +508,12 @@ impl Hyrax {
         backend: &dyn Backend,
         commitments: &[&HyraxCommitment],
         point: &[Fr],
-        num_vars: usize,
+        col_vars: usize,
         alphas: &[Fr],
         claimed: &ipa::Claimed,
         proof: &HyraxOpening,
         transcript: &mut Transcript,
     ) -> Result<(), PcsError> {
-        let col_vars = self.col_vars(num_vars);
         let row_eq = backend.eq_table(&point[col_vars..]);
         let combined = combined_commitment(backend, commitments, alphas, &row_eq);
         let b = backend.eq_table(&point[..col_vars]);
@@ -508,7 +542,7 @@ fn check_batch(
     commitments: &[&HyraxCommitment],
     point: &[Fr],
     values: usize,
-) -> Result<usize, PcsError> {
+) -> Result<(usize, usize), PcsError> {
     assert!(!commitments.is_empty(), "empty batch");
     if commitments.len() != values {
         return Err(PcsError::BatchLengthMismatch {
@@ -516,7 +550,7 @@ fn check_batch(
             values,
         });
     }
-    let num_vars = commitments[0].num_vars;
+    let (num_vars, col_vars) = (commitments[0].num_vars, commitments[0].col_vars);
     for c in commitments {
         if c.num_vars != num_vars {
             return Err(PcsError::MixedShapes {
@@ -525,6 +559,12 @@ fn check_batch(
             });
         }
         pcs.check_layout(c)?;
+        if c.col_vars != col_vars {
+            return Err(PcsError::MixedWidths {
+                first: col_vars,
+                other: c.col_vars,
+            });
+        }
     }
     if point.len() != num_vars {
         return Err(PcsError::WrongPointDimension {
@@ -532,7 +572,7 @@ fn check_batch(
             found: point.len(),
         });
     }
-    Ok(num_vars)
+    Ok((num_vars, col_vars))
 }
 
 /// Absorbs the batch (commitments, point, values) and draws the combination
