@@ -2,14 +2,17 @@
 //! that a model or prompt length that does not fit is refused with the
 //! estimate and the limit instead of being killed by the kernel.
 //!
-//! The peak is the lookup stage: the fraction trees' leaves with all their
-//! levels, or the leaves with the split of the deepest level into its four
-//! children tables (4 field elements of 32 bytes per leaf either way), and
-//! the looked-up tensors as field-element columns; the witness (one `i64`
-//! per node entry) and a fixed part (the process, the key's small integers,
-//! the generators) stay resident. The per-leaf cost is fitted to `zkllm
-//! prove`'s peak RSS on the fixtures (5 field elements: the four above and
-//! what the stage holds besides); BENCHMARKS.md has the comparison.
+//! The peak is one of two stages. The lookup stage holds the fraction
+//! trees' leaves with all their levels, or the leaves with the split of the
+//! deepest level into its four children tables (4 field elements of 32
+//! bytes per leaf either way), and the looked-up tensors as field-element
+//! columns. The opening stage holds the largest opening group's stacks and
+//! their claims' weights as field elements in the reduction's sumcheck, then
+//! the stacks lifted again for the Hyrax opening. Resident throughout: the
+//! witness (one `i64` per node entry), the committed tensors as integers,
+//! and a fixed part (the process, the key's small integers, the
+//! generators). The per-leaf and per-opened-entry costs are fitted to `zkllm
+//! prove`'s peak RSS on the fixtures; BENCHMARKS.md has the comparison.
 
 use super::layout::num_vars;
 use super::plan::Plan;
@@ -22,6 +25,12 @@ const PER_LEAF: u64 = 5 * 32;
 const PER_LOOKED_UP: u64 = 32;
 /// Bytes per witness entry.
 const PER_WITNESS: u64 = 8;
+/// Bytes per committed entry (its `i64`, kept for the openings).
+const PER_COMMITTED: u64 = 8;
+/// Bytes per entry of the largest opening group: the stack and its claims'
+/// weights as field elements in the reduction's sumcheck, and the stack
+/// lifted again for the Hyrax opening.
+const PER_OPENED: u64 = 3 * 32;
 /// The resident rest: the process, the key, the generators.
 const FIXED: u64 = 16 << 20;
 
@@ -36,6 +45,12 @@ pub struct MemoryEstimate {
     pub looked_up: u64,
     /// Entries of the witness.
     pub witness: u64,
+    /// Entries of the proof's committed tensors (padded, held as integers
+    /// from the commitments to the openings).
+    pub committed: u64,
+    /// Entries of the largest opening group (the stacks of the largest
+    /// size), lifted to field elements at the opening stage.
+    pub opened: u64,
 }
 
 /// The prover's estimated peak memory for `graph` under `plan`.
@@ -52,11 +67,30 @@ pub fn prove_memory(graph: &Graph, plan: &Plan) -> MemoryEstimate {
         })
         .sum();
     let witness: u64 = (graph.nodes.iter()).map(|n| numel(&n.shape) as u64).sum();
+    let tensor_vars = super::proof_tensor_vars(graph, plan);
+    let committed: u64 = tensor_vars.iter().map(|v| 1u64 << v).sum();
+    let weight_vars = super::weight_vars(graph);
+    let stacks =
+        (super::stack_vars(&tensor_vars, &super::proof_stacks(graph, plan)).into_iter()).chain(
+            super::stack_vars(&weight_vars, &super::weight_stacks(graph)),
+        );
+    let mut by_size = std::collections::BTreeMap::<usize, u64>::new();
+    for nv in stacks {
+        *by_size.entry(nv).or_default() += 1u64 << nv;
+    }
+    let opened = by_size.values().copied().max().unwrap_or(0);
+    let lookup_stage = PER_LEAF * lookup_leaves + PER_LOOKED_UP * looked_up;
+    let opening_stage = PER_OPENED * opened;
     MemoryEstimate {
-        bytes: FIXED + PER_LEAF * lookup_leaves + PER_LOOKED_UP * looked_up + PER_WITNESS * witness,
+        bytes: FIXED
+            + lookup_stage.max(opening_stage)
+            + PER_WITNESS * witness
+            + PER_COMMITTED * committed,
         lookup_leaves,
         looked_up,
         witness,
+        committed,
+        opened,
     }
 }
 

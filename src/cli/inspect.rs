@@ -61,8 +61,11 @@ struct Estimates {
     proof_bytes: u64,
     /// Setup memory: weights as field elements (32 B), twice.
     setup_memory_bytes: u64,
-    /// Prove memory: every witness entry as a field element, three times.
+    /// Prove memory: the circuit's estimate (`circuit::memory`), the
+    /// number `prove` checks against the machine.
     prove_memory_bytes: u64,
+    /// What that estimate is made of (absent where the graph has no plan).
+    prove_memory: Option<zkllm::circuit::memory::MemoryEstimate>,
 }
 
 #[derive(Serialize)]
@@ -92,6 +95,7 @@ fn estimate(q: &Graph) -> Estimates {
         proof_bytes: 0,
         setup_memory_bytes: 0,
         prove_memory_bytes: 0,
+        prove_memory: None,
     };
     let mut witness = 0u64;
     for n in &q.nodes {
@@ -126,10 +130,10 @@ fn estimate(q: &Graph) -> Estimates {
     // The prover's peak from the circuit's plan (`circuit::memory`, the
     // estimate `prove` checks against the machine); the witness-size guess
     // only where the graph has no plan.
-    est.prove_memory_bytes = match zkllm::circuit::Plan::new(q) {
-        Ok(plan) => zkllm::circuit::memory::prove_memory(q, &plan).bytes,
-        Err(_) => witness * 32 * 3,
-    };
+    est.prove_memory = zkllm::circuit::Plan::new(q)
+        .ok()
+        .map(|plan| zkllm::circuit::memory::prove_memory(q, &plan));
+    est.prove_memory_bytes = est.prove_memory.map_or(witness * 32 * 3, |m| m.bytes);
     est
 }
 
