@@ -453,6 +453,26 @@ pub fn weight_vars(graph: &Graph) -> Vec<usize> {
         .collect()
 }
 
+/// Routes the opening ids of a proof's stacked tensors (in
+/// [`proof_tensor_vars`] order): each committed tensor's id to its node or
+/// auxiliary; returns the auxiliaries' ids and the multiplicities' ids.
+/// Prover and verifier route alike.
+pub(crate) fn route_stacked_ids(
+    plan: &Plan,
+    ids: &[crate::claims::TensorId],
+    node_tensor: &mut [Option<crate::claims::TensorId>],
+) -> (Vec<crate::claims::TensorId>, Vec<crate::claims::TensorId>) {
+    let tensors = plan.committed_tensors();
+    let mut aux_tensor = vec![0; plan.aux.len()];
+    for (tref, id) in tensors.iter().zip(ids) {
+        match tref {
+            plan::TensorRef::Node(n) => node_tensor[*n] = Some(*id),
+            plan::TensorRef::Aux(a) => aux_tensor[*a] = *id,
+        }
+    }
+    (aux_tensor, ids[tensors.len()..].to_vec())
+}
+
 /// The key's weight stacks: runs of [`weight_vars`], each one commitment.
 pub fn weight_stacks(graph: &Graph) -> Vec<std::ops::Range<usize>> {
     crate::claims::stack::runs(&weight_vars(graph), MAX_STACK_VARS)

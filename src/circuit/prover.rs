@@ -475,14 +475,7 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
         ids.extend(openings.add_stack(owned, c.clone(), h));
         commitments.push(c);
     }
-    let mut aux_tensor = vec![0; plan.aux.len()];
-    for (tref, id) in tensors.iter().zip(&ids) {
-        match tref {
-            TensorRef::Node(n) => node_tensor[*n] = Some(*id),
-            TensorRef::Aux(a) => aux_tensor[*a] = *id,
-        }
-    }
-    let mult_ids = ids[tensors.len()..].to_vec();
+    let (aux_tensor, mult_ids) = super::route_stacked_ids(plan, &ids, &mut node_tensor);
     // The clamp counts: how many ones each saturating rescale's indicators hold.
     let clamp_counts: Vec<[u64; 2]> = plan
         .saturating

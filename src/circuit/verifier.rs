@@ -171,7 +171,6 @@ fn verify_inner<M: Mode, R: RngCore + CryptoRng>(
         }
     }
     // The proof's stacks, in the layout the plan gives.
-    let tensors = plan.committed_tensors();
     let sizes = super::proof_tensor_vars(graph, plan);
     let runs = super::proof_stacks(graph, plan);
     if proof.commitments.len() != runs.len() {
@@ -189,14 +188,7 @@ fn verify_inner<M: Mode, R: RngCore + CryptoRng>(
             .map_err(|e| CircuitError::Invalid(format!("commitments: stack {k}: {e}")))?;
         ids.extend(stack);
     }
-    let mut aux_tensor = vec![0; plan.aux.len()];
-    for (tref, id) in tensors.iter().zip(&ids) {
-        match tref {
-            TensorRef::Node(n) => node_tensor[*n] = Some(*id),
-            TensorRef::Aux(a) => aux_tensor[*a] = *id,
-        }
-    }
-    let mult_ids = ids[tensors.len()..].to_vec();
+    let (aux_tensor, mult_ids) = super::route_stacked_ids(plan, &ids, &mut node_tensor);
     if proof.clamp_counts.len() != plan.saturating.len() {
         return Err(CircuitError::Invalid(format!(
             "proof has {} clamp counts, the circuit has {} saturating rescales",
