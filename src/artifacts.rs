@@ -23,7 +23,8 @@ use crate::wire::{Reader, Wire, WireError, Writer};
 /// sum, the logit scale in the statement, libm tables.
 /// 6: weights and a proof's tensors committed in stacks (few Hyrax matrices).
 /// 7: weight stacks in rows of their square shape.
-pub const FORMAT_VERSION: u32 = 7;
+/// 8: weight stacks opened by row folds (the proof's fold groups).
+pub const FORMAT_VERSION: u32 = 8;
 const PK_MAGIC: &[u8; 8] = b"ZKLLMPK\0";
 const VK_MAGIC: &[u8; 8] = b"ZKLLMVK\0";
 const PROOF_MAGIC: &[u8; 8] = b"ZKLLMPF\0";

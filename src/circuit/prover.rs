@@ -422,11 +422,17 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
         Some(forged) => forged,
         None => super::weight_tables(graph)?,
     };
+    let weight_sizes = super::weight_vars(graph);
     let mut weight_tables = weight_tables.into_iter();
     for (run, (c, h)) in weight_runs.iter().zip(weights) {
         c.absorb(b"weight", &mut t);
-        let tables = weight_tables.by_ref().take(run.len()).collect();
-        let ids = openings.add_stack(tables, c.clone(), h.clone());
+        let tables: Vec<Vec<i64>> = weight_tables.by_ref().take(run.len()).collect();
+        let ids = openings.add_key_stack(
+            Box::new(tables),
+            &weight_sizes[run.clone()],
+            c.clone(),
+            h.clone(),
+        );
         for (node, id) in weight_nodes[run.clone()].iter().zip(ids) {
             node_tensor[*node] = Some(id);
         }

@@ -164,7 +164,7 @@ fn verify_inner<M: Mode, R: RngCore + CryptoRng>(
     for (k, (run, c)) in weight_runs.iter().zip(weights).enumerate() {
         c.absorb(b"weight", &mut t);
         let ids = openings
-            .add_stack(pcs, &weight_sizes[run.clone()], RowWidth::Square, c.clone())
+            .add_key_stack(pcs, &weight_sizes[run.clone()], c.clone())
             .map_err(|e| CircuitError::Invalid(format!("weight commitments: stack {k}: {e}")))?;
         for (node, id) in weight_nodes[run.clone()].iter().zip(ids) {
             node_tensor[*node] = Some(id);

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 
 use ark_std::rand::{CryptoRng, RngCore};
 
+use super::folds::SmallTensors;
 use super::stack::StackLayout;
 use super::ClaimError;
 use crate::backend::Backend;
@@ -51,11 +52,16 @@ pub struct GroupOpening<M: Mode = Clear> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchOpeningProof<M: Mode = Clear> {
     pub groups: Vec<GroupOpening<M>>,
+    /// The key stacks' claims, per row width ([`super::folds`]).
+    pub folds: Vec<GroupOpening<M>>,
 }
 
 impl<M: Mode> Default for BatchOpeningProof<M> {
     fn default() -> Self {
-        Self { groups: Vec::new() }
+        Self {
+            groups: Vec::new(),
+            folds: Vec::new(),
+        }
     }
 }
 
@@ -74,13 +80,15 @@ impl<M: Mode> Wire for GroupOpening<M> {
 }
 
 impl<M: Mode> Wire for BatchOpeningProof<M> {
-    const MIN_BYTES: usize = 4;
+    const MIN_BYTES: usize = 8;
     fn write(&self, w: &mut Writer) {
         w.put_seq(&self.groups);
+        w.put_seq(&self.folds);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
         Ok(Self {
             groups: r.get_seq("opening groups")?,
+            folds: r.get_seq("key opening groups")?,
         })
     }
 }
@@ -117,6 +125,14 @@ pub enum OpeningError {
     },
     #[error("proof has {found} opening groups, expected {expected}")]
     GroupCount { expected: usize, found: usize },
+    #[error("proof has {found} key opening groups, expected {expected}")]
+    FoldGroupCount { expected: usize, found: usize },
+    #[error("key stacks in rows of 2^{col_vars}: {why}")]
+    FoldFinal { col_vars: usize, why: String },
+    #[error("key stacks in rows of 2^{col_vars}: {source}")]
+    FoldReduction { col_vars: usize, source: ClaimError },
+    #[error("key stacks in rows of 2^{col_vars}: {source}")]
+    FoldOpening { col_vars: usize, source: PcsError },
     #[error("group of {num_vars}-variable commitments: {why}")]
     Final { num_vars: usize, why: String },
     #[error("group of {num_vars}-variable commitments: {source}")]
@@ -277,6 +293,8 @@ fn group_sop(tensors: usize) -> SumOfProducts {
 enum Table {
     Small(Vec<i64>),
     Field(Vec<Fr>),
+    /// In a key stack's [`SmallTensors`], read where they are kept.
+    Key,
 }
 
 impl Table {
@@ -284,23 +302,19 @@ impl Table {
         match self {
             Table::Small(v) => v.len(),
             Table::Field(v) => v.len(),
-        }
-    }
-
-    fn field(&self) -> Cow<'_, [Fr]> {
-        match self {
-            Table::Small(v) => Cow::Owned(crate::field::from_i64_slice(v)),
-            Table::Field(v) => Cow::Borrowed(v),
+            Table::Key => unreachable!("a key stack's tensor has no table of its own"),
         }
     }
 }
 
-/// A commitment on the prover's side: its tensors and its opening hint.
+/// A commitment on the prover's side: its tensors and its opening hint;
+/// a key stack's tensors where they are kept.
 struct ProverMatrix {
     tensors: Vec<TensorId>,
     layout: StackLayout,
     commitment: HyraxCommitment,
     hint: HyraxHint,
+    key: Option<Box<dyn SmallTensors>>,
 }
 
 /// The prover's side: committed tensors (tables, in their matrices) and
@@ -419,6 +433,26 @@ impl<M: Mode> OpeningProver<M> {
         )
     }
 
+    /// Registers a key stack: tensors of `sizes` variables, committed in
+    /// rows of their stack's square shape, whose claims are settled by row
+    /// folds of `tables` ([`super::folds`]) instead of a field copy.
+    pub fn add_key_stack(
+        &mut self,
+        tables: Box<dyn SmallTensors>,
+        sizes: &[usize],
+        commitment: HyraxCommitment,
+        hint: HyraxHint,
+    ) -> Vec<TensorId> {
+        let ids = self.push_sized(
+            sizes,
+            sizes.iter().map(|_| Table::Key).collect(),
+            commitment,
+            hint,
+        );
+        self.matrices.last_mut().expect("pushed").key = Some(tables);
+        ids
+    }
+
     fn push(
         &mut self,
         tables: Vec<Table>,
@@ -426,7 +460,17 @@ impl<M: Mode> OpeningProver<M> {
         hint: HyraxHint,
     ) -> Vec<TensorId> {
         let sizes: Vec<usize> = tables.iter().map(|t| padded_vars(t.len())).collect();
-        let layout = StackLayout::new(&sizes);
+        self.push_sized(&sizes, tables, commitment, hint)
+    }
+
+    fn push_sized(
+        &mut self,
+        sizes: &[usize],
+        tables: Vec<Table>,
+        commitment: HyraxCommitment,
+        hint: HyraxHint,
+    ) -> Vec<TensorId> {
+        let layout = StackLayout::new(sizes);
         assert_eq!(
             layout.num_vars(),
             commitment.num_vars,
@@ -448,6 +492,7 @@ impl<M: Mode> OpeningProver<M> {
             layout,
             commitment,
             hint,
+            key: None,
         });
         ids
     }
@@ -463,7 +508,15 @@ impl<M: Mode> OpeningProver<M> {
 
     /// The tensor's table in the field (converted on the fly when small).
     pub fn table(&self, id: TensorId) -> Cow<'_, [Fr]> {
-        self.tables[id].field()
+        match &self.tables[id] {
+            Table::Small(v) => Cow::Owned(crate::field::from_i64_slice(v)),
+            Table::Field(v) => Cow::Borrowed(v),
+            Table::Key => {
+                let p = self.places[id];
+                let key = self.matrices[p.matrix].key.as_deref().expect("a key stack");
+                Cow::Owned(super::folds::slot_table(key, p.slot, p.num_vars))
+            }
+        }
     }
 
     /// A matrix's stacked table in the field.
@@ -478,6 +531,7 @@ impl<M: Mode> OpeningProver<M> {
             match &self.tables[*id] {
                 Table::Small(v) => crate::field::from_i64_into(v, dst),
                 Table::Field(v) => dst.copy_from_slice(v),
+                Table::Key => unreachable!("key stacks are opened by row folds"),
             }
         }
         Cow::Owned(out)
@@ -494,10 +548,13 @@ impl<M: Mode> OpeningProver<M> {
         pcs: &Hyrax,
         transcript: &mut Transcript,
     ) -> Result<BatchOpeningProof<M>, OpeningError> {
+        let (key_claims, claims) = split_key_claims(&self.claims, &self.places, |m| {
+            self.matrices[m].key.is_some()
+        })?;
         let groups = group_claims(
             |id| self.places.get(id).copied(),
             |m| self.matrices[m].layout.num_vars(),
-            &self.claims,
+            &claims,
             self.max_group_entries,
         )?;
         let mut proof = BatchOpeningProof::default();
@@ -545,8 +602,128 @@ impl<M: Mode> OpeningProver<M> {
             })?;
             proof.groups.push(GroupOpening { reduction, opening });
         }
+        for (col_vars, (matrices, fclaims)) in fold_groups(&key_claims, &self.places, |m| {
+            self.matrices[m].commitment.col_vars
+        }) {
+            let layouts: Vec<&StackLayout> =
+                matrices.iter().map(|m| &self.matrices[*m].layout).collect();
+            let plan = super::folds::plan_group(
+                col_vars,
+                &layouts,
+                &fclaims,
+                |t, v| M::absorb_known(ctx, t, b"openings-value", v),
+                transcript,
+            );
+            let values: Vec<(Fr, M::Known)> = plan
+                .weights
+                .iter()
+                .zip(&fclaims)
+                .map(|(w, c)| (*w, c.claim.value))
+                .collect();
+            let sum = M::combine_known(&values);
+            let folded: Vec<Vec<Fr>> = plan
+                .folds
+                .iter()
+                .map(|f| {
+                    let m = &self.matrices[matrices[f.matrix]];
+                    let key = m.key.as_deref().expect("a key stack");
+                    super::folds::fold_rows(key, &m.layout, f.first_row, &f.row_eq, col_vars)
+                })
+                .collect();
+            let columns = plan.column_tables(backend, col_vars);
+            let mut tables = Vec::with_capacity(2 * folded.len());
+            for (f, e) in folded.iter().zip(columns) {
+                tables.push(f.clone());
+                tables.push(e);
+            }
+            let sop = group_sop(folded.len());
+            let public: Vec<bool> = (0..2 * folded.len()).map(|k| k % 2 == 1).collect();
+            let (reduction, point, fold_values) =
+                prove_instance::<M>(ctx, backend, tables, &sop, sum, &public, transcript);
+            let coms: Vec<&HyraxCommitment> = matrices
+                .iter()
+                .map(|m| &self.matrices[*m].commitment)
+                .collect();
+            let hints: Vec<&HyraxHint> = matrices.iter().map(|m| &self.matrices[*m].hint).collect();
+            let opening = M::open_folds(
+                ctx,
+                pcs,
+                backend,
+                &coms,
+                &hints,
+                &plan.folds,
+                &folded,
+                &point,
+                &fold_values,
+                transcript,
+            )
+            .map_err(|source| OpeningError::FoldOpening { col_vars, source })?;
+            proof.folds.push(GroupOpening { reduction, opening });
+        }
         Ok(proof)
     }
+}
+
+/// The claims on key stacks (settled by row folds), and the others.
+#[allow(clippy::type_complexity)]
+fn split_key_claims<V: Clone>(
+    claims: &[(TensorId, EvaluationClaim<V>)],
+    places: &[Place],
+    is_key: impl Fn(MatrixId) -> bool,
+) -> Result<
+    (
+        Vec<(TensorId, EvaluationClaim<V>)>,
+        Vec<(TensorId, EvaluationClaim<V>)>,
+    ),
+    OpeningError,
+> {
+    let mut key = Vec::new();
+    let mut other = Vec::new();
+    for (id, c) in claims {
+        let p = places.get(*id).ok_or(OpeningError::UnknownTensor(*id))?;
+        if c.point.len() != p.num_vars {
+            return Err(OpeningError::WrongDimension {
+                tensor: *id,
+                expected: p.num_vars,
+                found: c.point.len(),
+            });
+        }
+        if is_key(p.matrix) {
+            key.push((*id, c.clone()));
+        } else {
+            other.push((*id, c.clone()));
+        }
+    }
+    Ok((key, other))
+}
+
+/// Key-stack claims grouped by their stacks' row width (ascending): per
+/// group, its matrices (in order of first claim) and its claims in order.
+#[allow(clippy::type_complexity)]
+fn fold_groups<'a, V>(
+    claims: &'a [(TensorId, EvaluationClaim<V>)],
+    places: &[Place],
+    col_vars: impl Fn(MatrixId) -> usize,
+) -> BTreeMap<usize, (Vec<MatrixId>, Vec<super::folds::FoldClaim<'a, V>>)> {
+    let mut groups: BTreeMap<usize, (Vec<MatrixId>, Vec<super::folds::FoldClaim<'a, V>>)> =
+        BTreeMap::new();
+    for (id, claim) in claims {
+        let p = places[*id];
+        let (matrices, cs) = groups.entry(col_vars(p.matrix)).or_default();
+        let local = match matrices.iter().position(|m| *m == p.matrix) {
+            Some(i) => i,
+            None => {
+                matrices.push(p.matrix);
+                matrices.len() - 1
+            }
+        };
+        cs.push(super::folds::FoldClaim {
+            matrix: local,
+            slot: p.slot,
+            claim,
+        });
+    }
+    groups
 }
 
 /// Claims on committed tensors as a verifier replay lists them
@@ -558,6 +735,8 @@ struct VerifierMatrix {
     tensors: Vec<TensorId>,
     layout: StackLayout,
     commitment: HyraxCommitment,
+    /// A key stack: its claims are settled by row folds.
+    key: bool,
 }
 
 /// The verifier's side: commitments and the claims gadgets left on them.
@@ -654,6 +833,20 @@ impl<M: Mode> OpeningVerifier<M> {
         Ok(self.push(sizes, commitment))
     }
 
+    /// A key stack ([`OpeningProver::add_key_stack`]): tensors of `sizes`
+    /// variables in rows of their stack's square shape, checked as
+    /// [`Self::add_stack`] checks a stack.
+    pub fn add_key_stack(
+        &mut self,
+        pcs: &Hyrax,
+        sizes: &[usize],
+        commitment: HyraxCommitment,
+    ) -> Result<Vec<TensorId>, OpeningError> {
+        let ids = self.add_stack(pcs, sizes, RowWidth::Square, commitment)?;
+        self.matrices.last_mut().expect("pushed").key = true;
+        Ok(ids)
+    }
+
     fn push(&mut self, sizes: &[usize], commitment: HyraxCommitment) -> Vec<TensorId> {
         let matrix = self.matrices.len();
         let ids: Vec<TensorId> = (0..sizes.len()).map(|k| self.places.len() + k).collect();
@@ -667,6 +860,7 @@ impl<M: Mode> OpeningVerifier<M> {
             tensors: ids.clone(),
             layout: StackLayout::new(sizes),
             commitment,
+            key: false,
         });
         ids
     }
@@ -706,10 +900,12 @@ impl<M: Mode> OpeningVerifier<M> {
         if let Some(r) = replay.as_deref_mut() {
             r.extend(self.claims.iter().cloned());
         }
+        let (key_claims, claims) =
+            split_key_claims(&self.claims, &self.places, |m| self.matrices[m].key)?;
         let groups = group_claims(
             |id| self.places.get(id).copied(),
             |m| self.matrices[m].layout.num_vars(),
-            &self.claims,
+            &claims,
             self.max_group_entries,
         )?;
         if proof.groups.len() != groups.len() {
@@ -780,6 +976,64 @@ impl<M: Mode> OpeningVerifier<M> {
                 num_vars: n,
                 source,
             })?;
+        }
+        let fold_groups = fold_groups(&key_claims, &self.places, |m| {
+            self.matrices[m].commitment.col_vars
+        });
+        if proof.folds.len() != fold_groups.len() {
+            return Err(OpeningError::FoldGroupCount {
+                expected: fold_groups.len(),
+                found: proof.folds.len(),
+            });
+        }
+        for ((col_vars, (matrices, fclaims)), gp) in fold_groups.into_iter().zip(&proof.folds) {
+            let layouts: Vec<&StackLayout> =
+                matrices.iter().map(|m| &self.matrices[*m].layout).collect();
+            let plan = super::folds::plan_group(
+                col_vars,
+                &layouts,
+                &fclaims,
+                |t, v| M::absorb(t, b"openings-value", v),
+                transcript,
+            );
+            let values: Vec<(Fr, M::Value)> = plan
+                .weights
+                .iter()
+                .zip(&fclaims)
+                .map(|(w, c)| (*w, c.claim.value.clone()))
+                .collect();
+            let sum = M::combine(&values);
+            let sop = group_sop(plan.folds.len());
+            // E_d(r), the verifier's own.
+            let public = |r: &[Fr]| -> Vec<Option<Fr>> {
+                (0..plan.folds.len())
+                    .flat_map(|d| [None, Some(plan.column_weight(d, r))])
+                    .collect()
+            };
+            let (point, fold_values) =
+                verify_instance::<M>(ctx, col_vars, &sop, sum, public, &gp.reduction, transcript)
+                    .map_err(|e| match e {
+                    InstanceError::Sumcheck(e) => OpeningError::FoldReduction {
+                        col_vars,
+                        source: ClaimError::Sumcheck(e),
+                    },
+                    InstanceError::Final(why) => OpeningError::FoldFinal { col_vars, why },
+                })?;
+            let coms: Vec<&HyraxCommitment> = matrices
+                .iter()
+                .map(|m| &self.matrices[*m].commitment)
+                .collect();
+            M::verify_open_folds(
+                pcs,
+                backend,
+                &coms,
+                &plan.folds,
+                &point,
+                &fold_values,
+                &gp.opening,
+                transcript,
+            )
+            .map_err(|source| OpeningError::FoldOpening { col_vars, source })?;
         }
         Ok(())
     }

@@ -5,12 +5,14 @@
 //! tensor is opened (or handed to the op before it) once.
 
 pub mod batch;
+pub mod folds;
 pub mod multipoint;
 pub mod stack;
 
 pub use batch::{
     commit_stack, BatchOpeningProof, OpeningError, OpeningProver, OpeningVerifier, Replay, TensorId,
 };
+pub use folds::SmallTensors;
 pub use multipoint::{
     prove_multipoint, prove_multipoint_in, verify_multipoint, verify_multipoint_in, MultiPointProof,
 };

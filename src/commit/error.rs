@@ -30,6 +30,15 @@ pub enum PcsError {
     WrongRoundCount { expected: usize, found: usize },
     #[error("opening proof rejected: the commitment does not open to the claimed value")]
     OpeningRejected,
+    #[error(
+        "a row fold of matrix {matrix} takes rows {first_row}..+{rows}, the matrix has {full_rows}"
+    )]
+    FoldOutOfRange {
+        matrix: usize,
+        first_row: usize,
+        rows: usize,
+        full_rows: usize,
+    },
     #[error("table has {len} entries, more than a {num_vars}-variable commitment holds")]
     TableTooLong { len: usize, num_vars: usize },
 }

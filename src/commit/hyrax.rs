@@ -523,6 +523,225 @@ impl Hyrax {
     }
 }
 
+/// One term of a row-fold opening ([`Hyrax::open_folds`]): the rows
+/// `first_row ..` of commitment `matrix`, weighted by `row_eq`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fold {
+    pub matrix: usize,
+    pub first_row: usize,
+    pub row_eq: Vec<Fr>,
+}
+
+impl Hyrax {
+    /// Opens row folds of several commitments at one column point with one
+    /// inner-product argument: fold `k` commits to
+    /// `t_k = Σ_i row_eq_k[i]·M_{matrix_k}[first_row_k + i]` (the prover's
+    /// `folded[k]`), and `values[k]` must be `⟨t_k, eq(col_point)⟩`.
+    ///
+    /// This is a Hyrax opening at a point per fold whose column part is
+    /// shared: the verifier combines the folds' rows itself, as for one
+    /// point. The caller must have bound each fold's row weights to the
+    /// transcript (they are functions of points it absorbed); the folds'
+    /// places and the column point are absorbed here.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_folds<R: RngCore + CryptoRng>(
+        &self,
+        backend: &dyn Backend,
+        commitments: &[&HyraxCommitment],
+        hints: &[&HyraxHint],
+        folds: &[Fold],
+        folded: &[Vec<Fr>],
+        col_point: &[Fr],
+        (stated, values, value_blinds): (Values<'_>, &[Fr], &[Fr]),
+        transcript: &mut Transcript,
+        rng: &mut R,
+    ) -> Result<HyraxOpening, PcsError> {
+        assert_eq!(hints.len(), commitments.len());
+        assert_eq!(folded.len(), folds.len());
+        check_folds(self, commitments, folds, col_point, stated.len())?;
+        let alphas = absorb_folds(commitments, folds, col_point, &stated, transcript);
+        let cols = 1usize << col_point.len();
+        let mut t = vec![Fr::zero(); cols];
+        let mut blind = Fr::zero();
+        for ((fold, f), alpha) in folds.iter().zip(folded).zip(&alphas) {
+            assert_eq!(f.len(), cols, "a fold is one row long");
+            backend.axpy(&mut t, *alpha, f);
+            let blinds = &hints[fold.matrix].blinds;
+            let mut b = Fr::zero();
+            for (i, e) in fold.row_eq.iter().enumerate() {
+                if let Some(rho) = blinds.get(fold.first_row + i) {
+                    b += *rho * e;
+                }
+            }
+            blind += *alpha * b;
+        }
+        let combined = folds_commitment(backend, commitments, folds, &alphas);
+        let y: Fr = values.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
+        let y_blind: Fr = value_blinds.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
+        let claimed = match stated {
+            Values::Public(_) => ipa::Claimed::Public(y),
+            Values::Committed(_) => {
+                ipa::Claimed::Committed(self.gens.u * y + self.gens.h * y_blind)
+            }
+        };
+        let b = backend.eq_table(col_point);
+        let ipa = ipa::prove_claimed(
+            backend,
+            &self.gens,
+            &combined,
+            t,
+            blind,
+            b,
+            (claimed, y_blind),
+            transcript,
+            rng,
+        );
+        Ok(HyraxOpening { ipa })
+    }
+
+    /// Verifies [`Self::open_folds`]: `claimed(α)` is the claim
+    /// `Σ_k α_k·value_k`, in the clear or as a value commitment.
+    #[allow(clippy::too_many_arguments)]
+    pub fn verify_folds(
+        &self,
+        backend: &dyn Backend,
+        commitments: &[&HyraxCommitment],
+        folds: &[Fold],
+        col_point: &[Fr],
+        stated: Values<'_>,
+        claimed: &dyn Fn(&[Fr]) -> ipa::Claimed,
+        proof: &HyraxOpening,
+        transcript: &mut Transcript,
+    ) -> Result<(), PcsError> {
+        check_folds(self, commitments, folds, col_point, stated.len())?;
+        let alphas = absorb_folds(commitments, folds, col_point, &stated, transcript);
+        let combined = folds_commitment(backend, commitments, folds, &alphas);
+        let b = backend.eq_table(col_point);
+        ipa::verify_claimed(
+            backend,
+            &self.gens,
+            &combined,
+            &b,
+            &claimed(&alphas),
+            &proof.ipa,
+            transcript,
+        )
+    }
+}
+
+fn check_folds(
+    pcs: &Hyrax,
+    commitments: &[&HyraxCommitment],
+    folds: &[Fold],
+    col_point: &[Fr],
+    values: usize,
+) -> Result<(), PcsError> {
+    assert!(!folds.is_empty(), "empty batch");
+    if folds.len() != values {
+        return Err(PcsError::BatchLengthMismatch {
+            commitments: folds.len(),
+            values,
+        });
+    }
+    for c in commitments {
+        pcs.check_layout(c)?;
+        if c.col_vars != col_point.len() {
+            return Err(PcsError::MixedWidths {
+                first: col_point.len(),
+                other: c.col_vars,
+            });
+        }
+    }
+    for f in folds {
+        let Some(c) = commitments.get(f.matrix) else {
+            return Err(PcsError::FoldOutOfRange {
+                matrix: f.matrix,
+                first_row: f.first_row,
+                rows: f.row_eq.len(),
+                full_rows: 0,
+            });
+        };
+        if f.first_row.saturating_add(f.row_eq.len()) > c.full_rows() {
+            return Err(PcsError::FoldOutOfRange {
+                matrix: f.matrix,
+                first_row: f.first_row,
+                rows: f.row_eq.len(),
+                full_rows: c.full_rows(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Absorbs the commitments, the folds' places, the column point and the
+/// values; draws the combination weights `α_0 = 1, α_k = α^k`.
+fn absorb_folds(
+    commitments: &[&HyraxCommitment],
+    folds: &[Fold],
+    col_point: &[Fr],
+    values: &Values<'_>,
+    transcript: &mut Transcript,
+) -> Vec<Fr> {
+    transcript.append_bytes(b"hyrax-open", b"folds");
+    transcript.append_u64(b"hyrax-batch", commitments.len() as u64);
+    for c in commitments {
+        c.absorb(b"hyrax-commitment", transcript);
+    }
+    transcript.append_u64(b"hyrax-folds", folds.len() as u64);
+    for f in folds {
+        transcript.append_u64(b"hyrax-fold-matrix", f.matrix as u64);
+        transcript.append_u64(b"hyrax-fold-row", f.first_row as u64);
+        transcript.append_u64(b"hyrax-fold-rows", f.row_eq.len() as u64);
+    }
+    transcript.append_scalars(b"hyrax-point", col_point);
+    match values {
+        Values::Public(v) => transcript.append_scalars(b"hyrax-values", v),
+        Values::Committed(n) => transcript.append_u64(b"hyrax-hidden-values", *n as u64),
+    }
+    let alpha = transcript.challenge_scalar(b"hyrax-batch-alpha");
+    let mut powers = Vec::with_capacity(folds.len());
+    let mut p = Fr::from(1u64);
+    for _ in 0..folds.len() {
+        powers.push(p);
+        p *= alpha;
+    }
+    powers
+}
+
+/// `Σ_k α_k Σ_i row_eq_k[i]·C_{matrix_k, first_row_k + i}` as one MSM over
+/// the rows the folds touch (each row once; omitted rows are zero).
+fn folds_commitment(
+    backend: &dyn Backend,
+    commitments: &[&HyraxCommitment],
+    folds: &[Fold],
+    alphas: &[Fr],
+) -> G1Projective {
+    let mut scalars: Vec<Vec<Fr>> = commitments.iter().map(|_| Vec::new()).collect();
+    for (f, alpha) in folds.iter().zip(alphas) {
+        let rows = commitments[f.matrix].rows.len();
+        let s = &mut scalars[f.matrix];
+        if s.is_empty() {
+            *s = vec![Fr::zero(); rows];
+        }
+        for (i, e) in f.row_eq.iter().enumerate() {
+            if let Some(x) = s.get_mut(f.first_row + i) {
+                *x += *e * alpha;
+            }
+        }
+    }
+    let mut bases = Vec::new();
+    let mut flat = Vec::new();
+    for (c, s) in commitments.iter().zip(&scalars) {
+        for (p, x) in c.rows.iter().zip(s) {
+            if !x.is_zero() {
+                bases.push(*p);
+                flat.push(*x);
+            }
+        }
+    }
+    backend.msm(&bases, &flat)
+}
+
 fn check_len(len: usize, num_vars: usize) -> Result<(), PcsError> {
     if num_vars > MAX_NUM_VARS || len > 1usize << num_vars {
         return Err(PcsError::TableTooLong { len, num_vars });

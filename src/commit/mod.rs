@@ -13,5 +13,5 @@ pub mod ipa;
 
 pub use error::PcsError;
 pub use generators::Generators;
-pub use hyrax::{Hyrax, HyraxCommitment, HyraxHint, HyraxOpening, RowWidth};
+pub use hyrax::{Fold, Hyrax, HyraxCommitment, HyraxHint, HyraxOpening, RowWidth};
 pub use ipa::IpaProof;

@@ -24,7 +24,9 @@ use super::pedersen::{combine, Pedersen, Secret};
 use super::sigma::{ZeroProof, ZeroProver, ZeroVerifier};
 use super::sumcheck::{self as zs, Committed, FinalProof};
 use crate::backend::Backend;
-use crate::commit::{Hyrax, HyraxCommitment, HyraxHint, HyraxOpening, PcsError};
+use crate::commit::hyrax::Values;
+use crate::commit::ipa::Claimed;
+use crate::commit::{Fold, Hyrax, HyraxCommitment, HyraxHint, HyraxOpening, PcsError};
 use crate::field::{Fr, G1Affine};
 use crate::poly::SumOfProducts;
 use crate::sumcheck::{self, Plain, RoundCodec, SumcheckError, SumcheckProof};
@@ -254,6 +256,34 @@ pub trait Mode: Sized + 'static {
         proof: &HyraxOpening,
         t: &mut Transcript,
     ) -> Result<(), PcsError>;
+
+    /// Prover: one row-fold opening ([`Hyrax::open_folds`]) to the claimed
+    /// values of the folds at `col_point` (in the clear, or hidden).
+    #[allow(clippy::too_many_arguments)]
+    fn open_folds(
+        ctx: &mut ProverCtx,
+        pcs: &Hyrax,
+        backend: &dyn Backend,
+        commitments: &[&HyraxCommitment],
+        hints: &[&HyraxHint],
+        folds: &[Fold],
+        folded: &[Vec<Fr>],
+        col_point: &[Fr],
+        values: &[Self::Known],
+        t: &mut Transcript,
+    ) -> Result<HyraxOpening, PcsError>;
+
+    #[allow(clippy::too_many_arguments)]
+    fn verify_open_folds(
+        pcs: &Hyrax,
+        backend: &dyn Backend,
+        commitments: &[&HyraxCommitment],
+        folds: &[Fold],
+        col_point: &[Fr],
+        values: &[Self::Value],
+        proof: &HyraxOpening,
+        t: &mut Transcript,
+    ) -> Result<(), PcsError>;
 }
 
 /// Values in the clear (not zero-knowledge): the faster proofs of
@@ -454,6 +484,54 @@ impl Mode for Clear {
     ) -> Result<(), PcsError> {
         pcs.verify_batch(backend, commitments, point, values, proof, t)
     }
+    fn open_folds(
+        ctx: &mut ProverCtx,
+        pcs: &Hyrax,
+        backend: &dyn Backend,
+        commitments: &[&HyraxCommitment],
+        hints: &[&HyraxHint],
+        folds: &[Fold],
+        folded: &[Vec<Fr>],
+        col_point: &[Fr],
+        values: &[Fr],
+        t: &mut Transcript,
+    ) -> Result<HyraxOpening, PcsError> {
+        let blinds = vec![Fr::from(0u64); values.len()];
+        pcs.open_folds(
+            backend,
+            commitments,
+            hints,
+            folds,
+            folded,
+            col_point,
+            (Values::Public(values), values, &blinds),
+            t,
+            &mut ctx.rng,
+        )
+    }
+    fn verify_open_folds(
+        pcs: &Hyrax,
+        backend: &dyn Backend,
+        commitments: &[&HyraxCommitment],
+        folds: &[Fold],
+        col_point: &[Fr],
+        values: &[Fr],
+        proof: &HyraxOpening,
+        t: &mut Transcript,
+    ) -> Result<(), PcsError> {
+        let claimed =
+            |alphas: &[Fr]| Claimed::Public(values.iter().zip(alphas).map(|(v, a)| *v * a).sum());
+        pcs.verify_folds(
+            backend,
+            commitments,
+            folds,
+            col_point,
+            Values::Public(values),
+            &claimed,
+            proof,
+            t,
+        )
+    }
 }
 
 impl Mode for Hidden {
@@ -624,6 +702,57 @@ impl Mode for Hidden {
             point,
             values.len(),
             &combine,
+            proof,
+            t,
+        )
+    }
+    fn open_folds(
+        ctx: &mut ProverCtx,
+        pcs: &Hyrax,
+        backend: &dyn Backend,
+        commitments: &[&HyraxCommitment],
+        hints: &[&HyraxHint],
+        folds: &[Fold],
+        folded: &[Vec<Fr>],
+        col_point: &[Fr],
+        values: &[Secret],
+        t: &mut Transcript,
+    ) -> Result<HyraxOpening, PcsError> {
+        let vals: Vec<Fr> = values.iter().map(|s| s.value).collect();
+        let blinds: Vec<Fr> = values.iter().map(|s| s.blind).collect();
+        pcs.open_folds(
+            backend,
+            commitments,
+            hints,
+            folds,
+            folded,
+            col_point,
+            (Values::Committed(values.len()), &vals, &blinds),
+            t,
+            &mut ctx.rng,
+        )
+    }
+    fn verify_open_folds(
+        pcs: &Hyrax,
+        backend: &dyn Backend,
+        commitments: &[&HyraxCommitment],
+        folds: &[Fold],
+        col_point: &[Fr],
+        values: &[Lc],
+        proof: &HyraxOpening,
+        t: &mut Transcript,
+    ) -> Result<(), PcsError> {
+        // Σ α_k·value_k as one combination of the proof's points: one MSM.
+        let claimed = |alphas: &[Fr]| {
+            Claimed::Committed(Lc::combine(alphas.iter().copied().zip(values)).eval())
+        };
+        pcs.verify_folds(
+            backend,
+            commitments,
+            folds,
+            col_point,
+            Values::Committed(values.len()),
+            &claimed,
             proof,
             t,
         )
