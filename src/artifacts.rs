@@ -15,7 +15,8 @@ use crate::circuit::Statement;
 use crate::commit::{HyraxCommitment, HyraxHint};
 use crate::field::Fr;
 use crate::ir::check::{check_graph, WeightData};
-use crate::ir::{Graph, Op};
+use crate::ir::stored::{Backing, IntWidth, StoredInts};
+use crate::ir::{Data, Graph, Op};
 use crate::wire::{Reader, Wire, WireError, Writer};
 
 /// 2: commitments carry their row width (rows as wide as the generators).
@@ -23,7 +24,8 @@ use crate::wire::{Reader, Wire, WireError, Writer};
 /// sum, the logit scale in the statement, libm tables.
 /// 6: weights and a proof's tensors committed in stacks (few Hyrax matrices).
 /// 7: weight stacks in rows of their square shape.
-/// 8: weight stacks opened by row folds (the proof's fold groups).
+/// 8: weight stacks opened by row folds (the proof's fold groups); the
+/// proving key's weights in a section of narrow integers, read in place.
 pub const FORMAT_VERSION: u32 = 8;
 const PK_MAGIC: &[u8; 8] = b"ZKLLMPK\0";
 const VK_MAGIC: &[u8; 8] = b"ZKLLMVK\0";
@@ -207,33 +209,96 @@ impl VerifyingKey {
 }
 
 impl ProvingKey {
+    /// Writes the key: the circuit without weight data, the verifying key,
+    /// the commitment blinds, then the weights section (per weight node, in
+    /// node order: its width tag, entry count and little-endian entries in
+    /// their narrowest width, [`crate::ir::stored`]) that [`Self::load`]
+    /// reads in place.
     pub fn save(&self, path: &Path) -> Result<(), ArtifactError> {
+        let p = path.display().to_string();
         let mut w = Writer::new();
-        put_json(&mut w, &self.graph);
+        put_json(&mut w, &public_graph(&self.graph));
         w.put_bytes(&self.vk.body());
         w.put_u32(self.weight_hints.len() as u32);
         for h in &self.weight_hints {
             w.put_seq(&h.blinds);
         }
+        let weights: Vec<&crate::ir::Node> = (self.graph.nodes.iter())
+            .filter(|n| matches!(n.op, Op::Weight { .. }))
+            .collect();
+        w.put_u32(weights.len() as u32);
+        for node in weights {
+            let ints = match &node.data {
+                Some(Data::I64(v)) => StoredInts::from_values(v),
+                Some(Data::Stored(s)) => s.clone(),
+                _ => {
+                    return Err(ArtifactError::Malformed {
+                        path: p,
+                        what: "proving key",
+                        why: format!(
+                            "weight node {} '{}' has no integer data",
+                            node.id, node.name
+                        ),
+                    })
+                }
+            };
+            w.put_u8(ints.width().tag());
+            w.put_u32(ints.len() as u32);
+            w.put_u32((ints.len() >> 32) as u32);
+            w.put_bytes(ints.raw());
+        }
         save(path, PK_MAGIC, &w.into_bytes())
     }
 
+    /// Reads a key file. Its checksum is checked by reading the file once;
+    /// the weights are then read in place through a memory map of it (no
+    /// copy of them in memory), as the witness and the openings need them.
+    #[allow(unsafe_code)]
     pub fn load(path: &Path) -> Result<Self, ArtifactError> {
-        let body = load(path, PK_MAGIC, "proving key")?;
-        Self::from_body(&body, &path.display().to_string())
+        let p = path.display().to_string();
+        let io = |source| ArtifactError::Io {
+            path: p.clone(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        check_file_header(&file, PK_MAGIC, "proving key", &p)?;
+        // SAFETY: the map is read-only and lives as long as the weights that
+        // read it. A key file changed by another process while it is mapped
+        // can only change the values read (a proof that fails to verify); it
+        // is the prover's own file.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        if map.len() < 44 || map[12..44] != load_hash(&file, &p)? {
+            return Err(ArtifactError::Checksum { path: p });
+        }
+        Self::parse(std::sync::Arc::new(Backing::Map(map)), 44, &p)
     }
 
     /// Parses a key body (the file after its header; `path` names it in errors).
     pub fn from_body(body: &[u8], path: &str) -> Result<Self, ArtifactError> {
+        Self::parse(std::sync::Arc::new(Backing::Owned(body.to_vec())), 0, path)
+    }
+
+    /// Parses the body that starts at `start` of `backing`; the weights
+    /// stay there, read in place.
+    fn parse(
+        backing: std::sync::Arc<Backing>,
+        start: usize,
+        path: &str,
+    ) -> Result<Self, ArtifactError> {
         let p = path.to_string();
         let bad = |why: String| ArtifactError::Malformed {
             path: p.clone(),
             what: "proving key",
             why,
         };
+        let bytes: &[u8] = match backing.as_ref() {
+            Backing::Map(m) => m,
+            Backing::Owned(v) => v,
+        };
+        let body = &bytes[start..];
         let mut r = Reader::new(body);
-        let graph: Graph = get_json(&mut r).map_err(bad)?;
-        check_key_graph(&graph, WeightData::Present).map_err(bad)?;
+        let mut graph: Graph = get_json(&mut r).map_err(bad)?;
+        check_key_graph(&graph, WeightData::Absent).map_err(bad)?;
         let vk = VerifyingKey::read_body(&mut r, &p)?;
         let n = r.get_u32("hint count").map_err(|e| bad(e.to_string()))? as usize;
         if n != vk.weights.len() {
@@ -246,12 +311,49 @@ impl ProvingKey {
             let blinds: Vec<Fr> = r.get_seq("blinds").map_err(|e| bad(e.to_string()))?;
             weight_hints.push(HyraxHint { blinds });
         }
-        r.finish().map_err(|e| bad(e.to_string()))?;
-        if public_graph(&graph) != vk.graph {
+        if graph != vk.graph {
             return Err(bad(
                 "the embedded verifying key does not match the circuit".into()
             ));
         }
+        let weight_nodes: Vec<usize> = (graph.nodes.iter())
+            .filter(|n| matches!(n.op, Op::Weight { .. }))
+            .map(|n| n.id)
+            .collect();
+        let count = r.get_u32("weight count").map_err(|e| bad(e.to_string()))? as usize;
+        if count != weight_nodes.len() {
+            return Err(bad(format!(
+                "{count} weights stored for {} weight nodes",
+                weight_nodes.len()
+            )));
+        }
+        for id in weight_nodes {
+            let node = &graph.nodes[id];
+            let name = format!("weight node {id} '{}'", node.name);
+            let e = |e: WireError| bad(format!("{name}: {e}"));
+            let tag = r.get_u8("weight width").map_err(e)?;
+            let width = IntWidth::from_tag(tag)
+                .ok_or_else(|| bad(format!("{name}: unknown integer width {tag}")))?;
+            let lo = r.get_u32("weight entries").map_err(e)? as u64;
+            let hi = r.get_u32("weight entries").map_err(e)? as u64;
+            let len =
+                usize::try_from(lo | hi << 32).map_err(|_| bad(format!("{name}: too large")))?;
+            if len != crate::ir::numel(&node.shape) {
+                return Err(bad(format!(
+                    "{name}: {len} entries stored for shape {:?}",
+                    node.shape
+                )));
+            }
+            let offset = start + body.len() - r.remaining();
+            let size = len
+                .checked_mul(width.bytes())
+                .ok_or_else(|| bad(format!("{name}: too large")))?;
+            r.take(size, "weight entries").map_err(e)?;
+            let ints = StoredInts::new(backing.clone(), offset, len, width)
+                .ok_or_else(|| bad(format!("{name}: entries past the end of the file")))?;
+            graph.nodes[id].data = Some(Data::Stored(ints));
+        }
+        r.finish().map_err(|e| bad(e.to_string()))?;
         Ok(Self {
             graph,
             vk,
@@ -331,15 +433,74 @@ impl ProofFile {
 }
 
 fn save(path: &Path, magic: &[u8; 8], body: &[u8]) -> Result<(), ArtifactError> {
-    let mut out = Vec::with_capacity(body.len() + 44);
-    out.extend_from_slice(magic);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&Sha256::digest(body));
-    out.extend_from_slice(body);
-    std::fs::write(path, out).map_err(|source| ArtifactError::Io {
+    use std::io::Write;
+    let io = |source| ArtifactError::Io {
         path: path.display().to_string(),
         source,
-    })
+    };
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
+    f.write_all(magic).map_err(io)?;
+    f.write_all(&FORMAT_VERSION.to_le_bytes()).map_err(io)?;
+    f.write_all(&Sha256::digest(body)).map_err(io)?;
+    f.write_all(body).map_err(io)?;
+    f.flush().map_err(io)
+}
+
+/// Checks a file's magic and version from its first bytes.
+fn check_file_header(
+    file: &std::fs::File,
+    magic: &[u8; 8],
+    what: &'static str,
+    p: &str,
+) -> Result<(), ArtifactError> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(44);
+    file.take(44)
+        .read_to_end(&mut head)
+        .map_err(|source| ArtifactError::Io {
+            path: p.into(),
+            source,
+        })?;
+    if head.len() < 8 || &head[..8] != magic {
+        return Err(ArtifactError::Magic {
+            path: p.into(),
+            what,
+        });
+    }
+    if head.len() < 44 {
+        return Err(ArtifactError::Checksum { path: p.into() });
+    }
+    let version = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
+    if version != FORMAT_VERSION {
+        return Err(ArtifactError::Version {
+            path: p.into(),
+            what,
+            found: version,
+        });
+    }
+    Ok(())
+}
+
+/// SHA-256 of the file after its 44-byte header, read in pieces (the file
+/// is not held in memory).
+fn load_hash(file: &std::fs::File, p: &str) -> Result<[u8; 32], ArtifactError> {
+    use std::io::{Read, Seek};
+    let io = |source| ArtifactError::Io {
+        path: p.into(),
+        source,
+    };
+    let mut f = file;
+    f.seek(std::io::SeekFrom::Start(44)).map_err(io)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().into())
 }
 
 /// Reads a file and checks magic, version and checksum; returns the body.

@@ -442,3 +442,143 @@ fn clear_proofs_are_refused_unless_allowed() {
         assert!(pipeline::verify(&pk.vk, &pf, Some(&ids)).is_err());
     }
 }
+
+/// Rewrites a key file with `body` under a checksum that matches it: a
+/// crafted file that only the body's own checks can refuse.
+fn rehash_pk(path: &std::path::Path, body: &[u8]) {
+    use sha2::Digest;
+    let bytes = std::fs::read(path).unwrap();
+    let mut out = bytes[..12].to_vec();
+    out.extend_from_slice(&sha2::Sha256::digest(body));
+    out.extend_from_slice(body);
+    std::fs::write(path, out).unwrap();
+}
+
+/// The proving key's weights are a section of narrow integers read in
+/// place through a memory map: a key loaded from its file proves the same
+/// bytes as the key in memory for the same seed; a truncated, edited or
+/// crafted key file is a clear error naming what is wrong.
+#[test]
+fn a_mapped_key_proves_the_same_bytes_and_bad_key_files_are_clear_errors() {
+    use zkllm::ir::{Data, Op};
+    let ids = load_ref("llama_dynamo").input_ids;
+    let pk = setup("llama_dynamo", ids.len());
+    let dir = std::env::temp_dir().join(format!("zkllm-mapped-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.pk");
+    pk.save(&path).unwrap();
+    let mapped = ProvingKey::load(&path).unwrap();
+    let weights = |k: &ProvingKey| -> Vec<Vec<i64>> {
+        (k.graph.nodes.iter())
+            .filter(|n| matches!(n.op, Op::Weight { .. }))
+            .map(|n| n.data.as_ref().unwrap().ints().unwrap().into_owned())
+            .collect()
+    };
+    assert!(mapped
+        .graph
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, Op::Weight { .. }))
+        .all(|n| matches!(n.data, Some(Data::Stored(_)))));
+    assert_eq!(weights(&mapped), weights(&pk));
+    // 16-bit entries: the file is smaller than the weights as i64.
+    let entries: usize = weights(&pk).iter().map(|w| w.len()).sum();
+    let file_len = std::fs::metadata(&path).unwrap().len() as usize;
+    assert!(
+        file_len < 8 * entries,
+        "{file_len} bytes for {entries} weights"
+    );
+    let a = pipeline::prove(&pk, &ids, Some(11), &|_, _, _| {}).unwrap();
+    let b = pipeline::prove(&mapped, &ids, Some(11), &|_, _, _| {}).unwrap();
+    assert!(
+        a.to_bytes() == b.to_bytes(),
+        "mapped and in-memory proofs differ"
+    );
+    pipeline::verify(&mapped.vk, &b, Some(&ids)).unwrap();
+    // Saved again from the mapped key: the same file.
+    let again = dir.join("again.pk");
+    mapped.save(&again).unwrap();
+    assert_eq!(
+        std::fs::read(&again).unwrap(),
+        std::fs::read(&path).unwrap()
+    );
+
+    let bytes = std::fs::read(&path).unwrap();
+    // Truncated anywhere, in the weights included: the checksum.
+    for cut in [10, 44, bytes.len() / 2, bytes.len() - 3] {
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        let e = ProvingKey::load(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("truncated or corrupted") || e.contains("not a zkllm"),
+            "{e}"
+        );
+    }
+    // One weight entry edited (the last byte of the file): the checksum.
+    let mut edited = bytes.clone();
+    *edited.last_mut().unwrap() ^= 1;
+    std::fs::write(&path, &edited).unwrap();
+    let e = ProvingKey::load(&path).unwrap_err().to_string();
+    assert!(e.contains("truncated or corrupted"), "{e}");
+    // Crafted, with a checksum that matches: the weights section cut short
+    // names the weight whose entries are missing ...
+    std::fs::write(&path, &bytes).unwrap();
+    let body = &bytes[44..];
+    rehash_pk(&path, &body[..body.len() - 2]);
+    let e = ProvingKey::load(&path).unwrap_err().to_string();
+    eprintln!("short weights section: {e}");
+    assert!(
+        e.contains("malformed proving key") && e.contains("weight node"),
+        "{e}"
+    );
+    // ... an unknown width is named ...
+    let last = (mapped.graph.nodes.iter())
+        .rfind(|n| matches!(n.op, Op::Weight { .. }))
+        .unwrap();
+    let Some(Data::Stored(s)) = &last.data else {
+        unreachable!()
+    };
+    let tag_at = body.len() - s.raw().len() - 9;
+    let mut unknown = body.to_vec();
+    unknown[tag_at] = 3;
+    std::fs::write(&path, &bytes).unwrap();
+    rehash_pk(&path, &unknown);
+    let e = ProvingKey::load(&path).unwrap_err().to_string();
+    eprintln!("unknown width: {e}");
+    assert!(
+        e.contains(&format!("weight node {}", last.id)) && e.contains("width 3"),
+        "{e}"
+    );
+    // ... a weight past its declared width is refused when proving, naming
+    // the node ...
+    let bits = last.quant.unwrap().bits;
+    let mut values = s.to_vec();
+    values[0] = 1 << (bits - 1);
+    let mut past = body[..tag_at].to_vec();
+    past.push(4);
+    past.extend_from_slice(&body[tag_at + 1..tag_at + 9]);
+    past.extend(values.iter().flat_map(|v| (*v as i32).to_le_bytes()));
+    std::fs::write(&path, &bytes).unwrap();
+    rehash_pk(&path, &past);
+    let wide = ProvingKey::load(&path).unwrap();
+    let e = pipeline::prove(&wide, &ids, Some(11), &|_, _, _| {})
+        .unwrap_err()
+        .to_string();
+    eprintln!("weight past its width: {e}");
+    assert!(e.contains(&last.name) && e.contains("bits"), "{e}");
+    let at = body.len() - s.raw().len();
+    let forge = |v: i16| {
+        let mut b = body.to_vec();
+        b[at..at + 2].copy_from_slice(&v.to_le_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        rehash_pk(&path, &b);
+        ProvingKey::load(&path).unwrap()
+    };
+    // ... and one changed within its width proves a statement about other
+    // weights than the committed ones: the verifier rejects it.
+    let old = i16::from_le_bytes([body[at], body[at + 1]]);
+    let other = forge(if old == 0 { 1 } else { 0 });
+    let proof = pipeline::prove(&other, &ids, Some(11), &|_, _, _| {}).unwrap();
+    let e = pipeline::verify(&pk.vk, &proof, Some(&ids)).unwrap_err();
+    eprintln!("weight changed in the key file: rejected: {e}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -8,7 +8,9 @@
 //! bytes per leaf either way), and the looked-up tensors as field-element
 //! columns. The opening stage holds the largest opening group's stacks and
 //! their claims' weights as field elements in the reduction's sumcheck, then
-//! the stacks lifted again for the Hyrax opening. Resident throughout: the
+//! the stacks lifted again for the Hyrax opening; the key's weight stacks
+//! are not among them (they are opened by row folds from their integers,
+//! two rows per claim). Resident throughout: the
 //! witness (one `i64` per node entry), the committed tensors as integers,
 //! and a fixed part (the process, the key's small integers, the
 //! generators). The per-leaf and per-opened-entry costs are fitted to `zkllm
@@ -48,8 +50,8 @@ pub struct MemoryEstimate {
     /// Entries of the proof's committed tensors (padded, held as integers
     /// from the commitments to the openings).
     pub committed: u64,
-    /// Entries of the largest opening group (the stacks of the largest
-    /// size), lifted to field elements at the opening stage.
+    /// Entries of the largest opening group (the proof's stacks of the
+    /// largest size), lifted to field elements at the opening stage.
     pub opened: u64,
 }
 
@@ -69,11 +71,7 @@ pub fn prove_memory(graph: &Graph, plan: &Plan) -> MemoryEstimate {
     let witness: u64 = (graph.nodes.iter()).map(|n| numel(&n.shape) as u64).sum();
     let tensor_vars = super::proof_tensor_vars(graph, plan);
     let committed: u64 = tensor_vars.iter().map(|v| 1u64 << v).sum();
-    let weight_vars = super::weight_vars(graph);
-    let stacks =
-        (super::stack_vars(&tensor_vars, &super::proof_stacks(graph, plan)).into_iter()).chain(
-            super::stack_vars(&weight_vars, &super::weight_stacks(graph)),
-        );
+    let stacks = super::stack_vars(&tensor_vars, &super::proof_stacks(graph, plan));
     let mut by_size = std::collections::BTreeMap::<usize, u64>::new();
     for nv in stacks {
         *by_size.entry(nv).or_default() += 1u64 << nv;

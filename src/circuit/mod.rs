@@ -545,6 +545,60 @@ pub fn weight_tables(graph: &Graph) -> Result<Vec<Vec<i64>>, CircuitError> {
         .collect()
 }
 
+/// A key stack's weights read where the graph keeps them (a key file's
+/// memory map, or memory), in rows of their last axis at the rows' padded
+/// positions: what the openings' row folds read
+/// ([`crate::claims::SmallTensors`]), with no padded copy of any weight.
+pub struct WeightRows {
+    tensors: Vec<(Vec<usize>, crate::ir::stored::StoredInts)>,
+}
+
+impl WeightRows {
+    /// The weights of `nodes` (weight nodes of `graph`, in stack order).
+    pub fn new(graph: &Graph, nodes: &[usize]) -> Result<Self, CircuitError> {
+        let tensors = (nodes.iter().map(|&id| &graph.nodes[id]))
+            .map(|node| {
+                let ints = match &node.data {
+                    Some(crate::ir::Data::Stored(s)) => s.clone(),
+                    Some(crate::ir::Data::I64(v)) => crate::ir::stored::StoredInts::from_values(v),
+                    _ => {
+                        return Err(CircuitError::unsupported(
+                            node,
+                            "weight without integer data",
+                        ))
+                    }
+                };
+                if ints.len() != crate::ir::numel(&node.shape) {
+                    return Err(CircuitError::unsupported(node, "weight of the wrong size"));
+                }
+                Ok((node.shape.clone(), ints))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { tensors })
+    }
+}
+
+/// Entries per row of a tensor of `shape` (its last axis).
+fn row_len(shape: &[usize]) -> usize {
+    shape.last().copied().unwrap_or(1)
+}
+
+impl crate::claims::SmallTensors for WeightRows {
+    fn runs(&self, slot: usize) -> usize {
+        let (shape, ints) = &self.tensors[slot];
+        match row_len(shape) {
+            0 => 0,
+            d => ints.len() / d,
+        }
+    }
+    fn run(&self, slot: usize, k: usize, buf: &mut Vec<i64>) -> usize {
+        let (shape, ints) = &self.tensors[slot];
+        let d = row_len(shape);
+        ints.read(k * d, d, buf);
+        layout::padded_index(shape, k * d)
+    }
+}
+
 /// The rotary sumcheck's shape over `[eq, x, cos, rot(x), sin]`.
 pub(crate) fn rotary_sop() -> crate::poly::SumOfProducts {
     crate::poly::SumOfProducts::new(

@@ -50,7 +50,7 @@ pub fn committed_values(
         let node = &graph.nodes[id];
         let p = sp.params;
         let cols = *node.shape.last().unwrap_or(&1);
-        let z = wit.node(node.inputs[0]);
+        let z = wit.ints(graph, node.inputs[0]);
         let keep = softmax_mask(node);
         let rows_shape = &plan.aux[sp.shift].shape;
         let (mut lo, mut hi, mut shift, mut sum, mut sum_hi) = (
@@ -114,7 +114,7 @@ pub fn committed_values(
         let Op::Rescale { shift } = node.op else {
             unreachable!()
         };
-        let x = wit.node(node.inputs[0]);
+        let x = wit.ints(graph, node.inputs[0]);
         let r: Vec<i64> = x.iter().map(|&v| rescale_remainder(v, shift)).collect();
         aux[rp.rem] = layout::padded_ints(&node.shape, &r);
         if let Some((hi, lo)) = rp.rem_limbs {
@@ -126,7 +126,7 @@ pub fn committed_values(
             aux[lo] = layout::padded_ints(&node.shape, &l);
         }
         if let Some((hi, lo)) = rp.limbs {
-            let q = wit.node(id);
+            let q = wit.ints(graph, id);
             let (h, l): (Vec<i64>, Vec<i64>) = q
                 .iter()
                 .map(|&v| crate::protocols::rescale::limbs::split(v, LIMB_BITS))
@@ -166,9 +166,9 @@ pub fn committed_values(
                         unreachable!()
                     };
                     let f0 = raw_pad(plan, id);
-                    padded_with(&node.shape, wit.node(id), f0)
+                    padded_with(&node.shape, &wit.ints(graph, id), f0)
                 } else {
-                    layout::padded_ints(&node.shape, wit.node(id))
+                    layout::padded_ints(&node.shape, &wit.ints(graph, id))
                 }
             }
             TensorRef::Aux(a) => std::mem::take(&mut aux[a]),
@@ -418,21 +418,15 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
             weight_runs.len()
         )));
     }
-    let weight_tables = match weight_tables {
-        Some(forged) => forged,
-        None => super::weight_tables(graph)?,
-    };
     let weight_sizes = super::weight_vars(graph);
-    let mut weight_tables = weight_tables.into_iter();
+    let mut forged_tables = weight_tables.map(|t| t.into_iter());
     for (run, (c, h)) in weight_runs.iter().zip(weights) {
         c.absorb(b"weight", &mut t);
-        let tables: Vec<Vec<i64>> = weight_tables.by_ref().take(run.len()).collect();
-        let ids = openings.add_key_stack(
-            Box::new(tables),
-            &weight_sizes[run.clone()],
-            c.clone(),
-            h.clone(),
-        );
+        let tables: Box<dyn crate::claims::SmallTensors> = match forged_tables.as_mut() {
+            Some(forged) => Box::new(forged.by_ref().take(run.len()).collect::<Vec<_>>()),
+            None => Box::new(super::WeightRows::new(graph, &weight_nodes[run.clone()])?),
+        };
+        let ids = openings.add_key_stack(tables, &weight_sizes[run.clone()], c.clone(), h.clone());
         for (node, id) in weight_nodes[run.clone()].iter().zip(ids) {
             node_tensor[*node] = Some(id);
         }
@@ -610,7 +604,7 @@ impl<M: Mode> Walk<'_, M> {
                 return self.openings.table(tid).into_owned();
             }
         }
-        padded_table(&self.graph.nodes[id].shape, self.values(id))
+        padded_table(&self.graph.nodes[id].shape, &self.values(id))
     }
 
     /// `Σ c_k·v_k` of claimed values (public constants via
@@ -660,7 +654,7 @@ impl<M: Mode> Walk<'_, M> {
             Op::Input { .. } | Op::Constant => {
                 // The verifier evaluates these itself: each claim is an equality.
                 if !claims.is_empty() {
-                    let table = padded_table(&node.shape, self.values(id));
+                    let table = padded_table(&node.shape, &self.values(id));
                     for c in claims {
                         let v = self.be.evaluate(&table, &c.point);
                         M::prove_equal(&mut self.ctx, &c.value, &M::public_known(v));
@@ -801,11 +795,12 @@ impl<M: Mode> Walk<'_, M> {
         Ok(())
     }
 
-    /// The node's values (weights and constants from the graph).
-    pub(super) fn values(&self, id: usize) -> &[i64] {
+    /// The node's values (weights and constants from the graph; a stored
+    /// weight read out whole).
+    pub(super) fn values(&self, id: usize) -> std::borrow::Cow<'_, [i64]> {
         match &self.graph.nodes[id].data {
-            Some(Data::I64(v)) => v,
-            _ => self.wit.node(id),
+            Some(d @ (Data::I64(_) | Data::Stored(_))) => d.ints().expect("integers"),
+            _ => self.wit.ints(self.graph, id),
         }
     }
 

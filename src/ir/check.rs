@@ -178,6 +178,7 @@ fn check_node(g: &Graph, node: &Node, weights: WeightData) -> Result<(), GraphEr
     };
     let data_len = |d: &Option<Data>| match d {
         Some(Data::I64(v)) => Ok(Some(v.len())),
+        Some(Data::Stored(v)) => Ok(Some(v.len())),
         Some(Data::F32(_)) => Err(err("float data in a quantized graph".into())),
         None => Ok(None),
     };

@@ -43,7 +43,9 @@ pub fn eval(graph: &Graph, ids: &[i64]) -> Result<Vec<Vec<f64>>, FloatEvalError>
             }
             Op::Weight { .. } | Op::Constant => match &node.data {
                 Some(Data::F32(v)) => v.iter().map(|&x| x as f64).collect(),
-                Some(Data::I64(_)) | None => return Err(bad("float data missing".into())),
+                Some(Data::I64(_) | Data::Stored(_)) | None => {
+                    return Err(bad("float data missing".into()))
+                }
             },
             Op::Embedding => {
                 let table = inp(0);

@@ -22,6 +22,7 @@ mod gemm;
 #[doc(hidden)]
 pub mod mutate;
 mod shape;
+pub mod stored;
 
 pub use einsum::EinsumSpec;
 pub use func::Func;
@@ -56,6 +57,10 @@ pub enum Data {
     F32(Vec<f32>),
     /// Quantized integers at the node's [`Quant`].
     I64(Vec<i64>),
+    /// Quantized integers read in place from a proving key's weight section
+    /// ([`stored`]); never in a key's JSON.
+    #[serde(skip)]
+    Stored(stored::StoredInts),
 }
 
 impl Data {
@@ -63,6 +68,15 @@ impl Data {
         match self {
             Data::F32(v) => v.len(),
             Data::I64(v) => v.len(),
+            Data::Stored(v) => v.len(),
+        }
+    }
+    /// The integers (a stored tensor read out whole); `None` for floats.
+    pub fn ints(&self) -> Option<std::borrow::Cow<'_, [i64]>> {
+        match self {
+            Data::F32(_) => None,
+            Data::I64(v) => Some(std::borrow::Cow::Borrowed(v)),
+            Data::Stored(v) => Some(std::borrow::Cow::Owned(v.to_vec())),
         }
     }
     pub fn is_empty(&self) -> bool {

@@ -124,7 +124,9 @@ fn width_error(node: &crate::ir::Node, values: &[i64], bits: u32) -> Option<Witn
 pub const SATURATION_SLACK_BITS: u32 = 4;
 
 /// Every node's integer tensor (indexed by node id), flattened row-major.
-/// Weights and constants are borrowed from the graph, not copied.
+/// Weights and constants are borrowed from the graph, not copied; a weight
+/// read in place from a key ([`Data::Stored`]) is not held here (its entry
+/// is empty): read it from the graph.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Witness<'g> {
     pub values: Vec<Cow<'g, [i64]>>,
@@ -148,9 +150,18 @@ pub struct Clamped {
 }
 
 impl Witness<'_> {
-    /// The integer tensor of a node.
+    /// The integer tensor of a node; empty for a weight read in place from
+    /// a key ([`Self::ints`] reads those).
     pub fn node(&self, id: NodeId) -> &[i64] {
         &self.values[id]
+    }
+    /// The integer tensor of a node of `graph` (the graph the witness was
+    /// made from), a weight read in place from a key included.
+    pub fn ints<'a>(&'a self, graph: &'a Graph, id: NodeId) -> Cow<'a, [i64]> {
+        match &graph.nodes[id].data {
+            Some(Data::Stored(s)) => Cow::Owned(s.to_vec()),
+            _ => Cow::Borrowed(&self.values[id]),
+        }
     }
     /// The integer logits (`[1, seq, vocab]`, at `output_frac_bits`).
     pub fn logits(&self) -> &[i64] {
@@ -233,7 +244,18 @@ fn generate_inner<'g>(
             vals.push(Cow::Owned(v));
             continue;
         }
-        let inp = |i: usize| -> &[i64] { &vals[node.inputs[i]] };
+        // A weight read in place from a key is read out for the op that
+        // uses it (one tensor at a time), never held in the witness.
+        let stored = |id: NodeId| match &graph.nodes[id].data {
+            Some(Data::Stored(s)) => Some(s),
+            _ => None,
+        };
+        let inp = |i: usize| -> Cow<'_, [i64]> {
+            match stored(node.inputs[i]) {
+                Some(s) => Cow::Owned(s.to_vec()),
+                None => Cow::Borrowed(&vals[node.inputs[i]]),
+            }
+        };
         let shp = |i: usize| &graph.nodes[node.inputs[i]].shape;
         let qin = |i: usize| graph.nodes[node.inputs[i]].quant.expect("checked");
         if let (Op::Weight { .. } | Op::Constant, Some(Data::I64(v))) = (&node.op, &node.data) {
@@ -250,6 +272,20 @@ fn generate_inner<'g>(
             vals.push(Cow::Borrowed(&v[..]));
             continue;
         }
+        if let (Op::Weight { .. }, Some(Data::Stored(v))) = (&node.op, &node.data) {
+            if v.len() != numel(&node.shape) {
+                return Err(arith(format!(
+                    "{} values for shape {:?}",
+                    v.len(),
+                    node.shape
+                )));
+            }
+            if v.first_outside(q.bits).is_some() {
+                return Err(width_error(node, &v.to_vec(), q.bits).expect("one is outside"));
+            }
+            vals.push(Cow::Owned(Vec::new()));
+            continue;
+        }
         let out: Vec<i64> = match &node.op {
             Op::Input { .. } => {
                 if ids.len() != numel(&node.shape) {
@@ -262,9 +298,14 @@ fn generate_inner<'g>(
             }
             Op::Weight { .. } | Op::Constant => return Err(arith("integer data missing".into())),
             Op::Embedding => {
-                let table = inp(0);
                 let rows = shp(0)[0];
                 let d = numel(&shp(0)[1..]);
+                // A stored table is read row by row: only the prompt's rows.
+                let table = match stored(node.inputs[0]) {
+                    Some(_) => Cow::Borrowed(&[][..]),
+                    None => inp(0),
+                };
+                let mut row = Vec::new();
                 let mut out = Vec::with_capacity(numel(&node.shape));
                 for (pos, &t) in inp(1).iter().enumerate() {
                     if t < 0 || t as usize >= rows {
@@ -274,13 +315,19 @@ fn generate_inner<'g>(
                             vocab: rows,
                         });
                     }
-                    out.extend_from_slice(&table[t as usize * d..(t as usize + 1) * d]);
+                    match stored(node.inputs[0]) {
+                        Some(s) => {
+                            s.read(t as usize * d, d, &mut row);
+                            out.extend_from_slice(&row);
+                        }
+                        None => out.extend_from_slice(&table[t as usize * d..(t as usize + 1) * d]),
+                    }
                 }
                 out
             }
             Op::EinSum { spec, .. } => spec.eval(
-                (inp(0), shp(0)),
-                (inp(1), shp(1)),
+                (&inp(0), shp(0)),
+                (&inp(1), shp(1)),
                 0i128,
                 |acc, x, y| acc + x as i128 * y as i128,
                 |acc| {
@@ -349,7 +396,7 @@ fn generate_inner<'g>(
                         (v - hi + 1) as u64
                     }
                 };
-                if let Some((pos, v, count)) = worst_offender(x, |v| table.contains(v), outside) {
+                if let Some((pos, v, count)) = worst_offender(&x, |v| table.contains(v), outside) {
                     let err = WitnessError::OutsideTable {
                         node: node.id,
                         name: node.name.clone(),
@@ -391,7 +438,7 @@ fn generate_inner<'g>(
                     .collect();
                 rows.concat()
             }
-            Op::Sum { axis } => sum_axis(inp(0), shp(0), *axis),
+            Op::Sum { axis } => sum_axis(&inp(0), shp(0), *axis),
             Op::Rotary { half, interleaved } => {
                 if qin(1).frac_bits != qin(2).frac_bits {
                     return Err(arith("cos and sin tables at different scales".into()));
@@ -412,25 +459,24 @@ fn generate_inner<'g>(
                     .ok_or_else(|| arith("i64 overflow".into()))?
             }
             Op::Reshape => inp(0).to_vec(),
-            Op::Permute { perm } => index_map_apply(inp(0), &permute_index_map(shp(0), perm)),
+            Op::Permute { perm } => index_map_apply(&inp(0), &permute_index_map(shp(0), perm)),
             Op::Slice {
                 axis,
                 start,
                 end,
                 step,
-            } => index_map_apply(inp(0), &slice_index_map(shp(0), *axis, *start, *end, *step)),
+            } => index_map_apply(
+                &inp(0),
+                &slice_index_map(shp(0), *axis, *start, *end, *step),
+            ),
             Op::Concat { axis } => {
-                let parts: Vec<(&[i64], &[usize])> = (0..node.inputs.len())
-                    .map(|i| {
-                        (
-                            &vals[node.inputs[i]][..],
-                            &graph.nodes[node.inputs[i]].shape[..],
-                        )
-                    })
+                let ins: Vec<Cow<'_, [i64]>> = (0..node.inputs.len()).map(inp).collect();
+                let parts: Vec<(&[i64], &[usize])> = (ins.iter().zip(&node.inputs))
+                    .map(|(v, &i)| (&v[..], &graph.nodes[i].shape[..]))
                     .collect();
                 concat(&parts, *axis)
             }
-            Op::Broadcast => index_map_apply(inp(0), &broadcast_index_map(shp(0), &node.shape)),
+            Op::Broadcast => index_map_apply(&inp(0), &broadcast_index_map(shp(0), &node.shape)),
             Op::Norm { .. } | Op::Mask(_) => {
                 return Err(arith("float-only op in a quantized graph".into()))
             }

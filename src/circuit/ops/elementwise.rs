@@ -75,7 +75,7 @@ impl<M: Mode> Prover<'_, M> {
         (node.inputs.iter())
             .map(|&i| {
                 let shape = &self.graph.nodes[i].shape;
-                layout::broadcast_table(shape, &node.shape, self.values(i))
+                layout::broadcast_table(shape, &node.shape, &self.values(i))
             })
             .collect()
     }

@@ -29,10 +29,16 @@ impl<M: Mode> Prover<'_, M> {
         let sel = crate::circuit::rotary_selection(&shape, half, interleaved);
         let mut xr = vec![Fr::from(0u64); x.len()];
         sel.apply(&x, &mut xr);
-        let cs =
-            layout::broadcast_table(&self.graph.nodes[ins[1]].shape, &shape, self.values(ins[1]));
-        let sn =
-            layout::broadcast_table(&self.graph.nodes[ins[2]].shape, &shape, self.values(ins[2]));
+        let cs = layout::broadcast_table(
+            &self.graph.nodes[ins[1]].shape,
+            &shape,
+            &self.values(ins[1]),
+        );
+        let sn = layout::broadcast_table(
+            &self.graph.nodes[ins[2]].shape,
+            &shape,
+            &self.values(ins[2]),
+        );
         let tables = vec![self.be.eq_table(&c.point), x.clone(), cs, xr, sn];
         let (r, vals) = self.instance(
             tables,
