@@ -42,7 +42,7 @@ pub enum PipelineError {
     Statement(String),
     #[error("proof was made for model digest {proof}, but this verifying key has digest {vk}")]
     WrongModel { proof: String, vk: String },
-    #[error("proving this needs about {} MiB of memory (lookup trees of {} leaves, {} looked-up entries, a witness of {} entries, an opening group of {} entries) and the limit is {} MiB ({}); prove a shorter sequence (`setup --seq-len`), or set the limit with `prove --max-memory MIB` (`off` skips this check)", .estimate.bytes >> 20, .estimate.lookup_leaves, .estimate.looked_up, .estimate.witness, .estimate.opened, .limit >> 20, .limit_from)]
+    #[error("proving this needs about {} MiB of memory (lookup trees of {} leaves, {} looked-up entries, a witness of {} entries, {} weights, an opening group of {} entries) and the limit is {} MiB ({}); prove a shorter sequence (`setup --seq-len`), or set the limit with `prove --max-memory MIB` (`off` skips this check)", .estimate.bytes >> 20, .estimate.lookup_leaves, .estimate.looked_up, .estimate.witness, .estimate.weights, .estimate.opened, .limit >> 20, .limit_from)]
     Memory {
         estimate: circuit::memory::MemoryEstimate,
         limit: u64,

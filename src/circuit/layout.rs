@@ -2,6 +2,8 @@
 //! last axis in the low variables. A point on a tensor is the concatenation
 //! of one block of coordinates per axis, last axis first.
 
+use rayon::prelude::*;
+
 use crate::field::{from_i64, Fr};
 use crate::poly::num_vars_for;
 use crate::protocols::linear::prefix_indicator;
@@ -149,6 +151,79 @@ pub fn permute_table(table: &[Fr], in_shape: &[usize], perm: &[usize]) -> Vec<Fr
     out
 }
 
+/// `out[o·2^inner + i] = Σ_m eq[m]·T[o][m][i]`, `T` the padded table of the
+/// integer tensor `data` (row-major, of `shape`) with its axes permuted by
+/// `perm` ([`permute_table`]) and split into `(outer, mid, inner)` low
+/// variables `(…, eq's, inner)`: `fold_axis(permute_table(padded_table))`
+/// read from the integers, one product per entry, with no field table of
+/// the tensor (a weight of the key is folded where it is stored).
+pub fn fold_ints(
+    data: &crate::ir::Data,
+    shape: &[usize],
+    perm: &[usize],
+    inner: usize,
+    eq: &[Fr],
+) -> Vec<Fr> {
+    let logs = axis_logs(shape);
+    let total: usize = logs.iter().sum();
+    let mid = eq.len().trailing_zeros() as usize;
+    assert!(mid + inner <= total, "fold past the table");
+    // Bit offset of each input axis in the permuted table.
+    let mut shift = vec![0usize; shape.len()];
+    let mut acc = 0;
+    for j in (0..perm.len()).rev() {
+        shift[perm[j]] = acc;
+        acc += logs[perm[j]];
+    }
+    let rank = shape.len();
+    let row = shape.last().copied().unwrap_or(1).max(1);
+    let rows = if shape.contains(&0) {
+        0
+    } else {
+        shape.iter().product::<usize>() / row
+    };
+    let out_len = 1usize << (total - mid);
+    let (mid_mask, inner_mask) = ((1usize << mid) - 1, (1usize << inner) - 1);
+    const ROWS: usize = 64;
+    (0..rows.div_ceil(ROWS))
+        .into_par_iter()
+        .fold(
+            || (vec![Fr::from(0u64); out_len], Vec::new()),
+            |(mut out, mut buf), chunk| {
+                let first = chunk * ROWS;
+                let n = ROWS.min(rows - first);
+                data.read(first * row, n * row, &mut buf);
+                for (r, vals) in buf.chunks(row).enumerate() {
+                    // The row's coordinates on every axis but the last.
+                    let mut rest = first + r;
+                    let mut base = 0usize;
+                    for a in (0..rank.saturating_sub(1)).rev() {
+                        base |= (rest % shape[a]) << shift[a];
+                        rest /= shape[a];
+                    }
+                    for (x, &v) in vals.iter().enumerate() {
+                        if v == 0 {
+                            continue;
+                        }
+                        let c = base | if rank > 0 { x << shift[rank - 1] } else { 0 };
+                        let m = (c >> inner) & mid_mask;
+                        let o = ((c >> (inner + mid)) << inner) | (c & inner_mask);
+                        out[o] += eq[m] * from_i64(v);
+                    }
+                }
+                (out, buf)
+            },
+        )
+        .map(|(out, _)| out)
+        .reduce(
+            || vec![Fr::from(0u64); out_len],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a
+            },
+        )
+}
+
 /// Reorders a point's per-axis blocks: `from` names the axes of `point` (with
 /// their shape), `to` the wanted order; axes of `to` missing in `from` get
 /// empty blocks (size-1 axes).
@@ -164,4 +239,46 @@ pub fn reorder_point(point: &[Fr], from_shape: &[usize], from: &[char], to: &[ch
         })
         .collect();
     join(&picked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::default_backend;
+    use crate::ir::{stored::StoredInts, Data};
+    use ark_std::UniformRand;
+
+    /// [`fold_ints`] is `fold_axis(permute_table(padded_table))`, for
+    /// tensors in memory and stored, every axis order and split.
+    #[test]
+    fn folding_integers_matches_folding_the_permuted_field_table() {
+        let be = default_backend();
+        let mut rng = ark_std::test_rng();
+        for (shape, perm) in [
+            (vec![3usize, 5], vec![0usize, 1]),
+            (vec![3, 5], vec![1, 0]),
+            (vec![2, 3, 6], vec![1, 2, 0]),
+            (vec![4, 1, 7], vec![2, 0, 1]),
+            (vec![9], vec![0]),
+        ] {
+            let n: usize = shape.iter().product();
+            let values: Vec<i64> = (0..n as i64).map(|i| (i * 37 % 23) - 11).collect();
+            let table = permute_table(&padded_table(&shape, &values), &shape, &perm);
+            let total = table.len().trailing_zeros() as usize;
+            for data in [
+                Data::I64(values.clone()),
+                Data::Stored(StoredInts::from_values(&values)),
+            ] {
+                for inner in 0..=total {
+                    for mid in 0..=total - inner {
+                        let eq: Vec<Fr> = (0..1 << mid).map(|_| Fr::rand(&mut rng)).collect();
+                        let outer = table.len() >> (mid + inner);
+                        let want = be.fold_axis(&table, outer, 1 << mid, 1 << inner, &eq);
+                        let got = fold_ints(&data, &shape, &perm, inner, &eq);
+                        assert_eq!(got, want, "{shape:?} {perm:?} inner {inner} mid {mid}");
+                    }
+                }
+            }
+        }
+    }
 }

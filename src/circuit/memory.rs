@@ -11,9 +11,9 @@
 //! the stacks lifted again for the Hyrax opening; the key's weight stacks
 //! are not among them (they are opened by row folds from their integers,
 //! two rows per claim). Resident throughout: the
-//! witness (one `i64` per node entry), the committed tensors as integers,
-//! and a fixed part (the process, the key's small integers, the
-//! generators). The per-leaf and per-opened-entry costs are fitted to `zkllm
+//! witness (one `i64` per entry of every node but the weights), the key's
+//! weights (read in place from its file: 2 bytes an entry), the committed
+//! tensors as integers, and a fixed part (the process, the generators). The per-leaf and per-opened-entry costs are fitted to `zkllm
 //! prove`'s peak RSS on the fixtures; BENCHMARKS.md has the comparison.
 
 use super::layout::num_vars;
@@ -27,13 +27,15 @@ const PER_LEAF: u64 = 5 * 32;
 const PER_LOOKED_UP: u64 = 32;
 /// Bytes per witness entry.
 const PER_WITNESS: u64 = 8;
+/// Bytes per weight entry (16-bit, mapped from the key file).
+const PER_WEIGHT: u64 = 2;
 /// Bytes per committed entry (its `i64`, kept for the openings).
 const PER_COMMITTED: u64 = 8;
 /// Bytes per entry of the largest opening group: the stack and its claims'
 /// weights as field elements in the reduction's sumcheck, and the stack
 /// lifted again for the Hyrax opening.
 const PER_OPENED: u64 = 3 * 32;
-/// The resident rest: the process, the key, the generators.
+/// The resident rest: the process, the generators.
 const FIXED: u64 = 16 << 20;
 
 /// What the estimate is made of.
@@ -45,8 +47,10 @@ pub struct MemoryEstimate {
     pub lookup_leaves: u64,
     /// Entries of the looked-up tensors (inputs and outputs, padded).
     pub looked_up: u64,
-    /// Entries of the witness.
+    /// Entries of the witness (every node but the weights).
     pub witness: u64,
+    /// Entries of the key's weights.
+    pub weights: u64,
     /// Entries of the proof's committed tensors (padded, held as integers
     /// from the commitments to the openings).
     pub committed: u64,
@@ -68,7 +72,13 @@ pub fn prove_memory(graph: &Graph, plan: &Plan) -> MemoryEstimate {
             entries(u.x) + u.y.map_or(0, entries)
         })
         .sum();
-    let witness: u64 = (graph.nodes.iter()).map(|n| numel(&n.shape) as u64).sum();
+    let is_weight = |n: &&crate::ir::Node| matches!(n.op, crate::ir::Op::Weight { .. });
+    let entries = |n: &crate::ir::Node| numel(&n.shape) as u64;
+    let witness: u64 = (graph.nodes.iter())
+        .filter(|n| !is_weight(n))
+        .map(entries)
+        .sum();
+    let weights: u64 = (graph.nodes.iter()).filter(is_weight).map(entries).sum();
     let tensor_vars = super::proof_tensor_vars(graph, plan);
     let committed: u64 = tensor_vars.iter().map(|v| 1u64 << v).sum();
     let stacks = super::stack_vars(&tensor_vars, &super::proof_stacks(graph, plan));
@@ -83,10 +93,12 @@ pub fn prove_memory(graph: &Graph, plan: &Plan) -> MemoryEstimate {
         bytes: FIXED
             + lookup_stage.max(opening_stage)
             + PER_WITNESS * witness
+            + PER_WEIGHT * weights
             + PER_COMMITTED * committed,
         lookup_leaves,
         looked_up,
         witness,
+        weights,
         committed,
         opened,
     }

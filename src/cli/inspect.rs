@@ -104,7 +104,7 @@ fn estimate(q: &Graph) -> Estimates {
         witness += size as u64;
         match n.op {
             Op::Weight { .. } => {
-                est.proving_key_bytes += 4 * size as u64 + 32 * rows;
+                est.proving_key_bytes += 2 * size as u64 + 9 + 32 * rows;
                 est.verifying_key_bytes += 48 * rows;
                 est.setup_memory_bytes += 64 * size as u64;
             }

@@ -71,6 +71,18 @@ impl Data {
             Data::Stored(v) => v.len(),
         }
     }
+    /// Integers `start..start + n` into `buf` (cleared first); floats read
+    /// nothing.
+    pub fn read(&self, start: usize, n: usize, buf: &mut Vec<i64>) {
+        match self {
+            Data::F32(_) => buf.clear(),
+            Data::I64(v) => {
+                buf.clear();
+                buf.extend_from_slice(&v[start..start + n]);
+            }
+            Data::Stored(v) => v.read(start, n, buf),
+        }
+    }
     /// The integers (a stored tensor read out whole); `None` for floats.
     pub fn ints(&self) -> Option<std::borrow::Cow<'_, [i64]>> {
         match self {

@@ -38,7 +38,7 @@ impl MatMulShape {
     }
 
     /// Splits a point on `C` into `(u_j, u_i, u_h)`.
-    fn split<'a>(&self, u: &'a [Fr]) -> (&'a [Fr], &'a [Fr], &'a [Fr]) {
+    pub fn split<'a>(&self, u: &'a [Fr]) -> (&'a [Fr], &'a [Fr], &'a [Fr]) {
         let (u_j, rest) = u.split_at(self.log_n);
         let (u_i, u_h) = rest.split_at(self.log_m);
         (u_j, u_i, u_h)
@@ -111,8 +111,7 @@ pub fn prove_in<M: Mode>(
         shape.c_vars(),
         "claim point has the wrong size"
     );
-    absorb_shape(transcript, shape);
-    let (u_j, u_i, u_h) = shape.split(&c.point);
+    let (u_j, u_i, _) = shape.split(&c.point);
     let (nb, m, k, n) = (
         1 << shape.log_b,
         1 << shape.log_m,
@@ -122,6 +121,33 @@ pub fn prove_in<M: Mode>(
     // a_tab[h][s] = Ã(s, u_i, h); b_tab[h][s] = B̃(u_j, s, h).
     let a_tab = backend.fold_axis(a, nb, m, k, &backend.eq_table(u_i));
     let b_tab = backend.fold_axis(b, nb * k, n, 1, &backend.eq_table(u_j));
+    prove_folded_in::<M>(ctx, backend, shape, a_tab, b_tab, c, transcript)
+}
+
+/// [`prove_in`] from the operands already folded at the claim's point:
+/// `a_tab[h][s] = Ã(s, u_i, h)` and `b_tab[h][s] = B̃(u_j, s, h)` (what a
+/// caller holding an operand as small integers computes without lifting
+/// it to the field).
+pub fn prove_folded_in<M: Mode>(
+    ctx: &mut ProverCtx,
+    backend: &dyn Backend,
+    shape: &MatMulShape,
+    a_tab: Vec<Fr>,
+    b_tab: Vec<Fr>,
+    c: &EvaluationClaim<M::Known>,
+    transcript: &mut Transcript,
+) -> (MatMulProof<M>, MatMulClaims<M::Known>) {
+    assert_eq!(
+        c.point.len(),
+        shape.c_vars(),
+        "claim point has the wrong size"
+    );
+    let folded = 1usize << (shape.log_b + shape.log_k);
+    assert_eq!(a_tab.len(), folded, "folded A has the wrong size");
+    assert_eq!(b_tab.len(), folded, "folded B has the wrong size");
+    absorb_shape(transcript, shape);
+    let (_, _, u_h) = shape.split(&c.point);
+    let k = 1usize << shape.log_k;
     let mut tables = vec![a_tab, b_tab];
     if shape.log_b > 0 {
         let eq_h = backend.eq_table(u_h);

@@ -23,11 +23,13 @@ impl<M: Mode> Prover<'_, M> {
         let (v, d) = (ws[0], ws[1]);
         let ld = crate::poly::num_vars_for(d);
         let (u_d, u_t) = c.point.split_at(ld);
-        let w = self.table(w_id);
         let vp = 1usize << crate::poly::num_vars_for(v);
-        let e_d = self
-            .be
-            .fold_axis(&w, vp, 1 << ld, 1, &self.be.eq_table(u_d));
+        // e_d[v] = W̃(u_d, v): a weight folded from its integers.
+        let eq_d = self.be.eq_table(u_d);
+        let e_d = match &self.graph.nodes[w_id].data {
+            Some(data) => layout::fold_ints(data, &ws, &[0, 1], 0, &eq_d),
+            None => self.be.fold_axis(&self.table(w_id), vp, 1 << ld, 1, &eq_d),
+        };
         let ids = self.values(ids_id);
         let ids_shape = self.graph.nodes[ids_id].shape.clone();
         let eq_t = eq_table(u_t);
