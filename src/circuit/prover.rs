@@ -230,6 +230,9 @@ pub(super) struct Walk<'a, M: Mode> {
     pub(super) claims: super::ClaimStack<M::Known>,
     /// Per saturating rescale: the clamped counts (above, below).
     pub(super) clamp_counts: Vec<[u64; 2]>,
+    /// The weights are a forgery's tables (registered with the openings),
+    /// not the graph's: ops read them from there, as the commitments say.
+    pub(super) forged_weights: bool,
 }
 
 /// Proves, in the clear, that `wit` is the quantized graph's run on
@@ -419,6 +422,7 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
         )));
     }
     let weight_sizes = super::weight_vars(graph);
+    let forged_weights = weight_tables.is_some();
     let mut forged_tables = weight_tables.map(|t| t.into_iter());
     for (run, (c, h)) in weight_runs.iter().zip(weights) {
         c.absorb(b"weight", &mut t);
@@ -506,6 +510,7 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
         steps: Vec::new(),
         claims: super::ClaimStack::new(graph.nodes.len()),
         clamp_counts: clamp_counts.clone(),
+        forged_weights,
     };
     let start = match (plan.argmax, stmt.next_token) {
         (Some(ap), Some(token)) => w.argmax_output(ap, token, stmt)?,

@@ -1,7 +1,7 @@
 //! All claims on all committed tensors, settled by one opening per shape.
 //!
-//! A commitment is one Hyrax matrix: a single tensor (a weight in the key)
-//! or a stack of many ([`super::stack`]: the tensors a proof commits), and a
+//! A commitment is one Hyrax matrix: a single tensor or a stack of many
+//! ([`super::stack`]: the key's weights, the tensors a proof commits), and a
 //! claim `f_i(u_k) = y_k` on a tensor is a claim on its matrix's table `F`
 //! at the stack point `p_k = (u_k, bits_i)`. For every group of same-sized
 //! matrices, after the claims are absorbed and `γ` drawn,
@@ -16,6 +16,12 @@
 //! its `G`, and for a 135M-parameter model one group per size would need
 //! more memory than the rest of the prover. The prover keeps small-integer
 //! tensors as `i64` and lifts one group at a time into the field.
+//!
+//! The key's weight stacks ([`OpeningProver::add_key_stack`]) are never
+//! lifted: their claims are settled per row width by a sumcheck over the
+//! column variables and one row-fold opening ([`super::folds`]), from the
+//! weights' integers where the key keeps them. A proof carries those as its
+//! fold groups (`BatchOpeningProof::folds`), after the stack groups.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -27,8 +27,8 @@ impl<M: Mode> Prover<'_, M> {
         // e_d[v] = W̃(u_d, v): a weight folded from its integers.
         let eq_d = self.be.eq_table(u_d);
         let e_d = match &self.graph.nodes[w_id].data {
-            Some(data) => layout::fold_ints(data, &ws, &[0, 1], 0, &eq_d),
-            None => self.be.fold_axis(&self.table(w_id), vp, 1 << ld, 1, &eq_d),
+            Some(data) if !self.forged_weights => layout::fold_ints(data, &ws, &[0, 1], 0, &eq_d),
+            _ => self.be.fold_axis(&self.table(w_id), vp, 1 << ld, 1, &eq_d),
         };
         let ids = self.values(ids_id);
         let ids_shape = self.graph.nodes[ids_id].shape.clone();

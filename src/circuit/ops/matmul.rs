@@ -60,7 +60,8 @@ impl<M: Mode> Prover<'_, M> {
     ) -> Vec<crate::field::Fr> {
         let eq = self.be.eq_table(u);
         let node = &self.graph.nodes[id];
-        if let (Op::Weight { .. }, Some(data)) = (&node.op, &node.data) {
+        if let (Op::Weight { .. }, Some(data), false) = (&node.op, &node.data, self.forged_weights)
+        {
             return layout::fold_ints(data, shape, perm, inner, &eq);
         }
         let t = layout::permute_table(&self.table(id), shape, perm);
