@@ -10,6 +10,7 @@
 //! proves twice in the same run, zero-knowledge (`zk`) and in the clear
 //! (`clear`, `prove --no-zk`). Prints setup/prove/verify seconds, proof
 //! bytes, peak RSS and the ratio of proving time to float inference time.
+//! The key is saved and proven from its file (weights memory-mapped).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -49,6 +50,12 @@ fn bench(model: &Path, tokens: usize, saturate: bool) {
     let vocab = pipeline::vocab_size(&graph);
     let pk = pipeline::setup(graph, &|_, _, _| {}).expect("setup");
     let setup_s = t.elapsed().as_secs_f64();
+    // Proven from the key file, as `zkllm prove` does: the weights read in
+    // place through its memory map.
+    let pk_path = std::env::temp_dir().join(format!("zkllm-bench-{}.pk", std::process::id()));
+    pk.save(&pk_path).expect("save the proving key");
+    drop(pk);
+    let pk = zkllm::artifacts::ProvingKey::load(&pk_path).expect("load the proving key");
     let ids: Vec<i64> = (0..tokens).map(|i| ((i * 7 + 3) % vocab) as i64).collect();
     let opts = ImportOptions {
         seq_len: tokens,
@@ -61,6 +68,7 @@ fn bench(model: &Path, tokens: usize, saturate: bool) {
         let name = format!("{name} {}", if zk { "zk" } else { "clear" });
         prove_and_verify(&name, &pk, &ids, zk, params, setup_s, float_s);
     }
+    std::fs::remove_file(&pk_path).ok();
 }
 
 fn prove_and_verify(
