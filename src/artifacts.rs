@@ -26,7 +26,8 @@ use crate::wire::{Reader, Wire, WireError, Writer};
 /// 7: weight stacks in rows of their square shape.
 /// 8: weight stacks opened by row folds (the proof's fold groups); the
 /// proving key's weights in a section of narrow integers, read in place.
-pub const FORMAT_VERSION: u32 = 8;
+/// 9: weight stacks in rows as wide as the generators.
+pub const FORMAT_VERSION: u32 = 9;
 const PK_MAGIC: &[u8; 8] = b"ZKLLMPK\0";
 const VK_MAGIC: &[u8; 8] = b"ZKLLMVK\0";
 const PROOF_MAGIC: &[u8; 8] = b"ZKLLMPF\0";
@@ -157,12 +158,13 @@ impl VerifyingKey {
         }
         // Each stack's commitment has the size, row width and row count
         // its layout and the generators prescribe.
-        // Weights are in rows of their stack's square shape (RowWidth::Square).
+        // Weights are in rows of `claims::folds::key_row_width`.
+        let key_rows = crate::claims::folds::key_row_width(&sizes);
         let gen_cols = crate::commit::hyrax::square_col_vars(max_vars);
         for (k, (c, run)) in weights.iter().zip(&runs).enumerate() {
             let layout = crate::claims::StackLayout::new(&sizes[run.clone()]);
             let nv = layout.num_vars();
-            let cols = crate::commit::hyrax::square_col_vars(nv).min(gen_cols);
+            let cols = key_rows.col_vars(nv, gen_cols);
             let rows = layout.used_rows(cols);
             if c.num_vars != nv || nv > max_vars || c.col_vars != cols || c.rows.len() != rows {
                 return Err(bad(format!(

@@ -156,14 +156,25 @@ fn as_refs(t: &[Vec<i64>]) -> Vec<&[i64]> {
 /// `claims`, folding from `witness_a` (the committed `a` when honest).
 fn prove(
     pcs: &Hyrax,
+    tensors: (&[Vec<i64>], &[Vec<i64>], &[i64]),
+    witness_a: Box<dyn SmallTensors>,
+    claims: &[(usize, EvaluationClaim)],
+) -> (Committed, BatchOpeningProof) {
+    prove_in_rows(pcs, RowWidth::Square, tensors, witness_a, claims)
+}
+
+/// [`prove`] with the key stacks in rows of `width`.
+fn prove_in_rows(
+    pcs: &Hyrax,
+    width: RowWidth,
     (a, b, other): (&[Vec<i64>], &[Vec<i64>], &[i64]),
     witness_a: Box<dyn SmallTensors>,
     claims: &[(usize, EvaluationClaim)],
 ) -> (Committed, BatchOpeningProof) {
     let be = default_backend();
     let mut r = rng(5);
-    let (ca, ha) = commit_stack(be, pcs, &as_refs(a), RowWidth::Square, &mut r).unwrap();
-    let (cb, hb) = commit_stack(be, pcs, &as_refs(b), RowWidth::Square, &mut r).unwrap();
+    let (ca, ha) = commit_stack(be, pcs, &as_refs(a), width, &mut r).unwrap();
+    let (cb, hb) = commit_stack(be, pcs, &as_refs(b), width, &mut r).unwrap();
     let (co, ho) = commit_stack(be, pcs, &[other], RowWidth::Widest, &mut r).unwrap();
     let mut p = OpeningProver::new();
     assert_eq!(
@@ -192,9 +203,19 @@ fn verify(
     claims: &[(usize, EvaluationClaim)],
     proof: &BatchOpeningProof,
 ) -> Result<(), OpeningError> {
+    verify_in_rows(pcs, RowWidth::Square, coms, claims, proof)
+}
+
+fn verify_in_rows(
+    pcs: &Hyrax,
+    width: RowWidth,
+    coms: &Committed,
+    claims: &[(usize, EvaluationClaim)],
+    proof: &BatchOpeningProof,
+) -> Result<(), OpeningError> {
     let mut v = OpeningVerifier::new();
-    v.add_key_stack(pcs, &A, coms.a.clone())?;
-    v.add_key_stack(pcs, &B, coms.b.clone())?;
+    v.add_key_stack(pcs, &A, width, coms.a.clone())?;
+    v.add_key_stack(pcs, &B, width, coms.b.clone())?;
     v.add_stack(pcs, &[6], RowWidth::Widest, coms.other.clone())?;
     for (id, cl) in claims {
         v.claim(*id, cl.clone());
@@ -303,7 +324,7 @@ fn key_stacks_open_by_row_folds_and_forgeries_are_rejected() {
     )
     .unwrap();
     let e = OpeningVerifier::<zkllm::zk::Clear>::new()
-        .add_key_stack(&pcs, &A, widest)
+        .add_key_stack(&pcs, &A, RowWidth::Square, widest)
         .unwrap_err();
     eprintln!("key stack in rows of another width: rejected: {e}");
     assert!(
@@ -313,6 +334,48 @@ fn key_stacks_open_by_row_folds_and_forgeries_are_rejected() {
                 matrix: 0,
                 expected: 4,
                 ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+/// Key rows as wide as the generators: both stacks in rows
+/// of 2^5 (one fold group; A in 3 rows, its slots inside a row), honest
+/// openings verify and a wrong witness fails the row-fold opening.
+#[test]
+fn key_stacks_in_the_widest_rows() {
+    const KEY_ROW_WIDTH: RowWidth = RowWidth::Widest;
+    let pcs = Hyrax::setup("claims-folds", PCS_VARS);
+    let c = case();
+    let honest = (&c.a[..], &c.b[..], &c.other[..]);
+    let (coms, proof) = prove_in_rows(
+        &pcs,
+        KEY_ROW_WIDTH,
+        honest,
+        Box::new(c.a.clone()),
+        &c.claims,
+    );
+    assert_eq!((coms.a.col_vars, coms.a.rows.len()), (5, 3));
+    assert_eq!((coms.b.col_vars, coms.b.rows.len()), (5, 21));
+    assert_eq!(proof.folds.len(), 1);
+    verify_in_rows(&pcs, KEY_ROW_WIDTH, &coms, &c.claims, &proof).expect("honest");
+    let mut altered = c.a.clone();
+    altered[5][6] += 2;
+    let wclaims = claims_on(altered.iter().chain(&c.b).chain([&c.other]).cloned(), 10);
+    let (wcoms, wproof) = prove_in_rows(&pcs, KEY_ROW_WIDTH, honest, Box::new(altered), &wclaims);
+    let e = verify_in_rows(&pcs, KEY_ROW_WIDTH, &wcoms, &wclaims, &wproof).unwrap_err();
+    eprintln!("widest rows, wrong witness: rejected: {e}");
+    assert!(is_fold_opening(&e, 5), "{e}");
+    // The verifier pins the width: square rows are refused.
+    let e = verify_in_rows(&pcs, RowWidth::Square, &coms, &c.claims, &proof).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            OpeningError::StackWidth {
+                matrix: 0,
+                expected: 4,
+                found: 5
             }
         ),
         "{e}"
@@ -360,8 +423,10 @@ fn hidden_fold_openings() {
         let zero = ctx.finish(&mut t);
 
         let mut v = OpeningVerifier::<Hidden>::in_mode();
-        v.add_key_stack(&pcs, &A, ca).map_err(|e| e.to_string())?;
-        v.add_key_stack(&pcs, &B, cb).map_err(|e| e.to_string())?;
+        v.add_key_stack(&pcs, &A, RowWidth::Square, ca)
+            .map_err(|e| e.to_string())?;
+        v.add_key_stack(&pcs, &B, RowWidth::Square, cb)
+            .map_err(|e| e.to_string())?;
         for (id, cl) in &secrets {
             let com = ark_ec::CurveGroup::into_affine(ped.commit(&cl.value));
             let claim = EvaluationClaim {

@@ -440,8 +440,14 @@ fn a_key_with_non_zero_weight_padding_fails_to_verify() {
             .into_iter()
             .map(|run| {
                 let refs: Vec<&[i64]> = tables[run].iter().map(|t| t.as_slice()).collect();
-                zkllm::claims::commit_stack(be, &pcs, &refs, zkllm::commit::RowWidth::Square, rng)
-                    .unwrap()
+                zkllm::claims::commit_stack(
+                    be,
+                    &pcs,
+                    &refs,
+                    zkllm::claims::folds::key_row_width(&circuit::weight_vars(g)),
+                    rng,
+                )
+                .unwrap()
             })
             .collect();
         let mut vk = pk.vk.clone();

@@ -518,11 +518,12 @@ pub fn commit_weights<R: ark_std::rand::RngCore + ark_std::rand::CryptoRng>(
 ) -> Result<Vec<(crate::commit::HyraxCommitment, crate::commit::HyraxHint)>, CircuitError> {
     let tables = weight_tables(graph)?;
     let runs = weight_stacks(graph);
+    let key_rows = crate::claims::folds::key_row_width(&weight_vars(graph));
     let mut out = Vec::with_capacity(runs.len());
     for (k, run) in runs.iter().enumerate() {
         progress("commit weights", k, runs.len());
         let refs: Vec<&[i64]> = tables[run.clone()].iter().map(|t| t.as_slice()).collect();
-        let c = crate::claims::commit_stack(be, pcs, &refs, crate::commit::RowWidth::Square, rng)
+        let c = crate::claims::commit_stack(be, pcs, &refs, key_rows, rng)
             .map_err(|e| CircuitError::Invalid(format!("weight stack {k}: {e}")))?;
         out.push(c);
     }

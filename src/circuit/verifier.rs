@@ -164,7 +164,12 @@ fn verify_inner<M: Mode, R: RngCore + CryptoRng>(
     for (k, (run, c)) in weight_runs.iter().zip(weights).enumerate() {
         c.absorb(b"weight", &mut t);
         let ids = openings
-            .add_key_stack(pcs, &weight_sizes[run.clone()], c.clone())
+            .add_key_stack(
+                pcs,
+                &weight_sizes[run.clone()],
+                crate::claims::folds::key_row_width(&weight_sizes),
+                c.clone(),
+            )
             .map_err(|e| CircuitError::Invalid(format!("weight commitments: stack {k}: {e}")))?;
         for (node, id) in weight_nodes[run.clone()].iter().zip(ids) {
             node_tensor[*node] = Some(id);

@@ -440,7 +440,7 @@ impl<M: Mode> OpeningProver<M> {
     }
 
     /// Registers a key stack: tensors of `sizes` variables, committed in
-    /// rows of their stack's square shape, whose claims are settled by row
+    /// rows of any width (the commitment says which), whose claims are settled by row
     /// folds of `tables` ([`super::folds`]) instead of a field copy.
     pub fn add_key_stack(
         &mut self,
@@ -840,15 +840,17 @@ impl<M: Mode> OpeningVerifier<M> {
     }
 
     /// A key stack ([`OpeningProver::add_key_stack`]): tensors of `sizes`
-    /// variables in rows of their stack's square shape, checked as
-    /// [`Self::add_stack`] checks a stack.
+    /// variables in rows of `width` (the circuit's is
+    /// [`super::folds::key_row_width`]), checked as [`Self::add_stack`]
+    /// checks a stack.
     pub fn add_key_stack(
         &mut self,
         pcs: &Hyrax,
         sizes: &[usize],
+        width: RowWidth,
         commitment: HyraxCommitment,
     ) -> Result<Vec<TensorId>, OpeningError> {
-        let ids = self.add_stack(pcs, sizes, RowWidth::Square, commitment)?;
+        let ids = self.add_stack(pcs, sizes, width, commitment)?;
         self.matrices.last_mut().expect("pushed").key = true;
         Ok(ids)
     }

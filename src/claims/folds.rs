@@ -31,6 +31,19 @@ use crate::poly::eq_eval;
 use crate::sumcheck::EvaluationClaim;
 use crate::transcript::Transcript;
 
+/// The rows of the key's weight stacks, of `weight_vars` (each weight's
+/// padded variables): one width for all of them, the square shape of all
+/// the weights together (capped by the generators). The verifier decodes
+/// the key's `W/2^c` rows at every verification and the proof has one
+/// fold group, whose argument is `2^c` long: the two balance at the
+/// square. A row fold costs the prover two rows per claim at any width.
+/// GPT-2 small: rows of 2^14, 7.6K vk points (50K in each stack's square).
+pub fn key_row_width(weight_vars: &[usize]) -> crate::commit::RowWidth {
+    let total: usize = weight_vars.iter().map(|&v| 1usize << v).sum();
+    let total_vars = total.next_power_of_two().trailing_zeros() as usize;
+    crate::commit::RowWidth::Cols(crate::commit::hyrax::square_col_vars(total_vars))
+}
+
 /// The small-integer tensors of a key stack, read where they are kept (the
 /// proving key's memory map, or memory), in runs of consecutive entries of
 /// each slot's padded table. Entries not in any run are zero.

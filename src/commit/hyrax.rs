@@ -49,12 +49,26 @@ pub fn square_col_vars(num_vars: usize) -> usize {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RowWidth {
     /// As wide as the generators (or the whole table when shorter): fewest
-    /// row points, for what a proof carries and the verifier decodes.
+    /// row points, for what the verifier decodes with every proof.
     Widest,
     /// The table's square shape (capped by the generators): the shortest
-    /// inner-product argument, for the key's weights, whose rows are
-    /// decoded once with the key rather than with every proof.
+    /// inner-product argument.
     Square,
+    /// Rows of `2^c` entries (capped by the table and the generators): one
+    /// width for many tables (the key's weight stacks).
+    Cols(usize),
+}
+
+impl RowWidth {
+    /// The column variables of a `num_vars`-variable commitment in rows of
+    /// this width under generators of `2^gen_cols`.
+    pub fn col_vars(self, num_vars: usize, gen_cols: usize) -> usize {
+        match self {
+            RowWidth::Widest => num_vars.min(gen_cols),
+            RowWidth::Square => square_col_vars(num_vars).min(gen_cols),
+            RowWidth::Cols(c) => c.min(num_vars).min(gen_cols),
+        }
+    }
 }
 
 /// The public commitment: one G1 point per row of `2^col_vars` entries.
@@ -196,10 +210,7 @@ impl Hyrax {
 
     /// The column variables of a `num_vars`-variable commitment of `width`.
     pub fn row_vars(&self, num_vars: usize, width: RowWidth) -> usize {
-        match width {
-            RowWidth::Widest => num_vars.min(self.gens.log_len()),
-            RowWidth::Square => square_col_vars(num_vars).min(self.gens.log_len()),
-        }
+        width.col_vars(num_vars, self.gens.log_len())
     }
 
     /// A commitment's layout is the one these generators prescribe.
