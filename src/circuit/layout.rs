@@ -151,14 +151,15 @@ pub fn permute_table(table: &[Fr], in_shape: &[usize], perm: &[usize]) -> Vec<Fr
     out
 }
 
-/// `out[o·2^inner + i] = Σ_m eq[m]·T[o][m][i]`, `T` the padded table of the
-/// integer tensor `data` (row-major, of `shape`) with its axes permuted by
-/// `perm` ([`permute_table`]) and split into `(outer, mid, inner)` low
-/// variables `(…, eq's, inner)`: `fold_axis(permute_table(padded_table))`
-/// read from the integers, one product per entry, with no field table of
-/// the tensor (a weight of the key is folded where it is stored).
+/// `out[o·2^inner + i] = Σ_m eq[m]·T[o][m][i]`, `T` the padded table of
+/// slot `slot` of `tensors` (of `shape`) with its axes permuted by `perm`
+/// ([`permute_table`]) and split into `(outer, mid, inner)` low variables
+/// `(…, eq's, inner)`: `fold_axis(permute_table(padded_table))` read from
+/// the integers, one product per entry, with no field table of the tensor.
+/// A key's weight is folded from the tables its commitment was made of.
 pub fn fold_ints(
-    data: &crate::ir::Data,
+    tensors: &dyn crate::claims::SmallTensors,
+    slot: usize,
     shape: &[usize],
     perm: &[usize],
     inner: usize,
@@ -168,48 +169,40 @@ pub fn fold_ints(
     let total: usize = logs.iter().sum();
     let mid = eq.len().trailing_zeros() as usize;
     assert!(mid + inner <= total, "fold past the table");
-    // Bit offset of each input axis in the permuted table.
-    let mut shift = vec![0usize; shape.len()];
+    // Per axis: where its bits lie in the padded table and in the permuted one.
+    let mut from = vec![0usize; shape.len()];
+    let mut acc = 0;
+    for a in (0..shape.len()).rev() {
+        from[a] = acc;
+        acc += logs[a];
+    }
+    let mut to = vec![0usize; shape.len()];
     let mut acc = 0;
     for j in (0..perm.len()).rev() {
-        shift[perm[j]] = acc;
+        to[perm[j]] = acc;
         acc += logs[perm[j]];
     }
-    let rank = shape.len();
-    let row = shape.last().copied().unwrap_or(1).max(1);
-    let rows = if shape.contains(&0) {
-        0
-    } else {
-        shape.iter().product::<usize>() / row
+    let permuted = |p: usize| -> usize {
+        (0..shape.len())
+            .map(|a| ((p >> from[a]) & ((1usize << logs[a]) - 1)) << to[a])
+            .fold(0, |c, x| c | x)
     };
     let out_len = 1usize << (total - mid);
     let (mid_mask, inner_mask) = ((1usize << mid) - 1, (1usize << inner) - 1);
-    const ROWS: usize = 64;
-    (0..rows.div_ceil(ROWS))
+    (0..tensors.runs(slot))
         .into_par_iter()
         .fold(
             || (vec![Fr::from(0u64); out_len], Vec::new()),
-            |(mut out, mut buf), chunk| {
-                let first = chunk * ROWS;
-                let n = ROWS.min(rows - first);
-                data.read(first * row, n * row, &mut buf);
-                for (r, vals) in buf.chunks(row).enumerate() {
-                    // The row's coordinates on every axis but the last.
-                    let mut rest = first + r;
-                    let mut base = 0usize;
-                    for a in (0..rank.saturating_sub(1)).rev() {
-                        base |= (rest % shape[a]) << shift[a];
-                        rest /= shape[a];
+            |(mut out, mut buf), k| {
+                let start = tensors.run(slot, k, &mut buf);
+                for (j, &v) in buf.iter().enumerate() {
+                    if v == 0 {
+                        continue;
                     }
-                    for (x, &v) in vals.iter().enumerate() {
-                        if v == 0 {
-                            continue;
-                        }
-                        let c = base | if rank > 0 { x << shift[rank - 1] } else { 0 };
-                        let m = (c >> inner) & mid_mask;
-                        let o = ((c >> (inner + mid)) << inner) | (c & inner_mask);
-                        out[o] += eq[m] * from_i64(v);
-                    }
+                    let c = permuted(start + j);
+                    let m = (c >> inner) & mid_mask;
+                    let o = ((c >> (inner + mid)) << inner) | (c & inner_mask);
+                    out[o] += eq[m] * from_i64(v);
                 }
                 (out, buf)
             },
@@ -245,11 +238,14 @@ pub fn reorder_point(point: &[Fr], from_shape: &[usize], from: &[char], to: &[ch
 mod tests {
     use super::*;
     use crate::backend::default_backend;
-    use crate::ir::{stored::StoredInts, Data};
+    use crate::circuit::WeightRows;
+    use crate::claims::SmallTensors;
+    use crate::ir::{stored::StoredInts, Data, Graph, Op};
     use ark_std::UniformRand;
 
     /// [`fold_ints`] is `fold_axis(permute_table(padded_table))`, for
-    /// tensors in memory and stored, every axis order and split.
+    /// padded tables in memory and weights in rows (in memory and stored),
+    /// every axis order and split.
     #[test]
     fn folding_integers_matches_folding_the_permuted_field_table() {
         let be = default_backend();
@@ -265,16 +261,28 @@ mod tests {
             let values: Vec<i64> = (0..n as i64).map(|i| (i * 37 % 23) - 11).collect();
             let table = permute_table(&padded_table(&shape, &values), &shape, &perm);
             let total = table.len().trailing_zeros() as usize;
-            for data in [
-                Data::I64(values.clone()),
-                Data::Stored(StoredInts::from_values(&values)),
-            ] {
+            let weight = |data: Data| {
+                let mut g = Graph::default();
+                let op = Op::Weight {
+                    name: "w".into(),
+                    initializer: true,
+                };
+                let id = g.push("w", op, vec![], shape.clone());
+                g.nodes[id].data = Some(data);
+                WeightRows::new(&g, &[id]).unwrap()
+            };
+            let readers: [Box<dyn SmallTensors>; 3] = [
+                Box::new(vec![padded_ints(&shape, &values)]),
+                Box::new(weight(Data::I64(values.clone()))),
+                Box::new(weight(Data::Stored(StoredInts::from_values(&values)))),
+            ];
+            for tensors in &readers {
                 for inner in 0..=total {
                     for mid in 0..=total - inner {
                         let eq: Vec<Fr> = (0..1 << mid).map(|_| Fr::rand(&mut rng)).collect();
                         let outer = table.len() >> (mid + inner);
                         let want = be.fold_axis(&table, outer, 1 << mid, 1 << inner, &eq);
-                        let got = fold_ints(&data, &shape, &perm, inner, &eq);
+                        let got = fold_ints(tensors.as_ref(), 0, &shape, &perm, inner, &eq);
                         assert_eq!(got, want, "{shape:?} {perm:?} inner {inner} mid {mid}");
                     }
                 }

@@ -230,9 +230,6 @@ pub(super) struct Walk<'a, M: Mode> {
     pub(super) claims: super::ClaimStack<M::Known>,
     /// Per saturating rescale: the clamped counts (above, below).
     pub(super) clamp_counts: Vec<[u64; 2]>,
-    /// The weights are a forgery's tables (registered with the openings),
-    /// not the graph's: ops read them from there, as the commitments say.
-    pub(super) forged_weights: bool,
 }
 
 /// Proves, in the clear, that `wit` is the quantized graph's run on
@@ -422,7 +419,6 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
         )));
     }
     let weight_sizes = super::weight_vars(graph);
-    let forged_weights = weight_tables.is_some();
     let mut forged_tables = weight_tables.map(|t| t.into_iter());
     for (run, (c, h)) in weight_runs.iter().zip(weights) {
         c.absorb(b"weight", &mut t);
@@ -510,7 +506,6 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
         steps: Vec::new(),
         claims: super::ClaimStack::new(graph.nodes.len()),
         clamp_counts: clamp_counts.clone(),
-        forged_weights,
     };
     let start = match (plan.argmax, stmt.next_token) {
         (Some(ap), Some(token)) => w.argmax_output(ap, token, stmt)?,
@@ -600,6 +595,18 @@ impl<M: Mode> Walk<'_, M> {
             TensorRef::Node(n) => self.node_tensor[n].expect("committed node"),
             TensorRef::Aux(a) => self.aux_tensor[a],
         }
+    }
+
+    /// A weight's small integers as the key's openings hold them (the
+    /// tables its commitment was made of) and its slot there.
+    pub(super) fn key_tensors(
+        &self,
+        id: usize,
+    ) -> Option<(&dyn crate::claims::SmallTensors, usize)> {
+        if !matches!(self.graph.nodes[id].op, Op::Weight { .. }) {
+            return None;
+        }
+        self.openings.key_tensors(self.node_tensor[id]?)
     }
 
     /// The node's value as a padded table; a weight's is its committed table.

@@ -513,6 +513,17 @@ impl<M: Mode> OpeningProver<M> {
     }
 
     /// The tensor's table in the field (converted on the fly when small).
+    /// A key-stack tensor's small integers and its slot: what its
+    /// commitment was made of, for gadgets that fold it without a field
+    /// table. `None` for any other tensor.
+    pub fn key_tensors(&self, id: TensorId) -> Option<(&dyn SmallTensors, usize)> {
+        let p = self.places.get(id)?;
+        match self.tables[id] {
+            Table::Key => Some((self.matrices[p.matrix].key.as_deref()?, p.slot)),
+            _ => None,
+        }
+    }
+
     pub fn table(&self, id: TensorId) -> Cow<'_, [Fr]> {
         match &self.tables[id] {
             Table::Small(v) => Cow::Owned(crate::field::from_i64_slice(v)),

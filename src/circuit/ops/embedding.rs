@@ -26,9 +26,9 @@ impl<M: Mode> Prover<'_, M> {
         let vp = 1usize << crate::poly::num_vars_for(v);
         // e_d[v] = W̃(u_d, v): a weight folded from its integers.
         let eq_d = self.be.eq_table(u_d);
-        let e_d = match &self.graph.nodes[w_id].data {
-            Some(data) if !self.forged_weights => layout::fold_ints(data, &ws, &[0, 1], 0, &eq_d),
-            _ => self.be.fold_axis(&self.table(w_id), vp, 1 << ld, 1, &eq_d),
+        let e_d = match self.key_tensors(w_id) {
+            Some((tensors, slot)) => layout::fold_ints(tensors, slot, &ws, &[0, 1], 0, &eq_d),
+            None => self.be.fold_axis(&self.table(w_id), vp, 1 << ld, 1, &eq_d),
         };
         let ids = self.values(ids_id);
         let ids_shape = self.graph.nodes[ids_id].shape.clone();

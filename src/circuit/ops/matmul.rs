@@ -7,7 +7,7 @@ use crate::circuit::proof::Step;
 use crate::circuit::prover::Walk as Prover;
 use crate::circuit::verifier::Walk as Verifier;
 use crate::circuit::{einsum_canon, CircuitError};
-use crate::ir::{EinsumSpec, Op};
+use crate::ir::EinsumSpec;
 use crate::protocols::matmul;
 use crate::sumcheck::EvaluationClaim;
 use crate::zk::Mode;
@@ -59,10 +59,8 @@ impl<M: Mode> Prover<'_, M> {
         u: &[crate::field::Fr],
     ) -> Vec<crate::field::Fr> {
         let eq = self.be.eq_table(u);
-        let node = &self.graph.nodes[id];
-        if let (Op::Weight { .. }, Some(data), false) = (&node.op, &node.data, self.forged_weights)
-        {
-            return layout::fold_ints(data, shape, perm, inner, &eq);
+        if let Some((tensors, slot)) = self.key_tensors(id) {
+            return layout::fold_ints(tensors, slot, shape, perm, inner, &eq);
         }
         let t = layout::permute_table(&self.table(id), shape, perm);
         let outer = t.len() >> (inner + u.len());
