@@ -463,16 +463,27 @@ fn check_file_header(
             path: p.into(),
             source,
         })?;
-    if head.len() < 8 || &head[..8] != magic {
+    check_magic_version(&head, magic, what, p)
+}
+
+/// Checks the magic and format version at the start of a file's bytes
+/// (its 44-byte header or more).
+fn check_magic_version(
+    bytes: &[u8],
+    magic: &[u8; 8],
+    what: &'static str,
+    p: &str,
+) -> Result<(), ArtifactError> {
+    if bytes.len() < 8 || &bytes[..8] != magic {
         return Err(ArtifactError::Magic {
             path: p.into(),
             what,
         });
     }
-    if head.len() < 44 {
+    if bytes.len() < 44 {
         return Err(ArtifactError::Checksum { path: p.into() });
     }
-    let version = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
+    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
     if version != FORMAT_VERSION {
         return Err(ArtifactError::Version {
             path: p.into(),
@@ -531,23 +542,7 @@ pub fn check_header<'a>(
     what: &'static str,
     p: &str,
 ) -> Result<&'a [u8], ArtifactError> {
-    if bytes.len() < 8 || &bytes[..8] != magic {
-        return Err(ArtifactError::Magic {
-            path: p.into(),
-            what,
-        });
-    }
-    if bytes.len() < 44 {
-        return Err(ArtifactError::Checksum { path: p.into() });
-    }
-    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-    if version != FORMAT_VERSION {
-        return Err(ArtifactError::Version {
-            path: p.into(),
-            what,
-            found: version,
-        });
-    }
+    check_magic_version(bytes, magic, what, p)?;
     let body = &bytes[44..];
     if Sha256::digest(body).as_slice() != &bytes[12..44] {
         return Err(ArtifactError::Checksum { path: p.into() });

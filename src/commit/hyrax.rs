@@ -431,8 +431,37 @@ impl Hyrax {
             blind += *alpha * backend.inner_product(&hint.blinds, &row_eq[..hint.blinds.len()]);
         }
         let combined = combined_commitment(backend, commitments, &alphas, &row_eq);
-        let y: Fr = values.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
-        let y_blind: Fr = value_blinds.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
+        let opening = (stated, values, value_blinds);
+        let col_point = &point[..col_vars];
+        Ok(self.prove_combined(
+            backend,
+            &combined,
+            (t, blind),
+            col_point,
+            opening,
+            &alphas,
+            transcript,
+            rng,
+        ))
+    }
+
+    /// The inner-product argument that the combined row `t` (blinded by
+    /// `blind`) opens `combined` at `col_point` to `Σ_i α_i·value_i`, in the
+    /// clear or as the combination of the value commitments.
+    #[allow(clippy::too_many_arguments)]
+    fn prove_combined<R: RngCore + CryptoRng>(
+        &self,
+        backend: &dyn Backend,
+        combined: &G1Projective,
+        (t, blind): (Vec<Fr>, Fr),
+        col_point: &[Fr],
+        (stated, values, value_blinds): (Values<'_>, &[Fr], &[Fr]),
+        alphas: &[Fr],
+        transcript: &mut Transcript,
+        rng: &mut R,
+    ) -> HyraxOpening {
+        let y: Fr = values.iter().zip(alphas).map(|(v, a)| *v * a).sum();
+        let y_blind: Fr = value_blinds.iter().zip(alphas).map(|(v, a)| *v * a).sum();
         let claimed = match stated {
             Values::Public(_) => ipa::Claimed::Public(y),
             // The combination's commitment `Σ α_i·Com(y_i)`, in one step.
@@ -440,11 +469,11 @@ impl Hyrax {
                 ipa::Claimed::Committed(self.gens.u * y + self.gens.h * y_blind)
             }
         };
-        let b = backend.eq_table(&point[..col_vars]);
+        let b = backend.eq_table(col_point);
         let ipa = ipa::prove_claimed(
             backend,
             &self.gens,
-            &combined,
+            combined,
             t,
             blind,
             b,
@@ -452,7 +481,7 @@ impl Hyrax {
             transcript,
             rng,
         );
-        Ok(HyraxOpening { ipa })
+        HyraxOpening { ipa }
     }
 
     /// Verifies a batched opening: every `commitments[i]` opens to `values[i]` at `point`.
@@ -587,27 +616,17 @@ impl Hyrax {
             blind += *alpha * b;
         }
         let combined = folds_commitment(backend, commitments, folds, &alphas);
-        let y: Fr = values.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
-        let y_blind: Fr = value_blinds.iter().zip(&alphas).map(|(v, a)| *v * a).sum();
-        let claimed = match stated {
-            Values::Public(_) => ipa::Claimed::Public(y),
-            Values::Committed(_) => {
-                ipa::Claimed::Committed(self.gens.u * y + self.gens.h * y_blind)
-            }
-        };
-        let b = backend.eq_table(col_point);
-        let ipa = ipa::prove_claimed(
+        let opening = (stated, values, value_blinds);
+        Ok(self.prove_combined(
             backend,
-            &self.gens,
             &combined,
-            t,
-            blind,
-            b,
-            (claimed, y_blind),
+            (t, blind),
+            col_point,
+            opening,
+            &alphas,
             transcript,
             rng,
-        );
-        Ok(HyraxOpening { ipa })
+        ))
     }
 
     /// Verifies [`Self::open_folds`]: `claimed(α)` is the claim
@@ -709,14 +728,7 @@ fn absorb_folds(
         Values::Public(v) => transcript.append_scalars(b"hyrax-values", v),
         Values::Committed(n) => transcript.append_u64(b"hyrax-hidden-values", *n as u64),
     }
-    let alpha = transcript.challenge_scalar(b"hyrax-batch-alpha");
-    let mut powers = Vec::with_capacity(folds.len());
-    let mut p = Fr::from(1u64);
-    for _ in 0..folds.len() {
-        powers.push(p);
-        p *= alpha;
-    }
-    powers
+    alpha_powers(transcript, folds.len())
 }
 
 /// `Σ_k α_k Σ_i row_eq_k[i]·C_{matrix_k, first_row_k + i}` as one MSM over
@@ -826,10 +838,15 @@ fn absorb_batch(
         // challenges, so it is fixed before `α` is drawn.
         Values::Committed(n) => transcript.append_u64(b"hyrax-hidden-values", *n as u64),
     }
+    alpha_powers(transcript, values.len())
+}
+
+/// Draws `α` and returns `1, α, …, α^(n−1)`.
+fn alpha_powers(transcript: &mut Transcript, n: usize) -> Vec<Fr> {
     let alpha = transcript.challenge_scalar(b"hyrax-batch-alpha");
-    let mut powers = Vec::with_capacity(values.len());
+    let mut powers = Vec::with_capacity(n);
     let mut p = Fr::from(1u64);
-    for _ in 0..values.len() {
+    for _ in 0..n {
         powers.push(p);
         p *= alpha;
     }
