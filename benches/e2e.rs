@@ -11,6 +11,12 @@
 //! (`clear`, `prove --no-zk`). Prints setup/prove/verify seconds, proof
 //! bytes, peak RSS and the ratio of proving time to float inference time.
 //! The key is saved and proven from its file (weights memory-mapped).
+//!
+//! For large models: `ZKLLM_BENCH_KEYS=saturating` (or `refusing`) measures
+//! one key instead of both, and `ZKLLM_BENCH_CALIB=calib.json` sets the key
+//! up from a `zkllm calibrate` file instead of the reference prompt. Peak
+//! RSS is reset before each proof (`/proc/self/clear_refs`), so each line's
+//! peak is that proof's own, from its key file onward.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -30,13 +36,42 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// Resets the process's peak RSS to its current RSS (Linux: writing 5 to
+/// `clear_refs`); elsewhere the peak stays the process's.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// `ZKLLM_BENCH_CALIB`: a calibration file to set keys up from.
+fn calibration() -> Option<zkllm::quant::Calibration> {
+    let path = std::env::var_os("ZKLLM_BENCH_CALIB")?;
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("ZKLLM_BENCH_CALIB {}: {e}", Path::new(&path).display()));
+    Some(serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "ZKLLM_BENCH_CALIB {}: not a calibration file: {e}",
+            Path::new(&path).display()
+        )
+    }))
+}
+
+/// `ZKLLM_BENCH_KEYS`: which keys to measure (saturating first).
+fn keys() -> Vec<bool> {
+    match std::env::var("ZKLLM_BENCH_KEYS").as_deref() {
+        Ok("saturating") => vec![true],
+        Ok("refusing") => vec![false],
+        Ok("both") | Err(_) => vec![true, false],
+        Ok(other) => panic!("ZKLLM_BENCH_KEYS={other}: expected saturating, refusing or both"),
+    }
+}
+
 fn bench(model: &Path, tokens: usize, saturate: bool) {
     let mut name = model.file_stem().unwrap().to_string_lossy().to_string();
     if !saturate {
         name += " (r)";
     }
     let t = Instant::now();
-    let graph = match pipeline::quantized_graph(model, tokens, None) {
+    let graph = match pipeline::quantized_graph(model, tokens, calibration().as_ref()) {
         Ok(mut g) => {
             g.saturating = saturate;
             g
@@ -62,8 +97,6 @@ fn bench(model: &Path, tokens: usize, saturate: bool) {
         ..Default::default()
     };
     let float_s = tract_run_seconds(model, &opts, &ids, 20).expect("tract run");
-    // Clear first: peak RSS is the process's high-water mark, and the
-    // zero-knowledge proof needs the more memory.
     for zk in [false, true] {
         let name = format!("{name} {}", if zk { "zk" } else { "clear" });
         prove_and_verify(&name, &pk, &ids, zk, params, setup_s, float_s);
@@ -81,6 +114,7 @@ fn prove_and_verify(
     float_s: f64,
 ) {
     let tokens = ids.len();
+    reset_peak_rss();
     let opts = pipeline::ProveOptions {
         zero_knowledge: zk,
         ..Default::default()
@@ -207,7 +241,7 @@ fn main() {
     );
     if let Some(model) = args.first() {
         let tokens = args.get(1).and_then(|t| t.parse().ok()).unwrap_or(32);
-        for saturate in [true, false] {
+        for saturate in keys() {
             bench(Path::new(model), tokens, saturate);
         }
         return;
@@ -224,7 +258,7 @@ fn main() {
         .collect();
     models.sort();
     for m in models {
-        for saturate in [true, false] {
+        for saturate in keys() {
             bench(&m, 8, saturate);
         }
     }

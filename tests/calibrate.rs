@@ -789,3 +789,73 @@ fn headroom_auto_on_the_command_line() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Every built-in preset converges on a deliberately tiny calibration set
+/// (one window of 8 tokens) and writes calib.json and its report, evaluated
+/// on another text whose ranges the window does not cover: what leaves a
+/// range there is clamped and counted, never an error.
+#[test]
+fn every_preset_converges_on_a_tiny_calibration_set() {
+    let d = tmp("presets-tiny");
+    let (data, eval) = (d.join("data.json"), d.join("eval.json"));
+    let ids = ascii_ids("pride_and_prejudice_ch1.txt");
+    write_json(&data, &serde_json::json!([ids[..SEQ].to_vec()]));
+    let other = ascii_ids("tale_of_two_cities_ch1.txt");
+    write_json(&eval, &serde_json::json!([other[..4 * SEQ].to_vec()]));
+    let model = fixture("llama_dynamo");
+    for (preset, _) in calibrate::PRESETS {
+        let (out, html) = (
+            d.join(format!("{preset}.json")),
+            d.join(format!("{preset}.html")),
+        );
+        let o = zkllm(&[
+            "calibrate",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--eval",
+            eval.to_str().unwrap(),
+            "--seq-len",
+            &SEQ.to_string(),
+            "--preset",
+            preset,
+            "-o",
+            out.to_str().unwrap(),
+            "--report",
+            html.to_str().unwrap(),
+            "--json",
+        ]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "--preset {preset}: {stderr}");
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("--json prints JSON");
+        let r = &j["report"];
+        assert!(
+            r["ppl_quant"].as_f64().is_some_and(f64::is_finite)
+                && r["top1_agreement"].as_f64().is_some_and(f64::is_finite),
+            "--preset {preset}: {r}"
+        );
+        assert!(
+            r["clamped_values"].as_u64().is_some() && r["rescaled_values"].as_u64() > Some(0),
+            "--preset {preset}: the report gives the clamp rate's terms: {r}"
+        );
+        let file: CalibrationFile =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        let graph = pipeline::quantized_graph(&model, SEQ, Some(&file.calibration)).unwrap();
+        // The 24-bit residual stream's norms square a rounded copy, so that
+        // the exact sum of squares stays within a node's 48 bits (quantize
+        // refuses a graph the key check would, and this one passed it).
+        if file.calibration.config.as_ref().unwrap().residual_bits == 24 {
+            assert!(
+                graph.nodes.iter().any(|n| n.name.ends_with("/square_in")),
+                "--preset {preset}: no narrowed square input"
+            );
+        }
+        // Converged: the calibration window fits the quantized graph.
+        zkllm::witness::generate(&graph, &ids[..SEQ])
+            .unwrap_or_else(|e| panic!("--preset {preset}: its own window does not fit: {e}"));
+        assert!(std::fs::read_to_string(&html)
+            .unwrap()
+            .starts_with("<!DOCTYPE html>"));
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -147,22 +147,7 @@ fn hidden_claims_open_without_values() {
     let (c, hints) = case(&pcs);
     let limit = 32;
     // The prover's claims (secrets) and the verifier's (their commitments).
-    let secrets: Vec<(usize, EvaluationClaim<Secret>)> = {
-        let mut r = rng(77);
-        c.claims
-            .iter()
-            .map(|(id, cl)| {
-                let s = Secret::fresh(cl.value, &mut r);
-                (
-                    *id,
-                    EvaluationClaim {
-                        point: cl.point.clone(),
-                        value: s,
-                    },
-                )
-            })
-            .collect()
-    };
+    let secrets = common::hidden_claims(&mut rng(77), &c.claims);
     let prove_hidden = |claims: &[(usize, EvaluationClaim<Secret>)], seed: u64| {
         let mut p = OpeningProver::<Hidden>::in_mode().with_group_limit(limit);
         for ((t, com), h) in c.tables.iter().zip(&c.commitments).zip(&hints) {

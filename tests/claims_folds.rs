@@ -387,7 +387,7 @@ fn key_stacks_in_the_widest_rows() {
 /// hidden final relation.
 #[test]
 fn hidden_fold_openings() {
-    use zkllm::zk::{Hidden, Lc, Pedersen, ProverCtx, Secret, VerifierCtx};
+    use zkllm::zk::{Hidden, Lc, Pedersen, ProverCtx, VerifierCtx};
     let pcs = Hyrax::setup("claims-folds", PCS_VARS);
     let ped = Pedersen::new(pcs.generators());
     let c = case();
@@ -396,19 +396,7 @@ fn hidden_fold_openings() {
      -> Result<(), String> {
         let be = default_backend();
         let mut r = rng(9);
-        let secrets: Vec<(usize, EvaluationClaim<Secret>)> = claims
-            .iter()
-            .map(|(id, cl)| {
-                let value = Secret::fresh(cl.value, &mut r);
-                (
-                    *id,
-                    EvaluationClaim {
-                        point: cl.point.clone(),
-                        value,
-                    },
-                )
-            })
-            .collect();
+        let secrets = common::hidden_claims(&mut r, claims);
         let (ca, ha) = commit_stack(be, &pcs, &as_refs(&c.a), RowWidth::Square, &mut r).unwrap();
         let (cb, hb) = commit_stack(be, &pcs, &as_refs(&c.b), RowWidth::Square, &mut r).unwrap();
         let mut p = OpeningProver::<Hidden>::in_mode();

@@ -285,25 +285,11 @@ fn stacked_openings_verify_and_layout_forgeries_are_rejected() {
 /// moved tensor is caught by the reduction's hidden final relation.
 #[test]
 fn hidden_stacked_openings() {
-    use zkllm::zk::{Hidden, Lc, Pedersen, ProverCtx, Secret, VerifierCtx};
+    use zkllm::zk::{Hidden, Lc, Pedersen, ProverCtx, VerifierCtx};
     let pcs = Hyrax::setup("claims-stack", STACK_VARS);
     let ped = Pedersen::new(pcs.generators());
     let c = case();
-    let mut r = rng(70);
-    let secrets: Vec<(usize, EvaluationClaim<Secret>)> = c
-        .claims
-        .iter()
-        .map(|(id, cl)| {
-            let value = Secret::fresh(cl.value, &mut r);
-            (
-                *id,
-                EvaluationClaim {
-                    point: cl.point.clone(),
-                    value,
-                },
-            )
-        })
-        .collect();
+    let secrets = common::hidden_claims(&mut rng(70), &c.claims);
     let run = |stack: &[Vec<i64>]| -> Result<(), String> {
         let be = default_backend();
         let mut r = rng(9);

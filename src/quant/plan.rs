@@ -67,8 +67,15 @@ pub enum QuantError {
         op: &'static str,
         why: String,
     },
-    #[error("node {name}: exact accumulator needs {bits} bits, more than 62")]
+    #[error(
+        "node {name}: exact accumulator needs {bits} bits, more than a circuit node may declare ({})",
+        crate::ir::check::MAX_BITS
+    )]
     Overflow { name: String, bits: u32 },
+    /// The quantized graph breaks a rule every key is checked by: a bug in
+    /// the quantizer, reported before any key is written rather than at load.
+    #[error("the quantized graph is not a valid circuit: {0}")]
+    Circuit(String),
     #[error("node {name}: bit width {bits} outside 2..={MAX_BITS}")]
     Width { name: String, bits: u32 },
     #[error("node {name}: constant {value:e} {why}")]
@@ -127,8 +134,10 @@ impl Builder<'_> {
             },
         )
     }
+    /// An exact node is declared at its full width, and a key's nodes are
+    /// at most [`crate::ir::check::MAX_BITS`] wide.
     fn check_acc(&self, name: &str, bits: u32) -> Result<(), QuantError> {
-        if bits > 62 {
+        if bits > crate::ir::check::MAX_BITS {
             return Err(QuantError::Overflow {
                 name: name.into(),
                 bits,
@@ -434,18 +443,40 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                 let xshape = b.g.nodes[x].shape.clone();
                 let mut rshape = xshape.clone();
                 rshape[*axis] = 1;
+                // The squares and their sum are exact nodes, declared at
+                // `2w − 1 + log2 d` bits for a `w`-bit input: at most
+                // `ir::check::MAX_BITS`. A wider input (a 24-bit residual
+                // stream over hundreds of channels) is rounded to the widest
+                // `w` that fits for the squares only; the normalized product
+                // below keeps the full input. One extra bit holds the
+                // rounding's top value, so the rescale never clamps a value
+                // within the input's own width.
+                let d_bits = bits_for_magnitude(d as u128 - 1).max(1);
+                let sq_in_bits = (crate::ir::check::MAX_BITS + 1 - d_bits) / 2;
+                let xs = if qx.bits > sq_in_bits {
+                    let shift = (qx.bits + 1 - sq_in_bits) as i32;
+                    b.down_to(
+                        x,
+                        qx.frac_bits - shift,
+                        sq_in_bits,
+                        format!("{name}/square_in"),
+                    )
+                } else {
+                    x
+                };
+                let qxs = b.q(xs);
                 let sq_q = Quant {
-                    bits: 2 * qx.bits - 1,
-                    frac_bits: 2 * qx.frac_bits,
+                    bits: 2 * qxs.bits - 1,
+                    frac_bits: 2 * qxs.frac_bits,
                 };
                 let sq = b.push(
                     format!("{name}/square"),
                     Op::Hadamard,
-                    vec![x, x],
+                    vec![xs, xs],
                     xshape,
                     sq_q,
                 );
-                let ss_bits = sq_q.bits + bits_for_magnitude(d as u128 - 1).max(1);
+                let ss_bits = sq_q.bits + d_bits;
                 b.check_acc(&name, ss_bits)?;
                 let ss_q = Quant {
                     bits: ss_bits,
@@ -548,5 +579,10 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
         numel(&b.g.nodes[b.g.output].shape),
         numel(&src.nodes[src.output].shape)
     );
+    // Every key's graph is checked at load; a quantized graph that would
+    // fail there is refused here, before calibration reports on it or setup
+    // commits to it.
+    crate::artifacts::check_key_graph(&b.g, crate::ir::check::WeightData::Present)
+        .map_err(QuantError::Circuit)?;
     Ok(b.g)
 }

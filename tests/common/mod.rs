@@ -61,6 +61,27 @@ pub fn claim_on(rng: &mut ChaCha20Rng, table: &[Fr]) -> zkllm::sumcheck::Evaluat
     zkllm::sumcheck::EvaluationClaim { point, value }
 }
 
+/// The prover's side of clear claims in zero-knowledge mode: each value
+/// committed with a fresh blind from `rng`, the points kept.
+pub fn hidden_claims(
+    rng: &mut ChaCha20Rng,
+    claims: &[(usize, zkllm::sumcheck::EvaluationClaim)],
+) -> Vec<(usize, zkllm::sumcheck::EvaluationClaim<zkllm::zk::Secret>)> {
+    claims
+        .iter()
+        .map(|(id, cl)| {
+            let value = zkllm::zk::Secret::fresh(cl.value, rng);
+            (
+                *id,
+                zkllm::sumcheck::EvaluationClaim {
+                    point: cl.point.clone(),
+                    value,
+                },
+            )
+        })
+        .collect()
+}
+
 pub fn matmul_i64(a: &[i64], b: &[i64], m: usize, k: usize, n: usize) -> Vec<i64> {
     let mut c = vec![0i64; m * n];
     for i in 0..m {
