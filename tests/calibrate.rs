@@ -841,14 +841,23 @@ fn every_preset_converges_on_a_tiny_calibration_set() {
         let file: CalibrationFile =
             serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
         let graph = pipeline::quantized_graph(&model, SEQ, Some(&file.calibration)).unwrap();
-        // The 24-bit residual stream's norms square a rounded copy, so that
-        // the exact sum of squares stays within a node's 48 bits (quantize
-        // refuses a graph the key check would, and this one passed it).
+        // With a 24-bit residual stream the exact sums (a norm's sum of
+        // squares, a projection's accumulator) pass 48 bits; the quantized
+        // graph passed the key check, which `quantized_graph` runs (a key
+        // limited to 48 bits was once written and then refused at load).
         if file.calibration.config.as_ref().unwrap().residual_bits == 24 {
+            let widest = graph
+                .nodes
+                .iter()
+                .filter_map(|n| n.quant)
+                .map(|q| q.bits)
+                .max();
             assert!(
-                graph.nodes.iter().any(|n| n.name.ends_with("/square_in")),
-                "--preset {preset}: no narrowed square input"
+                widest > Some(48),
+                "--preset {preset}: widest node {widest:?}"
             );
+            zkllm::artifacts::check_key_graph(&graph, zkllm::ir::check::WeightData::Present)
+                .unwrap_or_else(|e| panic!("--preset {preset}: {e}"));
         }
         // Converged: the calibration window fits the quantized graph.
         zkllm::witness::generate(&graph, &ids[..SEQ])

@@ -202,6 +202,14 @@ fn shapes_are_inferred_again_and_compared() {
         })
     });
     assert!(e.contains("fixed-point format"), "{e}");
+    // Wider than the witness's exact i64 values.
+    let e = refused(&pk.vk, |g| {
+        g.nodes[l].quant = Some(Quant {
+            bits: zkllm::ir::check::MAX_BITS + 1,
+            frac_bits: 3,
+        })
+    });
+    assert!(e.contains("fixed-point format"), "{e}");
 }
 
 /// `circuit::verify` checks the graph itself too: a caller that builds a

@@ -30,8 +30,12 @@ use super::{Data, Func, Graph, Node, Op};
 
 /// Largest padded tensor the circuit handles (variables of its MLE).
 pub const MAX_TENSOR_VARS: usize = 40;
-/// Widest fixed-point integer a node may declare.
-pub const MAX_BITS: u32 = 48;
+/// Widest fixed-point integer a node may declare: the widest exact value
+/// the witness computes in `i64` (the quantizer's exact accumulators, e.g.
+/// a 24-bit activation times a 16-bit weight over 1,536 terms: 50 bits).
+/// Every such value is far below the field's size, and each range-checked
+/// value has its own, narrower limit in [`crate::circuit::Plan::new`].
+pub const MAX_BITS: u32 = 62;
 /// Largest magnitude of a scale exponent.
 pub const MAX_FRAC_BITS: i32 = 64;
 

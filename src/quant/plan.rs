@@ -443,40 +443,18 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                 let xshape = b.g.nodes[x].shape.clone();
                 let mut rshape = xshape.clone();
                 rshape[*axis] = 1;
-                // The squares and their sum are exact nodes, declared at
-                // `2w − 1 + log2 d` bits for a `w`-bit input: at most
-                // `ir::check::MAX_BITS`. A wider input (a 24-bit residual
-                // stream over hundreds of channels) is rounded to the widest
-                // `w` that fits for the squares only; the normalized product
-                // below keeps the full input. One extra bit holds the
-                // rounding's top value, so the rescale never clamps a value
-                // within the input's own width.
-                let d_bits = bits_for_magnitude(d as u128 - 1).max(1);
-                let sq_in_bits = (crate::ir::check::MAX_BITS + 1 - d_bits) / 2;
-                let xs = if qx.bits > sq_in_bits {
-                    let shift = (qx.bits + 1 - sq_in_bits) as i32;
-                    b.down_to(
-                        x,
-                        qx.frac_bits - shift,
-                        sq_in_bits,
-                        format!("{name}/square_in"),
-                    )
-                } else {
-                    x
-                };
-                let qxs = b.q(xs);
                 let sq_q = Quant {
-                    bits: 2 * qxs.bits - 1,
-                    frac_bits: 2 * qxs.frac_bits,
+                    bits: 2 * qx.bits - 1,
+                    frac_bits: 2 * qx.frac_bits,
                 };
                 let sq = b.push(
                     format!("{name}/square"),
                     Op::Hadamard,
-                    vec![xs, xs],
+                    vec![x, x],
                     xshape,
                     sq_q,
                 );
-                let ss_bits = sq_q.bits + d_bits;
+                let ss_bits = sq_q.bits + bits_for_magnitude(d as u128 - 1).max(1);
                 b.check_acc(&name, ss_bits)?;
                 let ss_q = Quant {
                     bits: ss_bits,
