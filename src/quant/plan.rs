@@ -74,7 +74,7 @@ pub enum QuantError {
     Overflow { name: String, bits: u32 },
     /// The quantized graph breaks a rule every key is checked by: a bug in
     /// the quantizer, reported before any key is written rather than at load.
-    #[error("the quantized graph is not a valid circuit: {0}")]
+    #[error("the quantized graph: {0}")]
     Circuit(String),
     #[error("node {name}: bit width {bits} outside 2..={MAX_BITS}")]
     Width { name: String, bits: u32 },
