@@ -37,9 +37,13 @@ struct Fixture {
 }
 
 fn fixture_at(seq: usize, zk: bool) -> Fixture {
+    fixture_with(seq, zk, &pipeline::default_quant_config(false))
+}
+
+fn fixture_with(seq: usize, zk: bool, cfg: &zkllm::quant::QuantConfig) -> Fixture {
     let path =
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/llama_dynamo.onnx");
-    let g = pipeline::quantized_graph(&path, seq, None).expect("fixture quantizes");
+    let g = pipeline::quantized_graph_with(&path, seq, None, cfg).expect("fixture quantizes");
     let pk = pipeline::setup(g, &|_, _, _| {}).expect("setup");
     let plan = Plan::new(&pk.graph).unwrap();
     let pcs = Hyrax::setup(&pk.vk.generator_seed, pk.vk.max_vars);
@@ -79,6 +83,21 @@ fn llama_padded() -> &'static Fixture {
 fn llama_padded_zk() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| fixture_at(6, true))
+}
+
+/// LLaMA at seq 8 with 24-bit weights and residual stream: a norm's
+/// sum-of-squares rescale shifts by more than 28 bits, so its remainder is
+/// range-checked in three limbs.
+fn llama_wide(zk: bool) -> &'static Fixture {
+    static F: [OnceLock<Fixture>; 2] = [OnceLock::new(), OnceLock::new()];
+    F[zk as usize].get_or_init(|| {
+        let cfg = zkllm::quant::QuantConfig {
+            weight_bits: 24,
+            residual_bits: 24,
+            ..pipeline::default_quant_config(false)
+        };
+        fixture_with(8, zk, &cfg)
+    })
 }
 
 impl Fixture {
@@ -472,7 +491,10 @@ fn a_forged_limb_fails_the_unsigned_limb_lookup() {
             .rescales()
             .find(|(_, rp, _)| rp.limbs.is_some() && rp.rem_limbs.is_none())
             .expect("a rescale with output limbs");
-        let (hi, lo) = rp.limbs.unwrap();
+        let [hi, lo] = rp.limbs.as_deref().unwrap() else {
+            panic!("a 20-bit value has two limbs")
+        };
+        let (hi, lo) = (*hi, *lo);
         assert!(f.g().nodes[id].quant.unwrap().bits > 16);
         let wit = f.witness();
         let stmt = f.statement(&wit);
@@ -493,6 +515,83 @@ fn a_forged_limb_fails_the_unsigned_limb_lookup() {
         println!("node {id}: limb lo table {ti}");
         let r = f.verify(&stmt, &f.prove_values(&wit, &stmt, v.clone()));
         rejected_by_lookup(f, r, ti, &v);
+    }
+}
+
+/// A rescale whose remainder has three limbs (shift above 28 bits).
+fn three_limb_rescale(f: &Fixture) -> (NodeId, RescalePlan, u32) {
+    f.rescales()
+        .find(|(_, rp, _)| rp.rem_limbs.as_ref().is_some_and(|l| l.len() == 3))
+        .expect("a rescale with a three-limb remainder")
+}
+
+/// Forgery 5b: a rescale shifting by more than 28 bits (24-bit weights),
+/// its remainder split `R = 2^24·top + 2^12·mid + lo`. Three forgeries,
+/// each transcript-consistent:
+/// - the quotient one too large (`Q + 1`, `R − 2^s`, limbs of the new `R`
+///   honest): the top limb leaves its signed `s − 24`-bit range, which only
+///   its lookup checks;
+/// - `mid + 1`, `lo − 2^12`: still recombines, but `lo` leaves `[0, 2^12)`;
+/// - `mid + 1` alone: the limbs no longer recombine to the remainder, which
+///   the rescale's relation checks.
+#[test]
+fn a_three_limb_remainder_is_checked_limb_by_limb() {
+    for f in [llama_wide(false), llama_wide(true)] {
+        let (id, rp, shift) = three_limb_rescale(f);
+        assert!(shift > 28, "shift {shift}");
+        let limbs = rp.rem_limbs.clone().unwrap();
+        let shape = f.g().nodes[id].shape.clone();
+        let wit = f.witness();
+        let stmt = f.statement(&wit);
+        let honest = circuit::committed_values(f.g(), &f.plan, &wit, &stmt).unwrap();
+        f.verify(&stmt, &f.prove(&wit, &stmt))
+            .expect("an honest proof with three-limb remainders verifies");
+        println!("node {id}: shift {shift}, remainder limbs {limbs:?}");
+        let (top, mid, lo) = (
+            f.slot(TensorRef::Aux(limbs[0])),
+            f.slot(TensorRef::Aux(limbs[1])),
+            f.slot(TensorRef::Aux(limbs[2])),
+        );
+
+        // The quotient one too large, every later node computed from it.
+        let e = 0;
+        let mut q = wit.node(id).to_vec();
+        q[e] += 1;
+        let forged = f.witness_with(id, q);
+        let fstmt = f.statement(&forged);
+        let mut v = circuit::committed_values(f.g(), &f.plan, &forged, &fstmt).unwrap();
+        let i = layout::padded_index(&shape, e);
+        let r = f.slot(TensorRef::Aux(rp.rem));
+        v[r][i] -= 1 << shift;
+        let parts = zkllm::protocols::rescale::limbs::split_n(v[r][i], LIMB_BITS, 3);
+        for (slot, p) in [top, mid, lo].into_iter().zip(parts) {
+            v[slot][i] = p;
+        }
+        let ti = f.table_index(&LookupTable::signed_range(shift - 2 * LIMB_BITS));
+        assert_eq!(f.table_of(TensorRef::Aux(limbs[0])), ti);
+        let proof = f.prove_values(&forged, &fstmt, v.clone());
+        rejected_by_lookup(f, f.verify(&fstmt, &proof), ti, &v);
+
+        // mid + 1, lo − 2^12 at an entry whose mid + 1 stays below 2^12.
+        let at = (0..honest[mid].len())
+            .find(|&i| honest[mid][i] + 1 < 1 << LIMB_BITS)
+            .unwrap();
+        let mut v = honest.clone();
+        v[mid][at] += 1;
+        v[lo][at] -= 1 << LIMB_BITS;
+        let ti = f.table_index(&LookupTable::unsigned_range(LIMB_BITS));
+        assert_eq!(f.table_of(TensorRef::Aux(limbs[2])), ti);
+        let r = f.verify(&stmt, &f.prove_values(&wit, &stmt, v.clone()));
+        rejected_by_lookup(f, r, ti, &v);
+
+        // mid + 1 alone: in its range, but the sum is off by 2^12.
+        let mut v = honest;
+        v[mid][at] += 1;
+        let why = rejected_at(f, f.verify(&stmt, &f.prove_values(&wit, &stmt, v)), id);
+        assert!(
+            f.zk || why.contains("limbs do not recombine to the remainder"),
+            "{why}"
+        );
     }
 }
 

@@ -88,12 +88,17 @@ fn an_op_with_a_missing_input_is_refused() {
 }
 
 #[test]
-fn a_shift_zero_rescale_is_refused() {
+fn a_rescale_shift_outside_the_range_checks_reach_is_refused() {
     let pk = llama_pk();
     let r = first(&pk.vk.graph, |n| matches!(n.op, Op::Rescale { .. }));
     let e = refused(&pk.vk, |g| g.nodes[r].op = Op::Rescale { shift: 0 });
     assert!(e.contains(&format!("node {r} ")), "{e}");
     assert!(e.contains("rescale shift 0"), "{e}");
+    // Three limbs reach 40 bits; a wider remainder could not be range-checked.
+    let max = zkllm::circuit::plan::MAX_RANGE_BITS;
+    let e = refused(&pk.vk, |g| g.nodes[r].op = Op::Rescale { shift: max + 1 });
+    assert!(e.contains(&format!("node {r} ")), "{e}");
+    assert!(e.contains("rescale shift above 40 bits"), "{e}");
 }
 
 #[test]

@@ -154,16 +154,20 @@ impl Fixture {
     /// Sets `P'` (or `N'` with `neg`) at padded index `i`, and its limbs.
     fn set_excess(&self, values: &mut [Vec<i64>], sp: &SatPlan, neg: bool, i: usize, v: i64) {
         let (aux, limbs) = if neg {
-            (sp.neg, sp.neg_limbs)
+            (sp.neg, &sp.neg_limbs)
         } else {
-            (sp.pos, sp.pos_limbs)
+            (sp.pos, &sp.pos_limbs)
         };
         values[self.slot(aux)][i] = v;
-        if let Some((hi, lo)) = limbs {
-            let (h, l) =
-                zkllm::protocols::rescale::limbs::split(v, zkllm::circuit::plan::LIMB_BITS);
-            values[self.slot(hi)][i] = h;
-            values[self.slot(lo)][i] = l;
+        if let Some(limbs) = limbs {
+            let parts = zkllm::protocols::rescale::limbs::split_n(
+                v,
+                zkllm::circuit::plan::LIMB_BITS,
+                limbs.len(),
+            );
+            for (&a, p) in limbs.iter().zip(parts) {
+                values[self.slot(a)][i] = p;
+            }
         }
     }
 

@@ -68,6 +68,24 @@ pub struct LookupUse {
 
 /// Low bits of a limb split.
 pub const LIMB_BITS: u32 = 12;
+/// Widest range check: up to two unsigned 12-bit limbs below a top limb of
+/// at most 16 bits (a rescale's remainder, a clamp's excess).
+pub const MAX_RANGE_BITS: u32 = 2 * LIMB_BITS + 16;
+
+/// The limbs of a range-checked value, most significant first (aux
+/// indices): `t = Σ_k limb_k·2^((n−1−k)·12)`, every limb but the first in
+/// `[0, 2^12)`, the first in the range of the remaining `bits − 12·(n−1)`.
+pub type Limbs = Vec<usize>;
+
+/// The number of limbs of a `bits`-wide range check: one up to 16 bits, then
+/// one more per 12 bits.
+pub fn limb_count(bits: u32) -> usize {
+    if bits <= 16 {
+        1
+    } else {
+        1 + (bits - 16).div_ceil(LIMB_BITS) as usize
+    }
+}
 /// Largest lookup table (entries `2^MAX_TABLE_BITS`).
 pub const MAX_TABLE_BITS: u32 = 22;
 
@@ -75,9 +93,9 @@ pub const MAX_TABLE_BITS: u32 = 22;
 pub struct RescalePlan {
     pub rem: usize,
     /// Limbs of a remainder wider than 16 bits.
-    pub rem_limbs: Option<(usize, usize)>,
+    pub rem_limbs: Option<Limbs>,
     /// Limbs of an output wider than 16 bits.
-    pub limbs: Option<(usize, usize)>,
+    pub limbs: Option<Limbs>,
     /// The clamp of a saturating graph's rescale.
     pub sat: Option<SatPlan>,
 }
@@ -88,27 +106,39 @@ impl RescalePlan {
     /// output's limbs, then for a saturating rescale `P'`, `I_P`, `N'`, `I_N`
     /// and the limbs of `P'` and `N'`. Prover and verifier both read it.
     pub fn stated(&self) -> Vec<usize> {
-        let pairs = |l: Option<(usize, usize)>| l.into_iter().flat_map(|(h, lo)| [h, lo]);
+        let all = |l: &Option<Limbs>| l.clone().unwrap_or_default();
         let mut v = vec![self.rem];
-        v.extend(pairs(self.rem_limbs));
-        v.extend(pairs(self.limbs));
+        v.extend(all(&self.rem_limbs));
+        v.extend(all(&self.limbs));
         if let Some(sp) = &self.sat {
             v.extend([sp.pos, sp.pos_ind, sp.neg, sp.neg_ind]);
-            v.extend(pairs(sp.pos_limbs));
-            v.extend(pairs(sp.neg_limbs));
+            v.extend(all(&sp.pos_limbs));
+            v.extend(all(&sp.neg_limbs));
         }
         v
     }
 
-    /// Each limb pair `(hi, lo)` and the stated auxiliary it recombines to
-    /// (`None`: the rescale's output itself), with the name errors use.
-    pub fn limb_pairs(&self) -> Vec<((usize, usize), Option<usize>, &'static str)> {
+    /// Each set of limbs and the stated auxiliary it recombines to (`None`:
+    /// the rescale's output itself), with the name errors use.
+    pub fn limb_sets(&self) -> Vec<(Limbs, Option<usize>, &'static str)> {
         let mut v = Vec::new();
-        v.extend(self.rem_limbs.map(|l| (l, Some(self.rem), "remainder")));
-        v.extend(self.limbs.map(|l| (l, None, "rescaled value")));
+        v.extend(
+            self.rem_limbs
+                .clone()
+                .map(|l| (l, Some(self.rem), "remainder")),
+        );
+        v.extend(self.limbs.clone().map(|l| (l, None, "rescaled value")));
         if let Some(sp) = &self.sat {
-            v.extend(sp.pos_limbs.map(|l| (l, Some(sp.pos), "excess above")));
-            v.extend(sp.neg_limbs.map(|l| (l, Some(sp.neg), "excess below")));
+            v.extend(
+                sp.pos_limbs
+                    .clone()
+                    .map(|l| (l, Some(sp.pos), "excess above")),
+            );
+            v.extend(
+                sp.neg_limbs
+                    .clone()
+                    .map(|l| (l, Some(sp.neg), "excess below")),
+            );
         }
         v
     }
@@ -124,8 +154,8 @@ pub struct SatPlan {
     pub pos_ind: usize,
     pub neg_ind: usize,
     /// Limbs of `P'` and `N'` when `excess_bits` is above 16.
-    pub pos_limbs: Option<(usize, usize)>,
-    pub neg_limbs: Option<(usize, usize)>,
+    pub pos_limbs: Option<Limbs>,
+    pub neg_limbs: Option<Limbs>,
     pub excess_bits: u32,
     /// Index among the saturating rescales (its entry of the clamp counts).
     pub index: usize,
@@ -196,9 +226,11 @@ impl Plan {
     }
 
     /// A range check of tensor `t` (of `shape`) in `[-2^(bits−1), 2^(bits−1))`
-    /// (`signed`) or `[0, 2^bits)`: one lookup up to 16 bits, else limbs
-    /// `t = 2^12·hi + lo` (returned, committed auxiliaries of `owner`) with
-    /// `hi` in the range of `bits − 12` bits and `lo` in `[0, 2^12)`.
+    /// (`signed`) or `[0, 2^bits)`: one lookup up to 16 bits, else
+    /// [`Limbs`] (returned, committed auxiliaries of `owner`), the top one in
+    /// the range of `bits − 12·(n−1)` bits (at most 16) and the others in
+    /// `[0, 2^12)`. Their sum with its powers of two is then exactly in
+    /// `t`'s range, so the check is the recombination plus the lookups.
     fn range_check(
         &mut self,
         owner: NodeId,
@@ -206,7 +238,8 @@ impl Plan {
         shape: &[usize],
         bits: u32,
         signed: bool,
-    ) -> Option<(usize, usize)> {
+    ) -> Option<Limbs> {
+        debug_assert!(bits <= MAX_RANGE_BITS, "checked by Plan::new");
         let range = |b: u32| {
             if signed {
                 LookupTable::signed_range(b)
@@ -214,30 +247,41 @@ impl Plan {
                 LookupTable::unsigned_range(b)
             }
         };
-        if bits <= 16 {
+        let n = limb_count(bits);
+        if n == 1 {
             self.lookup(range(bits), t, None);
             return None;
         }
-        let hi = self.aux(owner, AuxKind::LimbHi, shape.to_vec());
-        let lo = self.aux(owner, AuxKind::LimbLo, shape.to_vec());
-        self.lookup(range(bits - LIMB_BITS), TensorRef::Aux(hi), None);
+        let top = self.aux(owner, AuxKind::LimbHi, shape.to_vec());
+        let low: Vec<usize> = (1..n)
+            .map(|_| self.aux(owner, AuxKind::LimbLo, shape.to_vec()))
+            .collect();
         self.lookup(
-            LookupTable::unsigned_range(LIMB_BITS),
-            TensorRef::Aux(lo),
+            range(bits - LIMB_BITS * (n as u32 - 1)),
+            TensorRef::Aux(top),
             None,
         );
-        Some((hi, lo))
+        for &l in &low {
+            self.lookup(
+                LookupTable::unsigned_range(LIMB_BITS),
+                TensorRef::Aux(l),
+                None,
+            );
+        }
+        let mut limbs = vec![top];
+        limbs.extend(low);
+        Some(limbs)
     }
 
     /// The auxiliaries and range checks of a saturating rescale of an
     /// `xbits`-wide input by `shift`: the input may exceed its width by the
     /// witness's slack, so the excess over the output's edge is below
-    /// `2^(xbits + slack − shift + 1)` (capped at 28 bits: the limbs' reach).
+    /// `2^(xbits + slack − shift + 1)` (capped at [`MAX_RANGE_BITS`]).
     /// The bound only serves completeness; soundness needs any bound far
     /// below the field's size.
     fn saturation(&mut self, node: &crate::ir::Node, xbits: u32, shift: u32) -> SatPlan {
         let slack = crate::witness::SATURATION_SLACK_BITS;
-        let excess_bits = ((xbits + slack).saturating_sub(shift) + 1).clamp(1, 2 * LIMB_BITS + 4);
+        let excess_bits = ((xbits + slack).saturating_sub(shift) + 1).clamp(1, MAX_RANGE_BITS);
         let shape = node.shape.clone();
         let pos = self.aux(node.id, AuxKind::SatPos, shape.clone());
         let pos_ind = self.aux(node.id, AuxKind::SatPosInd, shape.clone());
@@ -350,11 +394,15 @@ impl Plan {
             let unsupported = |why: &str| CircuitError::unsupported(node, why);
             match &node.op {
                 Op::Rescale { shift } => {
-                    if *shift > 2 * LIMB_BITS + 4 {
-                        return Err(unsupported("rescale shift above 28 bits"));
+                    if *shift > MAX_RANGE_BITS {
+                        return Err(unsupported(&format!(
+                            "rescale shift above {MAX_RANGE_BITS} bits (its remainder's range check)"
+                        )));
                     }
-                    if q.bits > 2 * LIMB_BITS + 4 {
-                        return Err(unsupported("rescale output wider than 28 bits"));
+                    if q.bits > MAX_RANGE_BITS {
+                        return Err(unsupported(&format!(
+                            "rescale output wider than {MAX_RANGE_BITS} bits"
+                        )));
                     }
                     if *shift == 0 {
                         // Its remainder would have no range to be checked in.

@@ -117,22 +117,11 @@ pub fn committed_values(
         let x = wit.ints(graph, node.inputs[0]);
         let r: Vec<i64> = x.iter().map(|&v| rescale_remainder(v, shift)).collect();
         aux[rp.rem] = layout::padded_ints(&node.shape, &r);
-        if let Some((hi, lo)) = rp.rem_limbs {
-            let (h, l): (Vec<i64>, Vec<i64>) = r
-                .iter()
-                .map(|&v| crate::protocols::rescale::limbs::split(v, LIMB_BITS))
-                .unzip();
-            aux[hi] = layout::padded_ints(&node.shape, &h);
-            aux[lo] = layout::padded_ints(&node.shape, &l);
+        if let Some(limbs) = &rp.rem_limbs {
+            put_limbs(&mut aux, limbs, &node.shape, &r);
         }
-        if let Some((hi, lo)) = rp.limbs {
-            let q = wit.ints(graph, id);
-            let (h, l): (Vec<i64>, Vec<i64>) = q
-                .iter()
-                .map(|&v| crate::protocols::rescale::limbs::split(v, LIMB_BITS))
-                .unzip();
-            aux[hi] = layout::padded_ints(&node.shape, &h);
-            aux[lo] = layout::padded_ints(&node.shape, &l);
+        if let Some(limbs) = &rp.limbs {
+            put_limbs(&mut aux, limbs, &node.shape, &wit.ints(graph, id));
         }
         if let Some(sp) = &rp.sat {
             let bits = node.quant.map_or(1, |q| q.bits);
@@ -145,14 +134,10 @@ pub fn committed_values(
                 let col: Vec<i64> = parts.iter().map(|p| p[k]).collect();
                 aux[a] = layout::padded_ints(&node.shape, &col);
             }
-            for (limbs, k) in [(sp.pos_limbs, 0), (sp.neg_limbs, 2)] {
-                let Some((hi, lo)) = limbs else { continue };
-                let (h, l): (Vec<i64>, Vec<i64>) = parts
-                    .iter()
-                    .map(|p| crate::protocols::rescale::limbs::split(p[k], LIMB_BITS))
-                    .unzip();
-                aux[hi] = layout::padded_ints(&node.shape, &h);
-                aux[lo] = layout::padded_ints(&node.shape, &l);
+            for (limbs, k) in [(&sp.pos_limbs, 0), (&sp.neg_limbs, 2)] {
+                let Some(limbs) = limbs else { continue };
+                let col: Vec<i64> = parts.iter().map(|p| p[k]).collect();
+                put_limbs(&mut aux, limbs, &node.shape, &col);
             }
         }
     }
@@ -199,6 +184,18 @@ pub fn lookup_inputs<'v>(
         .filter(|u| u.table == ti)
         .map(|u| (value_of(u.x), u.y.map(value_of)))
         .collect()
+}
+
+/// Writes the limbs of `values` (of `shape`) into their auxiliaries.
+fn put_limbs(aux: &mut [Vec<i64>], limbs: &[usize], shape: &[usize], values: &[i64]) {
+    let split: Vec<Vec<i64>> = values
+        .iter()
+        .map(|&v| crate::protocols::rescale::limbs::split_n(v, LIMB_BITS, limbs.len()))
+        .collect();
+    for (k, &a) in limbs.iter().enumerate() {
+        let col: Vec<i64> = split.iter().map(|l| l[k]).collect();
+        aux[a] = layout::padded_ints(shape, &col);
+    }
 }
 
 fn padded_with(shape: &[usize], values: &[i64], pad: i64) -> Vec<i64> {

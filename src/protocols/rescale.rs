@@ -14,9 +14,10 @@
 //! the rounded quotient. The circuit registers both lookups; this module
 //! checks the linear relation.
 //!
-//! Values wider than one table (up to 24 bits) are split into limbs
-//! ([`limbs`]): an unsigned low limb and a signed top limb, each range-checked,
-//! recombined by the same linear argument — one canonical decomposition per value.
+//! Values wider than one 16-bit table (up to 40 bits) are split into limbs
+//! ([`limbs`]): one or two unsigned 12-bit low limbs and a signed top limb,
+//! each range-checked, recombined by the same linear argument — one
+//! canonical decomposition per value.
 
 use super::ProtocolError;
 use crate::backend::Backend;
@@ -98,6 +99,21 @@ pub mod limbs {
         ((v - lo) >> low_bits, lo)
     }
 
+    /// Splits `v` into `n` limbs, most significant first: `n − 1` unsigned
+    /// limbs of `low_bits` below a signed top limb,
+    /// `v = Σ_k limb_k·2^((n−1−k)·low_bits)`. Unique for every `v`.
+    pub fn split_n(v: i64, low_bits: u32, n: usize) -> Vec<i64> {
+        let mut out = vec![0; n];
+        let mut rest = v;
+        for k in (1..n).rev() {
+            let (hi, lo) = split(rest, low_bits);
+            out[k] = lo;
+            rest = hi;
+        }
+        out[0] = rest;
+        out
+    }
+
     /// Coefficients `[2^low_bits, 1]` of `(hi, lo)` for the linear gadget.
     pub fn coefficients(low_bits: u32) -> [crate::field::Fr; 2] {
         [
@@ -122,6 +138,32 @@ mod tests {
             }
         }
         assert_eq!(rescale(7, 0), (7, 0));
+    }
+
+    #[test]
+    fn n_limbs_recombine_and_stay_in_range() {
+        for v in [
+            0i64,
+            1,
+            -1,
+            4095,
+            4096,
+            -4097,
+            (1 << 35) - 1,
+            -(1 << 35),
+            123_456_789_012,
+        ] {
+            let l = limbs::split_n(v, 12, 3);
+            assert_eq!(l[0] * (1 << 24) + l[1] * (1 << 12) + l[2], v, "{v}");
+            assert!(
+                l[1..].iter().all(|&x| (0..1 << 12).contains(&x)),
+                "{v}: {l:?}"
+            );
+            assert_eq!(limbs::split_n(v, 12, 2), {
+                let (h, lo) = limbs::split(v, 12);
+                vec![h, lo]
+            });
+        }
     }
 
     #[test]

@@ -14,6 +14,11 @@ use crate::poly::eq_eval;
 use crate::sumcheck::EvaluationClaim;
 use crate::zk::Mode;
 
+/// The weight `2^((n−1−k)·12)` of limb `k` of `n` (most significant first).
+fn limb_weight(k: usize, n: usize) -> Fr {
+    pow2(LIMB_BITS * (n - 1 - k) as u32)
+}
+
 impl<M: Mode> Prover<'_, M> {
     pub(in crate::circuit) fn rescale(
         &mut self,
@@ -45,9 +50,12 @@ impl<M: Mode> Prover<'_, M> {
         self.steps.push(Step::Values(sent));
         let at = |a: usize| vals[stated.iter().position(|&s| s == a).expect("stated")];
         let one = Fr::from(1u64);
-        for ((hi, lo), whole, _) in rp.limb_pairs() {
+        for (limbs, whole, _) in rp.limb_sets() {
             let whole = whole.map_or(c.value, at);
-            let rec = self.lin(&[(pow2(LIMB_BITS), at(hi)), (one, at(lo))]);
+            let terms: Vec<_> = (limbs.iter().enumerate())
+                .map(|(k, &l)| (limb_weight(k, limbs.len()), at(l)))
+                .collect();
+            let rec = self.lin(&terms);
             M::prove_equal(&mut self.ctx, &rec, &whole);
         }
         let r = vals[0];
@@ -156,15 +164,18 @@ impl<M: Mode> Verifier<'_, M> {
         }
         let at = |a: usize| stated.iter().position(|&s| s == a).map(|i| vals[i].clone());
         let r = vals[0].clone();
-        for ((hi, lo), whole, what) in rp.limb_pairs() {
+        for (limbs, whole, what) in rp.limb_sets() {
             let whole = match whole {
                 None => Some(c.value.clone()),
                 Some(w) => at(w),
             };
-            let (Some(h), Some(l), Some(whole)) = (at(hi), at(lo), whole) else {
+            let terms: Option<Vec<_>> = (limbs.iter().enumerate())
+                .map(|(k, &l)| at(l).map(|v| (limb_weight(k, limbs.len()), v)))
+                .collect();
+            let (Some(terms), Some(whole)) = (terms, whole) else {
                 return Err(self.reject(id, format!("the {what}'s limbs are not stated")));
             };
-            let rec = self.lin(&[(pow2(LIMB_BITS), h), (one, l)]);
+            let rec = self.lin(&terms);
             self.require(
                 id,
                 &rec,
