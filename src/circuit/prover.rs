@@ -186,15 +186,23 @@ pub fn lookup_inputs<'v>(
         .collect()
 }
 
-/// Writes the limbs of `values` (of `shape`) into their auxiliaries.
+/// Writes the limbs of `values` (of `shape`) into their auxiliaries, one
+/// column per limb (no per-value allocation: this runs over every entry of
+/// every wide rescale).
 fn put_limbs(aux: &mut [Vec<i64>], limbs: &[usize], shape: &[usize], values: &[i64]) {
-    let split: Vec<Vec<i64>> = values
-        .iter()
-        .map(|&v| crate::protocols::rescale::limbs::split_n(v, LIMB_BITS, limbs.len()))
-        .collect();
-    for (k, &a) in limbs.iter().enumerate() {
-        let col: Vec<i64> = split.iter().map(|l| l[k]).collect();
-        aux[a] = layout::padded_ints(shape, &col);
+    let mut cols = vec![Vec::with_capacity(values.len()); limbs.len()];
+    for &v in values {
+        // Low limbs peeled from the bottom; what is left is the top limb.
+        let mut rest = v;
+        for col in cols[1..].iter_mut().rev() {
+            let (hi, lo) = crate::protocols::rescale::limbs::split(rest, LIMB_BITS);
+            col.push(lo);
+            rest = hi;
+        }
+        cols[0].push(rest);
+    }
+    for (&a, col) in limbs.iter().zip(&cols) {
+        aux[a] = layout::padded_ints(shape, col);
     }
 }
 
