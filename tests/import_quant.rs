@@ -291,3 +291,119 @@ fn witness_is_deterministic() {
         );
     }
 }
+
+/// ids [1,4] → Embedding(table [3, d]) → RMSNorm: the output. Row 0 is an
+/// attention-sink-like row: channel 7 is `sink`, the rest ordinary.
+fn norm_graph(d: usize, sink: f32) -> Graph {
+    let mut g = Graph {
+        seq_len: 4,
+        ..Graph::default()
+    };
+    let ids = g.push(
+        "input_ids",
+        Op::Input {
+            name: "input_ids".into(),
+        },
+        vec![],
+        vec![1, 4],
+    );
+    g.input = ids;
+    let t = g.push(
+        "emb",
+        Op::Weight {
+            name: "emb".into(),
+            initializer: true,
+        },
+        vec![],
+        vec![3, d],
+    );
+    g.nodes[t].data = Some(Data::F32(
+        (0..3 * d)
+            .map(|i| match (i / d, i % d) {
+                (0, 7) => sink,
+                (r, c) => ((c * 13 + r * 5) % 17) as f32 / 8.0 - 1.0,
+            })
+            .collect(),
+    ));
+    let x = g.push("embed", Op::Embedding, vec![t, ids], vec![1, 4, d]);
+    g.output = g.push(
+        "norm",
+        Op::Norm {
+            kind: NormKind::Rms,
+            axis: 2,
+            eps: 1e-5,
+        },
+        vec![x],
+        vec![1, 4, d],
+    );
+    g
+}
+
+#[test]
+fn a_norm_over_a_wide_input_squares_a_narrowed_copy() {
+    // A 26-bit input over 4,096 channels: its exact sum of squares would be
+    // 2·26 − 1 + 12 = 63 bits, past what a node may declare. The quantizer
+    // squares a copy cut to fit; the normalised output still uses the full
+    // input, and tracks the float norm.
+    let d = 4096;
+    let g = norm_graph(d, 900.0);
+    let ids = [0, 1, 2, 1];
+    let values = float::eval(&g, &ids).unwrap();
+    let calib = Calibration::from_float_run(&g, &values);
+    // The embedding's rows are the weight table's: 26-bit weights.
+    let mut cfg = QuantConfig {
+        weight_bits: 26,
+        ..QuantConfig::default()
+    };
+    let q = quantize(&g, &calib, &cfg).unwrap();
+    let node = |name: &str| q.nodes.iter().find(|n| n.name == name);
+    let narrowed = node("norm/narrowed").expect("a narrowed copy feeds the square");
+    assert_eq!(node("norm/square").unwrap().inputs, vec![narrowed.id; 2]);
+    assert!(node("norm/sumsq").unwrap().quant.unwrap().bits <= zkllm::ir::check::MAX_BITS);
+    let w = witness::generate(&q, &ids).unwrap();
+    let out = w.logits_f64();
+    let err = values[g.output]
+        .iter()
+        .zip(&out)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    // Within the output's own rounding (half a step at its scale, and the
+    // narrowed copy's rounding far below it).
+    let f = node("norm").unwrap().quant.unwrap().frac_bits;
+    assert!(
+        err <= 0.6 * 2f64.powi(-f),
+        "norm output error {err} at 2^-{f}"
+    );
+    // At 4,096 channels a 24-bit input fits without the copy.
+    cfg.weight_bits = 24;
+    let q = quantize(&g, &calib, &cfg).unwrap();
+    assert!(q.nodes.iter().all(|n| n.name != "norm/narrowed"));
+}
+
+#[test]
+fn a_sink_rows_one_over_rms_keeps_its_precision() {
+    // The sink row's 1/rms is ~700× smaller than the ordinary rows': at the
+    // scale that fits the largest in 24 bits it would keep ~13 significant
+    // bits, and its error scales the whole row. The table output is widened
+    // until it keeps RSQRT_SIG_BITS.
+    let g = norm_graph(64, 3000.0);
+    let ids = [0, 1, 2, 1];
+    let values = float::eval(&g, &ids).unwrap();
+    let calib = Calibration::from_float_run(&g, &values);
+    let q = quantize(&g, &calib, &QuantConfig::default()).unwrap();
+    let r = q.nodes.iter().find(|n| n.name == "norm/rsqrt").unwrap();
+    let qr = r.quant.unwrap();
+    assert!(qr.bits > zkllm::quant::RSQRT_BITS, "{qr:?}");
+    let w = witness::generate(&q, &ids).unwrap();
+    let embed = &values[g.nodes.iter().position(|n| n.name == "embed").unwrap()];
+    // Row 0 (token 0) is the sink; its table input is near the table's top,
+    // so what is left is the output's own rounding.
+    let got = dequantize(w.node(r.id)[0], qr.frac_bits);
+    let want = 1.0 / (embed[..64].iter().map(|v| v * v).sum::<f64>() / 64.0 + 1e-5).sqrt();
+    let rel = (got / want - 1.0).abs();
+    let sig = zkllm::quant::RSQRT_SIG_BITS as i32;
+    assert!(
+        rel < 2f64.powi(-sig + 1),
+        "the sink row's 1/rms is off by {rel:e}"
+    );
+}

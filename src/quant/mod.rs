@@ -21,8 +21,16 @@ pub use plan::{quantize, QuantConfig, QuantError};
 
 use crate::ir::Func;
 
-/// Largest bit width of a range-checked tensor.
-pub const MAX_BITS: u32 = 24;
+/// Largest bit width of a range-checked activation or weight.
+pub const MAX_BITS: u32 = 26;
+
+/// Width of a norm's `1/√` table output where its rows' `1/rms` are alike.
+pub const RSQRT_BITS: u32 = 24;
+/// Where rows differ by orders of magnitude (attention sinks), the output is
+/// widened, up to this, until the smallest `1/rms` keeps [`RSQRT_SIG_BITS`].
+pub const RSQRT_MAX_BITS: u32 = 40;
+/// Significant bits a norm's smallest `1/rms` is kept at where it can be.
+pub const RSQRT_SIG_BITS: u32 = 20;
 
 /// `round(v·2^f)`, half away from zero, saturating at `i64` bounds.
 pub fn quantize_value(v: f64, frac_bits: i32) -> i64 {

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::{bits_for_magnitude, frac_bits_for, quantize_value, Calibration, MAX_BITS};
+use super::{
+    bits_for_magnitude, frac_bits_for, quantize_value, Calibration, MAX_BITS, RSQRT_BITS,
+    RSQRT_MAX_BITS, RSQRT_SIG_BITS,
+};
 use crate::ir::{numel, Data, Func, Graph, NodeId, Op, Quant, TableRange};
 
 /// Bit widths and margins of the quantization.
@@ -19,7 +22,7 @@ pub struct QuantConfig {
     /// gate·up products (DESIGN "Quantization"; default 20: on SmolLM2-135M,
     /// 16 bits there loses top-1 agreement to the attention-sink activation).
     pub residual_bits: u32,
-    /// Per-node width overrides (IR node name → bits, at most 24).
+    /// Per-node width overrides (IR node name → bits, at most [`MAX_BITS`]).
     pub overrides: BTreeMap<String, u32>,
     /// Largest lookup-table input width: wider inputs are rescaled first.
     pub lookup_bits: u32,
@@ -443,18 +446,36 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                 let xshape = b.g.nodes[x].shape.clone();
                 let mut rshape = xshape.clone();
                 rshape[*axis] = 1;
+                let d_bits = bits_for_magnitude(d as u128 - 1).max(1);
+                // The sum of squares only feeds a 2^k-entry table, so an input
+                // too wide for its exact sum of squares (a 26-bit residual
+                // stream over 4,096 channels: 64 bits) is squared from a copy
+                // cut by `c` bits (one bit of room kept for the rounding).
+                let over = (2 * qx.bits - 1 + d_bits).saturating_sub(crate::ir::check::MAX_BITS);
+                let xs = if over == 0 {
+                    x
+                } else {
+                    let c = over.div_ceil(2) + 1;
+                    b.down_to(
+                        x,
+                        qx.frac_bits - c as i32,
+                        qx.bits - c + 1,
+                        format!("{name}/narrowed"),
+                    )
+                };
+                let qs = b.q(xs);
                 let sq_q = Quant {
-                    bits: 2 * qx.bits - 1,
-                    frac_bits: 2 * qx.frac_bits,
+                    bits: 2 * qs.bits - 1,
+                    frac_bits: 2 * qs.frac_bits,
                 };
                 let sq = b.push(
                     format!("{name}/square"),
                     Op::Hadamard,
-                    vec![x, x],
+                    vec![xs, xs],
                     xshape,
                     sq_q,
                 );
-                let ss_bits = sq_q.bits + bits_for_magnitude(d as u128 - 1).max(1);
+                let ss_bits = sq_q.bits + d_bits;
                 b.check_acc(&name, ss_bits)?;
                 let ss_q = Quant {
                     bits: ss_bits,
@@ -482,10 +503,26 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                     k + 1,
                     format!("{name}/sumsq_rescaled"),
                 );
-                // 1/rms varies by orders of magnitude between rows (attention
-                // sinks): the table output is kept at the widest width.
+                // 1/rms varies by orders of magnitude between rows: an
+                // attention-sink row's is 10^3–10^4 times an ordinary row's,
+                // so at the scale that fits the largest it keeps ~10 fewer
+                // significant bits. Its rounding error scales every channel of
+                // that row — on SmolLM2 the sink's keys, which every later query
+                // attends to: a 1e-3 error there was most of the model's KL. So
+                // the table output is widened until the smallest 1/rms keeps
+                // RSQRT_SIG_BITS, as far as the exact product `x·r` (62 bits)
+                // and its rescale's range check (40 bits) allow.
                 let r_max = 1.0 / (stats.mean_sq_min / (cfg.headroom * cfg.headroom) + eps).sqrt();
-                let fr = frac_bits_for(r_max, MAX_BITS);
+                let r_min = 1.0 / (stats.mean_sq_max * cfg.headroom * cfg.headroom + eps).sqrt();
+                let out_frac = frac_bits_for(b.range(&name)?, out_bits);
+                let widest = (crate::ir::check::MAX_BITS + 1 - qx.bits).min(RSQRT_MAX_BITS);
+                let fr_cap = frac_bits_for(r_max, widest)
+                    .min(crate::circuit::plan::MAX_RANGE_BITS as i32 + out_frac - qx.frac_bits);
+                let fr_sig = (RSQRT_SIG_BITS as f64 - r_min.log2()).ceil() as i32;
+                let fr = frac_bits_for(r_max, RSQRT_BITS).max(fr_sig.min(fr_cap));
+                let r_bits = RSQRT_BITS.max(bits_for_magnitude(
+                    quantize_value(r_max, fr).unsigned_abs() as u128,
+                ));
                 let func = Func::RsqrtMean {
                     n: d as u64,
                     eps: *eps,
@@ -500,12 +537,12 @@ pub fn quantize(src: &Graph, calib: &Calibration, cfg: &QuantConfig) -> Result<G
                     vec![u],
                     rshape,
                     Quant {
-                        bits: MAX_BITS,
+                        bits: r_bits,
                         frac_bits: fr,
                     },
                 );
                 let acc = Quant {
-                    bits: qx.bits + MAX_BITS - 1,
+                    bits: qx.bits + r_bits - 1,
                     frac_bits: qx.frac_bits + fr,
                 };
                 b.product_then_rescale(&name, Op::Hadamard, vec![x, r], shape, acc, out_bits)?
