@@ -6,9 +6,9 @@ use zkllm::ir::{float, Data, EinsumSpec, Func, Graph, Mask, NormKind, Op};
 use zkllm::quant::{dequantize, quantize, Calibration, QuantConfig, QuantError};
 use zkllm::witness;
 
-/// ids [1,4] → Embedding(table [5,8]) → Norm(eps) → ·gain → EinSum(W [8,6]) →
-/// Lookup(Gelu) → scores = x·xᵀ → Mask → Softmax.
-fn graph(eps: f64, table: Vec<f32>, keep: Vec<bool>) -> Graph {
+/// A 4-token graph whose input ids look up rows of `table` (rows of `d`):
+/// the graph and its `embed` node.
+fn embedded(table: Vec<f32>, d: usize) -> (Graph, usize) {
     let mut g = Graph {
         seq_len: 4,
         ..Graph::default()
@@ -29,10 +29,17 @@ fn graph(eps: f64, table: Vec<f32>, keep: Vec<bool>) -> Graph {
             initializer: true,
         },
         vec![],
-        vec![5, 8],
+        vec![table.len() / d, d],
     );
     g.nodes[t].data = Some(Data::F32(table));
-    let x = g.push("embed", Op::Embedding, vec![t, ids], vec![1, 4, 8]);
+    let x = g.push("embed", Op::Embedding, vec![t, ids], vec![1, 4, d]);
+    (g, x)
+}
+
+/// ids [1,4] → Embedding(table [5,8]) → Norm(eps) → ·gain → EinSum(W [8,6]) →
+/// Lookup(Gelu) → scores = x·xᵀ → Mask → Softmax.
+fn graph(eps: f64, table: Vec<f32>, keep: Vec<bool>) -> Graph {
+    let (mut g, x) = embedded(table, 8);
     let n = g.push(
         "norm",
         Op::Norm {
@@ -295,37 +302,13 @@ fn witness_is_deterministic() {
 /// ids [1,4] → Embedding(table [3, d]) → RMSNorm: the output. Row 0 is an
 /// attention-sink-like row: channel 7 is `sink`, the rest ordinary.
 fn norm_graph(d: usize, sink: f32) -> Graph {
-    let mut g = Graph {
-        seq_len: 4,
-        ..Graph::default()
-    };
-    let ids = g.push(
-        "input_ids",
-        Op::Input {
-            name: "input_ids".into(),
-        },
-        vec![],
-        vec![1, 4],
-    );
-    g.input = ids;
-    let t = g.push(
-        "emb",
-        Op::Weight {
-            name: "emb".into(),
-            initializer: true,
-        },
-        vec![],
-        vec![3, d],
-    );
-    g.nodes[t].data = Some(Data::F32(
-        (0..3 * d)
-            .map(|i| match (i / d, i % d) {
-                (0, 7) => sink,
-                (r, c) => ((c * 13 + r * 5) % 17) as f32 / 8.0 - 1.0,
-            })
-            .collect(),
-    ));
-    let x = g.push("embed", Op::Embedding, vec![t, ids], vec![1, 4, d]);
+    let table = (0..3 * d)
+        .map(|i| match (i / d, i % d) {
+            (0, 7) => sink,
+            (r, c) => ((c * 13 + r * 5) % 17) as f32 / 8.0 - 1.0,
+        })
+        .collect();
+    let (mut g, x) = embedded(table, d);
     g.output = g.push(
         "norm",
         Op::Norm {
