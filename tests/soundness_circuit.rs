@@ -449,7 +449,7 @@ fn weights_that_are_not_the_committed_ones_fail_the_openings() {
 /// A Rescale with neither output nor remainder limbs, and a shift of at least 8.
 fn plain_rescale(f: &Fixture) -> (NodeId, RescalePlan, u32) {
     f.rescales()
-        .find(|(_, rp, s)| rp.limbs.is_none() && rp.rem_limbs.is_none() && *s >= 8)
+        .find(|(_, rp, s)| rp.limbs.is_none() && rp.rem.whole().is_some() && *s >= 8)
         .expect("a plain rescale")
 }
 
@@ -469,12 +469,13 @@ fn a_forged_rescale_quotient_fails_the_remainder_range_lookup() {
             let wit = f.witness_with(id, q);
             let stmt = f.statement(&wit);
             let mut v = circuit::committed_values(f.g(), &f.plan, &wit, &stmt).unwrap();
-            v[f.slot(TensorRef::Aux(rp.rem))][layout::padded_index(&shape, e)] -= dq << shift;
+            let rem = rp.rem.whole().unwrap();
+            v[f.slot(TensorRef::Aux(rem))][layout::padded_index(&shape, e)] -= dq << shift;
             (f.verify(&stmt, &f.prove_values(&wit, &stmt, v.clone())), v)
         };
         forge(0).0.expect("the unforged path verifies");
         let ti = f.table_index(&LookupTable::signed_range(shift));
-        assert_eq!(f.table_of(TensorRef::Aux(rp.rem)), ti);
+        assert_eq!(f.table_of(TensorRef::Aux(rp.rem.whole().unwrap())), ti);
         println!("node {id}: shift {shift}, remainder range table {ti}");
         let (r, v) = forge(1);
         rejected_by_lookup(f, r, ti, &v);
@@ -489,7 +490,7 @@ fn a_forged_limb_fails_the_unsigned_limb_lookup() {
     for f in [llama(), llama_zk()] {
         let (id, rp, _) = f
             .rescales()
-            .find(|(_, rp, _)| rp.limbs.is_some() && rp.rem_limbs.is_none())
+            .find(|(_, rp, _)| rp.limbs.is_some() && rp.rem.whole().is_some())
             .expect("a rescale with output limbs");
         let [hi, lo] = rp.limbs.as_deref().unwrap() else {
             panic!("a 20-bit value has two limbs")
@@ -521,7 +522,7 @@ fn a_forged_limb_fails_the_unsigned_limb_lookup() {
 /// A rescale whose remainder has three limbs (shift above 28 bits).
 fn three_limb_rescale(f: &Fixture) -> (NodeId, RescalePlan, u32) {
     f.rescales()
-        .find(|(_, rp, _)| rp.rem_limbs.as_ref().is_some_and(|l| l.len() == 3))
+        .find(|(_, rp, _)| rp.rem.limbs().is_some_and(|l| l.len() == 3))
         .expect("a rescale with a three-limb remainder")
 }
 
@@ -532,14 +533,15 @@ fn three_limb_rescale(f: &Fixture) -> (NodeId, RescalePlan, u32) {
 ///   honest): the top limb leaves its signed `s − 24`-bit range, which only
 ///   its lookup checks;
 /// - `mid + 1`, `lo − 2^12`: still recombines, but `lo` leaves `[0, 2^12)`;
-/// - `mid + 1` alone: the limbs no longer recombine to the remainder, which
-///   the rescale's relation checks.
+/// - `mid + 1` alone: the remainder (the limbs' sum, never committed on its
+///   own) is off by `2^12`, so the claim `X = 2^s·Q + R` on the rescale's
+///   input is false and a check above the rescale rejects it.
 #[test]
 fn a_three_limb_remainder_is_checked_limb_by_limb() {
     for f in [llama_wide(false), llama_wide(true)] {
         let (id, rp, shift) = three_limb_rescale(f);
         assert!(shift > 28, "shift {shift}");
-        let limbs = rp.rem_limbs.clone().unwrap();
+        let limbs = rp.rem.limbs().unwrap().clone();
         let shape = f.g().nodes[id].shape.clone();
         let wit = f.witness();
         let stmt = f.statement(&wit);
@@ -561,9 +563,8 @@ fn a_three_limb_remainder_is_checked_limb_by_limb() {
         let fstmt = f.statement(&forged);
         let mut v = circuit::committed_values(f.g(), &f.plan, &forged, &fstmt).unwrap();
         let i = layout::padded_index(&shape, e);
-        let r = f.slot(TensorRef::Aux(rp.rem));
-        v[r][i] -= 1 << shift;
-        let parts = zkllm::protocols::rescale::limbs::split_n(v[r][i], LIMB_BITS, 3);
+        let r = (v[top][i] << (2 * LIMB_BITS)) + (v[mid][i] << LIMB_BITS) + v[lo][i];
+        let parts = zkllm::protocols::rescale::limbs::split_n(r - (1 << shift), LIMB_BITS, 3);
         for (slot, p) in [top, mid, lo].into_iter().zip(parts) {
             v[slot][i] = p;
         }
@@ -584,14 +585,21 @@ fn a_three_limb_remainder_is_checked_limb_by_limb() {
         let r = f.verify(&stmt, &f.prove_values(&wit, &stmt, v.clone()));
         rejected_by_lookup(f, r, ti, &v);
 
-        // mid + 1 alone: in its range, but the sum is off by 2^12.
+        // mid + 1 alone: in its range, but the remainder (the limbs' sum)
+        // is off by 2^12, so the claim `X = 2^s·Q + R` passed to the input
+        // is false, and the first check above the rescale rejects it.
         let mut v = honest;
         v[mid][at] += 1;
-        let why = rejected_at(f, f.verify(&stmt, &f.prove_values(&wit, &stmt, v)), id);
-        assert!(
-            f.zk || why.contains("limbs do not recombine to the remainder"),
-            "{why}"
-        );
+        match f.verify(&stmt, &f.prove_values(&wit, &stmt, v)) {
+            r if f.zk => {
+                rejected_in_zk(r);
+            }
+            Err(CircuitError::Rejected { node, why, .. }) => {
+                assert!(node < id, "rejected at node {node}, not above {id}: {why}");
+                println!("mid + 1 alone: rejected at node {node}: {why}");
+            }
+            other => panic!("expected a rejection above node {id}, got {other:?}"),
+        }
     }
 }
 
@@ -662,7 +670,7 @@ fn a_non_zero_remainder_padding_fails_at_the_rescales_input() {
             .find(|(id, rp, s)| {
                 let x = f.g().nodes[*id].inputs[0];
                 rp.limbs.is_none()
-                    && rp.rem_limbs.is_none()
+                    && rp.rem.whole().is_some()
                     && *s >= 8
                     && matches!(f.g().nodes[x].op, Op::EinSum { .. })
             })
@@ -681,7 +689,7 @@ fn a_non_zero_remainder_padding_fails_at_the_rescales_input() {
         f.verify(&stmt, &f.prove_values(&wit, &stmt, honest.clone()))
             .expect("the unforged path verifies");
         let mut v = honest;
-        let r = f.slot(TensorRef::Aux(rp.rem));
+        let r = f.slot(TensorRef::Aux(rp.rem.whole().unwrap()));
         assert_eq!(v[r][pad], 0);
         v[r][pad] = 1 - (1 << (shift - 1)); // in the signed range
         let x = f.g().nodes[id].inputs[0];

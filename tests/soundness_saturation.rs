@@ -12,7 +12,7 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkllm::artifacts::ProvingKey;
 use zkllm::backend::default_backend;
-use zkllm::circuit::plan::{SatPlan, TensorRef};
+use zkllm::circuit::plan::{Ranged, SatPlan, TensorRef};
 use zkllm::circuit::{self, layout, Plan, Statement};
 use zkllm::commit::Hyrax;
 use zkllm::import::{import, ImportOptions};
@@ -121,15 +121,20 @@ impl Fixture {
         .map_err(|e| e.to_string())
     }
 
-    /// A saturating rescale with an entry clamped from above by at least 2,
-    /// its plan, the entry and `Q` there.
-    fn clamped_entry(&self, wit: &Witness<'_>) -> (usize, SatPlan, usize, i64) {
+    /// A saturating rescale none of whose consumers is a lookup (so a
+    /// changed output stays in every table downstream), with an entry whose
+    /// quotient `Q` satisfies `pred(Q, top)`: the node, its plan, the entry
+    /// and `Q` there.
+    fn entry_where(
+        &self,
+        wit: &Witness<'_>,
+        pred: impl Fn(i64, i64) -> bool,
+    ) -> (usize, SatPlan, usize, i64) {
         let g = &self.pk.graph;
         let consumers = g.consumers();
-        for c in &wit.clamped {
-            let node = &g.nodes[c.node];
-            // A changed output must not leave a lookup table downstream.
-            if consumers[c.node]
+        for &id in &self.plan.saturating {
+            let node = &g.nodes[id];
+            if consumers[id]
                 .iter()
                 .any(|&k| matches!(g.nodes[k].op, Op::Lookup { .. }))
             {
@@ -142,33 +147,43 @@ impl Fixture {
             let x = wit.node(node.inputs[0]);
             if let Some(e) = x
                 .iter()
-                .position(|&v| zkllm::quant::rescale(v, shift) >= top + 3)
+                .position(|&v| pred(zkllm::quant::rescale(v, shift), top))
             {
-                let sp = self.plan.rescale[c.node].clone().unwrap().sat.unwrap();
-                return (c.node, sp, e, zkllm::quant::rescale(x[e], shift));
+                let sp = self.plan.rescale[id].clone().unwrap().sat.unwrap();
+                return (id, sp, e, zkllm::quant::rescale(x[e], shift));
             }
         }
-        panic!("the tight key clamps an entry by at least 3");
+        panic!("no saturating rescale has such an entry");
     }
 
-    /// Sets `P'` (or `N'` with `neg`) at padded index `i`, and its limbs.
-    fn set_excess(&self, values: &mut [Vec<i64>], sp: &SatPlan, neg: bool, i: usize, v: i64) {
-        let (aux, limbs) = if neg {
-            (sp.neg, &sp.neg_limbs)
-        } else {
-            (sp.pos, &sp.pos_limbs)
-        };
-        values[self.slot(aux)][i] = v;
-        if let Some(limbs) = limbs {
-            let parts = zkllm::protocols::rescale::limbs::split_n(
-                v,
-                zkllm::circuit::plan::LIMB_BITS,
-                limbs.len(),
-            );
-            for (&a, p) in limbs.iter().zip(parts) {
-                values[self.slot(a)][i] = p;
+    /// An entry clamped from above by at least 3.
+    fn clamped_entry(&self, wit: &Witness<'_>) -> (usize, SatPlan, usize, i64) {
+        self.entry_where(wit, |q, top| q >= top + 3)
+    }
+
+    /// Sets the excess `E` at padded index `i` (itself, or its limbs).
+    fn set_excess(&self, values: &mut [Vec<i64>], sp: &SatPlan, i: usize, v: i64) {
+        match &sp.excess {
+            Ranged::Whole(a) => values[self.slot(*a)][i] = v,
+            Ranged::Limbs(limbs) => {
+                let parts = zkllm::protocols::rescale::limbs::split_n(
+                    v,
+                    zkllm::circuit::plan::LIMB_BITS,
+                    limbs.len(),
+                );
+                for (&a, p) in limbs.iter().zip(parts) {
+                    values[self.slot(a)][i] = p;
+                }
             }
         }
+    }
+
+    /// The excess `E` at padded index `i`.
+    fn excess(&self, values: &[Vec<i64>], sp: &SatPlan, i: usize) -> i64 {
+        let parts = sp.excess.parts();
+        (parts.iter()).fold(0, |acc, &a| {
+            (acc << zkllm::circuit::plan::LIMB_BITS) + values[self.slot(a)][i]
+        })
     }
 
     /// The committed-values slot of auxiliary `aux`.
@@ -181,20 +196,21 @@ impl Fixture {
     }
 }
 
+/// `[#{S = 1}, #{S = −1}]` of each saturating rescale's committed sign.
 fn honest_counts(plan: &Plan, values: &[Vec<i64>]) -> Vec<[u64; 2]> {
     let tensors = plan.committed_tensors();
-    let sum = |a: usize| {
+    let count = |a: usize, v: i64| {
         let k = tensors
             .iter()
             .position(|t| *t == TensorRef::Aux(a))
             .unwrap();
-        values[k].iter().sum::<i64>() as u64
+        values[k].iter().filter(|&&x| x == v).count() as u64
     };
     plan.saturating
         .iter()
         .map(|&id| {
             let sp = plan.rescale[id].as_ref().unwrap().sat.as_ref().unwrap();
-            [sum(sp.pos_ind), sum(sp.neg_ind)]
+            [count(sp.sign, 1), count(sp.sign, -1)]
         })
         .collect()
 }
@@ -259,8 +275,9 @@ fn the_forging_prover_is_honest_by_default() {
     f.run(&wit, values, None).expect("honest values verify");
 }
 
-/// A stated clamp count one short, everything else honest: only the
-/// count's opening (the indicator at (½, …, ½)) can catch it.
+/// Clamp counts moved by one from below to above, everything else
+/// honest: `Σ S²` (their sum) still holds, so only the sign's opening at
+/// `(½, …, ½)` (their difference) can catch it.
 #[test]
 fn a_wrong_clamp_count_is_caught_by_its_opening() {
     let f = tight();
@@ -268,15 +285,36 @@ fn a_wrong_clamp_count_is_caught_by_its_opening() {
     let stmt = f.statement(&wit);
     let values = circuit::committed_values(&f.pk.graph, &f.plan, &wit, &stmt).unwrap();
     let mut counts = honest_counts(&f.plan, &values);
-    let k = counts.iter().position(|c| c[0] > 0).unwrap();
-    counts[k][0] -= 1;
+    let k = counts.iter().position(|c| c[1] > 0).unwrap();
+    counts[k][0] += 1;
+    counts[k][1] -= 1;
     let e = f.run(&wit, values, Some(counts)).unwrap_err();
     assert!(e.contains("openings"), "{e}");
 }
 
+/// Both clamp counts one too many, everything else honest: their
+/// difference (the sign's opening) still holds, so only the sumcheck's
+/// `Σ S² = C_P + C_N` can catch it.
+#[test]
+fn a_wrong_clamp_total_is_caught_by_the_sumcheck() {
+    let f = tight();
+    let wit = witness::generate(&f.pk.graph, &f.ids).unwrap();
+    let stmt = f.statement(&wit);
+    let values = circuit::committed_values(&f.pk.graph, &f.plan, &wit, &stmt).unwrap();
+    let mut counts = honest_counts(&f.plan, &values);
+    let k = 0;
+    counts[k][0] += 1;
+    counts[k][1] += 1;
+    let node = f.plan.saturating[k];
+    let e = f.run(&wit, values, Some(counts)).unwrap_err();
+    assert!(e.contains(&format!("node {node} ")), "{e}");
+    assert!(e.contains("saturation zero-check"), "{e}");
+}
+
 /// The output one below the edge for a quotient above it, the excess grown
-/// by one so that `X = 2^s·(Y + P − N) + R` still holds and every range
-/// check passes: only the zero-check's `P·(top − Y) = 0` can catch it.
+/// by one so that `X = 2^s·(Y + S·(E + 1)) + R` still holds and every range
+/// check passes: only the zero-check's `(S² + S)·(top − Y) = 0` can catch
+/// it.
 #[test]
 fn an_output_below_the_edge_with_an_excess_is_caught_by_the_zero_check() {
     let f = tight();
@@ -289,33 +327,67 @@ fn an_output_below_the_edge_with_an_excess_is_caught_by_the_zero_check() {
     let stmt = f.statement(&forged);
     let mut values = circuit::committed_values(g, &f.plan, &forged, &stmt).unwrap();
     let i = layout::padded_index(&g.nodes[node].shape, e);
-    let p = values[f.slot(sp.pos)][i];
-    f.set_excess(&mut values, &sp, false, i, p + 1);
+    let x = f.excess(&values, &sp, i);
+    f.set_excess(&mut values, &sp, i, x + 1);
+    assert!(common::tables_left(&f.plan, &values).is_empty());
     let e = f.run(&forged, values, None).unwrap_err();
     assert!(e.contains(&format!("node {node} ")), "{e}");
     assert!(e.contains("saturation zero-check"), "{e}");
 }
 
-/// An indicator of 2 (the excess one smaller): the relation and the ranges
-/// hold, the count follows the indicator; `I − I² = 0` catches it.
+/// A sign of 2 with the excess halved (`D = 2·(E′ + 1)` unchanged), and the
+/// counts moved so that `Σ S` and `Σ S²` both still hold: the relation,
+/// the ranges and the counts pass; `S³ − S = 0` catches it.
 #[test]
-fn a_non_boolean_indicator_is_caught_by_the_zero_check() {
+fn a_sign_outside_minus_one_to_one_is_caught_by_the_zero_check() {
     let f = tight();
     let g = &f.pk.graph;
     let wit = witness::generate(g, &f.ids).unwrap();
-    let (node, sp, e, _) = f.clamped_entry(&wit);
+    let (node, sp, e, q) = f.entry_where(&wit, |q, top| q > top + 1 && (q - top) % 2 == 0);
     let stmt = f.statement(&wit);
     let mut values = circuit::committed_values(g, &f.plan, &wit, &stmt).unwrap();
     let i = layout::padded_index(&g.nodes[node].shape, e);
-    let p = values[f.slot(sp.pos)][i];
-    f.set_excess(&mut values, &sp, false, i, p - 1);
-    values[f.slot(sp.pos_ind)][i] += 1;
-    let e = f.run(&wit, values, None).unwrap_err();
+    let top = wit.node(node)[e];
+    assert_eq!(values[f.slot(sp.sign)][i], 1);
+    values[f.slot(sp.sign)][i] = 2;
+    f.set_excess(&mut values, &sp, i, (q - top) / 2 - 1);
+    let mut counts = honest_counts(&f.plan, &values);
+    counts[sp.index][0] += 3;
+    counts[sp.index][1] += 1;
+    assert!(common::tables_left(&f.plan, &values).is_empty());
+    let e = f.run(&wit, values, Some(counts)).unwrap_err();
+    assert!(e.contains(&format!("node {node} ")), "{e}");
     assert!(e.contains("saturation zero-check"), "{e}");
 }
 
+/// An in-range value shown clamped: the output set to the top edge with
+/// sign 1, the excess `Q − top − 1` (negative) so that the relation and
+/// the zero-check hold: only the excess's range check can catch it.
+#[test]
+fn an_in_range_value_shown_clamped_is_caught_by_the_excess_range_check() {
+    let f = tight();
+    let g = &f.pk.graph;
+    let wit = witness::generate(g, &f.ids).unwrap();
+    let (node, sp, e, q) = f.entry_where(&wit, |q, top| q < top - 2 && q > 0);
+    let top = (1i64 << (g.nodes[node].quant.unwrap().bits - 1)) - 1;
+    let mut y = wit.node(node).to_vec();
+    assert_eq!(y[e], q, "in range");
+    y[e] = top;
+    let forged = generate_with_override(g, &f.ids, node, y).unwrap();
+    let stmt = f.statement(&forged);
+    let mut values = circuit::committed_values(g, &f.plan, &forged, &stmt).unwrap();
+    let i = layout::padded_index(&g.nodes[node].shape, e);
+    values[f.slot(sp.sign)][i] = 1;
+    f.set_excess(&mut values, &sp, i, q - top - 1);
+    let left = common::tables_left(&f.plan, &values);
+    assert!(!left.is_empty(), "the negative excess leaves its range");
+    let e = f.run(&forged, values, None).unwrap_err();
+    assert!(e.contains(common::LOOKUP_REJECTED), "{e}");
+}
+
 /// No clamp at all: the output is the raw quotient (past the width) with no
-/// excess. The relation holds; the output's own range check catches it.
+/// sign or excess. The relation holds; the output's own range check
+/// catches it.
 #[test]
 fn an_unclamped_output_is_caught_by_its_range_check() {
     let f = tight();
@@ -328,8 +400,8 @@ fn an_unclamped_output_is_caught_by_its_range_check() {
     let stmt = f.statement(&forged);
     let mut values = circuit::committed_values(g, &f.plan, &forged, &stmt).unwrap();
     let i = layout::padded_index(&g.nodes[node].shape, e);
-    f.set_excess(&mut values, &sp, false, i, 0);
-    values[f.slot(sp.pos_ind)][i] = 0;
+    f.set_excess(&mut values, &sp, i, 0);
+    values[f.slot(sp.sign)][i] = 0;
     let left = common::tables_left(&f.plan, &values);
     assert!(
         !left.is_empty(),

@@ -2,10 +2,11 @@
 //! same way by prover and verifier from the graph alone.
 //!
 //! Committed in the proof (beyond the weights, committed at setup): every
-//! tensor a lookup reads — rescale outputs `Q` and remainders `R`, lookup
-//! inputs and outputs, the zkAttn auxiliaries — and one multiplicity vector
-//! per distinct table. Lookups cover whole padded tensors, so padding is
-//! constrained like every other entry.
+//! tensor a lookup reads — rescale outputs `Q` and remainders `R` (a value
+//! wider than one lookup only as its limbs), lookup inputs and outputs, the
+//! zkAttn auxiliaries, a saturating rescale's sign and excess — and one
+//! multiplicity vector per distinct table. Lookups cover whole padded
+//! tensors, so padding is constrained like every other entry.
 
 use super::CircuitError;
 use crate::ir::{Graph, NodeId, Op};
@@ -22,9 +23,10 @@ pub enum TensorRef {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuxKind {
-    /// `R = X − 2^s·Q` of a rescale node.
+    /// `R = X − 2^s·Q` of a rescale node (committed only when it fits one
+    /// lookup; wider, only its limbs are).
     RescaleRem,
-    /// Limbs of a wide rescale output or remainder: `v = 2^12·hi + lo`.
+    /// Limbs of a wide range-checked value, most significant first.
     LimbHi,
     LimbLo,
     /// zkAttn: the row shift ẑ, digits `lo`/`hi` of `d = ẑ − z`, `E = exp(lo)`,
@@ -39,12 +41,11 @@ pub enum AuxKind {
     SmSum,
     SmSumHi,
     /// Saturation of a rescale (`Q` the quotient before the clamp, `Y` the
-    /// output): `P = max(Q − top, 0) = P' + I_P` with `I_P = [P > 0]`, and
-    /// `N = max(bot − Q, 0) = N' + I_N` likewise (see [`super::saturation`]).
-    SatPos,
-    SatPosInd,
-    SatNeg,
-    SatNegInd,
+    /// output, `D = Q − Y`): the sign `S ∈ {−1, 0, 1}` of `D` and the excess
+    /// `E = |D| − |S|` (committed only when it fits one lookup; wider, only
+    /// its limbs are), see [`super::saturation`].
+    SatSign,
+    SatExcess,
     /// Hidden logits (only the next token public): the last position's
     /// logits row `L`, and the gaps `G_j = L_t − L_j − [j < t]` (zero in the
     /// padding), range-checked to be non-negative.
@@ -86,15 +87,74 @@ pub fn limb_count(bits: u32) -> usize {
         1 + (bits - 16).div_ceil(LIMB_BITS) as usize
     }
 }
+
+/// The range table of a `bits`-wide value.
+fn range_table(bits: u32, signed: bool) -> LookupTable {
+    if signed {
+        LookupTable::signed_range(bits)
+    } else {
+        LookupTable::unsigned_range(bits)
+    }
+}
+
 /// Largest lookup table (entries `2^MAX_TABLE_BITS`).
 pub const MAX_TABLE_BITS: u32 = 22;
 
+/// A range-checked auxiliary value. Up to 16 bits it is committed and
+/// looked up itself; wider, only its limbs are committed and looked up, and
+/// the value is their weighted sum: a claim on it is the claims on its
+/// limbs at the same point, so the value is never committed on its own.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ranged {
+    Whole(usize),
+    Limbs(Limbs),
+}
+
+impl Ranged {
+    /// The committed auxiliaries that make up the value, most significant
+    /// first.
+    pub fn parts(&self) -> &[usize] {
+        match self {
+            Ranged::Whole(a) => std::slice::from_ref(a),
+            Ranged::Limbs(l) => l,
+        }
+    }
+
+    /// The value's weight on each of [`Ranged::parts`]: 1, or the limbs'
+    /// powers of two.
+    pub fn weights(&self) -> Vec<crate::field::Fr> {
+        let n = self.parts().len();
+        (0..n).map(|k| limb_weight(k, n)).collect()
+    }
+
+    /// The auxiliary itself, where it is committed whole.
+    pub fn whole(&self) -> Option<usize> {
+        match self {
+            Ranged::Whole(a) => Some(*a),
+            Ranged::Limbs(_) => None,
+        }
+    }
+
+    /// The limbs, where it is split.
+    pub fn limbs(&self) -> Option<&Limbs> {
+        match self {
+            Ranged::Whole(_) => None,
+            Ranged::Limbs(l) => Some(l),
+        }
+    }
+}
+
+/// The weight `2^((n−1−k)·12)` of limb `k` of `n` (most significant first).
+pub fn limb_weight(k: usize, n: usize) -> crate::field::Fr {
+    super::pow2(LIMB_BITS * (n - 1 - k) as u32)
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct RescalePlan {
-    pub rem: usize,
-    /// Limbs of a remainder wider than 16 bits.
-    pub rem_limbs: Option<Limbs>,
-    /// Limbs of an output wider than 16 bits.
+    /// The remainder `R`, range-checked in the signed `s`-bit range.
+    pub rem: Ranged,
+    /// Limbs of an output wider than 16 bits (the output is committed
+    /// itself: the ops that read it claim on it).
     pub limbs: Option<Limbs>,
     /// The clamp of a saturating graph's rescale.
     pub sat: Option<SatPlan>,
@@ -102,44 +162,12 @@ pub struct RescalePlan {
 
 impl RescalePlan {
     /// The auxiliaries whose values the prover states at a claim on the
-    /// rescale's output, in proof order: the remainder, its limbs, the
-    /// output's limbs, then for a saturating rescale `P'`, `I_P`, `N'`, `I_N`
-    /// and the limbs of `P'` and `N'`. Prover and verifier both read it.
+    /// rescale's output, in proof order: the remainder's parts, then the
+    /// output's limbs. (A saturating rescale then states `D(point)`, see
+    /// [`super::saturation`].) Prover and verifier both read it.
     pub fn stated(&self) -> Vec<usize> {
-        let all = |l: &Option<Limbs>| l.clone().unwrap_or_default();
-        let mut v = vec![self.rem];
-        v.extend(all(&self.rem_limbs));
-        v.extend(all(&self.limbs));
-        if let Some(sp) = &self.sat {
-            v.extend([sp.pos, sp.pos_ind, sp.neg, sp.neg_ind]);
-            v.extend(all(&sp.pos_limbs));
-            v.extend(all(&sp.neg_limbs));
-        }
-        v
-    }
-
-    /// Each set of limbs and the stated auxiliary it recombines to (`None`:
-    /// the rescale's output itself), with the name errors use.
-    pub fn limb_sets(&self) -> Vec<(Limbs, Option<usize>, &'static str)> {
-        let mut v = Vec::new();
-        v.extend(
-            self.rem_limbs
-                .clone()
-                .map(|l| (l, Some(self.rem), "remainder")),
-        );
-        v.extend(self.limbs.clone().map(|l| (l, None, "rescaled value")));
-        if let Some(sp) = &self.sat {
-            v.extend(
-                sp.pos_limbs
-                    .clone()
-                    .map(|l| (l, Some(sp.pos), "excess above")),
-            );
-            v.extend(
-                sp.neg_limbs
-                    .clone()
-                    .map(|l| (l, Some(sp.neg), "excess below")),
-            );
-        }
+        let mut v = self.rem.parts().to_vec();
+        v.extend(self.limbs.clone().unwrap_or_default());
         v
     }
 }
@@ -147,15 +175,10 @@ impl RescalePlan {
 /// The auxiliaries of a saturating rescale (aux indices).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SatPlan {
-    /// `P'` and `N'`, range-checked in `[0, 2^excess_bits)`.
-    pub pos: usize,
-    pub neg: usize,
-    /// `I_P`, `I_N`: Boolean, by the zero-check.
-    pub pos_ind: usize,
-    pub neg_ind: usize,
-    /// Limbs of `P'` and `N'` when `excess_bits` is above 16.
-    pub pos_limbs: Option<Limbs>,
-    pub neg_limbs: Option<Limbs>,
+    /// `S`, in `{−1, 0, 1}` by the zero-check.
+    pub sign: usize,
+    /// `E`, range-checked in `[0, 2^excess_bits)`.
+    pub excess: Ranged,
     pub excess_bits: u32,
     /// Index among the saturating rescales (its entry of the clamp counts).
     pub index: usize,
@@ -239,25 +262,24 @@ impl Plan {
         bits: u32,
         signed: bool,
     ) -> Option<Limbs> {
-        debug_assert!(bits <= MAX_RANGE_BITS, "checked by Plan::new");
-        let range = |b: u32| {
-            if signed {
-                LookupTable::signed_range(b)
-            } else {
-                LookupTable::unsigned_range(b)
-            }
-        };
-        let n = limb_count(bits);
-        if n == 1 {
-            self.lookup(range(bits), t, None);
+        if limb_count(bits) == 1 {
+            self.lookup(range_table(bits, signed), t, None);
             return None;
         }
+        Some(self.limbs(owner, shape, bits, signed))
+    }
+
+    /// The committed, looked-up limbs of a `bits`-wide value (at least two).
+    fn limbs(&mut self, owner: NodeId, shape: &[usize], bits: u32, signed: bool) -> Limbs {
+        debug_assert!(bits <= MAX_RANGE_BITS, "checked by Plan::new");
+        let n = limb_count(bits);
+        debug_assert!(n > 1);
         let top = self.aux(owner, AuxKind::LimbHi, shape.to_vec());
         let low: Vec<usize> = (1..n)
             .map(|_| self.aux(owner, AuxKind::LimbLo, shape.to_vec()))
             .collect();
         self.lookup(
-            range(bits - LIMB_BITS * (n as u32 - 1)),
+            range_table(bits - LIMB_BITS * (n as u32 - 1), signed),
             TensorRef::Aux(top),
             None,
         );
@@ -270,7 +292,25 @@ impl Plan {
         }
         let mut limbs = vec![top];
         limbs.extend(low);
-        Some(limbs)
+        limbs
+    }
+
+    /// A range-checked auxiliary of `owner` ([`Ranged`]): committed whole
+    /// as `kind` up to 16 bits, else as limbs only.
+    fn ranged(
+        &mut self,
+        owner: NodeId,
+        kind: AuxKind,
+        shape: &[usize],
+        bits: u32,
+        signed: bool,
+    ) -> Ranged {
+        if limb_count(bits) == 1 {
+            let a = self.aux(owner, kind, shape.to_vec());
+            self.lookup(range_table(bits, signed), TensorRef::Aux(a), None);
+            return Ranged::Whole(a);
+        }
+        Ranged::Limbs(self.limbs(owner, shape, bits, signed))
     }
 
     /// The auxiliaries and range checks of a saturating rescale of an
@@ -282,23 +322,13 @@ impl Plan {
     fn saturation(&mut self, node: &crate::ir::Node, xbits: u32, shift: u32) -> SatPlan {
         let slack = crate::witness::SATURATION_SLACK_BITS;
         let excess_bits = ((xbits + slack).saturating_sub(shift) + 1).clamp(1, MAX_RANGE_BITS);
-        let shape = node.shape.clone();
-        let pos = self.aux(node.id, AuxKind::SatPos, shape.clone());
-        let pos_ind = self.aux(node.id, AuxKind::SatPosInd, shape.clone());
-        let neg = self.aux(node.id, AuxKind::SatNeg, shape.clone());
-        let neg_ind = self.aux(node.id, AuxKind::SatNegInd, shape);
-        let shape = &node.shape;
-        let pos_limbs = self.range_check(node.id, TensorRef::Aux(pos), shape, excess_bits, false);
-        let neg_limbs = self.range_check(node.id, TensorRef::Aux(neg), shape, excess_bits, false);
+        let sign = self.aux(node.id, AuxKind::SatSign, node.shape.clone());
+        let excess = self.ranged(node.id, AuxKind::SatExcess, &node.shape, excess_bits, false);
         let index = self.saturating.len();
         self.saturating.push(node.id);
         SatPlan {
-            pos,
-            neg,
-            pos_ind,
-            neg_ind,
-            pos_limbs,
-            neg_limbs,
+            sign,
+            excess,
             excess_bits,
             index,
         }
@@ -409,10 +439,8 @@ impl Plan {
                         return Err(unsupported("rescale shift 0"));
                     }
                     plan.committed[node.id] = true;
-                    let rem = plan.aux(node.id, AuxKind::RescaleRem, node.shape.clone());
                     let shape = node.shape.clone();
-                    let rem_limbs =
-                        plan.range_check(node.id, TensorRef::Aux(rem), &shape, *shift, true);
+                    let rem = plan.ranged(node.id, AuxKind::RescaleRem, &shape, *shift, true);
                     let limbs =
                         plan.range_check(node.id, TensorRef::Node(node.id), &shape, q.bits, true);
                     let sat = if graph.saturating {
@@ -421,12 +449,7 @@ impl Plan {
                     } else {
                         None
                     };
-                    plan.rescale[node.id] = Some(RescalePlan {
-                        rem,
-                        rem_limbs,
-                        limbs,
-                        sat,
-                    });
+                    plan.rescale[node.id] = Some(RescalePlan { rem, limbs, sat });
                 }
                 Op::Lookup { func, table } => {
                     let range = table.ok_or_else(|| unsupported("lookup without a table range"))?;

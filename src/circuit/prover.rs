@@ -116,29 +116,21 @@ pub fn committed_values(
         };
         let x = wit.ints(graph, node.inputs[0]);
         let r: Vec<i64> = x.iter().map(|&v| rescale_remainder(v, shift)).collect();
-        aux[rp.rem] = layout::padded_ints(&node.shape, &r);
-        if let Some(limbs) = &rp.rem_limbs {
-            put_limbs(&mut aux, limbs, &node.shape, &r);
-        }
+        put_ranged(&mut aux, &rp.rem, &node.shape, &r);
         if let Some(limbs) = &rp.limbs {
             put_limbs(&mut aux, limbs, &node.shape, &wit.ints(graph, id));
         }
         if let Some(sp) = &rp.sat {
             let bits = node.quant.map_or(1, |q| q.bits);
-            let parts: Vec<[i64; 4]> = x
+            let (sign, excess): (Vec<i64>, Vec<i64>) = x
                 .iter()
-                .map(|&v| super::saturation::split(crate::quant::rescale(v, shift), bits))
-                .collect();
-            let tensors = [sp.pos, sp.pos_ind, sp.neg, sp.neg_ind];
-            for (k, &a) in tensors.iter().enumerate() {
-                let col: Vec<i64> = parts.iter().map(|p| p[k]).collect();
-                aux[a] = layout::padded_ints(&node.shape, &col);
-            }
-            for (limbs, k) in [(&sp.pos_limbs, 0), (&sp.neg_limbs, 2)] {
-                let Some(limbs) = limbs else { continue };
-                let col: Vec<i64> = parts.iter().map(|p| p[k]).collect();
-                put_limbs(&mut aux, limbs, &node.shape, &col);
-            }
+                .map(|&v| {
+                    let [s, e] = super::saturation::split(crate::quant::rescale(v, shift), bits);
+                    (s, e)
+                })
+                .unzip();
+            aux[sp.sign] = layout::padded_ints(&node.shape, &sign);
+            put_ranged(&mut aux, &sp.excess, &node.shape, &excess);
         }
     }
     let mut out = Vec::new();
@@ -203,6 +195,15 @@ fn put_limbs(aux: &mut [Vec<i64>], limbs: &[usize], shape: &[usize], values: &[i
     }
     for (&a, col) in limbs.iter().zip(&cols) {
         aux[a] = layout::padded_ints(shape, col);
+    }
+}
+
+/// A [`Ranged`](super::plan::Ranged) value's committed parts: the value
+/// itself, or its limbs.
+fn put_ranged(aux: &mut [Vec<i64>], r: &super::plan::Ranged, shape: &[usize], values: &[i64]) {
+    match r {
+        super::plan::Ranged::Whole(a) => aux[*a] = layout::padded_ints(shape, values),
+        super::plan::Ranged::Limbs(l) => put_limbs(aux, l, shape, values),
     }
 }
 
@@ -301,7 +302,7 @@ pub struct Forgery {
     /// The weights' padded tables (weight-node order), as a crafted key
     /// would commit them, e.g. with non-zero padding.
     pub weight_tables: Option<Vec<Vec<i64>>>,
-    /// The clamp counts stated instead of the committed indicators' sums.
+    /// The clamp counts stated instead of the committed signs' counts.
     pub clamp_counts: Option<Vec<[u64; 2]>>,
 }
 
@@ -481,14 +482,17 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
         commitments.push(c);
     }
     let (aux_tensor, mult_ids) = super::route_stacked_ids(plan, &ids, &mut node_tensor);
-    // The clamp counts: how many ones each saturating rescale's indicators hold.
+    // The clamp counts: how many +1 and −1 each saturating rescale's sign holds.
     let clamp_counts: Vec<[u64; 2]> = plan
         .saturating
         .iter()
         .map(|&id| {
             let sp = plan.rescale[id].as_ref().and_then(|r| r.sat.as_ref());
-            let ones = |a: usize| value_of(TensorRef::Aux(a)).iter().sum::<i64>() as u64;
-            sp.map_or([0, 0], |sp| [ones(sp.pos_ind), ones(sp.neg_ind)])
+            sp.map_or([0, 0], |sp| {
+                let s = value_of(TensorRef::Aux(sp.sign));
+                let count = |v: i64| s.iter().filter(|&&x| x == v).count() as u64;
+                [count(1), count(-1)]
+            })
         })
         .collect();
     let clamp_counts = stated_counts.unwrap_or(clamp_counts);

@@ -2,98 +2,138 @@
 //! the clamp is proven, so that no prompt is refused for a rescale range.
 //!
 //! A rescale `Y = clamp(Q, bot, top)` of `Q = round(X / 2^s)`, with
-//! `X = 2^s·Q + R` as for every rescale (`R` range-checked), commits four
+//! `X = 2^s·Q + R` as for every rescale (`R` range-checked), writes the
+//! clamp's difference `D = Q − Y` as `D = S·(E + 1)` and commits two
 //! auxiliaries beside `Y` and `R`:
-//! - `P = max(Q − top, 0)` and `N = max(bot − Q, 0)`, as `P = P' + I_P` and
-//!   `N = N' + I_N` with `I_P = [P > 0]`, `I_N = [N > 0]`;
-//! - `P'`, `N'` are range-checked in `[0, 2^e)` (`e` bounds the excess: the
-//!   input's width less the shift, plus one), which keeps every sum below
-//!   the field's size;
-//! - one zero-check sumcheck, `Σ_x eq(ρ, x)·Σ_k λ^k·c_k(x) = 0`, proves on
-//!   every entry: `I_P, I_N ∈ {0, 1}`; `P'·(1 − I_P) = 0`, `N'·(1 − I_N) = 0`
-//!   (so `P > 0` iff `I_P = 1`); `P·(top − Y) = 0`, `N·(Y − bot) = 0`.
+//! - the sign `S ∈ {−1, 0, 1}` of `D`;
+//! - the excess `E = |D| − |S|`, range-checked in `[0, 2^e)` (`e` bounds
+//!   the excess: the input's width less the shift, plus one), which keeps
+//!   every sum far below the field's size. Past 16 bits only its limbs are
+//!   committed ([`super::plan::Ranged`]).
 //!
-//! The relation at the claim's point is `X = 2^s·(Y + P − N) + R`. These
-//! force `Y = clamp(Q)`: if `Y = top` then `N = 0` (else `Y = bot`) and
-//! `Q = top + P ≥ top`; if `Y = bot` likewise `Q ≤ bot`; otherwise
-//! `P = N = 0` and `Y = Q`. With `Y`'s own range check, `Y` is the clamp.
+//! At a claim on `Y` at point `c` the prover states `D̃(c)`, and one
+//! sumcheck proves three things at once, separated by powers of `λ`:
+//! - on every entry, by a zero-check at a fresh point `ρ`
+//!   (`Σ_x eq(ρ, x)·C_k(x) = 0`): `S³ − S = 0`; `E·(1 − S²) = 0`;
+//!   `(S² + S)·(top − Y) = 0`; `(S² − S)·(Y − bot) = 0`;
+//! - `Σ_x eq(c, x)·S(x)·(E(x) + 1) = D̃(c)`;
+//! - `Σ_x S(x)² = C_P + C_N`, the public clamp counts' sum.
 //!
-//! The clamp counts `C_P = Σ I_P`, `C_N = Σ I_N` are public (in the proof,
-//! absorbed before any challenge that depends on them) and proven by one
-//! opening each: `Ĩ_P(½, …, ½) = C_P / 2^n` (padding is zero, see below).
-//! They say how many values of each tensor were clamped, and nothing else.
+//! The relation at the claim's point is `X̃(c) = 2^s·(Ỹ(c) + D̃(c)) + R̃(c)`.
+//! Entry by entry these force `Y = clamp(Q)`: `S = 1` forces `Y = top` and
+//! `Q = top + E + 1 > top`; `S = −1` forces `Y = bot` and
+//! `Q = bot − E − 1 < bot`; `S = 0` forces `E = 0` and `Q = Y`, in range by
+//! `Y`'s own range check. So an in-range quotient cannot be shown clamped
+//! (its excess would be negative) and one past the edge cannot pass
+//! unclamped (`Y` would leave its range).
+//!
+//! The clamp counts `C_P = #{S = 1}`, `C_N = #{S = −1}` are public (in the
+//! proof, absorbed before any challenge that depends on them): the sumcheck
+//! proves `Σ S² = C_P + C_N`, and one opening `S̃(½, …, ½) = (C_P − C_N)/2^n`
+//! proves `Σ S = C_P − C_N`; the two fix both counts. They say how many
+//! values of each tensor were clamped, and nothing else.
 //!
 //! Padding: a padded entry of `X` is zero (inherited), so there
-//! `2^s·(Y + P − N) + R = 0` with `|R| < 2^(s−1)` forces `Y + P − N = 0`;
-//! `P > 0` would need `Y = top` and then `N > 0`, `Y = bot`: so every
-//! auxiliary is zero in the padding, and the counts count real entries.
+//! `2^s·(Y + D) + R = 0` with `|R| ≤ 2^(s−1)` forces `Y + D = 0`. `S = 1`
+//! would need `Y = top ≥ 0` and `D ≥ 1`; `S = −1` would need `Y = bot < 0`
+//! and `D ≤ −1`: neither sums to zero. So `S = E = 0` in the padding, and
+//! the counts count real entries.
+//!
+//! This layout commits two tensors per rescale (with `E`'s limbs where it
+//! is wide); an earlier one committed `P'`, `I_P`, `N'`, `I_N` and both
+//! excesses' limbs, about twice the volume.
 
 use crate::field::{from_i64, Fr};
 use crate::poly::SumOfProducts;
 
-/// Tables of the zero-check, in this order.
-pub const TABLES: [&str; 7] = ["eq", "P'", "I_P", "N'", "I_N", "top − Y", "Y − bot"];
-
 /// The edges of a `bits`-wide signed value.
 pub use crate::quant::signed_edges as edges;
 
-/// The prover's auxiliaries of one entry: `(P', I_P, N', I_N)` for the
-/// quotient `q` before the clamp.
-pub fn split(q: i64, bits: u32) -> [i64; 4] {
+/// The prover's auxiliaries of one entry: `(S, E)` for the quotient `q`
+/// before the clamp.
+pub fn split(q: i64, bits: u32) -> [i64; 2] {
     let (top, bot) = edges(bits);
-    let p = (q - top).max(0);
-    let n = (bot - q).max(0);
-    let (ip, in_) = ((p > 0) as i64, (n > 0) as i64);
-    [p - ip, ip, n - in_, in_]
+    let d = q - q.clamp(bot, top);
+    let s = d.signum();
+    [s, d.abs() - s.abs()]
 }
 
-/// The zero-check's sum of products (see the module doc), with powers of
-/// `lambda` separating the six constraints.
-pub fn zero_check(lambda: Fr) -> SumOfProducts {
+/// The sumcheck's tables, in order: `eq(ρ, ·)`, `eq(c, ·)`, `S`, the `m`
+/// parts of `E` (its limbs, or `E` itself), `top − Y`, `Y − bot`.
+pub fn num_tables(parts: usize) -> usize {
+    5 + parts
+}
+
+/// The sumcheck's sum of products (see the module doc), `E = Σ_j w_j·E_j`
+/// over its parts' weights `w`.
+pub fn sumcheck(lambda: Fr, w: &[Fr]) -> SumOfProducts {
     let one = Fr::from(1u64);
-    let mut l = one;
-    let mut terms = Vec::new();
-    let mut push = |pairs: &[(Fr, Vec<usize>)], l: Fr| {
-        for (c, f) in pairs {
-            terms.push((*c * l, f.clone()));
-        }
-    };
-    // Tables: 0 eq, 1 P', 2 I_P, 3 N', 4 I_N, 5 top − Y, 6 Y − bot.
-    for (x, ind, edge) in [(1usize, 2usize, 5usize), (3, 4, 6)] {
-        // I − I² = 0
-        push(&[(one, vec![0, ind]), (-one, vec![0, ind, ind])], l);
-        l *= lambda;
-        // X'·(1 − I) = 0
-        push(&[(one, vec![0, x]), (-one, vec![0, x, ind])], l);
-        l *= lambda;
-        // (X' + I)·edge = 0
-        push(&[(one, vec![0, x, edge]), (one, vec![0, ind, edge])], l);
-        l *= lambda;
+    let m = w.len();
+    let (eqr, eqc, s, ty, yb) = (0, 1, 2, 3 + m, 4 + m);
+    let e = |j: usize| 3 + j;
+    let l: Vec<Fr> = std::iter::successors(Some(one), |p| Some(*p * lambda))
+        .take(6)
+        .collect();
+    let mut terms = vec![
+        // S³ − S = 0
+        (l[0], vec![eqr, s, s, s]),
+        (-l[0], vec![eqr, s]),
+    ];
+    for (j, &wj) in w.iter().enumerate() {
+        // E·(1 − S²) = 0
+        terms.push((l[1] * wj, vec![eqr, e(j)]));
+        terms.push((-l[1] * wj, vec![eqr, e(j), s, s]));
     }
-    SumOfProducts::new(TABLES.len(), terms)
+    // (S² + S)·(top − Y) = 0, (S² − S)·(Y − bot) = 0
+    terms.push((l[2], vec![eqr, s, s, ty]));
+    terms.push((l[2], vec![eqr, s, ty]));
+    terms.push((l[3], vec![eqr, s, s, yb]));
+    terms.push((-l[3], vec![eqr, s, yb]));
+    // Σ eq(c, ·)·S·(E + 1) = D̃(c)
+    for (j, &wj) in w.iter().enumerate() {
+        terms.push((l[4] * wj, vec![eqc, s, e(j)]));
+    }
+    terms.push((l[4], vec![eqc, s]));
+    // Σ S² = C_P + C_N
+    terms.push((l[5], vec![s, s]));
+    SumOfProducts::new(num_tables(m), terms)
 }
 
-/// The zero-check's summand at the final point from the stated values
-/// `[P', I_P, N', I_N, Y]` and `eq(ρ, r)`.
-pub fn final_value(eq: Fr, lambda: Fr, v: &[Fr; 5], bits: u32) -> Fr {
-    let (top, bot) = edges(bits);
-    let [p, ip, n, in_, y] = *v;
+/// The sumcheck's claimed sum: `λ⁴·D̃(c) + λ⁵·(C_P + C_N)`, as the
+/// coefficients of `D̃(c)` and of one.
+pub fn claimed_sum(lambda: Fr, counts: [u64; 2]) -> (Fr, Fr) {
+    let l4 = ark_ff::Field::pow(&lambda, [4u64]);
+    (l4, l4 * lambda * Fr::from(counts[0] + counts[1]))
+}
+
+/// The summand at the final point from `eq(ρ, r)`, `eq(c, r)` and the
+/// values `[S, E, top − Y, Y − bot]` there (the readable form of
+/// [`sumcheck`], for tests).
+pub fn final_value(eq_rho: Fr, eq_c: Fr, lambda: Fr, v: &[Fr; 4]) -> Fr {
     let one = Fr::from(1u64);
-    let (t, b) = (from_i64(top) - y, y - from_i64(bot));
+    let [s, e, ty, yb] = *v;
+    let c = [
+        s * s * s - s,
+        e * (one - s * s),
+        (s * s + s) * ty,
+        (s * s - s) * yb,
+    ];
     let mut l = one;
     let mut acc = Fr::from(0u64);
-    for (x, ind, edge) in [(p, ip, t), (n, in_, b)] {
-        for c in [ind - ind * ind, x * (one - ind), (x + ind) * edge] {
-            acc += l * c;
-            l *= lambda;
-        }
+    for c in c {
+        acc += l * c;
+        l *= lambda;
     }
-    eq * acc
+    eq_rho * acc + l * eq_c * s * (e + one) + l * lambda * s * s
 }
 
-/// The quotient before the clamp from `Y` and `[P', I_P, N', I_N]`.
-pub fn quotient(y: Fr, v: &[Fr]) -> Fr {
-    y + v[0] + v[1] - v[2] - v[3]
+/// `top − Y` and `Y − bot` of a `bits`-wide output, as tables.
+pub fn edge_tables(y: &[i64], bits: u32) -> [Vec<Fr>; 2] {
+    let (top, bot) = edges(bits);
+    [
+        y.iter().map(|&v| from_i64(top - v)).collect(),
+        y.iter().map(|&v| from_i64(v - bot)).collect(),
+    ]
 }
 
 /// Absorbs the public clamp counts (prover and verifier, after the
@@ -107,13 +147,13 @@ pub fn absorb_counts(t: &mut crate::transcript::Transcript, counts: &[[u64; 2]])
     t.append_bytes(b"clamp-counts", &bytes);
 }
 
-/// `(½, …, ½)` on `n` variables, and `C / 2^n`: where and what an indicator
-/// with `C` ones opens to.
-pub fn count_claim(n: usize, count: u64) -> crate::sumcheck::EvaluationClaim {
+/// `(½, …, ½)` on `n` variables, and `(C_P − C_N) / 2^n`: where and what
+/// the sign tensor opens to.
+pub fn count_claim(n: usize, counts: [u64; 2]) -> crate::sumcheck::EvaluationClaim {
     let half = ark_ff::Field::inverse(&Fr::from(2u64)).expect("2 is invertible");
     crate::sumcheck::EvaluationClaim {
         point: vec![half; n],
-        value: Fr::from(count) * ark_ff::Field::pow(&half, [n as u64]),
+        value: (Fr::from(counts[0]) - Fr::from(counts[1])) * ark_ff::Field::pow(&half, [n as u64]),
     }
 }
 
@@ -121,63 +161,87 @@ pub fn count_claim(n: usize, count: u64) -> crate::sumcheck::EvaluationClaim {
 mod tests {
     use super::*;
 
+    fn f(v: [i64; 4]) -> [Fr; 4] {
+        v.map(from_i64)
+    }
+
+    /// The zero-check part of the summand, at `eq(ρ) = 1`, `eq(c) = 0` and
+    /// `S = 0` outside the `Σ S²` term: zero exactly on a valid entry.
+    fn constraints(s: i64, e: i64, y: i64, bits: u32) -> Fr {
+        let (top, bot) = edges(bits);
+        let lam = Fr::from(11u64);
+        let v = f([s, e, top - y, y - bot]);
+        let l5 = ark_ff::Field::pow(&lam, [5u64]);
+        final_value(Fr::from(1u64), Fr::from(0u64), lam, &v) - l5 * v[0] * v[0]
+    }
+
     /// The split recombines to the clamp and satisfies every constraint.
     #[test]
     fn split_recombines_and_satisfies_the_constraints() {
         let bits = 6;
         let (top, bot) = edges(bits);
         for q in -100..100 {
-            let [p, ip, n, in_] = split(q, bits);
+            let [s, e] = split(q, bits);
             let y = q.clamp(bot, top);
-            assert_eq!(y + p + ip - n - in_, q);
-            assert!(p >= 0 && n >= 0 && (ip == 0 || ip == 1) && (in_ == 0 || in_ == 1));
-            let v = [p, ip, n, in_, y].map(from_i64);
-            assert_eq!(
-                final_value(Fr::from(1u64), Fr::from(7u64), &v, bits),
-                Fr::from(0u64)
-            );
+            assert_eq!(y + s * (e + 1), q);
+            assert!((-1..=1).contains(&s) && e >= 0);
+            assert_eq!((s != 0), (q != y));
+            assert_eq!(constraints(s, e, y, bits), Fr::from(0u64), "q = {q}");
         }
     }
 
-    /// Each way of not clamping (an output at the edge for an in-range
-    /// quotient, a non-Boolean indicator, an excess without its indicator)
-    /// breaks a constraint.
+    /// Each way of not clamping breaks a constraint: an output below the
+    /// edge with a positive sign, a sign of 2, an excess without a sign, a
+    /// negative sign at the top edge.
     #[test]
     fn wrong_splits_break_a_constraint() {
         let bits = 6;
-        let (top, _) = edges(bits);
-        let lam = Fr::from(11u64);
-        let bad = |v: [i64; 5]| final_value(Fr::from(1u64), lam, &v.map(from_i64), bits);
-        // q = 3 shown as Y = top with a negative excess is no such split; as
-        // Y = top − 1 with P = 1: the excess needs Y = top.
-        assert_ne!(bad([0, 1, 0, 0, top - 1]), Fr::from(0u64));
-        // P' > 0 without I_P.
-        assert_ne!(bad([2, 0, 0, 0, top]), Fr::from(0u64));
-        // A non-Boolean indicator.
-        assert_ne!(bad([0, 2, 0, 0, top]), Fr::from(0u64));
-        // Both sides clamped.
-        assert_ne!(bad([0, 1, 0, 1, top]), Fr::from(0u64));
+        let (top, bot) = edges(bits);
+        let zero = Fr::from(0u64);
+        assert_ne!(constraints(1, 0, top - 1, bits), zero);
+        assert_ne!(constraints(2, 0, top, bits), zero);
+        assert_ne!(constraints(0, 3, 5, bits), zero);
+        assert_ne!(constraints(-1, 0, top, bits), zero);
+        assert_ne!(constraints(1, 0, bot, bits), zero);
     }
 
     #[test]
     fn the_sum_of_products_matches_the_final_value() {
         let lam = Fr::from(5u64);
-        let sop = zero_check(lam);
-        let v = [3i64, 1, 0, 0, 9];
+        // E in two limbs: E = 2^12·hi + lo.
+        let w = [Fr::from(1u64 << 12), Fr::from(1u64)];
+        let sop = sumcheck(lam, &w);
+        let (s, hi, lo, y) = (1i64, 2i64, 7i64, 9i64);
         let (top, bot) = edges(5);
         let tables = [
             Fr::from(2u64),
-            from_i64(v[0]),
-            from_i64(v[1]),
-            from_i64(v[2]),
-            from_i64(v[3]),
-            from_i64(top - v[4]),
-            from_i64(v[4] - bot),
+            Fr::from(3u64),
+            from_i64(s),
+            from_i64(hi),
+            from_i64(lo),
+            from_i64(top - y),
+            from_i64(y - bot),
         ];
-        let vals = [v[0], v[1], v[2], v[3], v[4]].map(from_i64);
+        let vals = f([s, (hi << 12) + lo, top - y, y - bot]);
         assert_eq!(
             sop.evaluate(&tables),
-            final_value(Fr::from(2u64), lam, &vals, 5)
+            final_value(Fr::from(2u64), Fr::from(3u64), lam, &vals)
         );
+    }
+
+    /// The sign's opening is `Σ S = C_P − C_N`: it fixes only the counts'
+    /// difference (`[2, 0]` opens like `[3, 1]`), which is why the sumcheck
+    /// also proves `Σ S² = C_P + C_N`.
+    #[test]
+    fn the_sign_opening_fixes_the_counts_difference() {
+        let signs = [1i64, 0, -1, 1, 1, 0, 0, 0];
+        let n = 3;
+        let c = count_claim(n, [3, 1]);
+        let mle = crate::poly::DenseMle::new(signs.iter().map(|&v| from_i64(v)).collect());
+        assert_eq!(mle.evaluate(&c.point), c.value);
+        assert_eq!(count_claim(n, [2, 0]).value, c.value);
+        assert_ne!(count_claim(n, [3, 0]).value, c.value);
+        let squares: i64 = signs.iter().map(|s| s * s).sum();
+        assert_eq!(squares, 3 + 1);
     }
 }
