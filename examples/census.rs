@@ -4,15 +4,18 @@
 //! uses and leaves (a profiling aid for the claim layer, not run by CI).
 //!
 //! ```text
-//! cargo run --release --example census -- MODEL.onnx [SEQ_LEN]
+//! cargo run --release --example census -- MODEL.onnx [SEQ_LEN] [PROOF]
 //! ```
 //! The graph is quantized with the default (uncalibrated) configuration.
+//! With `PROOF` (a `zkllm prove` file) it also prints where that proof's
+//! bytes go.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use zkllm::circuit::layout::num_vars;
 use zkllm::circuit::plan::{Plan, TensorRef};
+use zkllm::wire::Wire;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -68,5 +71,36 @@ fn main() -> anyhow::Result<()> {
     }
     let est = zkllm::circuit::memory::prove_memory(&graph, &plan);
     println!("memory estimate: {est:?}");
+    if let Some(path) = args.next() {
+        let proof = zkllm::artifacts::ProofFile::load(std::path::Path::new(&path))?;
+        let total = proof.to_bytes().len();
+        macro_rules! parts {
+            ($p:expr) => {{
+                let steps: BTreeMap<&str, (usize, usize)> =
+                    $p.steps.iter().fold(BTreeMap::new(), |mut m, s| {
+                        let e = m.entry(s.kind()).or_default();
+                        e.0 += 1;
+                        e.1 += s.to_bytes().len();
+                        m
+                    });
+                println!(
+                    "proof {total} bytes: commitments {} ({} rows), op messages {}, lookups {}, openings {}, zero proof {}",
+                    $p.commitments.to_bytes().len(),
+                    $p.commitments.iter().map(|c| c.rows.len()).sum::<usize>(),
+                    $p.steps.to_bytes().len(),
+                    $p.lookups.to_bytes().len(),
+                    $p.openings.to_bytes().len(),
+                    $p.zero.as_ref().map_or(0, |z| z.to_bytes().len()),
+                );
+                for (k, (n, b)) in steps {
+                    println!("  op messages {k:<12} {n:>6} {b:>10} bytes");
+                }
+            }};
+        }
+        match &proof.proof {
+            zkllm::circuit::AnyProof::Hidden(p) => parts!(p),
+            zkllm::circuit::AnyProof::Clear(p) => parts!(p),
+        }
+    }
     Ok(())
 }

@@ -236,6 +236,9 @@ pub(super) struct Walk<'a, M: Mode> {
     pub(super) claims: super::ClaimStack<M::Known>,
     /// Per saturating rescale: the clamped counts (above, below).
     pub(super) clamp_counts: Vec<[u64; 2]>,
+    /// Saturating rescales met in the walk whose clamp sumcheck is proven
+    /// after it, batched ([`super::saturation::batches`]).
+    pub(super) pending_clamps: Vec<super::ops::rescale::PendingClamp<M::Known>>,
 }
 
 /// Proves, in the clear, that `wit` is the quantized graph's run on
@@ -515,6 +518,7 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
         steps: Vec::new(),
         claims: super::ClaimStack::new(graph.nodes.len()),
         clamp_counts: clamp_counts.clone(),
+        pending_clamps: Vec::new(),
     };
     let start = match (plan.argmax, stmt.next_token) {
         (Some(ap), Some(token)) => w.argmax_output(ap, token, stmt)?,
@@ -531,6 +535,7 @@ fn prove_inner<M: Mode, R: RngCore + CryptoRng>(
         w.node(id)?;
     }
     w.claims.finish(graph)?;
+    w.clamps()?;
 
     // Lookups: every table's trees in one batch, then each table's checks.
     progress("lookups", 0, 1);

@@ -12,7 +12,8 @@
 //!   committed ([`super::plan::Ranged`]).
 //!
 //! At a claim on `Y` at point `c` the prover states `D̃(c)`, and one
-//! sumcheck proves three things at once, separated by powers of `λ`:
+//! sumcheck (after the walk, batched with the other clamps of its size, see
+//! [`batches`]) proves three things at once, separated by powers of `λ`:
 //! - on every entry, by a zero-check at a fresh point `ρ`
 //!   (`Σ_x eq(ρ, x)·C_k(x) = 0`): `S³ − S = 0`; `E·(1 − S²) = 0`;
 //!   `(S² + S)·(top − Y) = 0`; `(S² − S)·(Y − bot) = 0`;
@@ -127,6 +128,90 @@ pub fn final_value(eq_rho: Fr, eq_c: Fr, lambda: Fr, v: &[Fr; 4]) -> Fr {
     eq_rho * acc + l * eq_c * s * (e + one) + l * lambda * s * s
 }
 
+/// Most table entries one batch of clamp sumchecks holds (the prover
+/// builds every table of a batch at once): `2^25` field elements, 1 GiB.
+pub const MAX_BATCH_ENTRIES: usize = 1 << 25;
+
+/// The clamps proven by one sumcheck: clamps of the same number of
+/// variables, in walk order, cut where a batch would hold more than
+/// [`MAX_BATCH_ENTRIES`]. `shapes[k]` is clamp `k`'s `(variables, parts of
+/// E)`; returns indices into `shapes`. Prover and verifier cut alike.
+pub fn batches(shapes: &[(usize, usize)]) -> Vec<Vec<usize>> {
+    let mut by_size = std::collections::BTreeMap::<usize, Vec<usize>>::new();
+    for (k, &(nv, _)) in shapes.iter().enumerate() {
+        by_size.entry(nv).or_default().push(k);
+    }
+    let mut out = Vec::new();
+    for (nv, ks) in by_size {
+        let mut batch: Vec<usize> = Vec::new();
+        let mut entries = 0;
+        for k in ks {
+            let e = (num_tables(shapes[k].1) - 1) << nv;
+            if !batch.is_empty() && entries + e > MAX_BATCH_ENTRIES {
+                out.push(std::mem::take(&mut batch));
+                entries = 0;
+            }
+            batch.push(k);
+            entries += e;
+        }
+        out.push(batch);
+    }
+    out
+}
+
+/// The first table of each clamp in a batch's sumcheck, whose tables are
+/// `eq(ρ, ·)` (shared), then per clamp its [`sumcheck`] tables but the
+/// first: `eq(c_k, ·)`, `S_k`, `E_k`'s parts, `top_k − Y_k`, `Y_k − bot_k`.
+pub fn batch_offsets(parts: &[usize]) -> Vec<usize> {
+    let mut base = 1;
+    parts
+        .iter()
+        .map(|&m| {
+            let b = base;
+            base += num_tables(m) - 1;
+            b
+        })
+        .collect()
+}
+
+/// One batch's sum of products: clamp `k`'s [`sumcheck`] (with its own
+/// parts' weights `w[k]`) scaled by `μ^k`, all sharing `eq(ρ, ·)`. A false
+/// clamp survives the batching with probability at most `K/|F|` (a
+/// polynomial of degree `< K` in `μ`).
+pub fn batched_sumcheck(lambda: Fr, mu: Fr, w: &[Vec<Fr>]) -> SumOfProducts {
+    let parts: Vec<usize> = w.iter().map(Vec::len).collect();
+    let offsets = batch_offsets(&parts);
+    let mut coeff = Fr::from(1u64);
+    let mut terms = Vec::new();
+    for (wk, &base) in w.iter().zip(&offsets) {
+        let one = sumcheck(lambda, wk);
+        for (c, f) in one.terms() {
+            let f = f.iter().map(|&i| if i == 0 { 0 } else { base + i - 1 });
+            terms.push((*c * coeff, f.collect()));
+        }
+        coeff *= mu;
+    }
+    let tables = offsets
+        .last()
+        .map_or(1, |b| b + num_tables(parts[parts.len() - 1]) - 1);
+    SumOfProducts::new(tables, terms)
+}
+
+/// One batch's claimed sum `Σ_k μ^k·(λ⁴·D̃_k(c_k) + λ⁵·(C_P,k + C_N,k))`, as
+/// each `D̃_k(c_k)`'s coefficient and the constant.
+pub fn batched_claim(lambda: Fr, mu: Fr, counts: &[[u64; 2]]) -> (Vec<Fr>, Fr) {
+    let mut coeff = Fr::from(1u64);
+    let mut ds = Vec::with_capacity(counts.len());
+    let mut constant = Fr::from(0u64);
+    for &c in counts {
+        let (d, k) = claimed_sum(lambda, c);
+        ds.push(coeff * d);
+        constant += coeff * k;
+        coeff *= mu;
+    }
+    (ds, constant)
+}
+
 /// `top − Y` and `Y − bot` of a `bits`-wide output, as tables.
 pub fn edge_tables(y: &[i64], bits: u32) -> [Vec<Fr>; 2] {
     let (top, bot) = edges(bits);
@@ -227,6 +312,42 @@ mod tests {
             sop.evaluate(&tables),
             final_value(Fr::from(2u64), Fr::from(3u64), lam, &vals)
         );
+    }
+
+    /// The batched sum of products is each clamp's, scaled by `μ^k`, on its
+    /// own tables and the shared `eq(ρ, ·)`.
+    #[test]
+    fn the_batched_sumcheck_is_the_clamps_scaled_by_powers_of_mu() {
+        let (lam, mu) = (Fr::from(5u64), Fr::from(7u64));
+        let w = vec![
+            vec![Fr::from(1u64)],
+            vec![Fr::from(1u64 << 12), Fr::from(1u64)],
+        ];
+        let sop = batched_sumcheck(lam, mu, &w);
+        assert_eq!(batch_offsets(&[1, 2]), vec![1, 6]);
+        assert_eq!(sop.num_tables(), 1 + 5 + 6);
+        let vals: Vec<Fr> = (0..sop.num_tables() as u64)
+            .map(|v| Fr::from(v + 2))
+            .collect();
+        let first = sumcheck(lam, &w[0]).evaluate(&vals[..6]);
+        let mut second = vec![vals[0]];
+        second.extend_from_slice(&vals[6..]);
+        let second = sumcheck(lam, &w[1]).evaluate(&second);
+        assert_eq!(sop.evaluate(&vals), first + mu * second);
+        let (ds, k) = batched_claim(lam, mu, &[[1, 2], [3, 0]]);
+        let l4 = ark_ff::Field::pow(&lam, [4u64]);
+        assert_eq!(ds, vec![l4, mu * l4]);
+        assert_eq!(k, l4 * lam * (Fr::from(3u64) + mu * Fr::from(3u64)));
+    }
+
+    /// Batches hold one size each, in walk order, cut at the entry bound.
+    #[test]
+    fn batches_group_by_size_and_cut_at_the_bound() {
+        let big = 22;
+        let shapes = [(10, 1), (12, 2), (10, 2), (big, 2), (big, 2), (big, 2)];
+        let b = batches(&shapes);
+        // 2^22 entries × 6 tables: five such tables fit 2^25 once, not twice.
+        assert_eq!(b, vec![vec![0, 2], vec![1], vec![3], vec![4], vec![5]]);
     }
 
     /// The sign's opening is `Σ S = C_P − C_N`: it fixes only the counts'

@@ -36,6 +36,8 @@ pub(super) struct Walk<'a, M: Mode> {
     pub(super) steps: std::slice::Iter<'a, Step<M>>,
     pub(super) claims: super::ClaimStack<M::Value>,
     pub(super) clamp_counts: &'a [[u64; 2]],
+    /// Saturating rescales met in the walk, checked after it, batched.
+    pub(super) pending_clamps: Vec<super::ops::rescale::PendingClamp<M::Value>>,
 }
 
 /// Verifies a clear `proof` for the statement against the verifying key's
@@ -220,6 +222,7 @@ fn verify_inner<M: Mode, R: RngCore + CryptoRng>(
         steps: proof.steps.iter(),
         claims: super::ClaimStack::new(graph.nodes.len()),
         clamp_counts: &proof.clamp_counts,
+        pending_clamps: Vec::new(),
     };
     let start = match (plan.argmax, stmt.next_token) {
         (Some(ap), Some(token)) => w.argmax_output(ap, token)?,
@@ -235,6 +238,7 @@ fn verify_inner<M: Mode, R: RngCore + CryptoRng>(
         w.node(id)?;
     }
     w.claims.finish(graph)?;
+    w.clamps()?;
     if w.steps.next().is_some() {
         return Err(CircuitError::Invalid(
             "proof has more steps than the circuit".into(),

@@ -14,7 +14,7 @@ mod argmax;
 mod elementwise;
 mod embedding;
 mod matmul;
-mod rescale;
+pub(in crate::circuit) mod rescale;
 mod rotary;
 mod select;
 mod softmax;

@@ -15,6 +15,14 @@ use crate::poly::eq_eval;
 use crate::sumcheck::EvaluationClaim;
 use crate::zk::Mode;
 
+/// A saturating rescale met in the walk: its claim's point and the stated
+/// `D̃(point)`, whose sumcheck comes after the walk.
+pub(in crate::circuit) struct PendingClamp<V> {
+    pub id: usize,
+    pub point: Vec<Fr>,
+    pub d: V,
+}
+
 /// `Σ w_k·v_k` over a [`Ranged`] value's parts, from the stated values.
 fn ranged_terms<V: Clone>(r: &Ranged, at: impl Fn(usize) -> Option<V>) -> Option<Vec<(Fr, V)>> {
     (r.weights().into_iter().zip(r.parts()))
@@ -78,8 +86,12 @@ impl<M: Mode> Prover<'_, M> {
         let r = self.lin(&ranged_terms(&rp.rem, at).expect("stated"));
         let one = Fr::from(1u64);
         let q = match (&rp.sat, d) {
-            (Some(sp), Some(d)) => {
-                self.saturation(id, sp, &c.point, d)?;
+            (Some(_), Some(d)) => {
+                self.pending_clamps.push(PendingClamp {
+                    id,
+                    point: c.point.clone(),
+                    d,
+                });
                 self.lin(&[(one, c.value), (one, d)])
             }
             _ => c.value,
@@ -114,69 +126,97 @@ impl<M: Mode> Prover<'_, M> {
         e
     }
 
-    /// The clamp of a saturating rescale ([`crate::circuit::saturation`]):
-    /// one sumcheck for the zero-check at a fresh point, `D` at the claim's
-    /// point `c` and `Σ S²`; then the claims on `S`, `E`'s parts and `Y`,
-    /// and the sign's opening for the counts.
-    pub(in crate::circuit) fn saturation(
-        &mut self,
-        id: usize,
-        sp: &SatPlan,
-        c: &[Fr],
-        d: M::Known,
-    ) -> Result<(), CircuitError> {
-        let node = &self.graph.nodes[id];
-        let bits = node.quant.map_or(1, |q| q.bits);
-        let nv = num_vars(&node.shape);
-        let (top, bot) = saturation::edges(bits);
-        let rho = self.t.challenge_scalars(b"saturation-point", nv);
-        let lambda = self.t.challenge_scalar(b"saturation-lambda");
-        let ytid = self.tensor_id(TensorRef::Node(id));
-        let y = crate::circuit::layout::padded_ints(&node.shape, &self.values(id));
-        let sign = self.aux_tensor[sp.sign];
-        let parts: Vec<_> = sp
-            .excess
-            .parts()
-            .iter()
-            .map(|&a| self.aux_tensor[a])
+    /// The clamps of the saturating rescales met in the walk
+    /// ([`crate::circuit::saturation`]), one sumcheck per batch: the
+    /// zero-check at a fresh point shared by the batch, each `D` at its
+    /// claim's point and each `Σ S²`; then per clamp the claims on `S`,
+    /// `E`'s parts and `Y`, and the sign's opening for the counts.
+    pub(in crate::circuit) fn clamps(&mut self) -> Result<(), CircuitError> {
+        let pending = std::mem::take(&mut self.pending_clamps);
+        let sat = |p: &PendingClamp<M::Known>| -> SatPlan {
+            let rp = self.plan.rescale[p.id].as_ref().expect("planned");
+            rp.sat.clone().expect("saturating")
+        };
+        let plans: Vec<SatPlan> = pending.iter().map(sat).collect();
+        let shapes: Vec<(usize, usize)> = (pending.iter().zip(&plans))
+            .map(|(p, sp)| (p.point.len(), sp.excess.parts().len()))
             .collect();
-        let mut tables = vec![self.be.eq_table(&rho), self.be.eq_table(c)];
-        tables.push(self.openings.table(sign).into_owned());
-        tables.extend(parts.iter().map(|&t| self.openings.table(t).into_owned()));
-        tables.extend(saturation::edge_tables(&y, bits));
-        let sop = saturation::sumcheck(lambda, &sp.excess.weights());
-        let counts = self.clamp_counts[sp.index];
-        let (cd, c1) = saturation::claimed_sum(lambda, counts);
-        let claim = self.lin(&[(cd, d), (c1, M::public_known(Fr::from(1u64)))]);
-        let mut public = vec![false; sop.num_tables()];
-        public[0] = true;
-        public[1] = true;
-        let (r, vals) = self.instance(tables, &sop, claim, &public);
-        // vals: S, E's parts, top − Y, Y − bot. The last two are one claim
-        // on Y: (top − Y) + (Y − bot) = top − bot.
-        let m = parts.len();
-        let one = Fr::from(1u64);
-        let sum = self.lin(&[(one, vals[1 + m]), (one, vals[2 + m])]);
-        M::prove_equal(&mut self.ctx, &sum, &M::public_known(from_i64(top - bot)));
-        let yv = self.lin(&[(-one, vals[1 + m]), (from_i64(top), M::public_known(one))]);
-        for (k, &tid) in std::iter::once(&sign).chain(&parts).enumerate() {
-            self.openings.claim(
-                tid,
-                EvaluationClaim {
-                    point: r.clone(),
-                    value: vals[k],
-                },
-            );
+        for batch in saturation::batches(&shapes) {
+            let nv = shapes[batch[0]].0;
+            let rho = self.t.challenge_scalars(b"saturation-point", nv);
+            let lambda = self.t.challenge_scalar(b"saturation-lambda");
+            let mu = self.t.challenge_scalar(b"saturation-batch");
+            let mut tables = vec![self.be.eq_table(&rho)];
+            let mut weights = Vec::with_capacity(batch.len());
+            let mut counts = Vec::with_capacity(batch.len());
+            for &k in &batch {
+                let (p, sp) = (&pending[k], &plans[k]);
+                let node = &self.graph.nodes[p.id];
+                let bits = node.quant.map_or(1, |q| q.bits);
+                let y = crate::circuit::layout::padded_ints(&node.shape, &self.values(p.id));
+                tables.push(self.be.eq_table(&p.point));
+                tables.push(self.openings.table(self.aux_tensor[sp.sign]).into_owned());
+                for &a in sp.excess.parts() {
+                    tables.push(self.openings.table(self.aux_tensor[a]).into_owned());
+                }
+                tables.extend(saturation::edge_tables(&y, bits));
+                weights.push(sp.excess.weights());
+                counts.push(self.clamp_counts[sp.index]);
+            }
+            let sop = saturation::batched_sumcheck(lambda, mu, &weights);
+            let (ds, constant) = saturation::batched_claim(lambda, mu, &counts);
+            let mut terms: Vec<_> = (ds.into_iter().zip(&batch))
+                .map(|(c, &k)| (c, pending[k].d))
+                .collect();
+            terms.push((constant, M::public_known(Fr::from(1u64))));
+            let claim = self.lin(&terms);
+            let parts: Vec<usize> = weights.iter().map(Vec::len).collect();
+            let mut public = vec![false; sop.num_tables()];
+            public[0] = true;
+            for &b in &saturation::batch_offsets(&parts) {
+                public[b] = true;
+            }
+            let (r, vals) = self.instance(tables, &sop, claim, &public);
+            // Per clamp: S, E's parts, top − Y, Y − bot. The last two are one
+            // claim on Y: (top − Y) + (Y − bot) = top − bot.
+            let mut at = 0;
+            for (&k, &m) in batch.iter().zip(&parts) {
+                let (p, sp) = (&pending[k], &plans[k]);
+                let v = &vals[at..at + 3 + m];
+                at += 3 + m;
+                let node = &self.graph.nodes[p.id];
+                let (top, bot) = saturation::edges(node.quant.map_or(1, |q| q.bits));
+                let nv = num_vars(&node.shape);
+                let one = Fr::from(1u64);
+                let sum = self.lin(&[(one, v[1 + m]), (one, v[2 + m])]);
+                M::prove_equal(&mut self.ctx, &sum, &M::public_known(from_i64(top - bot)));
+                let yv = self.lin(&[(-one, v[1 + m]), (from_i64(top), M::public_known(one))]);
+                let sign = self.aux_tensor[sp.sign];
+                let ids = std::iter::once(sp.sign).chain(sp.excess.parts().iter().copied());
+                for (j, a) in ids.enumerate() {
+                    let tid = self.aux_tensor[a];
+                    self.openings.claim(
+                        tid,
+                        EvaluationClaim {
+                            point: r.clone(),
+                            value: v[j],
+                        },
+                    );
+                }
+                let ytid = self.tensor_id(TensorRef::Node(p.id));
+                self.openings.claim(
+                    ytid,
+                    EvaluationClaim {
+                        point: r.clone(),
+                        value: yv,
+                    },
+                );
+                let counts = self.clamp_counts[sp.index];
+                let cc =
+                    crate::circuit::prover::public_claim::<M>(saturation::count_claim(nv, counts));
+                self.openings.claim(sign, cc);
+            }
         }
-        self.openings.claim(
-            ytid,
-            EvaluationClaim {
-                point: r,
-                value: yv,
-            },
-        );
-        let cc = crate::circuit::prover::public_claim::<M>(saturation::count_claim(nv, counts));
-        self.openings.claim(sign, cc);
         Ok(())
     }
 }
@@ -222,8 +262,12 @@ impl<M: Mode> Verifier<'_, M> {
             .ok_or_else(|| self.reject(id, "the remainder is not stated"))?;
         let r = self.lin(&terms);
         let q = match (&rp.sat, d) {
-            (Some(sp), Some(d)) => {
-                self.saturation(id, sp, &c.point, d.clone())?;
+            (Some(_), Some(d)) => {
+                self.pending_clamps.push(PendingClamp {
+                    id,
+                    point: c.point.clone(),
+                    d: d.clone(),
+                });
                 self.lin(&[(one, c.value.clone()), (one, d)])
             }
             _ => c.value.clone(),
@@ -240,77 +284,103 @@ impl<M: Mode> Verifier<'_, M> {
         Ok(())
     }
 
-    /// The clamp of a saturating rescale (see the prover's `saturation`):
-    /// the sumcheck holds at its final point, its two edge values are one
-    /// claim on `Y`, and the sign's opening at `(½, …, ½)` fixes the counts'
-    /// difference (their sum is in the sumcheck's claim).
-    pub(in crate::circuit) fn saturation(
-        &mut self,
-        id: usize,
-        sp: &SatPlan,
-        c: &[Fr],
-        d: M::Value,
-    ) -> Result<(), CircuitError> {
-        let node = &self.graph.nodes[id];
-        let bits = node.quant.map_or(1, |q| q.bits);
-        let nv = num_vars(&node.shape);
-        let (top, bot) = saturation::edges(bits);
-        let rho = self.t.challenge_scalars(b"saturation-point", nv);
-        let lambda = self.t.challenge_scalar(b"saturation-lambda");
-        let sop = saturation::sumcheck(lambda, &sp.excess.weights());
-        let n_tables = sop.num_tables();
-        let counts = *self
-            .clamp_counts
-            .get(sp.index)
-            .ok_or_else(|| self.reject(id, "no clamp count for this rescale"))?;
-        let (cd, c1) = saturation::claimed_sum(lambda, counts);
-        let claim = self.lin(&[(cd, d), (c1, self.public(Fr::from(1u64)))]);
-        let (r, vals) = self.instance(
-            id,
-            nv,
-            &sop,
-            claim,
-            |r| {
-                let mut p = vec![None; n_tables];
-                p[0] = Some(eq_eval(&rho, r));
-                p[1] = Some(eq_eval(c, r));
-                p
-            },
-            "the clamp is not proven (saturation zero-check)",
-        )?;
-        let m = sp.excess.parts().len();
-        let one = Fr::from(1u64);
-        let sum = self.lin(&[(one, vals[1 + m].clone()), (one, vals[2 + m].clone())]);
-        let width = self.public(from_i64(top - bot));
-        self.require(id, &sum, &width, "the clamp's edge values disagree on Y")?;
-        let yv = self.lin(&[
-            (-one, vals[1 + m].clone()),
-            (from_i64(top), self.public(one)),
-        ]);
-        let ytid = self.tensor_id(TensorRef::Node(id))?;
-        let sign = self.aux_tensor[sp.sign];
-        let parts = sp.excess.parts().iter().map(|&a| self.aux_tensor[a]);
-        for (k, tid) in std::iter::once(sign).chain(parts).enumerate() {
-            self.openings.claim(
-                tid,
-                EvaluationClaim {
-                    point: r.clone(),
-                    value: vals[k].clone(),
-                },
-            );
+    /// The clamps of the saturating rescales met in the walk (see the
+    /// prover's `clamps`): per batch the sumcheck holds at its final point,
+    /// each clamp's two edge values are one claim on its `Y`, and each
+    /// sign's opening at `(½, …, ½)` fixes its counts' difference (their sum
+    /// is in the sumcheck's claim). A batch that fails is rejected at its
+    /// first rescale, naming all of them.
+    pub(in crate::circuit) fn clamps(&mut self) -> Result<(), CircuitError> {
+        let pending = std::mem::take(&mut self.pending_clamps);
+        let mut plans = Vec::with_capacity(pending.len());
+        for p in &pending {
+            let sp = (self.plan.rescale[p.id].as_ref()).and_then(|rp| rp.sat.clone());
+            plans.push(sp.ok_or_else(|| self.reject(p.id, "not a saturating rescale"))?);
         }
-        self.openings.claim(
-            ytid,
-            EvaluationClaim {
-                point: r,
-                value: yv,
-            },
-        );
-        let cc = crate::circuit::verifier::public_claim::<M>(
-            &self.ctx.ped,
-            saturation::count_claim(nv, counts),
-        );
-        self.openings.claim(sign, cc);
+        let shapes: Vec<(usize, usize)> = (pending.iter().zip(&plans))
+            .map(|(p, sp)| (p.point.len(), sp.excess.parts().len()))
+            .collect();
+        for batch in saturation::batches(&shapes) {
+            let nv = shapes[batch[0]].0;
+            let first = pending[batch[0]].id;
+            let rho = self.t.challenge_scalars(b"saturation-point", nv);
+            let lambda = self.t.challenge_scalar(b"saturation-lambda");
+            let mu = self.t.challenge_scalar(b"saturation-batch");
+            let mut counts = Vec::with_capacity(batch.len());
+            for &k in &batch {
+                let c = self.clamp_counts.get(plans[k].index).copied();
+                counts.push(c.ok_or_else(|| self.reject(pending[k].id, "no clamp count"))?);
+            }
+            let weights: Vec<Vec<Fr>> = batch.iter().map(|&k| plans[k].excess.weights()).collect();
+            let parts: Vec<usize> = weights.iter().map(Vec::len).collect();
+            let sop = saturation::batched_sumcheck(lambda, mu, &weights);
+            let (ds, constant) = saturation::batched_claim(lambda, mu, &counts);
+            let mut terms: Vec<_> = (ds.into_iter().zip(&batch))
+                .map(|(c, &k)| (c, pending[k].d.clone()))
+                .collect();
+            terms.push((constant, self.public(Fr::from(1u64))));
+            let claim = self.lin(&terms);
+            let offsets = saturation::batch_offsets(&parts);
+            let n_tables = sop.num_tables();
+            let points: Vec<&[Fr]> = batch.iter().map(|&k| pending[k].point.as_slice()).collect();
+            let ids: Vec<usize> = batch.iter().map(|&k| pending[k].id).collect();
+            let what =
+                format!("the clamps of nodes {ids:?} are not proven (saturation zero-check)");
+            let (r, vals) = self.instance(
+                first,
+                nv,
+                &sop,
+                claim,
+                |r| {
+                    let mut p = vec![None; n_tables];
+                    p[0] = Some(eq_eval(&rho, r));
+                    for (&b, c) in offsets.iter().zip(&points) {
+                        p[b] = Some(eq_eval(c, r));
+                    }
+                    p
+                },
+                &what,
+            )?;
+            let mut at = 0;
+            for (i, (&k, &m)) in batch.iter().zip(&parts).enumerate() {
+                let (p, sp) = (&pending[k], &plans[k]);
+                let v = &vals[at..at + 3 + m];
+                at += 3 + m;
+                let node = &self.graph.nodes[p.id];
+                let (top, bot) = saturation::edges(node.quant.map_or(1, |q| q.bits));
+                let nv = num_vars(&node.shape);
+                let one = Fr::from(1u64);
+                let sum = self.lin(&[(one, v[1 + m].clone()), (one, v[2 + m].clone())]);
+                let width = self.public(from_i64(top - bot));
+                self.require(p.id, &sum, &width, "the clamp's edge values disagree on Y")?;
+                let yv = self.lin(&[(-one, v[1 + m].clone()), (from_i64(top), self.public(one))]);
+                let sign = self.aux_tensor[sp.sign];
+                let ids = std::iter::once(sp.sign).chain(sp.excess.parts().iter().copied());
+                for (j, a) in ids.enumerate() {
+                    let tid = self.aux_tensor[a];
+                    self.openings.claim(
+                        tid,
+                        EvaluationClaim {
+                            point: r.clone(),
+                            value: v[j].clone(),
+                        },
+                    );
+                }
+                let ytid = self.tensor_id(TensorRef::Node(p.id))?;
+                self.openings.claim(
+                    ytid,
+                    EvaluationClaim {
+                        point: r.clone(),
+                        value: yv,
+                    },
+                );
+                let cc = crate::circuit::verifier::public_claim::<M>(
+                    &self.ctx.ped,
+                    saturation::count_claim(nv, counts[i]),
+                );
+                self.openings.claim(sign, cc);
+            }
+        }
         Ok(())
     }
 }
