@@ -60,17 +60,21 @@ pub fn split(q: i64, bits: u32) -> [i64; 2] {
 }
 
 /// The sumcheck's tables, in order: `eq(ρ, ·)`, `eq(c, ·)`, `S`, the `m`
-/// parts of `E` (its limbs, or `E` itself), `top − Y`, `Y − bot`.
+/// parts of `E` (its limbs, or `E` itself), `Y`.
 pub fn num_tables(parts: usize) -> usize {
-    5 + parts
+    4 + parts
 }
 
-/// The sumcheck's sum of products (see the module doc), `E = Σ_j w_j·E_j`
-/// over its parts' weights `w`.
-pub fn sumcheck(lambda: Fr, w: &[Fr]) -> SumOfProducts {
+/// The sumcheck's sum of products (see the module doc) for a `bits`-wide
+/// output, `E = Σ_j w_j·E_j` over its parts' weights `w`. The edge
+/// constraints are expanded over `Y` itself (`(S² + S)·(top − Y)` as
+/// `top·S² + top·S − S²·Y − S·Y`), so `Y` is one table and one final value.
+pub fn sumcheck(lambda: Fr, w: &[Fr], bits: u32) -> SumOfProducts {
     let one = Fr::from(1u64);
+    let (top, bot) = edges(bits);
+    let (top, bot) = (from_i64(top), from_i64(bot));
     let m = w.len();
-    let (eqr, eqc, s, ty, yb) = (0, 1, 2, 3 + m, 4 + m);
+    let (eqr, eqc, s, y) = (0, 1, 2, 3 + m);
     let e = |j: usize| 3 + j;
     let l: Vec<Fr> = std::iter::successors(Some(one), |p| Some(*p * lambda))
         .take(6)
@@ -85,11 +89,16 @@ pub fn sumcheck(lambda: Fr, w: &[Fr]) -> SumOfProducts {
         terms.push((l[1] * wj, vec![eqr, e(j)]));
         terms.push((-l[1] * wj, vec![eqr, e(j), s, s]));
     }
-    // (S² + S)·(top − Y) = 0, (S² − S)·(Y − bot) = 0
-    terms.push((l[2], vec![eqr, s, s, ty]));
-    terms.push((l[2], vec![eqr, s, ty]));
-    terms.push((l[3], vec![eqr, s, s, yb]));
-    terms.push((-l[3], vec![eqr, s, yb]));
+    // (S² + S)·(top − Y) = 0
+    terms.push((l[2] * top, vec![eqr, s, s]));
+    terms.push((l[2] * top, vec![eqr, s]));
+    terms.push((-l[2], vec![eqr, s, s, y]));
+    terms.push((-l[2], vec![eqr, s, y]));
+    // (S² − S)·(Y − bot) = 0
+    terms.push((l[3], vec![eqr, s, s, y]));
+    terms.push((-l[3], vec![eqr, s, y]));
+    terms.push((-l[3] * bot, vec![eqr, s, s]));
+    terms.push((l[3] * bot, vec![eqr, s]));
     // Σ eq(c, ·)·S·(E + 1) = D̃(c)
     for (j, &wj) in w.iter().enumerate() {
         terms.push((l[4] * wj, vec![eqc, s, e(j)]));
@@ -108,16 +117,17 @@ pub fn claimed_sum(lambda: Fr, counts: [u64; 2]) -> (Fr, Fr) {
 }
 
 /// The summand at the final point from `eq(ρ, r)`, `eq(c, r)` and the
-/// values `[S, E, top − Y, Y − bot]` there (the readable form of
+/// values `[S, E, Y]` there, for a `bits`-wide output (the readable form of
 /// [`sumcheck`], for tests).
-pub fn final_value(eq_rho: Fr, eq_c: Fr, lambda: Fr, v: &[Fr; 4]) -> Fr {
+pub fn final_value(eq_rho: Fr, eq_c: Fr, lambda: Fr, v: &[Fr; 3], bits: u32) -> Fr {
     let one = Fr::from(1u64);
-    let [s, e, ty, yb] = *v;
+    let [s, e, y] = *v;
+    let (top, bot) = edges(bits);
     let c = [
         s * s * s - s,
         e * (one - s * s),
-        (s * s + s) * ty,
-        (s * s - s) * yb,
+        (s * s + s) * (from_i64(top) - y),
+        (s * s - s) * (y - from_i64(bot)),
     ];
     let mut l = one;
     let mut acc = Fr::from(0u64);
@@ -161,7 +171,7 @@ pub fn batches(shapes: &[(usize, usize)]) -> Vec<Vec<usize>> {
 
 /// The first table of each clamp in a batch's sumcheck, whose tables are
 /// `eq(ρ, ·)` (shared), then per clamp its [`sumcheck`] tables but the
-/// first: `eq(c_k, ·)`, `S_k`, `E_k`'s parts, `top_k − Y_k`, `Y_k − bot_k`.
+/// first: `eq(c_k, ·)`, `S_k`, `E_k`'s parts, `Y_k`.
 pub fn batch_offsets(parts: &[usize]) -> Vec<usize> {
     let mut base = 1;
     parts
@@ -175,16 +185,16 @@ pub fn batch_offsets(parts: &[usize]) -> Vec<usize> {
 }
 
 /// One batch's sum of products: clamp `k`'s [`sumcheck`] (with its own
-/// parts' weights `w[k]`) scaled by `μ^k`, all sharing `eq(ρ, ·)`. A false
+/// parts' weights `w[k]` and output width `bits[k]`) scaled by `μ^k`, all sharing `eq(ρ, ·)`. A false
 /// clamp survives the batching with probability at most `K/|F|` (a
 /// polynomial of degree `< K` in `μ`).
-pub fn batched_sumcheck(lambda: Fr, mu: Fr, w: &[Vec<Fr>]) -> SumOfProducts {
+pub fn batched_sumcheck(lambda: Fr, mu: Fr, w: &[Vec<Fr>], bits: &[u32]) -> SumOfProducts {
     let parts: Vec<usize> = w.iter().map(Vec::len).collect();
     let offsets = batch_offsets(&parts);
     let mut coeff = Fr::from(1u64);
     let mut terms = Vec::new();
-    for (wk, &base) in w.iter().zip(&offsets) {
-        let one = sumcheck(lambda, wk);
+    for ((wk, &b), &base) in w.iter().zip(bits).zip(&offsets) {
+        let one = sumcheck(lambda, wk, b);
         for (c, f) in one.terms() {
             let f = f.iter().map(|&i| if i == 0 { 0 } else { base + i - 1 });
             terms.push((*c * coeff, f.collect()));
@@ -212,15 +222,6 @@ pub fn batched_claim(lambda: Fr, mu: Fr, counts: &[[u64; 2]]) -> (Vec<Fr>, Fr) {
     (ds, constant)
 }
 
-/// `top − Y` and `Y − bot` of a `bits`-wide output, as tables.
-pub fn edge_tables(y: &[i64], bits: u32) -> [Vec<Fr>; 2] {
-    let (top, bot) = edges(bits);
-    [
-        y.iter().map(|&v| from_i64(top - v)).collect(),
-        y.iter().map(|&v| from_i64(v - bot)).collect(),
-    ]
-}
-
 /// Absorbs the public clamp counts (prover and verifier, after the
 /// commitments, before any challenge of the walk).
 pub fn absorb_counts(t: &mut crate::transcript::Transcript, counts: &[[u64; 2]]) {
@@ -246,18 +247,17 @@ pub fn count_claim(n: usize, counts: [u64; 2]) -> crate::sumcheck::EvaluationCla
 mod tests {
     use super::*;
 
-    fn f(v: [i64; 4]) -> [Fr; 4] {
+    fn f(v: [i64; 3]) -> [Fr; 3] {
         v.map(from_i64)
     }
 
     /// The zero-check part of the summand, at `eq(ρ) = 1`, `eq(c) = 0` and
     /// `S = 0` outside the `Σ S²` term: zero exactly on a valid entry.
     fn constraints(s: i64, e: i64, y: i64, bits: u32) -> Fr {
-        let (top, bot) = edges(bits);
         let lam = Fr::from(11u64);
-        let v = f([s, e, top - y, y - bot]);
+        let v = f([s, e, y]);
         let l5 = ark_ff::Field::pow(&lam, [5u64]);
-        final_value(Fr::from(1u64), Fr::from(0u64), lam, &v) - l5 * v[0] * v[0]
+        final_value(Fr::from(1u64), Fr::from(0u64), lam, &v, bits) - l5 * v[0] * v[0]
     }
 
     /// The split recombines to the clamp and satisfies every constraint.
@@ -295,23 +295,23 @@ mod tests {
         let lam = Fr::from(5u64);
         // E in two limbs: E = 2^12·hi + lo.
         let w = [Fr::from(1u64 << 12), Fr::from(1u64)];
-        let sop = sumcheck(lam, &w);
-        let (s, hi, lo, y) = (1i64, 2i64, 7i64, 9i64);
-        let (top, bot) = edges(5);
-        let tables = [
-            Fr::from(2u64),
-            Fr::from(3u64),
-            from_i64(s),
-            from_i64(hi),
-            from_i64(lo),
-            from_i64(top - y),
-            from_i64(y - bot),
-        ];
-        let vals = f([s, (hi << 12) + lo, top - y, y - bot]);
-        assert_eq!(
-            sop.evaluate(&tables),
-            final_value(Fr::from(2u64), Fr::from(3u64), lam, &vals)
-        );
+        for (s, y) in [(1i64, 9i64), (-1, -4), (0, 3)] {
+            let sop = sumcheck(lam, &w, 5);
+            let (hi, lo) = (2i64, 7i64);
+            let tables = [
+                Fr::from(2u64),
+                Fr::from(3u64),
+                from_i64(s),
+                from_i64(hi),
+                from_i64(lo),
+                from_i64(y),
+            ];
+            let vals = f([s, (hi << 12) + lo, y]);
+            assert_eq!(
+                sop.evaluate(&tables),
+                final_value(Fr::from(2u64), Fr::from(3u64), lam, &vals, 5)
+            );
+        }
     }
 
     /// The batched sum of products is each clamp's, scaled by `μ^k`, on its
@@ -323,16 +323,16 @@ mod tests {
             vec![Fr::from(1u64)],
             vec![Fr::from(1u64 << 12), Fr::from(1u64)],
         ];
-        let sop = batched_sumcheck(lam, mu, &w);
-        assert_eq!(batch_offsets(&[1, 2]), vec![1, 6]);
-        assert_eq!(sop.num_tables(), 1 + 5 + 6);
+        let sop = batched_sumcheck(lam, mu, &w, &[6, 8]);
+        assert_eq!(batch_offsets(&[1, 2]), vec![1, 5]);
+        assert_eq!(sop.num_tables(), 1 + 4 + 5);
         let vals: Vec<Fr> = (0..sop.num_tables() as u64)
             .map(|v| Fr::from(v + 2))
             .collect();
-        let first = sumcheck(lam, &w[0]).evaluate(&vals[..6]);
+        let first = sumcheck(lam, &w[0], 6).evaluate(&vals[..5]);
         let mut second = vec![vals[0]];
-        second.extend_from_slice(&vals[6..]);
-        let second = sumcheck(lam, &w[1]).evaluate(&second);
+        second.extend_from_slice(&vals[5..]);
+        let second = sumcheck(lam, &w[1], 8).evaluate(&second);
         assert_eq!(sop.evaluate(&vals), first + mu * second);
         let (ds, k) = batched_claim(lam, mu, &[[1, 2], [3, 0]]);
         let l4 = ark_ff::Field::pow(&lam, [4u64]);
@@ -346,7 +346,7 @@ mod tests {
         let big = 22;
         let shapes = [(10, 1), (12, 2), (10, 2), (big, 2), (big, 2), (big, 2)];
         let b = batches(&shapes);
-        // 2^22 entries × 6 tables: five such tables fit 2^25 once, not twice.
+        // 2^22 entries × 5 tables fit 2^25 once, not twice.
         assert_eq!(b, vec![vec![0, 2], vec![1], vec![3], vec![4], vec![5]]);
     }
 

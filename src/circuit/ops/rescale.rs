@@ -10,7 +10,7 @@ use crate::circuit::prover::Walk as Prover;
 use crate::circuit::saturation;
 use crate::circuit::verifier::Walk as Verifier;
 use crate::circuit::{pow2, CircuitError};
-use crate::field::{from_i64, Fr};
+use crate::field::Fr;
 use crate::poly::eq_eval;
 use crate::sumcheck::EvaluationClaim;
 use crate::zk::Mode;
@@ -148,22 +148,23 @@ impl<M: Mode> Prover<'_, M> {
             let mu = self.t.challenge_scalar(b"saturation-batch");
             let mut tables = vec![self.be.eq_table(&rho)];
             let mut weights = Vec::with_capacity(batch.len());
+            let mut bits = Vec::with_capacity(batch.len());
             let mut counts = Vec::with_capacity(batch.len());
             for &k in &batch {
                 let (p, sp) = (&pending[k], &plans[k]);
                 let node = &self.graph.nodes[p.id];
-                let bits = node.quant.map_or(1, |q| q.bits);
-                let y = crate::circuit::layout::padded_ints(&node.shape, &self.values(p.id));
+                let y = crate::circuit::layout::padded_table(&node.shape, &self.values(p.id));
                 tables.push(self.be.eq_table(&p.point));
                 tables.push(self.openings.table(self.aux_tensor[sp.sign]).into_owned());
                 for &a in sp.excess.parts() {
                     tables.push(self.openings.table(self.aux_tensor[a]).into_owned());
                 }
-                tables.extend(saturation::edge_tables(&y, bits));
+                tables.push(y);
                 weights.push(sp.excess.weights());
+                bits.push(node.quant.map_or(1, |q| q.bits));
                 counts.push(self.clamp_counts[sp.index]);
             }
-            let sop = saturation::batched_sumcheck(lambda, mu, &weights);
+            let sop = saturation::batched_sumcheck(lambda, mu, &weights, &bits);
             let (ds, constant) = saturation::batched_claim(lambda, mu, &counts);
             let mut terms: Vec<_> = (ds.into_iter().zip(&batch))
                 .map(|(c, &k)| (c, pending[k].d))
@@ -177,20 +178,14 @@ impl<M: Mode> Prover<'_, M> {
                 public[b] = true;
             }
             let (r, vals) = self.instance(tables, &sop, claim, &public);
-            // Per clamp: S, E's parts, top − Y, Y − bot. The last two are one
-            // claim on Y: (top − Y) + (Y − bot) = top − bot.
+            // Per clamp: S, E's parts, Y.
             let mut at = 0;
             for (&k, &m) in batch.iter().zip(&parts) {
                 let (p, sp) = (&pending[k], &plans[k]);
-                let v = &vals[at..at + 3 + m];
-                at += 3 + m;
-                let node = &self.graph.nodes[p.id];
-                let (top, bot) = saturation::edges(node.quant.map_or(1, |q| q.bits));
-                let nv = num_vars(&node.shape);
-                let one = Fr::from(1u64);
-                let sum = self.lin(&[(one, v[1 + m]), (one, v[2 + m])]);
-                M::prove_equal(&mut self.ctx, &sum, &M::public_known(from_i64(top - bot)));
-                let yv = self.lin(&[(-one, v[1 + m]), (from_i64(top), M::public_known(one))]);
+                let v = &vals[at..at + 2 + m];
+                at += 2 + m;
+                let nv = num_vars(&self.graph.nodes[p.id].shape);
+                let yv = v[1 + m];
                 let sign = self.aux_tensor[sp.sign];
                 let ids = std::iter::once(sp.sign).chain(sp.excess.parts().iter().copied());
                 for (j, a) in ids.enumerate() {
@@ -286,7 +281,7 @@ impl<M: Mode> Verifier<'_, M> {
 
     /// The clamps of the saturating rescales met in the walk (see the
     /// prover's `clamps`): per batch the sumcheck holds at its final point,
-    /// each clamp's two edge values are one claim on its `Y`, and each
+    /// its final values are claims on each clamp's `S`, `E` parts and `Y`, and each
     /// sign's opening at `(½, …, ½)` fixes its counts' difference (their sum
     /// is in the sumcheck's claim). A batch that fails is rejected at its
     /// first rescale, naming all of them.
@@ -312,8 +307,11 @@ impl<M: Mode> Verifier<'_, M> {
                 counts.push(c.ok_or_else(|| self.reject(pending[k].id, "no clamp count"))?);
             }
             let weights: Vec<Vec<Fr>> = batch.iter().map(|&k| plans[k].excess.weights()).collect();
+            let bits: Vec<u32> = (batch.iter())
+                .map(|&k| self.graph.nodes[pending[k].id].quant.map_or(1, |q| q.bits))
+                .collect();
             let parts: Vec<usize> = weights.iter().map(Vec::len).collect();
-            let sop = saturation::batched_sumcheck(lambda, mu, &weights);
+            let sop = saturation::batched_sumcheck(lambda, mu, &weights, &bits);
             let (ds, constant) = saturation::batched_claim(lambda, mu, &counts);
             let mut terms: Vec<_> = (ds.into_iter().zip(&batch))
                 .map(|(c, &k)| (c, pending[k].d.clone()))
@@ -344,16 +342,10 @@ impl<M: Mode> Verifier<'_, M> {
             let mut at = 0;
             for (i, (&k, &m)) in batch.iter().zip(&parts).enumerate() {
                 let (p, sp) = (&pending[k], &plans[k]);
-                let v = &vals[at..at + 3 + m];
-                at += 3 + m;
-                let node = &self.graph.nodes[p.id];
-                let (top, bot) = saturation::edges(node.quant.map_or(1, |q| q.bits));
-                let nv = num_vars(&node.shape);
-                let one = Fr::from(1u64);
-                let sum = self.lin(&[(one, v[1 + m].clone()), (one, v[2 + m].clone())]);
-                let width = self.public(from_i64(top - bot));
-                self.require(p.id, &sum, &width, "the clamp's edge values disagree on Y")?;
-                let yv = self.lin(&[(-one, v[1 + m].clone()), (from_i64(top), self.public(one))]);
+                let v = &vals[at..at + 2 + m];
+                at += 2 + m;
+                let nv = num_vars(&self.graph.nodes[p.id].shape);
+                let yv = v[1 + m].clone();
                 let sign = self.aux_tensor[sp.sign];
                 let ids = std::iter::once(sp.sign).chain(sp.excess.parts().iter().copied());
                 for (j, a) in ids.enumerate() {
