@@ -3,10 +3,9 @@
 //! estimate and the limit instead of being killed by the kernel.
 //!
 //! The peak is one of two stages. The lookup stage holds the fraction
-//! trees' leaves with all their levels, or the leaves with the split of the
-//! deepest level into its four children tables (4 field elements of 32
-//! bytes per leaf either way), and the looked-up tensors as field-element
-//! columns. The opening stage holds the largest opening group's stacks and
+//! trees' leaves with all their levels (4 field elements of 32 bytes per
+//! leaf; a level's halves are its sumcheck's tables, never copied), and the
+//! looked-up tensors as field-element columns. The opening stage holds the largest opening group's stacks and
 //! their claims' weights as field elements in the reduction's sumcheck, then
 //! the stacks lifted again for the Hyrax opening; the key's weight stacks
 //! are not among them (they are opened by row folds from their integers,

@@ -2,10 +2,12 @@
 //! derivative lookups using GKR", 2023): proves `Σ_i p_i/q_i = P/Q` for
 //! leaves `(p, q)` without committing to any inverse.
 //!
-//! Leaves form a binary tree; a parent combines its children (the low index
-//! bit) as `p = p₀q₁ + p₁q₀`, `q = q₀q₁`. Top-down, a claim on layer `k` at
-//! `ρ` becomes, by one eq-weighted sumcheck of degree 3, a claim on layer
-//! `k+1` at `(μ, r)`. The result is the root `(P, Q)` and one claim on each
+//! Leaves form a binary tree; a parent combines its children (the top index
+//! bit: entry `i` and `i + half`) as `p = p₀q₁ + p₁q₀`, `q = q₀q₁`, so each
+//! layer is kept as its two halves and they are the next sumcheck's tables
+//! as they are. Top-down, a claim on layer `k` at `ρ` becomes, by one
+//! eq-weighted sumcheck of degree 3, a claim on layer `k+1` at `(r, μ)`
+//! (`μ` its top variable). The result is the root `(P, Q)` and one claim on each
 //! of the leaf tables `p̃(ρ)`, `q̃(ρ)`, which the caller must check (they are
 //! what ties the tree to the lookup).
 //!
@@ -167,14 +169,17 @@ pub fn prove_fraction_trees_in<M: Mode>(
             p.len().trailing_zeros() as usize
         })
         .collect();
-    let mut layers: Vec<Vec<(Vec<Fr>, Vec<Fr>)>> = leaves.into_iter().map(build_layers).collect();
+    let mut layers: Vec<Vec<Halves>> = leaves.into_iter().map(build_layers).collect();
     let max_depth = depths.iter().copied().max().unwrap_or(0);
 
     let top_known: Vec<Vec<M::Known>> = layers
         .iter()
         .map(|l| {
-            let (p, q) = &l[0];
-            let v: Vec<Fr> = p.iter().chain(q).copied().collect();
+            let h = &l[0];
+            let v: Vec<Fr> = (h.p[0].iter().chain(&h.p[1]))
+                .chain(h.q[0].iter().chain(&h.q[1]))
+                .copied()
+                .collect();
             v.into_iter().map(|v| M::fresh(ctx, v)).collect()
         })
         .collect();
@@ -253,9 +258,11 @@ pub fn prove_fraction_trees_in<M: Mode>(
         let mut tables = Vec::with_capacity(1 + 4 * active.len());
         tables.push(backend.eq_table(&point));
         for &t in &active {
-            let (lp, lq) = std::mem::take(&mut layers[t][k]);
-            let (p0, p1) = split_even_odd(&lp);
-            let (q0, q1) = split_even_odd(&lq);
+            // The children's halves are the tables themselves: no copy.
+            let Halves {
+                p: [p0, p1],
+                q: [q0, q1],
+            } = std::mem::take(&mut layers[t][k]);
             tables.extend([p0, p1, q0, q1]);
         }
         let parents: Vec<(M::Known, M::Known)> = active
@@ -275,7 +282,7 @@ pub fn prove_fraction_trees_in<M: Mode>(
             transcript,
         );
         let mu = transcript.challenge_scalar(b"logup-mu");
-        point = std::iter::once(mu).chain(r).collect();
+        point = r.into_iter().chain(std::iter::once(mu)).collect();
         for (i, &t) in active.iter().enumerate() {
             let next = descend(&children[4 * i..4 * i + 4], mu, M::combine_known);
             running[t] = Some(next);
@@ -401,7 +408,7 @@ pub fn verify_fraction_trees_in<M: Mode>(
         )
         .map_err(ProtocolError::instance(GADGET))?;
         let mu = transcript.challenge_scalar(b"logup-mu");
-        point = std::iter::once(mu).chain(r).collect();
+        point = r.into_iter().chain(std::iter::once(mu)).collect();
         for (i, &t) in active.iter().enumerate() {
             let next = descend(&children[4 * i..4 * i + 4], mu, M::combine);
             running[t] = Some(next.clone());
@@ -416,30 +423,69 @@ pub fn verify_fraction_trees_in<M: Mode>(
         .collect())
 }
 
-/// A tree's layers from the top (2 entries) down to the leaves; a one-leaf
-/// tree is its leaf.
-fn build_layers((p, q): (Vec<Fr>, Vec<Fr>)) -> Vec<(Vec<Fr>, Vec<Fr>)> {
-    let mut layers = vec![(p, q)];
-    while layers.last().expect("one layer").0.len() > 2 {
-        let (lp, lq) = layers.last().expect("one layer");
-        let next = combine_layer(lp, lq);
+/// One layer of a tree as its two halves (`p[0]` the entries whose top
+/// index bit is 0, `p[1]` the others): the children of the parent layer's
+/// entry `i` are `i` in each half, so a layer's sumcheck takes its halves
+/// as tables without copying them. A one-leaf tree's leaf is its `p[0]`,
+/// `q[0]`, with empty second halves.
+#[derive(Default)]
+struct Halves {
+    p: [Vec<Fr>; 2],
+    q: [Vec<Fr>; 2],
+}
+
+impl Halves {
+    /// A layer's halves, the full vectors given up as they are split.
+    fn split(mut p: Vec<Fr>, mut q: Vec<Fr>) -> Self {
+        if p.len() < 2 {
+            return Self {
+                p: [p, vec![]],
+                q: [q, vec![]],
+            };
+        }
+        let h = p.len() / 2;
+        let half = |v: &mut Vec<Fr>| {
+            let hi = v.split_off(h);
+            v.shrink_to_fit();
+            hi
+        };
+        let (p1, q1) = (half(&mut p), half(&mut q));
+        Self {
+            p: [p, p1],
+            q: [q, q1],
+        }
+    }
+
+    /// The parent layer, `p = p₀q₁ + p₁q₀`, `q = q₀q₁` entry by entry over
+    /// the halves, made directly as its own halves.
+    fn parent(&self) -> Self {
+        use rayon::prelude::*;
+        let h = self.p[0].len();
+        let make = |range: std::ops::Range<usize>| -> (Vec<Fr>, Vec<Fr>) {
+            range
+                .into_par_iter()
+                .map(|i| {
+                    let (p0, p1, q0, q1) = (self.p[0][i], self.p[1][i], self.q[0][i], self.q[1][i]);
+                    (p0 * q1 + p1 * q0, q0 * q1)
+                })
+                .unzip()
+        };
+        let ((p0, q0), (p1, q1)) = (make(0..h / 2), make(h / 2..h));
+        Self {
+            p: [p0, p1],
+            q: [q0, q1],
+        }
+    }
+}
+
+/// A tree's layers from the top (2 entries) down to the leaves, each as
+/// its halves; a one-leaf tree is its leaf.
+fn build_layers((p, q): (Vec<Fr>, Vec<Fr>)) -> Vec<Halves> {
+    let mut layers = vec![Halves::split(p, q)];
+    while layers.last().expect("one layer").p[0].len() > 1 {
+        let next = layers.last().expect("one layer").parent();
         layers.push(next);
     }
     layers.reverse();
     layers
-}
-
-fn split_even_odd(v: &[Fr]) -> (Vec<Fr>, Vec<Fr>) {
-    (
-        v.iter().step_by(2).copied().collect(),
-        v.iter().skip(1).step_by(2).copied().collect(),
-    )
-}
-
-fn combine_layer(p: &[Fr], q: &[Fr]) -> (Vec<Fr>, Vec<Fr>) {
-    use rayon::prelude::*;
-    p.par_chunks_exact(2)
-        .zip(q.par_chunks_exact(2))
-        .map(|(p, q)| (p[0] * q[1] + p[1] * q[0], q[0] * q[1]))
-        .unzip()
 }
