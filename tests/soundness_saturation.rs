@@ -161,6 +161,29 @@ impl Fixture {
         self.entry_where(wit, |q, top| q >= top + 3)
     }
 
+    /// The model run with `node`'s output entry `e` set to `y` (every later
+    /// node computed from it), that run's committed values (the sign and
+    /// excess still those of the unchanged input), and `e`'s padded index.
+    fn with_output(
+        &self,
+        wit: &Witness<'_>,
+        node: usize,
+        e: usize,
+        y: i64,
+    ) -> (Witness<'_>, Vec<Vec<i64>>, usize) {
+        let g = &self.pk.graph;
+        let mut out = wit.node(node).to_vec();
+        out[e] = y;
+        let forged = generate_with_override(g, &self.ids, node, out).unwrap();
+        let stmt = self.statement(&forged);
+        let values = circuit::committed_values(g, &self.plan, &forged, &stmt).unwrap();
+        (
+            forged,
+            values,
+            layout::padded_index(&g.nodes[node].shape, e),
+        )
+    }
+
     /// Sets the excess `E` at padded index `i` (itself, or its limbs).
     fn set_excess(&self, values: &mut [Vec<i64>], sp: &SatPlan, i: usize, v: i64) {
         match &sp.excess {
@@ -334,12 +357,7 @@ fn an_output_below_the_edge_with_an_excess_is_caught_by_the_zero_check() {
     let g = &f.pk.graph;
     let wit = witness::generate(g, &f.ids).unwrap();
     let (node, sp, e, _) = f.clamped_entry(&wit);
-    let mut y = wit.node(node).to_vec();
-    y[e] -= 1;
-    let forged = generate_with_override(g, &f.ids, node, y).unwrap();
-    let stmt = f.statement(&forged);
-    let mut values = circuit::committed_values(g, &f.plan, &forged, &stmt).unwrap();
-    let i = layout::padded_index(&g.nodes[node].shape, e);
+    let (forged, mut values, i) = f.with_output(&wit, node, e, wit.node(node)[e] - 1);
     let x = f.excess(&values, &sp, i);
     f.set_excess(&mut values, &sp, i, x + 1);
     assert!(common::tables_left(&f.plan, &values).is_empty());
@@ -381,13 +399,8 @@ fn an_in_range_value_shown_clamped_is_caught_by_the_excess_range_check() {
     let wit = witness::generate(g, &f.ids).unwrap();
     let (node, sp, e, q) = f.entry_where(&wit, |q, top| q < top - 2 && q > 0);
     let top = (1i64 << (g.nodes[node].quant.unwrap().bits - 1)) - 1;
-    let mut y = wit.node(node).to_vec();
-    assert_eq!(y[e], q, "in range");
-    y[e] = top;
-    let forged = generate_with_override(g, &f.ids, node, y).unwrap();
-    let stmt = f.statement(&forged);
-    let mut values = circuit::committed_values(g, &f.plan, &forged, &stmt).unwrap();
-    let i = layout::padded_index(&g.nodes[node].shape, e);
+    assert_eq!(wit.node(node)[e], q, "in range");
+    let (forged, mut values, i) = f.with_output(&wit, node, e, top);
     values[f.slot(sp.sign)][i] = 1;
     f.set_excess(&mut values, &sp, i, q - top - 1);
     let left = common::tables_left(&f.plan, &values);
@@ -405,12 +418,7 @@ fn an_unclamped_output_is_caught_by_its_range_check() {
     let g = &f.pk.graph;
     let wit = witness::generate(g, &f.ids).unwrap();
     let (node, sp, e, q) = f.clamped_entry(&wit);
-    let mut y = wit.node(node).to_vec();
-    y[e] = q;
-    let forged = generate_with_override(g, &f.ids, node, y).unwrap();
-    let stmt = f.statement(&forged);
-    let mut values = circuit::committed_values(g, &f.plan, &forged, &stmt).unwrap();
-    let i = layout::padded_index(&g.nodes[node].shape, e);
+    let (forged, mut values, i) = f.with_output(&wit, node, e, q);
     f.set_excess(&mut values, &sp, i, 0);
     values[f.slot(sp.sign)][i] = 0;
     let left = common::tables_left(&f.plan, &values);

@@ -5,15 +5,17 @@
 //! The peak is one of two stages. The lookup stage holds the fraction
 //! trees' leaves with all their levels (4 field elements of 32 bytes per
 //! leaf; a level's halves are its sumcheck's tables, never copied), and the
-//! looked-up tensors as field-element columns. The opening stage holds the largest opening group's stacks and
-//! their claims' weights as field elements in the reduction's sumcheck, then
-//! the stacks lifted again for the Hyrax opening; the key's weight stacks
-//! are not among them (they are opened by row folds from their integers,
-//! two rows per claim). Resident throughout: the
-//! witness (one `i64` per entry of every node but the weights), the key's
-//! weights (read in place from its file: 2 bytes an entry), the committed
-//! tensors as integers, and a fixed part (the process, the generators). The per-leaf and per-opened-entry costs are fitted to `zkllm
-//! prove`'s peak RSS on the fixtures; BENCHMARKS.md has the comparison.
+//! looked-up tensors as field-element columns. The opening stage holds the
+//! largest opening group's stacks and their claims' weights as field
+//! elements in the reduction's sumcheck, then the stacks lifted again for
+//! the Hyrax opening; the key's weight stacks are not among them (they are
+//! opened by row folds from their integers, two rows per claim). Resident
+//! throughout: the witness (one `i64` per entry of every node but the
+//! weights), the key's weights (read in place from its file: 2 bytes an
+//! entry), the committed tensors as integers, and a fixed part (the
+//! process, the generators). The per-leaf and per-opened-entry costs are
+//! fitted to `zkllm prove`'s peak RSS on the fixtures; BENCHMARKS.md has
+//! the comparison.
 
 use super::layout::num_vars;
 use super::plan::Plan;

@@ -222,6 +222,67 @@ pub fn batched_claim(lambda: Fr, mu: Fr, counts: &[[u64; 2]]) -> (Vec<Fr>, Fr) {
     (ds, constant)
 }
 
+/// One batch's challenges and public shape, drawn and derived alike by
+/// prover and verifier: the shared zero-check point `ρ`, the sum of
+/// products, each `D̃_k(c_k)`'s coefficient and the constant of the claimed
+/// sum, and where each clamp's tables start.
+pub struct Batch {
+    pub rho: Vec<Fr>,
+    pub sop: SumOfProducts,
+    pub d_coeffs: Vec<Fr>,
+    pub constant: Fr,
+    /// Each clamp's first table ([`batch_offsets`]).
+    pub offsets: Vec<usize>,
+    /// Each clamp's number of `E` parts.
+    pub parts: Vec<usize>,
+}
+
+impl Batch {
+    /// Draws `ρ` on `nv` variables, `λ` and `μ`, for clamps with `E` parts'
+    /// weights `w`, output widths `bits` and clamp counts `counts`.
+    pub fn draw(
+        t: &mut crate::transcript::Transcript,
+        nv: usize,
+        w: &[Vec<Fr>],
+        bits: &[u32],
+        counts: &[[u64; 2]],
+    ) -> Self {
+        let rho = t.challenge_scalars(b"saturation-point", nv);
+        let lambda = t.challenge_scalar(b"saturation-lambda");
+        let mu = t.challenge_scalar(b"saturation-batch");
+        let sop = batched_sumcheck(lambda, mu, w, bits);
+        let (d_coeffs, constant) = batched_claim(lambda, mu, counts);
+        let parts: Vec<usize> = w.iter().map(Vec::len).collect();
+        let offsets = batch_offsets(&parts);
+        Self {
+            rho,
+            sop,
+            d_coeffs,
+            constant,
+            offsets,
+            parts,
+        }
+    }
+
+    /// Clamp `i`'s final values among the sumcheck's (the tables it does
+    /// not mark public): `S`, `E`'s parts, `Y`. Before clamp `i` come `i`
+    /// public `eq(c_j, ·)` tables besides `eq(ρ, ·)`.
+    pub fn values(&self, i: usize) -> std::ops::Range<usize> {
+        let start = self.offsets[i] - 1 - i;
+        start..start + 2 + self.parts[i]
+    }
+
+    /// Which tables are public: `eq(ρ, ·)` and each `eq(c_k, ·)`.
+    pub fn public(&self) -> Vec<bool> {
+        let mut p = vec![false; self.sop.num_tables()];
+        p[0] = true;
+        for &b in &self.offsets {
+            p[b] = true;
+        }
+        p
+    }
+}
+
 /// Absorbs the public clamp counts (prover and verifier, after the
 /// commitments, before any challenge of the walk).
 pub fn absorb_counts(t: &mut crate::transcript::Transcript, counts: &[[u64; 2]]) {
@@ -338,6 +399,34 @@ mod tests {
         let l4 = ark_ff::Field::pow(&lam, [4u64]);
         assert_eq!(ds, vec![l4, mu * l4]);
         assert_eq!(k, l4 * lam * (Fr::from(3u64) + mu * Fr::from(3u64)));
+    }
+
+    /// A batch's final values per clamp follow its tables, less the public
+    /// `eq` tables.
+    #[test]
+    fn a_batchs_final_values_are_its_private_tables_in_order() {
+        let mut t = crate::transcript::Transcript::new(b"test");
+        let w = vec![
+            vec![Fr::from(1u64)],
+            vec![Fr::from(1u64 << 12), Fr::from(1u64)],
+        ];
+        let b = Batch::draw(&mut t, 3, &w, &[6, 8], &[[0, 0], [1, 0]]);
+        let private: Vec<usize> = (0..b.sop.num_tables())
+            .filter(|&k| !b.public()[k])
+            .collect();
+        assert_eq!(private.len(), b.values(1).end);
+        assert_eq!(b.values(0), 0..3);
+        assert_eq!(b.values(1), 3..7);
+        // Clamp 1's values are its tables S, hi, lo, Y.
+        assert_eq!(
+            private[b.values(1)],
+            [
+                b.offsets[1] + 1,
+                b.offsets[1] + 2,
+                b.offsets[1] + 3,
+                b.offsets[1] + 4
+            ]
+        );
     }
 
     /// Batches hold one size each, in walk order, cut at the entry bound.

@@ -4,7 +4,7 @@
 //! [`crate::circuit::saturation`] (its construction and why it is sound).
 
 use crate::circuit::layout::num_vars;
-use crate::circuit::plan::{limb_weight, Limbs, Ranged, SatPlan, TensorRef};
+use crate::circuit::plan::{limb_weight, SatPlan, TensorRef};
 use crate::circuit::proof::Step;
 use crate::circuit::prover::Walk as Prover;
 use crate::circuit::saturation;
@@ -23,17 +23,15 @@ pub(in crate::circuit) struct PendingClamp<V> {
     pub d: V,
 }
 
-/// `Σ w_k·v_k` over a [`Ranged`] value's parts, from the stated values.
-fn ranged_terms<V: Clone>(r: &Ranged, at: impl Fn(usize) -> Option<V>) -> Option<Vec<(Fr, V)>> {
-    (r.weights().into_iter().zip(r.parts()))
-        .map(|(w, &a)| at(a).map(|v| (w, v)))
-        .collect()
-}
-
-/// `Σ_k 2^((n−1−k)·12)·limb_k` from the stated values.
-fn limb_terms<V: Clone>(limbs: &Limbs, at: impl Fn(usize) -> Option<V>) -> Option<Vec<(Fr, V)>> {
-    (limbs.iter().enumerate())
-        .map(|(k, &l)| at(l).map(|v| (limb_weight(k, limbs.len()), v)))
+/// `Σ_k 2^((n−1−k)·12)·v_k` over `n` parts (a
+/// [`Ranged`](crate::circuit::plan::Ranged) value's, or an
+/// output's limbs; one part has weight 1), from the stated values.
+fn weighted_terms<V: Clone>(
+    parts: &[usize],
+    at: impl Fn(usize) -> Option<V>,
+) -> Option<Vec<(Fr, V)>> {
+    (parts.iter().enumerate())
+        .map(|(k, &a)| at(a).map(|v| (limb_weight(k, parts.len()), v)))
         .collect()
 }
 
@@ -80,10 +78,10 @@ impl<M: Mode> Prover<'_, M> {
         self.steps.push(Step::Values(sent));
         let at = |a: usize| stated.iter().position(|&s| s == a).map(|i| vals[i]);
         if let Some(limbs) = &rp.limbs {
-            let rec = self.lin(&limb_terms(limbs, at).expect("stated"));
+            let rec = self.lin(&weighted_terms(limbs, at).expect("stated"));
             M::prove_equal(&mut self.ctx, &rec, &c.value);
         }
-        let r = self.lin(&ranged_terms(&rp.rem, at).expect("stated"));
+        let r = self.lin(&weighted_terms(rp.rem.parts(), at).expect("stated"));
         let one = Fr::from(1u64);
         let q = match (&rp.sat, d) {
             (Some(_), Some(d)) => {
@@ -142,74 +140,54 @@ impl<M: Mode> Prover<'_, M> {
             .map(|(p, sp)| (p.point.len(), sp.excess.parts().len()))
             .collect();
         for batch in saturation::batches(&shapes) {
+            let weights: Vec<Vec<Fr>> = batch.iter().map(|&k| plans[k].excess.weights()).collect();
+            let bits: Vec<u32> = (batch.iter())
+                .map(|&k| self.graph.nodes[pending[k].id].quant.map_or(1, |q| q.bits))
+                .collect();
+            let counts: Vec<[u64; 2]> = (batch.iter())
+                .map(|&k| self.clamp_counts[plans[k].index])
+                .collect();
             let nv = shapes[batch[0]].0;
-            let rho = self.t.challenge_scalars(b"saturation-point", nv);
-            let lambda = self.t.challenge_scalar(b"saturation-lambda");
-            let mu = self.t.challenge_scalar(b"saturation-batch");
-            let mut tables = vec![self.be.eq_table(&rho)];
-            let mut weights = Vec::with_capacity(batch.len());
-            let mut bits = Vec::with_capacity(batch.len());
-            let mut counts = Vec::with_capacity(batch.len());
+            let b = saturation::Batch::draw(&mut self.t, nv, &weights, &bits, &counts);
+            let mut tables = vec![self.be.eq_table(&b.rho)];
             for &k in &batch {
                 let (p, sp) = (&pending[k], &plans[k]);
-                let node = &self.graph.nodes[p.id];
-                let y = crate::circuit::layout::padded_table(&node.shape, &self.values(p.id));
                 tables.push(self.be.eq_table(&p.point));
-                tables.push(self.openings.table(self.aux_tensor[sp.sign]).into_owned());
-                for &a in sp.excess.parts() {
+                for &a in std::iter::once(&sp.sign).chain(sp.excess.parts()) {
                     tables.push(self.openings.table(self.aux_tensor[a]).into_owned());
                 }
-                tables.push(y);
-                weights.push(sp.excess.weights());
-                bits.push(node.quant.map_or(1, |q| q.bits));
-                counts.push(self.clamp_counts[sp.index]);
+                let shape = &self.graph.nodes[p.id].shape;
+                tables.push(crate::circuit::layout::padded_table(
+                    shape,
+                    &self.values(p.id),
+                ));
             }
-            let sop = saturation::batched_sumcheck(lambda, mu, &weights, &bits);
-            let (ds, constant) = saturation::batched_claim(lambda, mu, &counts);
-            let mut terms: Vec<_> = (ds.into_iter().zip(&batch))
-                .map(|(c, &k)| (c, pending[k].d))
+            let mut terms: Vec<_> = (b.d_coeffs.iter().zip(&batch))
+                .map(|(&c, &k)| (c, pending[k].d))
                 .collect();
-            terms.push((constant, M::public_known(Fr::from(1u64))));
+            terms.push((b.constant, M::public_known(Fr::from(1u64))));
             let claim = self.lin(&terms);
-            let parts: Vec<usize> = weights.iter().map(Vec::len).collect();
-            let mut public = vec![false; sop.num_tables()];
-            public[0] = true;
-            for &b in &saturation::batch_offsets(&parts) {
-                public[b] = true;
-            }
-            let (r, vals) = self.instance(tables, &sop, claim, &public);
-            // Per clamp: S, E's parts, Y.
-            let mut at = 0;
-            for (&k, &m) in batch.iter().zip(&parts) {
+            let (r, vals) = self.instance(tables, &b.sop, claim, &b.public());
+            for (i, &k) in batch.iter().enumerate() {
                 let (p, sp) = (&pending[k], &plans[k]);
-                let v = &vals[at..at + 2 + m];
-                at += 2 + m;
-                let nv = num_vars(&self.graph.nodes[p.id].shape);
-                let yv = v[1 + m];
-                let sign = self.aux_tensor[sp.sign];
-                let ids = std::iter::once(sp.sign).chain(sp.excess.parts().iter().copied());
-                for (j, a) in ids.enumerate() {
-                    let tid = self.aux_tensor[a];
-                    self.openings.claim(
-                        tid,
-                        EvaluationClaim {
-                            point: r.clone(),
-                            value: v[j],
-                        },
-                    );
+                // S, E's parts, Y.
+                let v = &vals[b.values(i)];
+                let parts = std::iter::once(sp.sign).chain(sp.excess.parts().iter().copied());
+                for (a, &value) in parts.zip(v) {
+                    let point = r.clone();
+                    self.openings
+                        .claim(self.aux_tensor[a], EvaluationClaim { point, value });
                 }
                 let ytid = self.tensor_id(TensorRef::Node(p.id));
-                self.openings.claim(
-                    ytid,
-                    EvaluationClaim {
-                        point: r.clone(),
-                        value: yv,
-                    },
-                );
-                let counts = self.clamp_counts[sp.index];
-                let cc =
-                    crate::circuit::prover::public_claim::<M>(saturation::count_claim(nv, counts));
-                self.openings.claim(sign, cc);
+                let y = EvaluationClaim {
+                    point: r.clone(),
+                    value: v[v.len() - 1],
+                };
+                self.openings.claim(ytid, y);
+                let nv = num_vars(&self.graph.nodes[p.id].shape);
+                let count = saturation::count_claim(nv, counts[i]);
+                let cc = crate::circuit::prover::public_claim::<M>(count);
+                self.openings.claim(self.aux_tensor[sp.sign], cc);
             }
         }
         Ok(())
@@ -243,7 +221,7 @@ impl<M: Mode> Verifier<'_, M> {
         }
         let at = |a: usize| stated.iter().position(|&s| s == a).map(|i| vals[i].clone());
         if let Some(limbs) = &rp.limbs {
-            let terms = limb_terms(limbs, at)
+            let terms = weighted_terms(limbs, at)
                 .ok_or_else(|| self.reject(id, "the rescaled value's limbs are not stated"))?;
             let rec = self.lin(&terms);
             self.require(
@@ -253,7 +231,7 @@ impl<M: Mode> Verifier<'_, M> {
                 "limbs do not recombine to the rescaled value",
             )?;
         }
-        let terms = ranged_terms(&rp.rem, at)
+        let terms = weighted_terms(rp.rem.parts(), at)
             .ok_or_else(|| self.reject(id, "the remainder is not stated"))?;
         let r = self.lin(&terms);
         let q = match (&rp.sat, d) {
@@ -296,81 +274,61 @@ impl<M: Mode> Verifier<'_, M> {
             .map(|(p, sp)| (p.point.len(), sp.excess.parts().len()))
             .collect();
         for batch in saturation::batches(&shapes) {
-            let nv = shapes[batch[0]].0;
-            let first = pending[batch[0]].id;
-            let rho = self.t.challenge_scalars(b"saturation-point", nv);
-            let lambda = self.t.challenge_scalar(b"saturation-lambda");
-            let mu = self.t.challenge_scalar(b"saturation-batch");
+            let weights: Vec<Vec<Fr>> = batch.iter().map(|&k| plans[k].excess.weights()).collect();
+            let bits: Vec<u32> = (batch.iter())
+                .map(|&k| self.graph.nodes[pending[k].id].quant.map_or(1, |q| q.bits))
+                .collect();
             let mut counts = Vec::with_capacity(batch.len());
             for &k in &batch {
                 let c = self.clamp_counts.get(plans[k].index).copied();
                 counts.push(c.ok_or_else(|| self.reject(pending[k].id, "no clamp count"))?);
             }
-            let weights: Vec<Vec<Fr>> = batch.iter().map(|&k| plans[k].excess.weights()).collect();
-            let bits: Vec<u32> = (batch.iter())
-                .map(|&k| self.graph.nodes[pending[k].id].quant.map_or(1, |q| q.bits))
+            let nv = shapes[batch[0]].0;
+            let b = saturation::Batch::draw(&mut self.t, nv, &weights, &bits, &counts);
+            let mut terms: Vec<_> = (b.d_coeffs.iter().zip(&batch))
+                .map(|(&c, &k)| (c, pending[k].d.clone()))
                 .collect();
-            let parts: Vec<usize> = weights.iter().map(Vec::len).collect();
-            let sop = saturation::batched_sumcheck(lambda, mu, &weights, &bits);
-            let (ds, constant) = saturation::batched_claim(lambda, mu, &counts);
-            let mut terms: Vec<_> = (ds.into_iter().zip(&batch))
-                .map(|(c, &k)| (c, pending[k].d.clone()))
-                .collect();
-            terms.push((constant, self.public(Fr::from(1u64))));
+            terms.push((b.constant, self.public(Fr::from(1u64))));
             let claim = self.lin(&terms);
-            let offsets = saturation::batch_offsets(&parts);
-            let n_tables = sop.num_tables();
-            let points: Vec<&[Fr]> = batch.iter().map(|&k| pending[k].point.as_slice()).collect();
             let ids: Vec<usize> = batch.iter().map(|&k| pending[k].id).collect();
             let what =
                 format!("the clamps of nodes {ids:?} are not proven (saturation zero-check)");
+            let n_tables = b.sop.num_tables();
             let (r, vals) = self.instance(
-                first,
+                ids[0],
                 nv,
-                &sop,
+                &b.sop,
                 claim,
                 |r| {
                     let mut p = vec![None; n_tables];
-                    p[0] = Some(eq_eval(&rho, r));
-                    for (&b, c) in offsets.iter().zip(&points) {
-                        p[b] = Some(eq_eval(c, r));
+                    p[0] = Some(eq_eval(&b.rho, r));
+                    for (&o, &k) in b.offsets.iter().zip(&batch) {
+                        p[o] = Some(eq_eval(&pending[k].point, r));
                     }
                     p
                 },
                 &what,
             )?;
-            let mut at = 0;
-            for (i, (&k, &m)) in batch.iter().zip(&parts).enumerate() {
+            for (i, &k) in batch.iter().enumerate() {
                 let (p, sp) = (&pending[k], &plans[k]);
-                let v = &vals[at..at + 2 + m];
-                at += 2 + m;
-                let nv = num_vars(&self.graph.nodes[p.id].shape);
-                let yv = v[1 + m].clone();
-                let sign = self.aux_tensor[sp.sign];
-                let ids = std::iter::once(sp.sign).chain(sp.excess.parts().iter().copied());
-                for (j, a) in ids.enumerate() {
-                    let tid = self.aux_tensor[a];
-                    self.openings.claim(
-                        tid,
-                        EvaluationClaim {
-                            point: r.clone(),
-                            value: v[j].clone(),
-                        },
-                    );
+                // S, E's parts, Y.
+                let v = &vals[b.values(i)];
+                let parts = std::iter::once(sp.sign).chain(sp.excess.parts().iter().copied());
+                for (a, value) in parts.zip(v.iter().cloned()) {
+                    let point = r.clone();
+                    self.openings
+                        .claim(self.aux_tensor[a], EvaluationClaim { point, value });
                 }
                 let ytid = self.tensor_id(TensorRef::Node(p.id))?;
-                self.openings.claim(
-                    ytid,
-                    EvaluationClaim {
-                        point: r.clone(),
-                        value: yv,
-                    },
-                );
-                let cc = crate::circuit::verifier::public_claim::<M>(
-                    &self.ctx.ped,
-                    saturation::count_claim(nv, counts[i]),
-                );
-                self.openings.claim(sign, cc);
+                let y = EvaluationClaim {
+                    point: r.clone(),
+                    value: v[v.len() - 1].clone(),
+                };
+                self.openings.claim(ytid, y);
+                let nv = num_vars(&self.graph.nodes[p.id].shape);
+                let count = saturation::count_claim(nv, counts[i]);
+                let cc = crate::circuit::verifier::public_claim::<M>(&self.ctx.ped, count);
+                self.openings.claim(self.aux_tensor[sp.sign], cc);
             }
         }
         Ok(())
